@@ -1,0 +1,18 @@
+#ifndef TEXTING_CCRYPTO_SHIM_H
+#define TEXTING_CCRYPTO_SHIM_H
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+/* One-shot HMAC-SHA-256; `out` must hold 32 bytes. Returns 1 on success. */
+static inline int texting_hmac_sha256(const void *key, int key_len, const unsigned char *data, size_t data_len, unsigned char *out) {
+    unsigned int out_len = 0;
+    return HMAC(EVP_sha256(), key, key_len, data, data_len, out, &out_len) != NULL && out_len == 32;
+}
+/* One-shot SHA-256; `out` must hold 32 bytes. Returns 1 on success. */
+static inline int texting_sha256(const unsigned char *data, size_t data_len, unsigned char *out) {
+    unsigned int out_len = 0;
+    return EVP_Digest(data, data_len, out, &out_len, EVP_sha256(), NULL) == 1 && out_len == 32;
+}
+#endif

@@ -1,0 +1,67 @@
+/// Every error the HTTP API can answer, with its HTTP status and title, in one place. The raw
+/// value is the stable machine-readable `code` clients branch on: never rename one.
+public enum ProblemCode: String, Sendable, CaseIterable {
+    case malformedJSON = "malformed_json"
+    case missingField = "missing_field"
+    case wrongType = "wrong_type"
+    case unknownField = "unknown_field"
+    case invalidPhoneNumber = "invalid_phone_number"
+    case phoneNumberInactive = "phone_number_inactive"
+    case messageEmpty = "message_empty"
+    case messageTooLong = "message_too_long"
+    case invalidMessage = "invalid_message"
+    case unknownStatus = "unknown_status"
+    case invalidParameter = "invalid_parameter"
+    case unauthorized = "unauthorized"
+    case invalidSignature = "invalid_signature"
+    case notFound = "not_found"
+    case methodNotAllowed = "method_not_allowed"
+    case payloadTooLarge = "payload_too_large"
+    case unsupportedMediaType = "unsupported_media_type"
+    case rateLimited = "rate_limited"
+    case serviceUnavailable = "service_unavailable"
+    case internalError = "internal_error"
+
+    /// The HTTP status this problem is answered with.
+    public var status: Int {
+        switch self {
+        case .malformedJSON: 400
+        case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive,
+             .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter: 422
+        case .unauthorized, .invalidSignature: 401
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .payloadTooLarge: 413
+        case .unsupportedMediaType: 415
+        case .rateLimited: 429
+        case .serviceUnavailable: 503
+        case .internalError: 500
+        }
+    }
+
+    /// A short summary that does not change between occurrences (RFC 9457 `title`).
+    public var title: String {
+        switch self {
+        case .malformedJSON: "Request body is not valid JSON"
+        case .missingField: "A required field is missing"
+        case .wrongType: "A field has the wrong type"
+        case .unknownField: "The request has a field this endpoint does not know"
+        case .invalidPhoneNumber: "Invalid phone number"
+        case .phoneNumberInactive: "Phone number is inactive"
+        case .messageEmpty: "Message is empty"
+        case .messageTooLong: "Message is too long"
+        case .invalidMessage: "Message cannot be sent"
+        case .unknownStatus: "Unknown delivery status"
+        case .invalidParameter: "Invalid query parameter"
+        case .unauthorized: "Authentication required"
+        case .invalidSignature: "Callback signature missing, invalid or expired"
+        case .notFound: "Not found"
+        case .methodNotAllowed: "Method not allowed"
+        case .payloadTooLarge: "Request body too large"
+        case .unsupportedMediaType: "Unsupported media type"
+        case .rateLimited: "Too many requests"
+        case .serviceUnavailable: "Service temporarily unavailable"
+        case .internalError: "Internal error"
+        }
+    }
+}

@@ -1,0 +1,49 @@
+/// An error from PostgreSQL or from libpq. It keeps what a person needs to act on it: the
+/// SQLSTATE, the server's message and the name of the query, never the parameters (they
+/// hold phone numbers and message bodies).
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    /// Whether the connection itself failed (server down, restarted, unreachable) or a
+    /// statement failed on a working connection.
+    public enum Kind: Sendable, Equatable {
+        case connection
+        case statement
+    }
+
+    public let kind: Kind
+    /// The five-character SQLSTATE, e.g. `23505` for a unique violation; nil when libpq
+    /// failed before the server answered.
+    public let sqlState: String?
+    public let message: String
+    /// The name of the query that failed, e.g. `messages.insert`.
+    public let queryName: String?
+    /// The constraint named by the server, for integrity violations.
+    public let constraint: String?
+
+    public init(kind: Kind, sqlState: String?, message: String, queryName: String?, constraint: String? = nil) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+        self.queryName = queryName
+        self.constraint = constraint
+    }
+
+    /// True when the database could not be reached or went away: callers answer 503 and
+    /// try again later rather than treating it as a bug.
+    public var isUnavailable: Bool {
+        if kind == .connection { return true }
+        guard let state = sqlState else { return false }
+        // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
+        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
+    }
+
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    public var description: String {
+        var text = "postgres"
+        if let queryName { text += " query \(queryName)" }
+        if let sqlState { text += " [\(sqlState)]" }
+        text += ": " + message
+        if let constraint { text += " (constraint \(constraint))" }
+        return text
+    }
+}
