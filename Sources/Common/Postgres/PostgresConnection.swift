@@ -36,6 +36,9 @@ public final class PostgresConnection {
             if let connection { PQfinish(connection) }
             throw PostgresError(kind: .connection, sqlState: nil, message: message, queryName: nil)
         }
+        // Server notices (e.g. "relation already exists, skipping") are not errors: keep
+        // them off stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

@@ -1,0 +1,46 @@
+import FoundationEssentials
+
+/// The provider callback endpoint `POST /messages/delivery_status` (DeliveryFCGI).
+public struct DeliveryAPI: Sendable {
+    public let signer: CallbackSigner
+
+    public init(signer: CallbackSigner) {
+        self.signer = signer
+    }
+
+    public func handle(_ request: HTTPServerRequest, connection: PostgresConnection, now: Int = Int(Date.now.timeIntervalSince1970)) throws -> HTTPServerResponse {
+        guard request.path == "/messages/delivery_status" else {
+            throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)).")
+        }
+        guard request.method == "POST" else { throw Problem.methodNotAllowed(request.method, allowed: ["POST"]) }
+        // The signature is checked before the body is even parsed: an unsigned caller learns nothing.
+        guard let messageID = signer.verify(parameters: request.queryParameters, now: now), UUID(uuidString: messageID) != nil else {
+            throw Problem(.invalidSignature, "Call the callback URL exactly as it was given with the message; it is signed and expires.")
+        }
+        let json = try request.jsonObject()
+        let providerMessageID: String
+        switch json["message_id"] {
+        case .string(let value)? where !value.isEmpty && value.utf8.count <= 200: providerMessageID = value
+        case nil: throw Problem(.missingField, "`message_id` (the provider's id for the message) is required.", field: "message_id")
+        case let other?: throw Problem(.wrongType, "`message_id` must be a non-empty string of at most 200 bytes; got a \(other.typeName).", field: "message_id")
+        }
+        let report: DeliveryReport
+        switch json["status"] {
+        case .string(let value)?:
+            guard let known = DeliveryReport(rawValue: value) else {
+                throw Problem(.unknownStatus, "`status` must be one of \(DeliveryReport.allCases.map(\.rawValue).joined(separator: ", ")); got `\(value.prefix(40))`.", field: "status")
+            }
+            report = known
+        case nil: throw Problem(.missingField, "`status` is required: delivered, failed or invalid.", field: "status")
+        case let other?: throw Problem(.wrongType, "`status` must be a string; got a \(other.typeName).", field: "status")
+        }
+        switch try DeliveryStore(connection: connection).apply(report, messageID: messageID, providerMessageID: providerMessageID, requestID: request.requestID) {
+        case .applied(let status):
+            return .json(200, ["message_id": .string(providerMessageID), "status": .string(status.rawValue), "applied": true])
+        case .unchanged(let status):
+            return .json(200, ["message_id": .string(providerMessageID), "status": .string(status.rawValue), "applied": false])
+        case .unknownMessage:
+            throw Problem(.notFound, "No message matches this callback.")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// The settings the processes share. Each executable loads the ones it needs at start, so a
+/// bad value stops it with one line naming the setting instead of failing later.
+public enum ServiceConfiguration {
+    /// `TEXTING_DATABASE_URL`: a libpq connection string or URI.
+    public static func databaseURL(_ environment: EnvironmentReader) throws(ConfigurationError) -> String {
+        try environment.required("TEXTING_DATABASE_URL", example: "postgresql:///texting?host=/run/postgresql")
+    }
+
+    /// `TEXTING_FCGI_SOCKET`: the unix socket to listen on; unset under systemd socket
+    /// activation, where the socket arrives on standard input.
+    public static func fastCGISocket(_ environment: EnvironmentReader) -> String? {
+        environment.optional("TEXTING_FCGI_SOCKET")
+    }
+
+    /// `TEXTING_FCGI_THREADS`: worker threads, each with its own database connection.
+    public static func fastCGIThreads(_ environment: EnvironmentReader) throws(ConfigurationError) -> Int {
+        try environment.int("TEXTING_FCGI_THREADS", default: 8, range: 1...256)
+    }
+
+    /// `TEXTING_DEFAULT_COUNTRY_CODE`: digits, no `+`; given to numbers written without `+`.
+    public static func defaultCountryCode(_ environment: EnvironmentReader) throws(ConfigurationError) -> String {
+        let code = environment.string("TEXTING_DEFAULT_COUNTRY_CODE", default: "1").trimmed
+        guard PhoneNumber.isValidCountryCode(code) else {
+            throw ConfigurationError(setting: "TEXTING_DEFAULT_COUNTRY_CODE", problem: "must be 1 to 3 digits without `+`, e.g. 1 or 44; got `\(code)`")
+        }
+        return code
+    }
+
+    /// `TEXTING_CALLBACK_SECRET` and `TEXTING_CALLBACK_MAX_AGE` (seconds a callback URL stays good).
+    public static func callbackSigner(_ environment: EnvironmentReader) throws(ConfigurationError) -> CallbackSigner {
+        let secret = try environment.required("TEXTING_CALLBACK_SECRET", example: "$(openssl rand -hex 32)")
+        guard secret.utf8.count >= CallbackSigner.minimumSecretLength else {
+            throw ConfigurationError(setting: "TEXTING_CALLBACK_SECRET", problem: "must be at least \(CallbackSigner.minimumSecretLength) characters; make one with `openssl rand -hex 32`")
+        }
+        let maximumAge = try environment.int("TEXTING_CALLBACK_MAX_AGE", default: 7 * 24 * 3600, range: 60...(90 * 24 * 3600))
+        return CallbackSigner(secret: secret, maximumAgeSeconds: maximumAge)
+    }
+
+    /// `TEXTING_PUBLIC_BASE_URL`: where providers reach nginx, e.g. `https://sms.example.com`.
+    public static func publicBaseURL(_ environment: EnvironmentReader) throws(ConfigurationError) -> String {
+        var url = try environment.required("TEXTING_PUBLIC_BASE_URL", example: "https://sms.example.com")
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.split(separator: "/").count >= 2 else {
+            throw ConfigurationError(setting: "TEXTING_PUBLIC_BASE_URL", problem: "must be an http:// or https:// URL such as https://sms.example.com; got `\(url)`")
+        }
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+}

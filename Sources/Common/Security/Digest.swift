@@ -1,0 +1,50 @@
+import CCrypto
+
+/// SHA-256 and HMAC-SHA-256 from libcrypto, and the constant-time comparison that checking
+/// a signature needs.
+public enum Digest {
+    /// The corresponding C function is `EVP_Digest` with `EVP_sha256`.
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        let ok = data.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { texting_sha256(input.baseAddress, input.count, $0.baseAddress) }
+        }
+        precondition(ok == 1, "EVP_Digest(SHA-256) failed")
+        return out
+    }
+
+    /// The corresponding C function is `HMAC` with `EVP_sha256`.
+    public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        let ok = key.withUnsafeBufferPointer { keyBuffer in
+            data.withUnsafeBufferPointer { input in
+                out.withUnsafeMutableBufferPointer {
+                    texting_hmac_sha256(keyBuffer.baseAddress, Int32(keyBuffer.count), input.baseAddress, input.count, $0.baseAddress)
+                }
+            }
+        }
+        precondition(ok == 1, "HMAC(SHA-256) failed")
+        return out
+    }
+
+    public static func sha256Hex(_ data: [UInt8]) -> String { hex(sha256(data)) }
+
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Compares without an early exit, so the time taken does not tell how much matched.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
