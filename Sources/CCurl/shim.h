@@ -13,4 +13,14 @@ static inline CURLcode texting_curl_easy_setopt_header_function(CURL *h, size_t 
 static inline CURLcode texting_curl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode texting_curl_easy_getinfo_pointer(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode texting_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+/* CURLOPT_COPYPOSTFIELDS reads CURLOPT_POSTFIELDSIZE_LARGE at the moment it copies, so both
+   are set here in the required order. A NULL pointer would switch curl to reading the body
+   from its read callback (stdin by default), so an empty body gets a valid one-byte address. */
+static inline CURLcode texting_curl_easy_setopt_copy_postfields(CURL *h, const void *data, size_t size) {
+    static const char empty_body = 0;
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+    if (rc != CURLE_OK) return rc;
+    return curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, data ? (const char *)data : &empty_body);
+}
 #endif

@@ -1,0 +1,147 @@
+import FoundationEssentials
+import Glibc
+import Synchronization
+
+/// A stand-in SMS provider that honours the provider contract over HTTP (behind nginx, as a
+/// FastCGI responder), for development, tests and benchmarks. It counts what it receives by
+/// `Idempotency-Key` so tests can prove that each message reached a provider exactly once.
+public final class MockProvider: Sendable {
+    public let name: String
+    private let state: Mutex<State>
+
+    private struct State {
+        var settings: MockProviderSettings
+        var received = 0
+        var accepted = 0
+        var answeredFailure = 0
+        var answeredRateLimit = 0
+        var byKey: [String: Int] = [:]
+        var callbacksSent = 0
+        var callbacksFailed = 0
+        var callbackStatusCounts: [String: Int] = [:]
+        var pendingCallbacks: [PendingCallback] = []
+    }
+
+    private struct PendingCallback: Sendable {
+        let due: Date
+        let url: String
+        let body: [UInt8]
+    }
+
+    public init(name: String, settings: MockProviderSettings) {
+        self.name = name
+        state = Mutex(State(settings: settings))
+    }
+
+    /// Answers one request; `/send` is the provider contract, `/_mock/…` the test controls.
+    public func handle(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
+        switch (request.method, request.path) {
+        case ("POST", "/send"): return try send(request)
+        case ("GET", "/_mock/stats"): return .json(200, stats())
+        case ("POST", "/_mock/config"):
+            let json = try request.jsonObject()
+            return .json(200, try state.withLock { state throws(Problem) in
+                try state.settings.update(from: json)
+                return state.settings.json
+            })
+        case ("POST", "/_mock/reset"):
+            state.withLock { state in state = State(settings: state.settings) }
+            return .json(200, stats())
+        default:
+            throw Problem(.notFound, "mock provider \(name) serves POST /send, GET /_mock/stats, POST /_mock/config, POST /_mock/reset")
+        }
+    }
+
+    private func send(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
+        let json = try request.jsonObject()
+        guard case .string(let to)? = json["to_number"], to.hasPrefix("+"),
+              case .string(let message)? = json["message"], !message.isEmpty,
+              case .string(let callbackURL)? = json["callback_url"], callbackURL.hasPrefix("http") else {
+            return .json(400, ["error": "to_number, message and callback_url are required strings"])
+        }
+        let key = request.header("idempotency-key") ?? ""
+        let settings = state.withLock { state in
+            state.received += 1
+            return state.settings
+        }
+        let roll = Double.random(in: 0..<1)
+        if roll < settings.failureRate {
+            if settings.latencyMilliseconds > 0 { usleep(UInt32(settings.latencyMilliseconds) * 1000) }
+            state.withLock { $0.answeredFailure += 1 }
+            return .json(500, ["error": "simulated provider failure"])
+        }
+        if roll < settings.failureRate + settings.rateLimitRate {
+            state.withLock { $0.answeredRateLimit += 1 }
+            return .json(429, ["error": "simulated rate limit"], headers: [("Retry-After", "1")])
+        }
+        let providerMessageID = "\(name)-\(UUID().uuidString.lowercased())"
+        if settings.callbackDelayMilliseconds >= 0 {
+            let status = settings.drawStatus()
+            let body: JSONValue = ["status": .string(status), "message_id": .string(providerMessageID)]
+            let delay = settings.callbackBeforeAnswer ? 0 : settings.callbackDelayMilliseconds
+            let callback = PendingCallback(due: Date.now.addingTimeInterval(Double(delay) / 1000), url: callbackURL, body: body.serialized())
+            state.withLock { $0.pendingCallbacks.append(callback) }
+            if settings.callbackBeforeAnswer {
+                // Give the callback a head start so it reaches the service before this answer does.
+                usleep(UInt32(max(settings.callbackDelayMilliseconds, 50)) * 1000)
+            }
+        }
+        if settings.latencyMilliseconds > 0 { usleep(UInt32(settings.latencyMilliseconds) * 1000) }
+        state.withLock { state in
+            state.accepted += 1
+            state.byKey[key, default: 0] += 1
+        }
+        return .json(200, ["message_id": .string(providerMessageID)])
+    }
+
+    private func stats() -> JSONValue {
+        state.withLock { state in
+            [
+                "name": .string(name),
+                "received": .number(Double(state.received)),
+                "accepted": .number(Double(state.accepted)),
+                "answered_500": .number(Double(state.answeredFailure)),
+                "answered_429": .number(Double(state.answeredRateLimit)),
+                "accepted_by_key": .object(state.byKey.mapValues { .number(Double($0)) }),
+                "callbacks_pending": .number(Double(state.pendingCallbacks.count)),
+                "callbacks_sent": .number(Double(state.callbacksSent)),
+                "callbacks_failed": .number(Double(state.callbacksFailed)),
+                "settings": state.settings.json,
+            ]
+        }
+    }
+
+    /// Delivers due callbacks, concurrently, until the process ends. Runs on its own thread
+    /// with its own HTTP client.
+    public func runCallbackLoop() {
+        guard let http = try? HTTPClient(maxConnectionsPerHost: 32, maxTotalConnections: 32) else {
+            Log.error("mock provider \(name): cannot create an HTTP client; no callbacks will be sent")
+            return
+        }
+        while true {
+            let now = Date.now
+            let due: [PendingCallback] = state.withLock { state in
+                let due = state.pendingCallbacks.filter { $0.due <= now }
+                state.pendingCallbacks.removeAll { $0.due <= now }
+                return due
+            }
+            if due.isEmpty {
+                usleep(10_000)
+                continue
+            }
+            let results = http.performAll(due.map {
+                HTTPRequest(url: $0.url, method: "POST", headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+                            body: $0.body, timeoutMilliseconds: 10_000)
+            })
+            state.withLock { state in
+                for result in results {
+                    if case .success(let response) = result, response.status == 200 {
+                        state.callbacksSent += 1
+                    } else {
+                        state.callbacksFailed += 1
+                    }
+                }
+            }
+        }
+    }
+}

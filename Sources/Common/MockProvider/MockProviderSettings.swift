@@ -1,0 +1,95 @@
+/// How the mock provider behaves; set at start from `MOCK_*` variables and changed at run
+/// time with `POST /_mock/config`, so one test can make a provider fail without a restart.
+public struct MockProviderSettings: Sendable, Equatable {
+    /// Added to every `/send` answer.
+    public var latencyMilliseconds = 0
+    /// Share of sends answered 500 (0…1).
+    public var failureRate = 0.0
+    /// Share of sends answered 429 with `Retry-After: 1` (0…1).
+    public var rateLimitRate = 0.0
+    /// Delay before the delivery callback; negative for no callback at all.
+    public var callbackDelayMilliseconds = 200
+    /// Relative weights of the statuses the callback reports, e.g. delivered 90, failed 5, invalid 5.
+    public var callbackStatuses: [String: Int] = ["delivered": 100]
+    /// Send the callback before answering `/send`, so it overtakes the sender's record of the id.
+    public var callbackBeforeAnswer = false
+
+    public init() {}
+
+    public init(_ environment: EnvironmentReader) throws(ConfigurationError) {
+        latencyMilliseconds = try environment.int("MOCK_LATENCY_MS", default: 0, range: 0...60_000)
+        failureRate = try Self.rate(environment, "MOCK_FAILURE_RATE")
+        rateLimitRate = try Self.rate(environment, "MOCK_RATE_LIMIT_RATE")
+        callbackDelayMilliseconds = try environment.int("MOCK_CALLBACK_DELAY_MS", default: 200, range: -1...3_600_000)
+        if let mix = environment.optional("MOCK_CALLBACK_STATUSES") {
+            guard let parsed = Self.parseStatuses(mix) else {
+                throw ConfigurationError(setting: "MOCK_CALLBACK_STATUSES", problem: "must look like delivered=90,failed=5,invalid=5; got `\(mix)`")
+            }
+            callbackStatuses = parsed
+        }
+        callbackBeforeAnswer = environment.optional("MOCK_CALLBACK_EARLY") == "1"
+    }
+
+    private static func rate(_ environment: EnvironmentReader, _ name: String) throws(ConfigurationError) -> Double {
+        guard let text = environment.optional(name) else { return 0 }
+        guard let value = Double(text), (0...1).contains(value) else {
+            throw ConfigurationError(setting: name, problem: "must be a number from 0 to 1; got `\(text)`")
+        }
+        return value
+    }
+
+    static func parseStatuses(_ text: String) -> [String: Int]? {
+        var statuses: [String: Int] = [:]
+        for entry in text.split(separator: ",") {
+            let parts = entry.split(separator: "=")
+            guard parts.count == 2, let weight = Int(parts[1].trimmed), weight >= 0 else { return nil }
+            statuses[parts[0].trimmed] = weight
+        }
+        return statuses.isEmpty ? nil : statuses
+    }
+
+    /// Applies the members of a `POST /_mock/config` body; unknown members are an error.
+    public mutating func update(from json: [String: JSONValue]) throws(Problem) {
+        for (key, value) in json {
+            switch (key, value) {
+            case ("latency_ms", .number(let n)): latencyMilliseconds = Int(n)
+            case ("failure_rate", .number(let n)): failureRate = n
+            case ("rate_limit_rate", .number(let n)): rateLimitRate = n
+            case ("callback_delay_ms", .number(let n)): callbackDelayMilliseconds = Int(n)
+            case ("callback_before_answer", .bool(let b)): callbackBeforeAnswer = b
+            case ("callback_statuses", .object(let members)):
+                var statuses: [String: Int] = [:]
+                for (status, weight) in members {
+                    guard case .number(let n) = weight else { throw Problem(.wrongType, "callback_statuses weights are numbers", field: key) }
+                    statuses[status] = Int(n)
+                }
+                callbackStatuses = statuses
+            default:
+                throw Problem(.unknownField, "unknown or mistyped setting `\(key)`", field: key)
+            }
+        }
+    }
+
+    public var json: JSONValue {
+        [
+            "latency_ms": .number(Double(latencyMilliseconds)),
+            "failure_rate": .number(failureRate),
+            "rate_limit_rate": .number(rateLimitRate),
+            "callback_delay_ms": .number(Double(callbackDelayMilliseconds)),
+            "callback_before_answer": .bool(callbackBeforeAnswer),
+            "callback_statuses": .object(callbackStatuses.mapValues { .number(Double($0)) }),
+        ]
+    }
+
+    /// A status drawn from the mix.
+    func drawStatus() -> String {
+        let total = callbackStatuses.values.reduce(0, +)
+        guard total > 0 else { return "delivered" }
+        var pick = Int.random(in: 0..<total)
+        for status in callbackStatuses.keys.sorted() {
+            pick -= callbackStatuses[status]!
+            if pick < 0 { return status }
+        }
+        return "delivered"
+    }
+}

@@ -1,0 +1,127 @@
+/// The job queue's SQL, in one place: claiming due jobs under a lease and recording what
+/// became of them.
+public struct JobQueue {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`.
+    public func claim(limit: Int, leaseSeconds: Int, senderID: String) throws(PostgresError) -> [ClaimedJob] {
+        var jobs: [ClaimedJob] = []
+        for row in try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).rows {
+            jobs.append(try ClaimedJob(row: row))
+        }
+        return jobs
+    }
+
+    /// Records outcomes in one transaction: a few per transaction keeps what was sent but not
+    /// yet recorded small, without a commit per message.
+    public func record(_ outcomes: [JobOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        try connection.transaction { connection in
+            for outcome in outcomes {
+                switch outcome {
+                case .sent(let id, let attempts, let provider, let providerMessageID):
+                    try connection.execute(Self.markSent, [String(id), provider, providerMessageID, String(attempts), Self.sentFrom])
+                case .retry(let id, let provider, let error, let delay):
+                    try connection.execute(Self.reschedule, [String(id), String(delay), provider, String(error.prefix(500))])
+                case .failed(let id, let attempts, let provider, let code, let detail):
+                    try connection.execute(Self.markFailed, [String(id), code, String(detail.prefix(500)), provider, String(attempts), Self.failedFrom])
+                case .dropped(let id):
+                    try connection.execute(Self.drop, [String(id)])
+                }
+            }
+        }
+    }
+
+    /// Milliseconds until the next job comes due (0 if one is due now), nil when the queue is empty.
+    public func millisecondsUntilNextDue() throws(PostgresError) -> Int? {
+        try connection.execute(Self.nextDue).first?["wait_ms"].flatMap { Int($0) }
+    }
+
+    /// Subscribes this connection to the notification sent when jobs are inserted.
+    public func listen() throws(PostgresError) {
+        try connection.execute(Self.listen)
+    }
+
+    private static func statusArray(_ statuses: [MessageStatus]) -> String {
+        "{" + statuses.map(\.rawValue).joined(separator: ",") + "}"
+    }
+    // The status guards come from the one transition table, so SQL cannot move a message backwards.
+    static let sentFrom = statusArray(MessageStatus.predecessors(of: .sent))
+    static let failedFrom = statusArray(MessageStatus.predecessors(of: .failed))
+
+    /// SKIP LOCKED lets concurrent senders take disjoint batches without waiting on each
+    /// other. The row lock lasts only for this statement's transaction; what keeps another
+    /// sender off the job while it is being sent is the lease: `run_at` moves to the lease's
+    /// end, so the job is not due again unless this sender dies (or overruns) and the lease
+    /// runs out, and then it is reclaimed and nothing is lost.
+    static let claim = Query("jobs.claim", """
+        WITH due AS (
+            SELECT message_id FROM jobs
+            WHERE run_at <= now()
+            ORDER BY run_at
+            LIMIT $1::integer
+            FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE jobs j
+            SET run_at = now() + make_interval(secs => $2::integer),
+                leased_until = now() + make_interval(secs => $2::integer),
+                leased_by = $3, attempts = j.attempts + 1
+            FROM due WHERE j.message_id = due.message_id
+            RETURNING j.message_id, j.attempts, j.last_provider
+        ), marked AS (
+            UPDATE messages m SET status = 'sending', updated_at = now()
+            FROM claimed c WHERE m.id = c.message_id AND m.status = 'queued'
+        )
+        SELECT c.message_id, c.attempts, c.last_provider, m.public_id::text AS public_id, m.body,
+               m.status::text AS status, p.number, p.status::text AS number_status,
+               (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms
+        FROM claimed c
+        JOIN messages m ON m.id = c.message_id
+        JOIN phone_numbers p ON p.id = m.phone_number_id
+        """)
+
+    /// A callback may already have moved the message past `sent`; then only the provider's
+    /// details are kept. A provider that reuses an id it gave another message has it dropped
+    /// rather than failing the whole batch on the unique constraint.
+    static let markSent = Query("jobs.mark_sent", """
+        WITH message AS (
+            UPDATE messages SET
+                status = CASE WHEN status = ANY($5::message_status[]) THEN 'sent'::message_status ELSE status END,
+                provider = $2,
+                provider_message_id = CASE WHEN EXISTS (
+                    SELECT 1 FROM messages other WHERE other.provider = $2 AND other.provider_message_id = $3 AND other.id <> $1::bigint
+                ) THEN NULL ELSE $3 END,
+                attempts = $4::integer, sent_at = coalesce(sent_at, now()), updated_at = now()
+            WHERE id = $1::bigint
+        )
+        DELETE FROM jobs WHERE message_id = $1::bigint
+        """)
+
+    static let reschedule = Query("jobs.reschedule", """
+        UPDATE jobs SET run_at = now() + make_interval(secs => $2::integer / 1000.0),
+            last_provider = $3, last_error = $4, leased_by = NULL, leased_until = NULL
+        WHERE message_id = $1::bigint
+        """)
+
+    static let markFailed = Query("jobs.mark_failed", """
+        WITH message AS (
+            UPDATE messages SET status = 'failed', error_code = $2, error_detail = $3,
+                provider = coalesce($4, provider), attempts = $5::integer,
+                failed_at = now(), updated_at = now()
+            WHERE id = $1::bigint AND status = ANY($6::message_status[])
+        )
+        DELETE FROM jobs WHERE message_id = $1::bigint
+        """)
+
+    static let drop = Query("jobs.drop", "DELETE FROM jobs WHERE message_id = $1::bigint")
+
+    static let nextDue = Query("jobs.next_due", """
+        SELECT greatest(0, ceil(extract(epoch FROM (min(run_at) - now())) * 1000))::bigint AS wait_ms FROM jobs
+        """)
+
+    static let listen = Query("jobs.listen", "LISTEN texting_jobs")
+}

@@ -1,0 +1,134 @@
+import FoundationEssentials
+import Glibc
+
+/// One sender run: claims due jobs, sends them concurrently over one libcurl multi handle,
+/// and records each outcome as it completes. Many runs may go at once, on many hosts.
+public final class Sender {
+    private let configuration: SenderConfiguration
+    private let connection: PostgresConnection
+    private let queue: JobQueue
+    private let http: HTTPClient
+    private var balancer: ProviderBalancer
+    private let senderID: String
+    private let shouldStop: @Sendable () -> Bool
+    public private(set) var summary = SenderSummary()
+
+    /// A send in flight: what to record when it completes.
+    private struct InFlight {
+        let job: ClaimedJob
+        let provider: ProviderConfig
+    }
+    private var inFlight: [Int: InFlight] = [:]
+    private var nextTag = 0
+
+    public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
+        self.configuration = configuration
+        connection = PostgresConnection(conninfo: configuration.databaseURL)
+        try connection.open()
+        queue = JobQueue(connection: connection)
+        http = try HTTPClient(maxConnectionsPerHost: configuration.concurrency, maxTotalConnections: configuration.concurrency)
+        balancer = ProviderBalancer(providers: configuration.providers)
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        senderID = "\(String(cString: host)):\(getpid())"
+        self.shouldStop = shouldStop
+    }
+
+    /// `once`: drain what is due now, then return. Otherwise run for the configured time,
+    /// sleeping on `LISTEN` between bursts so new messages go out within milliseconds.
+    public func run(once: Bool) throws {
+        let deadline = Date.now.addingTimeInterval(Double(configuration.runSeconds))
+        if !once { try queue.listen() }
+        var queueMayHaveWork = true
+        while true {
+            let stopping = shouldStop() || (!once && Date.now >= deadline)
+            // Claim while there is room for a whole batch and the queue had work last time.
+            while !stopping && queueMayHaveWork && inFlight.count + configuration.batchSize <= configuration.concurrency {
+                let jobs = try queue.claim(limit: configuration.batchSize, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
+                summary.claimed += jobs.count
+                if jobs.isEmpty { queueMayHaveWork = false }
+                try record(jobs.compactMap(start))
+                if jobs.count < configuration.batchSize { queueMayHaveWork = false }
+            }
+            if !inFlight.isEmpty {
+                let completed = http.poll(timeoutMilliseconds: 200).compactMap(finish)
+                try record(completed)
+                // A retry may already be due, and new messages may have come in.
+                if !completed.isEmpty { queueMayHaveWork = true }
+                continue
+            }
+            if stopping || (once && !queueMayHaveWork) { return }
+            // Idle: sleep until a new job is notified or the next retry comes due.
+            let untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
+            let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
+            if untilDue > 0 {
+                _ = try connection.waitForNotifications(timeoutMilliseconds: min(untilDue, untilDeadline, 1000))
+            }
+            queueMayHaveWork = true
+        }
+    }
+
+    /// Starts the send of a claimed job, or decides its outcome without sending.
+    private func start(_ job: ClaimedJob) -> JobOutcome? {
+        if job.status.isTerminal || !(job.status == .queued || job.status == .sending) {
+            return .dropped(messageID: job.messageID)
+        }
+        if !job.phoneNumberActive {
+            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
+                           detail: "A provider reported the phone number invalid; nothing more is sent to it.")
+        }
+        if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() {
+            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "expired",
+                           detail: "The message's validity period ran out before it could be sent.")
+        }
+        let provider = balancer.next(avoiding: job.lastProvider)
+        let callback = configuration.publicBaseURL + "/messages/delivery_status?"
+            + configuration.signer.signedQuery(messageID: job.publicID, issuedAt: Int(Date.now.timeIntervalSince1970))
+        let body: JSONValue = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
+        let request = HTTPRequest(
+            url: provider.url, method: "POST",
+            headers: [HTTPHeader(name: "Content-Type", value: "application/json"),
+                      // Names our message id so a provider that deduplicates can drop a repeat.
+                      HTTPHeader(name: "Idempotency-Key", value: job.publicID)],
+            body: body.serialized(),
+            timeoutMilliseconds: configuration.providerTimeoutMilliseconds)
+        nextTag += 1
+        inFlight[nextTag] = InFlight(job: job, provider: provider)
+        http.start(request, tag: nextTag)
+        summary.attemptsByProvider[provider.name, default: 0] += 1
+        return nil
+    }
+
+    /// Turns a completed send into its outcome.
+    private func finish(_ completion: HTTPCompletion) -> JobOutcome? {
+        guard let sent = inFlight.removeValue(forKey: completion.tag) else { return nil }
+        let job = sent.job
+        switch ProviderAnswer(completion.result) {
+        case .accepted(let providerMessageID):
+            return .sent(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, providerMessageID: providerMessageID)
+        case .permanent(let reason):
+            return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "provider_rejected", detail: reason)
+        case .temporary(let reason, let retryAfter):
+            if job.attempts >= configuration.maximumAttempts {
+                return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "retries_exhausted",
+                               detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
+            }
+            let delay = max(retryAfter ?? 0, configuration.backoff.delayMilliseconds(afterAttempt: job.attempts))
+            if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() + Int64(delay) {
+                return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "expired",
+                               detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
+            }
+            return .retry(messageID: job.messageID, provider: sent.provider.name, error: reason, delayMilliseconds: delay)
+        }
+    }
+
+    private func record(_ outcomes: [JobOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        try queue.record(outcomes)
+        for outcome in outcomes { summary.count(outcome) }
+    }
+
+    private static func nowMilliseconds() -> Int64 {
+        Int64((Date.now.timeIntervalSince1970 * 1000).rounded())
+    }
+}

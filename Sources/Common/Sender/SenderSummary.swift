@@ -1,0 +1,26 @@
+/// What one sender run did: its one log line.
+public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
+    public var claimed = 0
+    public var sent = 0
+    public var retried = 0
+    public var failed = 0
+    public var dropped = 0
+    /// Sends per provider name, accepted or not.
+    public var attemptsByProvider: [String: Int] = [:]
+
+    public init() {}
+
+    mutating func count(_ outcome: JobOutcome) {
+        switch outcome {
+        case .sent: sent += 1
+        case .retry: retried += 1
+        case .failed: failed += 1
+        case .dropped: dropped += 1
+        }
+    }
+
+    public var description: String {
+        let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
+        return "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) attempts[\(providers)]"
+    }
+}
