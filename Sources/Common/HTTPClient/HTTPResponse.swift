@@ -19,7 +19,7 @@ public struct HTTPResponse: Sendable, Equatable {
     /// `nil` when there is none.
     public func header(_ name: String) -> String? {
         let wanted = name.lowercased()
-        return headers.first { $0.name == wanted }?.value
+        return headers.first { $0.name.lowercased() == wanted }?.value
     }
 
     /// The body decoded as UTF-8; invalid sequences become U+FFFD rather than failing.

@@ -48,26 +48,41 @@ public struct MockProviderSettings: Sendable, Equatable {
         return statuses.isEmpty ? nil : statuses
     }
 
-    /// Applies the members of a `POST /_mock/config` body; unknown members are an error.
+    /// Applies the members of a `POST /_mock/config` body, all or none: unknown members and
+    /// values out of range are an error and change nothing.
     public mutating func update(from json: [String: JSONValue]) throws(Problem) {
+        var updated = self
         for (key, value) in json {
             switch (key, value) {
-            case ("latency_ms", .number(let n)): latencyMilliseconds = Int(n)
-            case ("failure_rate", .number(let n)): failureRate = n
-            case ("rate_limit_rate", .number(let n)): rateLimitRate = n
-            case ("callback_delay_ms", .number(let n)): callbackDelayMilliseconds = Int(n)
-            case ("callback_before_answer", .bool(let b)): callbackBeforeAnswer = b
+            case ("latency_ms", .number(let n)): updated.latencyMilliseconds = try Self.whole(n, key, 0...60_000)
+            case ("failure_rate", .number(let n)): updated.failureRate = try Self.share(n, key)
+            case ("rate_limit_rate", .number(let n)): updated.rateLimitRate = try Self.share(n, key)
+            case ("callback_delay_ms", .number(let n)): updated.callbackDelayMilliseconds = try Self.whole(n, key, -1...3_600_000)
+            case ("callback_before_answer", .bool(let b)): updated.callbackBeforeAnswer = b
             case ("callback_statuses", .object(let members)):
                 var statuses: [String: Int] = [:]
                 for (status, weight) in members {
                     guard case .number(let n) = weight else { throw Problem(.wrongType, "callback_statuses weights are numbers", field: key) }
-                    statuses[status] = Int(n)
+                    statuses[status] = try Self.whole(n, key, 0...1_000_000)
                 }
-                callbackStatuses = statuses
+                updated.callbackStatuses = statuses
             default:
                 throw Problem(.unknownField, "unknown or mistyped setting `\(key)`", field: key)
             }
         }
+        self = updated
+    }
+
+    private static func whole(_ value: Double, _ key: String, _ range: ClosedRange<Int>) throws(Problem) -> Int {
+        guard value == value.rounded(), value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+            throw Problem(.invalidParameter, "`\(key)` must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: key)
+        }
+        return Int(value)
+    }
+
+    private static func share(_ value: Double, _ key: String) throws(Problem) -> Double {
+        guard (0...1).contains(value) else { throw Problem(.invalidParameter, "`\(key)` must be from 0 to 1", field: key) }
+        return value
     }
 
     public var json: JSONValue {

@@ -29,7 +29,7 @@ public enum ProviderAnswer: Sendable, Equatable {
             }
         case 429:
             let seconds = response.header("retry-after").flatMap { Int($0.trimmed) }
-            self = .temporary(reason: "provider rate limited (429)", retryAfterMilliseconds: seconds.map { min($0, 3600) * 1000 })
+            self = .temporary(reason: "provider rate limited (429)", retryAfterMilliseconds: seconds.map { min(max($0, 0), 3600) * 1000 })
         case 400...499:
             self = .permanent(reason: "provider rejected the message (\(response.status)): \(excerpt)")
         default:

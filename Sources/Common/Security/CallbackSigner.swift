@@ -24,8 +24,9 @@ public struct CallbackSigner: Sendable {
     public func verify(parameters: [String: String], now: Int) -> String? {
         guard let messageID = parameters["mid"], let issuedText = parameters["ts"], let issuedAt = Int(issuedText),
               let signature = parameters["sig"] else { return nil }
-        // Allow a little clock skew between hosts, but no URL from the far future.
-        guard issuedAt <= now + 300, now - issuedAt <= maximumAgeSeconds else { return nil }
+        // Allow a little clock skew between hosts, but no URL from the far future. Compared
+        // without subtracting from `issuedAt`, which a caller controls and could overflow.
+        guard issuedAt <= now + 300, issuedAt >= now - maximumAgeSeconds else { return nil }
         let expected = self.signature(messageID: messageID, issuedAt: issuedAt)
         return Digest.constantTimeEqual(Array(expected.utf8), Array(signature.lowercased().utf8)) ? messageID : nil
     }

@@ -1,0 +1,81 @@
+import XCTest
+@testable import Common
+
+final class ProblemTests: XCTestCase {
+    func testDocumentHasTypeTitleStatusDetailAndCode() {
+        let problem = Problem(.missingField, "`message` is required.")
+        let document = problem.document(requestID: nil)
+        XCTAssertEqual(document, .object([
+            "type": "urn:texting:problem:missing_field",
+            "title": "A required field is missing",
+            "status": 422,
+            "detail": "`message` is required.",
+            "code": "missing_field",
+        ]))
+    }
+
+    func testDocumentIncludesFieldAndRequestIDWhenGiven() {
+        let problem = Problem(.invalidPhoneNumber, "bad number", field: "to_number")
+        let document = problem.document(requestID: "4f1c2a9e8b7d")
+        XCTAssertEqual(document["field"], "to_number")
+        XCTAssertEqual(document["request_id"], "4f1c2a9e8b7d")
+        XCTAssertEqual(document["status"], .number(422))
+    }
+
+    func testEmptyRequestIDIsLeftOut() {
+        XCTAssertNil(Problem(.notFound, "gone").document(requestID: "")["request_id"])
+        XCTAssertNil(Problem(.notFound, "gone").document(requestID: nil)["field"])
+    }
+
+    func testDocumentSerializesWithStatusAsInteger() {
+        let text = String(decoding: Problem(.rateLimited, "slow down").document(requestID: nil).serialized(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#""status":429"#), text)
+        XCTAssertFalse(text.contains("429.0"), text)
+    }
+
+    func testMethodNotAllowedSetsAllowHeaderListingMethods() {
+        let problem = Problem.methodNotAllowed("DELETE", allowed: ["GET", "POST"])
+        XCTAssertEqual(problem.code, .methodNotAllowed)
+        XCTAssertEqual(problem.code.status, 405)
+        XCTAssertEqual(problem.headers.count, 1)
+        XCTAssertEqual(problem.headers.first?.name, "Allow")
+        XCTAssertEqual(problem.headers.first?.value, "GET, POST")
+        XCTAssertTrue(problem.detail.contains("DELETE"), problem.detail)
+    }
+
+    func testDatabaseUnavailableIs503WithRetryAfter() {
+        let problem = Problem.databaseUnavailable
+        XCTAssertEqual(problem.code, .serviceUnavailable)
+        XCTAssertEqual(problem.code.status, 503)
+        let retryAfter = problem.headers.first { $0.name == "Retry-After" }?.value
+        let seconds = retryAfter.flatMap { Int($0) } ?? 0
+        XCTAssertGreaterThan(seconds, 0, "Retry-After must be whole positive seconds: \(String(describing: retryAfter))")
+    }
+
+    func testProblemResponseCarriesStatusContentTypeAndHeaders() throws {
+        let response = HTTPServerResponse.problem(.databaseUnavailable, requestID: "req-1")
+        XCTAssertEqual(response.status, 503)
+        XCTAssertEqual(response.headers.first { $0.name == "Content-Type" }?.value, "application/problem+json")
+        XCTAssertNotNil(response.headers.first { $0.name == "Retry-After" })
+        let document = try JSONValue.parse(response.body)
+        XCTAssertEqual(document["code"], "service_unavailable")
+        XCTAssertEqual(document["request_id"], "req-1")
+    }
+
+    func testValidationErrorBecomes422WithItsOwnCodeAndField() {
+        let problem = Problem(ValidationError(field: "message", code: "message_too_long", detail: "too long"))
+        XCTAssertEqual(problem.code, .messageTooLong)
+        XCTAssertEqual(problem.field, "message")
+        XCTAssertEqual(problem.detail, "too long")
+    }
+
+    func testValidationErrorWithUnknownCodeFallsBackToInvalidParameter() {
+        let problem = Problem(ValidationError(field: "x", code: "no_such_code", detail: "d"))
+        XCTAssertEqual(problem.code, .invalidParameter)
+        XCTAssertEqual(problem.code.status, 422)
+    }
+
+    func testDescriptionNamesCodeAndDetail() {
+        XCTAssertEqual(Problem(.notFound, "There is nothing at /x.").description, "not_found: There is nothing at /x.")
+    }
+}

@@ -1,0 +1,125 @@
+import XCTest
+@testable import Common
+
+final class ProviderAnswerTests: XCTestCase {
+    private func answer(_ status: Int, _ body: String = "", headers: [HTTPHeader] = []) -> ProviderAnswer {
+        ProviderAnswer(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))
+    }
+
+    private func assertTemporary(_ answer: ProviderAnswer, retryAfter expected: Int? = nil,
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        guard case .temporary(let reason, let retryAfter) = answer else {
+            return XCTFail("expected temporary, got \(answer)", file: file, line: line)
+        }
+        XCTAssertFalse(reason.isEmpty, file: file, line: line)
+        XCTAssertEqual(retryAfter, expected, file: file, line: line)
+    }
+
+    private func assertPermanent(_ answer: ProviderAnswer, file: StaticString = #filePath, line: UInt = #line) {
+        guard case .permanent(let reason) = answer else {
+            return XCTFail("expected permanent, got \(answer)", file: file, line: line)
+        }
+        XCTAssertFalse(reason.isEmpty, file: file, line: line)
+    }
+
+    func testOKWithMessageIDIsAccepted() {
+        XCTAssertEqual(answer(200, #"{"message_id":"abc"}"#), .accepted(providerMessageID: "abc"))
+    }
+
+    func testOtherSuccessStatusWithMessageIDIsAccepted() {
+        XCTAssertEqual(answer(202, #"{"status":"queued","message_id":"p1-6f1c"}"#), .accepted(providerMessageID: "p1-6f1c"))
+    }
+
+    func testOKWithoutMessageIDIsTemporary() {
+        assertTemporary(answer(200, #"{"status":"ok"}"#))
+    }
+
+    func testOKWithNonJSONBodyIsTemporary() {
+        assertTemporary(answer(200, "OK"))
+        assertTemporary(answer(200, ""))
+        assertTemporary(answer(200, "<html>Gateway</html>"))
+    }
+
+    func testOKWithEmptyOrNonStringMessageIDIsTemporary() {
+        assertTemporary(answer(200, #"{"message_id":""}"#))
+        assertTemporary(answer(200, #"{"message_id":12345}"#))
+        assertTemporary(answer(200, #"{"message_id":null}"#))
+        assertTemporary(answer(200, #"[{"message_id":"abc"}]"#))
+    }
+
+    func testOKWithOversizedMessageIDIsTemporary() {
+        let id = String(repeating: "x", count: 201)
+        assertTemporary(answer(200, #"{"message_id":"\#(id)"}"#))
+        let longest = String(repeating: "x", count: 200)
+        XCTAssertEqual(answer(200, #"{"message_id":"\#(longest)"}"#), .accepted(providerMessageID: longest))
+    }
+
+    func testTemporaryReasonQuotesTheBody() {
+        guard case .temporary(let reason, _) = answer(200, "provider is confused") else { return XCTFail() }
+        XCTAssertTrue(reason.contains("provider is confused"), reason)
+    }
+
+    func testServerErrorsAreTemporary() {
+        for status in [500, 502, 503, 504] {
+            assertTemporary(answer(status, "upstream down"))
+        }
+    }
+
+    func testRateLimitWithRetryAfterIsTemporaryWithMilliseconds() {
+        assertTemporary(answer(429, "", headers: [HTTPHeader(name: "retry-after", value: "7")]), retryAfter: 7000)
+    }
+
+    func testRetryAfterWithSurroundingWhitespaceIsRead() {
+        assertTemporary(answer(429, "", headers: [HTTPHeader(name: "retry-after", value: " 7 ")]), retryAfter: 7000)
+    }
+
+    func testRateLimitWithoutRetryAfterIsTemporaryWithoutDelay() {
+        assertTemporary(answer(429, "slow down"), retryAfter: nil)
+    }
+
+    func testRetryAfterAsHTTPDateIsIgnored() {
+        assertTemporary(answer(429, "", headers: [HTTPHeader(name: "retry-after", value: "Wed, 21 Oct 2026 07:28:00 GMT")]), retryAfter: nil)
+    }
+
+    func testHugeRetryAfterIsCappedAtAnHour() {
+        assertTemporary(answer(429, "", headers: [HTTPHeader(name: "retry-after", value: "86400")]), retryAfter: 3_600_000)
+    }
+
+    func testRejectionsByClientErrorStatusArePermanent() {
+        for status in [400, 401, 403, 404, 422] {
+            assertPermanent(answer(status, #"{"error":"invalid number"}"#))
+        }
+    }
+
+    func testPermanentReasonNamesStatusAndBody() {
+        guard case .permanent(let reason) = answer(422, "invalid destination") else { return XCTFail() }
+        XCTAssertTrue(reason.contains("422"), reason)
+        XCTAssertTrue(reason.contains("invalid destination"), reason)
+    }
+
+    func testReasonExcerptIsBounded() {
+        guard case .permanent(let reason) = answer(400, String(repeating: "e", count: 10_000)) else { return XCTFail() }
+        XCTAssertLessThan(reason.count, 400)
+    }
+
+    func testRedirectIsNotTreatedAsAccepted() {
+        assertTemporary(answer(302, #"{"message_id":"abc"}"#))
+    }
+
+    func testTimeoutIsTemporary() {
+        assertTemporary(ProviderAnswer(.failure(.timedOut)))
+    }
+
+    func testConnectionFailureIsTemporary() {
+        let answer = ProviderAnswer(.failure(.connectionFailed("Failed to connect to 127.0.0.1 port 9101")))
+        assertTemporary(answer)
+        guard case .temporary(let reason, _) = answer else { return }
+        XCTAssertTrue(reason.contains("127.0.0.1"), reason)
+    }
+
+    func testSuccessfulTransferIsJudgedByItsResponse() {
+        let response = HTTPResponse(status: 200, body: Array(#"{"message_id":"m-1"}"#.utf8))
+        XCTAssertEqual(ProviderAnswer(.success(response)), .accepted(providerMessageID: "m-1"))
+        XCTAssertEqual(ProviderAnswer(.success(HTTPResponse(status: 404))), ProviderAnswer(HTTPResponse(status: 404)))
+    }
+}
