@@ -1,0 +1,164 @@
+"""Integration tests: the real stack (PostgreSQL, nginx running deploy/nginx.conf, the real
+binaries) brought up by scripts/test; the only stand-in is our mock SMS provider over HTTP.
+
+scripts/test exports RUN_DIR (the test stack's folder, holding texting.env), TEXTING_BIN
+(the folder of the built binaries) and TEXTING_TEST_BASE_URL (nginx)."""
+import collections
+import hashlib
+import hmac
+import os
+import random
+import subprocess
+import time
+import urllib.parse
+
+import psycopg
+import pytest
+import requests
+
+RUN_DIR = os.environ["RUN_DIR"]
+BIN = os.environ["TEXTING_BIN"]
+BASE_URL = os.environ["TEXTING_TEST_BASE_URL"].rstrip("/")
+
+
+def _load_env(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key] = value.strip().strip('"').strip("'")
+    return values
+
+
+STACK_ENV = _load_env(os.path.join(RUN_DIR, "texting.env"))
+PROVIDERS = [entry.split(";")[0].split("=", 1) for entry in STACK_ENV["TEXTING_PROVIDERS"].split(",")]
+MOCK_BASE = {name: url.rsplit("/", 1)[0] for name, url in PROVIDERS}
+DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "callback_delay_ms": 100,
+                         "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
+
+
+def new_number():
+    """A fresh NANP test number (+1 555 …), so tests never share a number's state."""
+    return "+1555%07d" % random.randrange(10**7)
+
+
+def wait_for(predicate, timeout=15.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def sign_callback(message_id, issued_at=None, secret=None):
+    """The query string the sender puts on a callback URL (see CallbackSigner.swift)."""
+    issued_at = int(time.time()) if issued_at is None else issued_at
+    key = (secret or STACK_ENV["TEXTING_CALLBACK_SECRET"]).encode()
+    sig = hmac.new(key, f"v1|{message_id}|{issued_at}".encode(), hashlib.sha256).hexdigest()
+    return urllib.parse.urlencode({"mid": message_id, "ts": issued_at, "sig": sig})
+
+
+class Api:
+    def __init__(self):
+        self.session = requests.Session()
+
+    def post_message(self, to_number, message="Hello from the tests", **extra):
+        return self.session.post(f"{BASE_URL}/messages", json={"to_number": to_number, "message": message, **extra})
+
+    def get_message(self, message_id):
+        return self.session.get(f"{BASE_URL}/messages/{message_id}")
+
+    def status_of(self, message_id):
+        response = self.get_message(message_id)
+        assert response.status_code == 200, response.text
+        return response.json()["status"]
+
+    def callback(self, message_id, body, query=None):
+        query = sign_callback(message_id) if query is None else query
+        return self.session.post(f"{BASE_URL}/messages/delivery_status?{query}", json=body)
+
+    def raw(self, method, path, **kwargs):
+        return self.session.request(method, f"{BASE_URL}{path}", **kwargs)
+
+
+class Mocks:
+    def __init__(self):
+        self.session = requests.Session()
+
+    def configure(self, name, **settings):
+        response = self.session.post(f"{MOCK_BASE[name]}/_mock/config", json=settings)
+        assert response.status_code == 200, response.text
+
+    def reset(self):
+        for name in MOCK_BASE:
+            self.configure(name, **DEFAULT_MOCK_SETTINGS)
+            assert self.session.post(f"{MOCK_BASE[name]}/_mock/reset", json={}).status_code == 200
+
+    def stats(self, name):
+        return self.session.get(f"{MOCK_BASE[name]}/_mock/stats").json()
+
+    def accepted_by_key(self):
+        """How many times each message id (Idempotency-Key) was accepted, over all providers."""
+        total = collections.Counter()
+        for name in MOCK_BASE:
+            total.update(self.stats(name)["accepted_by_key"])
+        return total
+
+
+@pytest.fixture
+def api():
+    return Api()
+
+
+@pytest.fixture
+def db():
+    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+        yield connection
+
+
+def count(db, sql, *params):
+    return db.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture
+def mocks():
+    m = Mocks()
+    m.reset()
+    yield m
+    m.reset()
+
+
+@pytest.fixture
+def empty_queue(db):
+    """Tests that count what the sender does start from an empty queue: whatever earlier
+    tests left due is taken out of it (and marked so)."""
+    db.execute("""
+        WITH gone AS (DELETE FROM jobs RETURNING message_id)
+        UPDATE messages SET status = 'failed', error_code = 'test_cleanup'
+        WHERE id IN (SELECT message_id FROM gone) AND status IN ('queued', 'sending')""")
+    yield
+
+
+def run_sender(once=True, timeout=300, **overrides):
+    """Runs the real SenderCron with the stack's configuration (plus overrides) and returns
+    the finished process."""
+    env = dict(os.environ)
+    env.update(STACK_ENV)
+    env.update({k: str(v) for k, v in overrides.items()})
+    args = [os.path.join(BIN, "SenderCron")] + (["--once"] if once else [])
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def start_sender(once=True, **overrides):
+    env = dict(os.environ)
+    env.update(STACK_ENV)
+    env.update({k: str(v) for k, v in overrides.items()})
+    args = [os.path.join(BIN, "SenderCron")] + (["--once"] if once else [])
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

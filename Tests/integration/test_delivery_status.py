@@ -1,0 +1,132 @@
+"""POST /messages/delivery_status: signed, forward-only, `invalid` deactivates the number."""
+import time
+import uuid
+
+from conftest import count, new_number, run_sender, sign_callback, wait_for
+
+
+def _sent_message(api, mocks, number=None, **mock_settings):
+    for name in ("p1", "p2"):
+        mocks.configure(name, callback_delay_ms=-1, **mock_settings)  # no automatic callback
+    response = api.post_message(number or new_number())
+    assert response.status_code == 201, response.text
+    message_id = response.json()["id"]
+    run_sender()
+    message = api.get_message(message_id).json()
+    assert message["status"] == "sent", message
+    return message
+
+
+def test_invalid_callback_deactivates_number_and_fails_queued_messages(api, db, mocks, empty_queue):
+    number = new_number()
+    first = _sent_message(api, mocks, number)
+    # A second message to the same number, due later: still queued when the report comes.
+    later = api.post_message(number, "Second", send_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)))
+    assert later.status_code == 201, later.text
+    later_id = later.json()["id"]
+
+    response = api.callback(first["id"], {"status": "invalid", "message_id": first["provider_message_id"]})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "invalid"
+
+    assert api.status_of(first["id"]) == "invalid"
+    assert count(db, "SELECT count(*) FROM phone_numbers WHERE number = %s AND status = 'inactive' AND inactivated_at IS NOT NULL", number) == 1
+    queued = api.get_message(later_id).json()
+    assert queued["status"] == "failed"
+    assert queued["error"]["code"] == "phone_number_inactive"
+    assert count(db, "SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id WHERE m.public_id = %s", later_id) == 0
+
+    refused = api.post_message(number, "Anyone there?")
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "phone_number_inactive"
+
+    run_sender()
+    assert mocks.accepted_by_key()[later_id] == 0
+
+
+def test_message_queued_for_an_inactive_number_is_never_sent(api, db, mocks, empty_queue):
+    number = new_number()
+    queued = api.post_message(number).json()
+    # The number goes inactive after the message was queued but before any sender took it.
+    db.execute("UPDATE phone_numbers SET status = 'inactive', inactivated_at = now() WHERE number = %s", (number,))
+    run_sender()
+    message = api.get_message(queued["id"]).json()
+    assert message["status"] == "failed"
+    assert message["error"]["code"] == "phone_number_inactive"
+    assert mocks.accepted_by_key()[queued["id"]] == 0
+
+
+def test_status_moves_only_forward_and_duplicates_answer_200(api, mocks, empty_queue):
+    message = _sent_message(api, mocks)
+    body = {"status": "delivered", "message_id": message["provider_message_id"]}
+    first = api.callback(message["id"], body)
+    assert first.status_code == 200 and first.json()["applied"] is True
+    duplicate = api.callback(message["id"], body)
+    assert duplicate.status_code == 200 and duplicate.json()["applied"] is False
+    late_failure = api.callback(message["id"], {"status": "failed", "message_id": message["provider_message_id"]})
+    assert late_failure.status_code == 200 and late_failure.json()["applied"] is False
+    assert api.status_of(message["id"]) == "delivered"
+
+
+def test_failed_callback_fails_the_message_with_the_reason(api, mocks, empty_queue):
+    message = _sent_message(api, mocks)
+    response = api.callback(message["id"], {"status": "failed", "message_id": message["provider_message_id"]})
+    assert response.status_code == 200
+    failed = api.get_message(message["id"]).json()
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "provider_reported_failed"
+
+
+def test_unknown_message_is_404_and_unknown_status_is_422(api, db, mocks, empty_queue):
+    unknown = api.callback(str(uuid.uuid4()), {"status": "delivered", "message_id": "whatever"})
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "not_found"
+
+    message = _sent_message(api, mocks)
+    events_before = count(db, "SELECT count(*) FROM delivery_events")
+    bogus = api.callback(message["id"], {"status": "read", "message_id": message["provider_message_id"]})
+    assert bogus.status_code == 422
+    assert bogus.json()["code"] == "unknown_status"
+    assert api.status_of(message["id"]) == "sent"
+    assert count(db, "SELECT count(*) FROM delivery_events") == events_before
+
+
+def test_forged_stale_or_unsigned_callbacks_are_401_and_change_nothing(api, db, mocks, empty_queue):
+    message = _sent_message(api, mocks)
+    body = {"status": "invalid", "message_id": message["provider_message_id"]}
+    forged = sign_callback(message["id"], secret="x" * 64)
+    stale = sign_callback(message["id"], issued_at=int(time.time()) - 400 * 24 * 3600)
+    other = sign_callback(str(uuid.uuid4())).replace("mid=", "ignored=") + "&mid=" + message["id"]
+    for query in (forged, stale, "", f"mid={message['id']}", other):
+        response = api.callback(message["id"], body, query=query)
+        assert response.status_code == 401, (query, response.text)
+        assert response.json()["code"] == "invalid_signature"
+    assert api.status_of(message["id"]) == "sent"
+    assert count(db, "SELECT count(*) FROM phone_numbers WHERE number = %s AND status = 'active'", message["to_number"]) == 1
+
+
+def test_callback_that_overtakes_the_send_record_is_applied(api, mocks, empty_queue):
+    for name in ("p1", "p2"):
+        mocks.configure(name, callback_before_answer=True, callback_delay_ms=300)
+    response = api.post_message(new_number())
+    message_id = response.json()["id"]
+    run_sender()
+    stats = [mocks.stats(name) for name in ("p1", "p2")]
+    assert sum(s["callbacks_sent"] for s in stats) == 1, stats  # applied with 200, not lost as 404
+    message = wait_for(lambda: (lambda m: m if m["status"] == "delivered" else None)(api.get_message(message_id).json()),
+                       what="the early callback's status")
+    assert message["provider_message_id"] is not None and message["sent_at"] is not None
+
+
+def test_wrong_method_and_bad_bodies_on_delivery_status(api, mocks, empty_queue):
+    response = api.raw("GET", "/messages/delivery_status")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    message = _sent_message(api, mocks)
+    query = sign_callback(message["id"])
+    malformed = api.raw("POST", f"/messages/delivery_status?{query}", data="{not json", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["code"] == "malformed_json"
+    missing = api.callback(message["id"], {"status": "delivered"})
+    assert missing.status_code == 422 and missing.json()["code"] == "missing_field"
+    assert api.status_of(message["id"]) == "sent"
