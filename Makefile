@@ -34,9 +34,14 @@ install:
 	install -m 0644 migrations/*.sql "$(DESTDIR)$(PREFIX)/share/texting/migrations/"
 	install -m 0644 deploy/nginx.conf "$(DESTDIR)$(PREFIX)/share/texting/nginx/texting.conf"
 	install -m 0644 deploy/texting.env.example "$(DESTDIR)$(PREFIX)/share/texting/texting.env.example"
+	install -d "$(DESTDIR)$(PREFIX)/share/doc/texting"
+	install -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/texting/README.md"
 	if [ -n "$$(ls -A deploy/systemd 2>/dev/null)" ]; then \
 	    install -d "$(DESTDIR)$(PREFIX)/lib/systemd/system" && \
-	    install -m 0644 deploy/systemd/* "$(DESTDIR)$(PREFIX)/lib/systemd/system/"; \
+	    for u in deploy/systemd/*; do \
+	        sed 's|/usr/local|$(PREFIX)|g' "$$u" > "$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename "$$u")" && \
+	        chmod 0644 "$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename "$$u")" || exit 1; \
+	    done; \
 	fi
 
 # Build products only; the local database in .run/ is kept (see distclean).
