@@ -52,11 +52,14 @@ public final class PostgresConnection {
         guard let connection = handle else { return try connect() }
         if PQstatus(connection) != CONNECTION_OK { return try connect() }
         guard PQtransactionStatus(connection) == PQTRANS_IDLE else { return }
-        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-        if poll(&descriptor, 1, 0) > 0 {
-            // Either a notification or the server saying goodbye; only the latter breaks it.
+        // A server that shut down sends FATAL and then closes: reading the message leaves the
+        // connection looking fine, only reading the end of the stream breaks it. Bounded, as
+        // a stream of notifications keeps the socket readable too.
+        for _ in 0..<4 {
+            var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { return }
             if PQconsumeInput(connection) == 0 || PQstatus(connection) != CONNECTION_OK {
-                try connect()
+                return try connect()
             }
         }
     }
