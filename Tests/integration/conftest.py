@@ -63,9 +63,26 @@ def sign_callback(message_id, issued_at=None, secret=None):
     return urllib.parse.urlencode({"mid": message_id, "ts": issued_at, "sig": sig})
 
 
+def textingctl(*args):
+    """Runs the real admin CLI against the test stack's database."""
+    env = {**os.environ, **STACK_ENV}
+    return subprocess.run([os.path.join(BIN, "textingctl"), *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def create_api_key(name="integration-test"):
+    result = textingctl("keys", "create", name)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 class Api:
-    def __init__(self):
+    """A client of the API with its own key (per-key rate limits and ownership keep tests apart)."""
+
+    def __init__(self, key=None):
+        self.key = key
         self.session = requests.Session()
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
 
     def post_message(self, to_number, message="Hello from the tests", **extra):
         return self.session.post(f"{BASE_URL}/messages", json={"to_number": to_number, "message": message, **extra})
@@ -112,7 +129,7 @@ class Mocks:
 
 @pytest.fixture
 def api():
-    return Api()
+    return Api(create_api_key())
 
 
 @pytest.fixture

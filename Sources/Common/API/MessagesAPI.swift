@@ -1,6 +1,7 @@
 import FoundationEssentials
 
-/// The client API behind `/messages` (MessagesFCGI): routing, input checks and answers.
+/// The client API behind `/messages` (MessagesFCGI): routing, authentication, input checks
+/// and answers.
 public struct MessagesAPI: Sendable {
     public let defaultCountryCode: String
 
@@ -8,28 +9,86 @@ public struct MessagesAPI: Sendable {
         self.defaultCountryCode = defaultCountryCode
     }
 
+    /// The largest page `GET /messages` returns.
+    public static let maximumPageSize = 100
+    public static let defaultPageSize = 20
+
     /// Answers one request on the calling worker's own connection.
     public func handle(_ request: HTTPServerRequest, connection: PostgresConnection) throws -> HTTPServerResponse {
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true)
-        switch (segments.first, segments.count) {
-        case ("healthz"?, 1):
-            guard request.method == "GET" || request.method == "HEAD" else { throw Problem.methodNotAllowed(request.method, allowed: ["GET"]) }
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        switch segments.count {
+        case 1 where segments[0] == "healthz":
+            try allow(request, ["GET", "HEAD"])
             try connection.execute(Self.health)
             return .json(200, ["status": "ok"])
-        case ("messages"?, 1):
-            guard request.method == "POST" else { throw Problem.methodNotAllowed(request.method, allowed: ["POST"]) }
-            return try create(request, connection: connection)
-        case ("messages"?, 2):
-            guard request.method == "GET" || request.method == "HEAD" else { throw Problem.methodNotAllowed(request.method, allowed: ["GET"]) }
-            return try show(id: String(segments[1]), connection: connection)
+        case 1 where segments[0] == "messages":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD", "POST"])
+            return request.method == "POST" ? try create(request, owner: owner, connection: connection)
+                                            : try list(request, owner: owner, connection: connection)
+        case 2 where segments[0] == "messages":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD"])
+            return .json(200, try find(segments[1], owner: owner, connection: connection).json)
+        case 3 where segments[0] == "messages" && segments[2] == "cancel":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["POST"])
+            return try cancel(segments[1], owner: owner, connection: connection)
         default:
-            throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)); the API serves /messages and /messages/{id}.")
+            throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id} and /messages/{id}/cancel.")
         }
     }
 
-    private func create(_ request: HTTPServerRequest, connection: PostgresConnection) throws -> HTTPServerResponse {
-        let message = try NewMessage(json: try request.jsonObject(), defaultCountryCode: defaultCountryCode)
-        switch try MessageStore(connection: connection).accept(message) {
+    private func allow(_ request: HTTPServerRequest, _ methods: [String]) throws(Problem) {
+        guard methods.contains(request.method) else {
+            throw Problem.methodNotAllowed(request.method, allowed: methods.filter { $0 != "HEAD" })
+        }
+    }
+
+    /// The owner of the request's `Authorization: Bearer` key; 401 otherwise.
+    private func authenticate(_ request: HTTPServerRequest, connection: PostgresConnection) throws -> Int64 {
+        guard let header = request.header("authorization") else {
+            throw Problem(.unauthorized, "Send your API key as `Authorization: Bearer <key>`.",
+                          headers: [("WWW-Authenticate", "Bearer realm=\"texting\"")])
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", let owner = try APIKeyStore(connection: connection).authenticate(secret: parts[1].trimmed) else {
+            throw Problem(.unauthorized, "The API key is unknown or revoked; send a valid key as `Authorization: Bearer <key>`.",
+                          headers: [("WWW-Authenticate", "Bearer realm=\"texting\", error=\"invalid_token\"")])
+        }
+        return owner
+    }
+
+    private func create(_ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        let json = try request.jsonObject()
+        let message = try NewMessage(json: json, defaultCountryCode: defaultCountryCode)
+        guard let idempotencyKey = try Self.idempotencyKey(request) else {
+            return try accept(message, owner: owner, connection: connection)
+        }
+        // The fingerprint is of the parsed body, so whitespace and key order do not matter.
+        let fingerprint = Digest.sha256Hex(JSONValue.object(json).serialized())
+        return try connection.transaction { connection in
+            let idempotency = IdempotencyStore(connection: connection)
+            switch try idempotency.claim(owner: owner, key: idempotencyKey, fingerprint: fingerprint) {
+            case .differentRequest:
+                throw Problem(.idempotencyKeyReused, "This Idempotency-Key was used in the last 24 hours with a different body; use a new key for a new message.",
+                              field: "Idempotency-Key")
+            case .sameRequest(let messageID):
+                guard let uuid = UUID(uuidString: messageID), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
+                    throw Problem(.internalError, "The message this Idempotency-Key created cannot be found.")
+                }
+                return .json(201, record.json, headers: [("Location", "/messages/\(record.id)"), ("Idempotent-Replayed", "true")])
+            case .none:
+                let response = try accept(message, owner: owner, connection: connection)
+                let id = response.headers.first { $0.name == "Location" }.map { String($0.value.dropFirst("/messages/".count)) } ?? ""
+                try idempotency.complete(owner: owner, key: idempotencyKey, messageID: id)
+                return response
+            }
+        }
+    }
+
+    private func accept(_ message: NewMessage, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        switch try MessageStore(connection: connection).accept(message, owner: owner) {
         case .accepted(let record):
             return .json(201, record.json, headers: [("Location", "/messages/\(record.id)")])
         case .phoneNumberInactive:
@@ -37,11 +96,41 @@ public struct MessagesAPI: Sendable {
         }
     }
 
-    private func show(id: String, connection: PostgresConnection) throws -> HTTPServerResponse {
-        guard let uuid = UUID(uuidString: id), let record = try MessageStore(connection: connection).find(id: uuid) else {
-            throw Problem(.notFound, "No message has the id `\(id.prefix(40))`.")
+    /// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+    static func idempotencyKey(_ request: HTTPServerRequest) throws(Problem) -> String? {
+        guard let key = request.header("idempotency-key") else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw Problem(.invalidIdempotencyKey, "`Idempotency-Key` must be 1 to 255 visible ASCII characters, e.g. a UUID.", field: "Idempotency-Key")
         }
-        return .json(200, record.json)
+        return key
+    }
+
+    private func find(_ id: String, owner: Int64, connection: PostgresConnection) throws -> MessageRecord {
+        guard let uuid = UUID(uuidString: id), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
+            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+        }
+        return record
+    }
+
+    private func cancel(_ id: String, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        guard let uuid = UUID(uuidString: id) else {
+            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+        }
+        switch try MessageStore(connection: connection).cancel(id: uuid, owner: owner) {
+        case .canceled(let record):
+            return .json(200, record.json)
+        case .notCancelable(let status):
+            throw Problem(.messageNotCancelable, "The message is \(status.rawValue); only a queued message that no sender has tried yet can be canceled.")
+        case .notFound:
+            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+        }
+    }
+
+    private func list(_ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        let query = try MessageListQuery(parameters: request.queryParameters, defaultCountryCode: defaultCountryCode)
+        let page = try MessageStore(connection: connection).list(owner: owner, toNumber: query.toNumber, status: query.status, before: query.before, limit: query.limit)
+        let next: JSONValue = page.more ? page.records.last.flatMap { $0.row["internal_id"] }.flatMap { Int64($0) }.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
+        return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
     }
 
     static let health = Query("health.check", "SELECT 1")

@@ -38,11 +38,13 @@ public struct DeliveryStore {
             if report == .invalid {
                 let phoneNumberID = try message.string("phone_number_id")
                 try connection.execute(Self.deactivateNumber, [phoneNumberID])
-                try connection.execute(Self.failQueuedMessages, [phoneNumberID, id])
+                try connection.execute(Self.failQueuedMessages, [phoneNumberID, id, Self.failableFrom])
             }
             return .applied(target)
         }
     }
+
+    static let failableFrom = "{" + MessageStatus.predecessors(of: .failed).map(\.rawValue).joined(separator: ",") + "}"
 
     static let lockMessage = Query("delivery.lock_message", """
         SELECT id, status::text AS status, phone_number_id FROM messages WHERE public_id = $1::uuid FOR UPDATE
@@ -67,16 +69,19 @@ public struct DeliveryStore {
         """)
 
     /// Fails every message still waiting to be sent to the number, and drops its job, so the
-    /// sender never sends it. A message a sender holds right now is caught by the sender's own
-    /// check of the number's status before it sends.
+    /// sender never sends it. Jobs are locked (deleted) before their messages, the order a
+    /// sender's claim takes them in, so the two wait for each other instead of deadlocking.
+    /// A message a sender holds right now is caught by the sender's own check of the
+    /// number's status before it sends, or ends `failed` whatever the provider answers.
     static let failQueuedMessages = Query("delivery.fail_queued_messages", """
-        WITH failed AS (
-            UPDATE messages SET status = 'failed', updated_at = now(), failed_at = now(),
-                error_code = 'phone_number_inactive',
-                error_detail = 'A provider reported the phone number invalid; nothing more is sent to it.'
-            WHERE phone_number_id = $1::bigint AND id <> $2::bigint AND status IN ('queued', 'sending')
-            RETURNING id
+        WITH dropped AS (
+            DELETE FROM jobs j USING messages m
+            WHERE j.message_id = m.id AND m.phone_number_id = $1::bigint AND m.id <> $2::bigint
+            RETURNING j.message_id
         )
-        DELETE FROM jobs WHERE message_id IN (SELECT id FROM failed)
+        UPDATE messages SET status = 'failed', updated_at = now(), failed_at = now(),
+            error_code = 'phone_number_inactive',
+            error_detail = 'A provider reported the phone number invalid; nothing more is sent to it.'
+        WHERE id IN (SELECT message_id FROM dropped) AND status = ANY($3::message_status[])
         """)
 }

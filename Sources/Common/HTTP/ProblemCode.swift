@@ -12,6 +12,9 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case invalidMessage = "invalid_message"
     case unknownStatus = "unknown_status"
     case invalidParameter = "invalid_parameter"
+    case invalidIdempotencyKey = "invalid_idempotency_key"
+    case idempotencyKeyReused = "idempotency_key_reused"
+    case messageNotCancelable = "message_not_cancelable"
     case unauthorized = "unauthorized"
     case invalidSignature = "invalid_signature"
     case notFound = "not_found"
@@ -27,7 +30,9 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON: 400
         case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive,
-             .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter: 422
+             .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter,
+             .invalidIdempotencyKey, .idempotencyKeyReused: 422
+        case .messageNotCancelable: 409
         case .unauthorized, .invalidSignature: 401
         case .notFound: 404
         case .methodNotAllowed: 405
@@ -52,7 +57,10 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .messageTooLong: "Message is too long"
         case .invalidMessage: "Message cannot be sent"
         case .unknownStatus: "Unknown delivery status"
-        case .invalidParameter: "Invalid query parameter"
+        case .invalidParameter: "Invalid parameter"
+        case .invalidIdempotencyKey: "Invalid Idempotency-Key header"
+        case .idempotencyKeyReused: "Idempotency-Key already used for another request"
+        case .messageNotCancelable: "Message can no longer be canceled"
         case .unauthorized: "Authentication required"
         case .invalidSignature: "Callback signature missing, invalid or expired"
         case .notFound: "Not found"

@@ -57,7 +57,11 @@ public final class Sender {
                 if !completed.isEmpty { queueMayHaveWork = true }
                 continue
             }
-            if stopping || (once && !queueMayHaveWork) { return }
+            if stopping || (once && !queueMayHaveWork) {
+                // Housekeeping that belongs to no request: forget idempotency keys past 24 hours.
+                summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
+                return
+            }
             // Idle: sleep until a new job is notified or the next retry comes due.
             let untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
             let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))

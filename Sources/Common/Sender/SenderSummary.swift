@@ -5,6 +5,7 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var retried = 0
     public var failed = 0
     public var dropped = 0
+    public var expiredIdempotencyKeys = 0
     /// Sends per provider name, accepted or not.
     public var attemptsByProvider: [String: Int] = [:]
 
@@ -21,6 +22,6 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
-        return "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) attempts[\(providers)]"
+        return "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) attempts[\(providers)] expired_idempotency_keys=\(expiredIdempotencyKeys)"
     }
 }
