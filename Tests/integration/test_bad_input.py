@@ -30,6 +30,8 @@ JSON = {"Content-Type": "application/json"}
     ('{"to_number": "+15555550100", "message": "hi"', "malformed_json"),
     ("", "malformed_json"),
     ("\xff", "malformed_json"),
+    # A lone UTF-16 surrogate is not a character: the text would not be valid UTF-8.
+    ('{"to_number": "+15555550100", "message": "\\ud800"}', "malformed_json"),
 ])
 def test_malformed_json_is_400(api, nothing_written, body, code):
     _assert_problem(api.raw("POST", "/messages", data=body.encode("latin-1"), headers=JSON), 400, code)
