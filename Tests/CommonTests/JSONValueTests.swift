@@ -224,3 +224,14 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(serializedText(value), #"{"a":{"c":true,"d":null},"b":[1,2.5,"xA"]}"#)
     }
 }
+
+final class JSONValueDepthTests: XCTestCase {
+    /// A 16 KiB body can nest 8000 levels deep; parsing it must fail cleanly, not overflow the stack.
+    func testDeeplyNestedInputIsRejectedWithoutCrashing() {
+        let depth = 8000
+        let text = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        XCTAssertThrowsError(try JSONValue.parse(Array(text.utf8)))
+        let objects = String(repeating: "{\"a\":", count: 3000) + "1" + String(repeating: "}", count: 3000)
+        XCTAssertThrowsError(try JSONValue.parse(Array(objects.utf8)))
+    }
+}
