@@ -152,8 +152,9 @@ def mocks():
 
 @pytest.fixture
 def empty_queue(db):
-    """Tests that count what the sender does start from an empty queue: whatever earlier
-    tests left due is taken out of it (and marked so)."""
+    """Tests that count what the sender does start from an empty queue (whatever earlier
+    tests left due is taken out of it, and marked so) and with every provider healthy."""
+    db.execute("DELETE FROM provider_health")
     db.execute("""
         WITH gone AS (DELETE FROM jobs RETURNING message_id)
         UPDATE messages SET status = 'failed', error_code = 'test_cleanup'

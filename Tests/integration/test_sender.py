@@ -114,3 +114,36 @@ def test_sender_killed_mid_run_leaves_its_jobs_to_be_reclaimed(api, db, mocks, e
         mocks.configure(name, latency_ms=0)
     run_sender()
     assert all(api.status_of(i) in ("sent", "delivered") for i in ids)
+
+
+def test_failing_provider_is_skipped_by_every_sender_once_its_breaker_opens(api, db, mocks, empty_queue):
+    mocks.configure("p1", failure_rate=1.0)
+    settings = dict(TEXTING_BREAKER_FAILURES=3, TEXTING_BREAKER_COOLDOWN_SECONDS=600,
+                    TEXTING_SENDER_BATCH_SIZE=2, TEXTING_SENDER_CONCURRENCY=2,
+                    TEXTING_BACKOFF_BASE_MS=10, TEXTING_BACKOFF_MAX_MS=20)
+    ids = _post_many(api, 20)
+    for _ in range(50):
+        run_sender(**settings)
+        if all(api.status_of(i) in ("sent", "delivered") for i in ids):
+            break
+        time.sleep(0.03)
+    assert all(api.status_of(i) in ("sent", "delivered") for i in ids)
+    # Three failures in a row opened p1's breaker; after that nothing more went to it.
+    assert mocks.stats("p1")["answered_500"] == 3
+    assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p1' AND open_until > now() AND consecutive_failures >= 3") == 1
+    # The breaker is shared: a new sender process skips p1 too.
+    more = _post_many(api, 6)
+    run_sender(**settings)
+    assert mocks.stats("p1")["received"] == 3
+    assert all(api.get_message(i).json()["provider"] == "p2" for i in more)
+    # Attempts are counted per provider and outcome for /metrics.
+    assert count(db, "SELECT count FROM provider_attempts WHERE provider = 'p1' AND outcome = 'temporary_failure'") >= 3
+
+
+def test_breaker_closes_when_the_provider_answers_again(api, db, mocks, empty_queue):
+    db.execute("INSERT INTO provider_health (provider, consecutive_failures, open_until) VALUES ('p1', 9, now() - interval '1 second')")
+    ids = _post_many(api, 4)
+    run_sender(TEXTING_BREAKER_FAILURES=3)
+    assert mocks.stats("p1")["accepted"] == 2  # tried again after the cool-down, and it answered
+    assert count(db, "SELECT consecutive_failures FROM provider_health WHERE provider = 'p1'") == 0
+    assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p1' AND open_until IS NULL") == 1

@@ -16,22 +16,19 @@ public struct JobQueue {
         return jobs
     }
 
-    /// Records outcomes in one transaction: a few per transaction keeps what was sent but not
-    /// yet recorded small, without a commit per message.
-    public func record(_ outcomes: [JobOutcome]) throws {
-        guard !outcomes.isEmpty else { return }
-        try connection.transaction { connection in
-            for outcome in outcomes {
-                switch outcome {
-                case .sent(let id, let attempts, let provider, let providerMessageID):
-                    try connection.execute(Self.markSent, [String(id), provider, providerMessageID, String(attempts), Self.sentFrom])
-                case .retry(let id, let provider, let error, let delay):
-                    try connection.execute(Self.reschedule, [String(id), String(delay), provider, String(error.prefix(500))])
-                case .failed(let id, let attempts, let provider, let code, let detail):
-                    try connection.execute(Self.markFailed, [String(id), code, String(detail.prefix(500)), provider, String(attempts), Self.failedFrom])
-                case .dropped(let id):
-                    try connection.execute(Self.drop, [String(id)])
-                }
+    /// Records outcomes, inside the caller's transaction: a few per transaction keeps what was
+    /// sent but not yet recorded small, without a commit per message.
+    public func record(_ outcomes: [JobOutcome]) throws(PostgresError) {
+        for outcome in outcomes {
+            switch outcome {
+            case .sent(let id, let attempts, let provider, let providerMessageID):
+                try connection.execute(Self.markSent, [String(id), provider, providerMessageID, String(attempts), Self.sentFrom])
+            case .retry(let id, let provider, let error, let delay):
+                try connection.execute(Self.reschedule, [String(id), String(delay), provider, String(error.prefix(500))])
+            case .failed(let id, let attempts, let provider, let code, let detail):
+                try connection.execute(Self.markFailed, [String(id), code, String(detail.prefix(500)), provider, String(attempts), Self.failedFrom])
+            case .dropped(let id):
+                try connection.execute(Self.drop, [String(id)])
             }
         }
     }

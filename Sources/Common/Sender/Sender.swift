@@ -7,6 +7,11 @@ public final class Sender {
     private let configuration: SenderConfiguration
     private let connection: PostgresConnection
     private let queue: JobQueue
+    private let health: ProviderHealthStore
+    /// Providers whose breaker was open at the last claim.
+    private var unavailableProviders: Set<String> = []
+    /// What the sends completed since the last record did to each provider.
+    private var tallies: [String: ProviderTally] = [:]
     private let http: HTTPClient
     private var balancer: ProviderBalancer
     private let senderID: String
@@ -26,6 +31,7 @@ public final class Sender {
         connection = PostgresConnection(conninfo: configuration.databaseURL)
         try connection.open()
         queue = JobQueue(connection: connection)
+        health = ProviderHealthStore(connection: connection)
         http = try HTTPClient(maxConnectionsPerHost: configuration.concurrency, maxTotalConnections: configuration.concurrency)
         balancer = ProviderBalancer(providers: configuration.providers)
         var host = [CChar](repeating: 0, count: 256)
@@ -44,6 +50,7 @@ public final class Sender {
             let stopping = shouldStop() || (!once && Date.now >= deadline)
             // Claim while there is room for a whole batch and the queue had work last time.
             while !stopping && queueMayHaveWork && inFlight.count + configuration.batchSize <= configuration.concurrency {
+                unavailableProviders = try health.openProviders()
                 let jobs = try queue.claim(limit: configuration.batchSize, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
                 summary.claimed += jobs.count
                 if jobs.isEmpty { queueMayHaveWork = false }
@@ -85,7 +92,7 @@ public final class Sender {
             return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "expired",
                            detail: "The message's validity period ran out before it could be sent.")
         }
-        let provider = balancer.next(avoiding: job.lastProvider)
+        let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailableProviders)
         let callback = configuration.publicBaseURL + "/messages/delivery_status?"
             + configuration.signer.signedQuery(messageID: job.publicID, issuedAt: Int(Date.now.timeIntervalSince1970))
         let body: JSONValue = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
@@ -107,7 +114,9 @@ public final class Sender {
     private func finish(_ completion: HTTPCompletion) -> JobOutcome? {
         guard let sent = inFlight.removeValue(forKey: completion.tag) else { return nil }
         let job = sent.job
-        switch ProviderAnswer(completion.result) {
+        let answer = ProviderAnswer(completion.result)
+        tallies[sent.provider.name, default: ProviderTally(provider: sent.provider.name)].record(answer)
+        switch answer {
         case .accepted(let providerMessageID):
             return .sent(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, providerMessageID: providerMessageID)
         case .permanent(let reason):
@@ -126,9 +135,15 @@ public final class Sender {
         }
     }
 
+    /// Records outcomes and what they say about the providers, in one transaction.
     private func record(_ outcomes: [JobOutcome]) throws {
         guard !outcomes.isEmpty else { return }
-        try queue.record(outcomes)
+        let batch = tallies.values.sorted { $0.provider < $1.provider }
+        try connection.transaction { _ in
+            try queue.record(outcomes)
+            try health.record(batch, failureThreshold: configuration.breakerFailures, cooldownSeconds: configuration.breakerCooldownSeconds)
+        }
+        tallies = [:]
         for outcome in outcomes { summary.count(outcome) }
     }
 

@@ -15,6 +15,10 @@ public struct SenderConfiguration: Sendable {
     public let maximumAttempts: Int
     /// How long one run lasts before it exits for the timer to start the next (`TEXTING_SENDER_RUN_SECONDS`).
     public let runSeconds: Int
+    /// Temporary failures in a row that open a provider's circuit breaker (`TEXTING_BREAKER_FAILURES`).
+    public let breakerFailures: Int
+    /// How long every sender skips a provider whose breaker opened (`TEXTING_BREAKER_COOLDOWN_SECONDS`).
+    public let breakerCooldownSeconds: Int
 
     /// A claimed job is not due again until its lease ends: longer than any send can take,
     /// so only a dead sender's jobs are ever reclaimed.
@@ -36,5 +40,7 @@ public struct SenderConfiguration: Sendable {
         backoff = Backoff(baseMilliseconds: base, maximumMilliseconds: maximum)
         maximumAttempts = try environment.int("TEXTING_MAX_ATTEMPTS", default: 6, range: 1...100)
         runSeconds = try environment.int("TEXTING_SENDER_RUN_SECONDS", default: 55, range: 1...3600)
+        breakerFailures = try environment.int("TEXTING_BREAKER_FAILURES", default: 5, range: 1...10_000)
+        breakerCooldownSeconds = try environment.int("TEXTING_BREAKER_COOLDOWN_SECONDS", default: 30, range: 1...3600)
     }
 }

@@ -1,0 +1,32 @@
+/// What one batch of sends did to one provider, for its shared health and the attempt counters.
+public struct ProviderTally: Sendable, Equatable {
+    public let provider: String
+    public private(set) var accepted = 0
+    public private(set) var temporaryFailures = 0
+    public private(set) var permanentFailures = 0
+    /// Temporary failures after the last acceptance in this batch: what the breaker's count
+    /// becomes when the batch had an acceptance.
+    public private(set) var trailingFailures = 0
+
+    public init(provider: String) {
+        self.provider = provider
+    }
+
+    public mutating func record(_ answer: ProviderAnswer) {
+        switch answer {
+        case .accepted:
+            accepted += 1
+            trailingFailures = 0
+        case .temporary:
+            temporaryFailures += 1
+            trailingFailures += 1
+        case .permanent:
+            // The provider answered and decided: it is up, whatever it thought of the message.
+            permanentFailures += 1
+            trailingFailures = 0
+        }
+    }
+
+    /// Whether the provider answered at all in this batch (an answer resets the breaker's count).
+    public var answered: Bool { accepted + permanentFailures > 0 }
+}
