@@ -21,6 +21,11 @@ public struct MessagesAPI: Sendable {
             try allow(request, ["GET", "HEAD"])
             try connection.execute(Self.health)
             return .json(200, ["status": "ok"])
+        case 1 where segments[0] == "metrics":
+            // No API key: nginx lets only local scrapers reach it (deploy/nginx.conf).
+            try allow(request, ["GET", "HEAD"])
+            let text = try MetricsStore(connection: connection).prometheusText()
+            return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
         case 1 where segments[0] == "messages":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["GET", "HEAD", "POST"])
