@@ -96,7 +96,11 @@ public struct FastCGIServer<Context>: Sendable {
             return
         }
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
-            guard FCGX_Accept_r(request) >= 0 else { continue }
+            guard FCGX_Accept_r(request) >= 0 else {
+                // Woken to stop, or accept failed (e.g. out of descriptors): do not spin.
+                if !state.stopping.load(ordering: .sequentiallyConsistent) { usleep(10_000) }
+                continue
+            }
             let response = respond(to: request, context: &context)
             write(response, to: request.pointee.out)
             FCGX_Finish_r(request)

@@ -72,16 +72,17 @@ public final class Sender {
             // Idle: sleep until a new job is notified or the next retry comes due.
             let untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
             let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
-            if untilDue > 0 {
-                _ = try connection.waitForNotifications(timeoutMilliseconds: min(untilDue, untilDeadline, 1000))
-            }
+            // At least a few milliseconds: due jobs another sender holds locked for a moment
+            // must not turn this into a busy loop.
+            _ = try connection.waitForNotifications(timeoutMilliseconds: min(max(untilDue, 5), untilDeadline, 1000))
             queueMayHaveWork = true
         }
     }
 
     /// Starts the send of a claimed job, or decides its outcome without sending.
     private func start(_ job: ClaimedJob) -> JobOutcome? {
-        if job.status.isTerminal || !(job.status == .queued || job.status == .sending) {
+        // Canceled, failed by an `invalid` report, or already final: nothing to send.
+        if job.status != .queued && job.status != .sending {
             return .dropped(messageID: job.messageID)
         }
         if !job.phoneNumberActive {
