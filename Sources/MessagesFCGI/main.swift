@@ -1,18 +1,7 @@
 import Common
-import Glibc
 
-// MessagesFCGI: the client API (POST /messages, GET /messages/{id}) as a FastCGI responder.
-let environment = EnvironmentReader()
-do {
-    let databaseURL = try ServiceConfiguration.databaseURL(environment)
+// MessagesFCGI: the client API (/messages, /healthz, /metrics) as a FastCGI responder.
+FastCGIProgram.run { environment in
     let api = MessagesAPI(defaultCountryCode: try ServiceConfiguration.defaultCountryCode(environment))
-    let server = FastCGIServer(
-        socketPath: ServiceConfiguration.fastCGISocket(environment),
-        threadCount: try ServiceConfiguration.fastCGIThreads(environment),
-        makeContext: { PostgresConnection(conninfo: databaseURL) },
-        handler: { connection, request in try api.handle(request, connection: connection) })
-    try server.run()
-} catch {
-    Log.error("\(error)")
-    exit(1)
+    return { connection, request in try api.handle(request, connection: connection) }
 }

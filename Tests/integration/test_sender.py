@@ -15,6 +15,20 @@ def _post_many(api, n, number=None):
     return ids
 
 
+def _run_sender_until(done, **settings):
+    """Runs SenderCron --once again and again (bounded) until `done()`: each run drains what
+    is due, and retries come due only after their backoff."""
+    for _ in range(50):
+        run_sender(**settings)
+        if done():
+            return
+        time.sleep(0.03)
+
+
+def _all_sent(api, ids):
+    return lambda: all(api.status_of(i) in ("sent", "delivered") for i in ids)
+
+
 def _providers(weights):
     return ",".join(f"{name}={MOCK_BASE[name]}/send;weight={weight}" for name, weight in weights.items())
 
@@ -26,11 +40,7 @@ def _accepted_per_provider(mocks):
 def test_provider_answering_500_is_retried_on_the_other_provider(api, db, mocks, empty_queue):
     mocks.configure("p1", failure_rate=1.0)
     ids = _post_many(api, 4)
-    for _ in range(50):  # bounded: each run drains what is due; retries come due after the backoff
-        run_sender(TEXTING_BACKOFF_BASE_MS=20, TEXTING_BACKOFF_MAX_MS=50)
-        if all(api.status_of(i) in ("sent", "delivered") for i in ids):
-            break
-        time.sleep(0.05)
+    _run_sender_until(_all_sent(api, ids), TEXTING_BACKOFF_BASE_MS=20, TEXTING_BACKOFF_MAX_MS=50)
     messages = [api.get_message(i).json() for i in ids]
     assert all(m["status"] in ("sent", "delivered") for m in messages), messages
     assert all(m["provider"] == "p2" for m in messages), messages
@@ -45,11 +55,8 @@ def test_message_fails_after_the_configured_attempts(api, mocks, empty_queue):
     for name in MOCK_BASE:
         mocks.configure(name, failure_rate=1.0)
     message_id = _post_many(api, 1)[0]
-    for _ in range(50):
-        run_sender(TEXTING_BACKOFF_BASE_MS=10, TEXTING_BACKOFF_MAX_MS=20, TEXTING_MAX_ATTEMPTS=3)
-        if api.status_of(message_id) == "failed":
-            break
-        time.sleep(0.03)
+    _run_sender_until(lambda: api.status_of(message_id) == "failed",
+                      TEXTING_BACKOFF_BASE_MS=10, TEXTING_BACKOFF_MAX_MS=20, TEXTING_MAX_ATTEMPTS=3)
     message = api.get_message(message_id).json()
     assert message["status"] == "failed"
     assert message["error"]["code"] == "retries_exhausted"
@@ -122,12 +129,8 @@ def test_failing_provider_is_skipped_by_every_sender_once_its_breaker_opens(api,
                     TEXTING_SENDER_BATCH_SIZE=2, TEXTING_SENDER_CONCURRENCY=2,
                     TEXTING_BACKOFF_BASE_MS=10, TEXTING_BACKOFF_MAX_MS=20)
     ids = _post_many(api, 20)
-    for _ in range(50):
-        run_sender(**settings)
-        if all(api.status_of(i) in ("sent", "delivered") for i in ids):
-            break
-        time.sleep(0.03)
-    assert all(api.status_of(i) in ("sent", "delivered") for i in ids)
+    _run_sender_until(_all_sent(api, ids), **settings)
+    assert _all_sent(api, ids)()
     # Three failures in a row opened p1's breaker; after that nothing more went to it.
     assert mocks.stats("p1")["answered_500"] == 3
     assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p1' AND open_until > now() AND consecutive_failures >= 3") == 1
