@@ -20,6 +20,11 @@ run:
 test:
 	scripts/test
 
+# Benchmarks, not tests (nothing is asserted): each figure beside its ceiling, see scripts/bench.
+.PHONY: bench
+bench:
+	scripts/bench
+
 stop:
 	scripts/stack down
 

@@ -1,0 +1,49 @@
+-- wrk script for the ingest figure: POST /messages with a JSON body and the bench API key.
+-- usage: wrk ... -s bench/ingest.lua URL -- API_KEY [NUMBER_OFFSET]
+-- Each request uses another phone number (+1555 and 7 digits: thread, then a counter).
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+    thread:set("thread_id", next_id)
+    next_id = next_id + 1
+    table.insert(threads, thread)
+end
+
+function init(args)
+    key = args[1] or error("ingest.lua: pass the API key after --")
+    offset = tonumber(args[2] or "0")
+    counter = 0
+    statuses = {}
+    headers = {
+        ["Authorization"] = "Bearer " .. key,
+        ["Content-Type"] = "application/json",
+    }
+end
+
+function request()
+    counter = counter + 1
+    local number = string.format("+1555%07d", (offset + thread_id * 1000000 + counter) % 10000000)
+    local body = '{"to_number":"' .. number .. '","message":"Benchmark message"}'
+    return wrk.format("POST", "/messages", headers, body)
+end
+
+function response(status, headers, body)
+    statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+    local totals = {}
+    for _, thread in ipairs(threads) do
+        for status, count in pairs(thread:get("statuses")) do
+            totals[status] = (totals[status] or 0) + count
+        end
+    end
+    local parts = {}
+    for status, count in pairs(totals) do
+        table.insert(parts, status .. "=" .. count)
+    end
+    table.sort(parts)
+    io.write("statuses: " .. table.concat(parts, " ") .. "\n")
+    io.write(string.format("latency_ms: p50=%.2f p99=%.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
