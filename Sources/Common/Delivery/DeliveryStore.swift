@@ -44,7 +44,7 @@ public struct DeliveryStore {
         }
     }
 
-    static let failableFrom = "{" + MessageStatus.predecessors(of: .failed).map(\.rawValue).joined(separator: ",") + "}"
+    static let failableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue))
 
     static let lockMessage = Query("delivery.lock_message", """
         SELECT id, status::text AS status, phone_number_id FROM messages WHERE public_id = $1::uuid FOR UPDATE

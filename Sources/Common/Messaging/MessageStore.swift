@@ -77,7 +77,7 @@ public struct MessageStore {
         }
     }
 
-    static let cancelableFrom = "{" + MessageStatus.predecessors(of: .canceled).map(\.rawValue).joined(separator: ",") + "}"
+    static let cancelableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .canceled).map(\.rawValue))
 
     static let accept = Query("messages.accept", """
         WITH number AS (

@@ -17,12 +17,21 @@ public struct JobQueue {
     }
 
     /// Records outcomes, inside the caller's transaction: a few per transaction keeps what was
-    /// sent but not yet recorded small, without a commit per message.
+    /// sent but not yet recorded small, without a commit per message. Accepted sends, the
+    /// common case, are recorded in one statement for the whole batch.
     public func record(_ outcomes: [JobOutcome]) throws(PostgresError) {
+        var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String]) = ([], [], [], [])
+        var sentKeys: Set<String> = []
         for outcome in outcomes {
             switch outcome {
             case .sent(let id, let attempts, let provider, let providerMessageID):
-                try connection.execute(Self.markSent, [String(id), provider, providerMessageID, String(attempts), Self.sentFrom])
+                sent.ids.append(String(id))
+                sent.providers.append(provider)
+                // One statement sees none of its own rows: an id a provider repeats within the
+                // batch is dropped here, as the statement drops one it gave an earlier batch.
+                let isNew = sentKeys.insert("\(provider)\u{0}\(providerMessageID)").inserted
+                sent.providerMessageIDs.append(isNew ? providerMessageID : "")
+                sent.attempts.append(String(attempts))
             case .retry(let id, let provider, let error, let delay):
                 try connection.execute(Self.reschedule, [String(id), String(delay), provider, String(error.prefix(500))])
             case .failed(let id, let attempts, let provider, let code, let detail):
@@ -31,6 +40,11 @@ public struct JobQueue {
                 try connection.execute(Self.drop, [String(id)])
             }
         }
+        guard !sent.ids.isEmpty else { return }
+        try connection.execute(Self.markSent, [
+            PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
+            PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
+        ])
     }
 
     /// Milliseconds until the next job comes due (0 if one is due now), nil when the queue is empty.
@@ -43,12 +57,20 @@ public struct JobQueue {
         try connection.execute(Self.listen)
     }
 
-    private static func statusArray(_ statuses: [MessageStatus]) -> String {
-        "{" + statuses.map(\.rawValue).joined(separator: ",") + "}"
+    /// Marks `senderID` as sleeping, so that new jobs wake it with a NOTIFY. Call before the
+    /// last look at the queue: a job inserted after that look then notifies.
+    public func markIdle(senderID: String) throws(PostgresError) {
+        try connection.execute(Self.markIdle, [senderID])
     }
+
+    /// Marks `senderID` busy again: inserts stop paying for a NOTIFY it does not need.
+    public func markBusy(senderID: String) throws(PostgresError) {
+        try connection.execute(Self.markBusy, [senderID])
+    }
+
     // The status guards come from the one transition table, so SQL cannot move a message backwards.
-    static let sentFrom = statusArray(MessageStatus.predecessors(of: .sent))
-    static let failedFrom = statusArray(MessageStatus.predecessors(of: .failed))
+    static let sentFrom = PostgresArray.literal(MessageStatus.predecessors(of: .sent).map(\.rawValue))
+    static let failedFrom = PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue))
 
     /// SKIP LOCKED lets concurrent senders take disjoint batches without waiting on each
     /// other. The row lock lasts only for this statement's transaction; what keeps another
@@ -85,17 +107,20 @@ public struct JobQueue {
     /// details are kept. A provider that reuses an id it gave another message has it dropped
     /// rather than failing the whole batch on the unique constraint.
     static let markSent = Query("jobs.mark_sent", """
-        WITH message AS (
-            UPDATE messages SET
-                status = CASE WHEN status = ANY($5::message_status[]) THEN 'sent'::message_status ELSE status END,
-                provider = $2,
-                provider_message_id = CASE WHEN EXISTS (
-                    SELECT 1 FROM messages other WHERE other.provider = $2 AND other.provider_message_id = $3 AND other.id <> $1::bigint
-                ) THEN NULL ELSE $3 END,
-                attempts = $4::integer, sent_at = coalesce(sent_at, now()), updated_at = now()
-            WHERE id = $1::bigint
+        WITH sent AS (
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[]) AS o(id, provider, provider_message_id, attempts)
+        ), message AS (
+            UPDATE messages m SET
+                status = CASE WHEN m.status = ANY($5::message_status[]) THEN 'sent'::message_status ELSE m.status END,
+                provider = sent.provider,
+                provider_message_id = CASE WHEN sent.provider_message_id = '' OR EXISTS (
+                    SELECT 1 FROM messages other
+                    WHERE other.provider = sent.provider AND other.provider_message_id = sent.provider_message_id AND other.id <> m.id
+                ) THEN NULL ELSE sent.provider_message_id END,
+                attempts = sent.attempts, sent_at = coalesce(m.sent_at, now()), updated_at = now()
+            FROM sent WHERE m.id = sent.id
         )
-        DELETE FROM jobs WHERE message_id = $1::bigint
+        DELETE FROM jobs WHERE message_id IN (SELECT id FROM sent)
         """)
 
     static let reschedule = Query("jobs.reschedule", """
@@ -116,9 +141,17 @@ public struct JobQueue {
 
     static let drop = Query("jobs.drop", "DELETE FROM jobs WHERE message_id = $1::bigint")
 
+    /// NULL on an empty queue (`greatest` alone would turn the NULL into 0 and keep an idle
+    /// sender polling).
     static let nextDue = Query("jobs.next_due", """
-        SELECT greatest(0, ceil(extract(epoch FROM (min(run_at) - now())) * 1000))::bigint AS wait_ms FROM jobs
+        SELECT CASE WHEN min(run_at) IS NULL THEN NULL
+                    ELSE greatest(0, ceil(extract(epoch FROM (min(run_at) - now())) * 1000))::bigint END AS wait_ms
+        FROM jobs
         """)
 
     static let listen = Query("jobs.listen", "LISTEN texting_jobs")
+    static let markIdle = Query("jobs.mark_idle", """
+        INSERT INTO idle_senders (sender_id) VALUES ($1) ON CONFLICT (sender_id) DO UPDATE SET since = now()
+        """)
+    static let markBusy = Query("jobs.mark_busy", "DELETE FROM idle_senders WHERE sender_id = $1")
 }

@@ -46,6 +46,7 @@ public final class Sender {
         let deadline = Date.now.addingTimeInterval(Double(configuration.runSeconds))
         if !once { try queue.listen() }
         var queueMayHaveWork = true
+        var idle = false
         while true {
             let stopping = shouldStop() || (!once && Date.now >= deadline)
             // Claim while there is room for a whole batch and the queue had work last time.
@@ -65,16 +66,28 @@ public final class Sender {
                 continue
             }
             if stopping || (once && !queueMayHaveWork) {
+                if idle { try queue.markBusy(senderID: senderID) }
                 // Housekeeping that belongs to no request: forget idempotency keys past 24 hours.
                 summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
                 return
             }
-            // Idle: sleep until a new job is notified or the next retry comes due.
+            // Idle: sleep until a new job is notified or the next retry comes due. Say so
+            // first, then look: a job inserted after the look sends a NOTIFY.
+            if !idle {
+                try queue.markIdle(senderID: senderID)
+                idle = true
+            }
             let untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
             let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
             // At least a few milliseconds: due jobs another sender holds locked for a moment
             // must not turn this into a busy loop.
-            _ = try connection.waitForNotifications(timeoutMilliseconds: min(max(untilDue, 5), untilDeadline, 1000))
+            let notified = try connection.waitForNotifications(timeoutMilliseconds: min(max(untilDue, 5), untilDeadline, 1000))
+            if !notified.isEmpty || untilDue <= 1000 {
+                try queue.markBusy(senderID: senderID)
+                idle = false
+            } else {
+                try queue.markIdle(senderID: senderID)  // refresh: rows older than a minute stop counting
+            }
             queueMayHaveWork = true
         }
     }
