@@ -117,3 +117,46 @@ def test_unknown_field_is_422(api, nothing_written):
 
 def test_unknown_path_is_404_problem(api):
     _assert_problem(api.raw("GET", "/nothing-here"), 404, "not_found")
+
+
+def _raw_http(request_bytes):
+    """Sends bytes nginx must refuse before any application sees them; returns the head and body."""
+    import socket
+    import urllib.parse
+    from conftest import BASE_URL
+    url = urllib.parse.urlparse(BASE_URL)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+@pytest.mark.parametrize("request_bytes, code", [
+    (b"POST /messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n", b"unsupported_transfer_coding"),
+    (b"GET /healthz HTTP/2.0\r\nHost: x\r\nConnection: close\r\n\r\n", b"http_version_not_supported"),
+])
+def test_requests_nginx_cannot_serve_are_400_problems_not_5xx(request_bytes, code):
+    head, body = _raw_http(request_bytes)
+    assert head.split(" ")[1] == "400", head
+    assert "application/problem+json" in head
+    assert b'"code":"' + code + b'"' in body
+
+
+def test_callback_message_id_with_control_characters_is_422(api, mocks, empty_queue):
+    from conftest import run_sender
+    message_id = api.post_message(new_number()).json()["id"]
+    run_sender()
+    response = api.callback(message_id, {"status": "delivered", "message_id": "abc\u0000def"})
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "message_id"
+
+
+def test_listing_takes_an_unencoded_plus_in_to_number(api):
+    number = new_number()
+    message_id = api.post_message(number).json()["id"]
+    response = api.raw("GET", f"/messages?to_number={number}")  # `+` not percent-encoded
+    assert response.status_code == 200, response.text
+    assert [m["id"] for m in response.json()["messages"]] == [message_id]

@@ -20,9 +20,11 @@ public struct DeliveryAPI: Sendable {
         let json = try request.jsonObject()
         let providerMessageID: String
         switch json["message_id"] {
-        case .string(let value)? where !value.isEmpty && value.utf8.count <= 200: providerMessageID = value
+        case .string(let value)? where !value.isEmpty && value.utf8.count <= 200 && !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }):
+            providerMessageID = value
         case nil: throw Problem(.missingField, "`message_id` (the provider's id for the message) is required.", field: "message_id")
-        case let other?: throw Problem(.wrongType, "`message_id` must be a non-empty string of at most 200 bytes; got a \(other.typeName).", field: "message_id")
+        case .string?: throw Problem(.invalidParameter, "`message_id` must be 1 to 200 bytes without control characters.", field: "message_id")
+        case let other?: throw Problem(.wrongType, "`message_id` must be a string; got a \(other.typeName).", field: "message_id")
         }
         let report: DeliveryReport
         switch json["status"] {

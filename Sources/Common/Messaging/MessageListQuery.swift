@@ -13,7 +13,9 @@ public struct MessageListQuery: Sendable, Equatable {
         if let unknown = parameters.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
             throw Problem(.invalidParameter, "`\(unknown.prefix(40))` is not a parameter of this listing; use to_number, status, limit and after.", field: unknown)
         }
-        if let raw = parameters["to_number"] {
+        if var raw = parameters["to_number"] {
+            // An unencoded `+` arrives as a space (form encoding); a number never starts with one.
+            if raw.first == " ", raw.dropFirst().first?.isNumber == true { raw = "+" + raw.dropFirst() }
             do {
                 toNumber = try PhoneNumber(parsing: raw, defaultCountryCode: defaultCountryCode)
             } catch {

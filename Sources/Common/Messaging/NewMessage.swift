@@ -29,9 +29,10 @@ public struct NewMessage: Sendable {
         case nil, .null?:
             sendAt = nil
         case .string(let text)?:
-            guard let date = try? Date(text, strategy: .iso8601) else {
+            guard let seconds = RFC3339.secondsSince1970(text) else {
                 throw Problem(.invalidParameter, "`send_at` must be an RFC 3339 time such as 2026-12-01T09:30:00Z; got `\(text.prefix(40))`.", field: "send_at")
             }
+            let date = Date(timeIntervalSince1970: seconds)
             guard date.timeIntervalSince(now) < Double(Self.maximumValiditySeconds * 5) else {
                 throw Problem(.invalidParameter, "`send_at` may be at most 35 days ahead.", field: "send_at")
             }

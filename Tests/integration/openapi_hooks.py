@@ -1,0 +1,53 @@
+"""schemathesis hooks for test_openapi.py (loaded by schemathesis through SCHEMATHESIS_HOOKS,
+not by pytest).
+
+Unsigned, `POST /messages/delivery_status` can only ever answer 401. So a generated callback
+whose query is valid by the document (`mid` a UUID, `ts` an integer, `sig` 64 hex digits)
+is signed the way the sender signs callback URLs, for its own `mid` (an unknown message: 404
+once the body passes) or, for every other one, for one of the messages the test created
+(200). Its body goes out as generated, so the body's checks (415, 400, 422) are reached too.
+A query that breaks the document stays unsigned and must still be refused (401)."""
+import hashlib
+import hmac
+import os
+import re
+import time
+import uuid
+
+import schemathesis
+
+SECRET = os.environ["TEXTING_CALLBACK_SECRET"].encode()
+MESSAGE_IDS = [mid for mid in os.environ.get("OPENAPI_TEST_MESSAGE_IDS", "").split(",") if mid]
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
+# The coverage phase hands over query values as the text they are sent as.
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _valid_by_the_document(query):
+    ts = query.get("ts")
+    integer = (isinstance(ts, int) and not isinstance(ts, bool)) or (isinstance(ts, str) and INTEGER_TEXT.fullmatch(ts))
+    return (_is_uuid(query.get("mid")) and bool(integer)
+            and isinstance(query.get("sig"), str) and SIGNATURE.fullmatch(query["sig"]) is not None)
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if case.operation.path != "/messages/delivery_status" or not isinstance(case.query, dict):
+        return
+    if not _valid_by_the_document(case.query):
+        return
+    mid = case.query["mid"]
+    if MESSAGE_IDS and int(mid[-1], 16) % 2 == 0:
+        mid = MESSAGE_IDS[int(mid[-2], 16) % len(MESSAGE_IDS)]
+    issued_at = int(time.time())
+    case.query["mid"] = mid
+    case.query["ts"] = issued_at
+    case.query["sig"] = hmac.new(SECRET, f"v1|{mid}|{issued_at}".encode(), hashlib.sha256).hexdigest()
