@@ -45,10 +45,10 @@ final class ProviderBalancerBreakerTests: XCTestCase {
         XCTAssertEqual(picks.filter { $0 == "p1" }.count, 15)
     }
 
-    func testWhenEveryOtherProviderIsOpenTheBreakerGivesWayBeforeTheRetryRule() {
+    func testWhenEveryOtherProviderIsOpenTheRetryRuleGivesWayBeforeTheBreaker() {
         var balancer = ProviderBalancer(providers: Array(providers.prefix(2)))
-        // p2 open and p1 just failed this message: p2 (breaker ignored) rather than p1 again.
-        XCTAssertEqual(balancer.next(avoiding: "p1", unavailable: ["p2"]).name, "p2")
+        // p2 is known to be down and p1 failed this message once: p1 again, not p2.
+        XCTAssertEqual(balancer.next(avoiding: "p1", unavailable: ["p2"]).name, "p1")
     }
 
     func testWhenAllAreOpenSomebodyIsStillChosen() {
@@ -64,5 +64,31 @@ final class PrometheusTextTests: XCTestCase {
         text.header("m", "gauge", "Help.")
         text.sample("m", labels: ["z": "a\"b\\c\nd", "a": "x"], value: "3")
         XCTAssertEqual(text.output, "# HELP m Help.\n# TYPE m gauge\nm{a=\"x\",z=\"a\\\"b\\\\c\\nd\"} 3\n")
+    }
+}
+
+final class ProviderHealthTests: XCTestCase {
+    private let names = ["p1", "p2"]
+
+    func testAFullBatchWhileSomeBreakerIsClosed() {
+        XCTAssertEqual(ProviderHealth().claimLimit(providers: names, batchSize: 100), 100)
+        XCTAssertEqual(ProviderHealth(open: ["p1": 500]).claimLimit(providers: names, batchSize: 100), 100)
+        XCTAssertEqual(ProviderHealth(halfOpen: ["p2"]).claimLimit(providers: names, batchSize: 100), 100)
+    }
+
+    func testOneProbePerHalfOpenProviderWhenNoneIsClosed() {
+        XCTAssertEqual(ProviderHealth(open: ["p1": 500], halfOpen: ["p2"]).claimLimit(providers: names, batchSize: 100), 1)
+        XCTAssertEqual(ProviderHealth(halfOpen: ["p1", "p2"]).claimLimit(providers: names, batchSize: 100), 2)
+    }
+
+    func testNothingIsClaimedWhileEveryBreakerIsOpen() {
+        let health = ProviderHealth(open: ["p1": 500, "p2": 1500])
+        XCTAssertEqual(health.claimLimit(providers: names, batchSize: 100), 0)
+        XCTAssertEqual(health.millisecondsUntilAnyProviderIsTried(providers: names), 500)
+        XCTAssertNil(ProviderHealth(open: ["p1": 500]).millisecondsUntilAnyProviderIsTried(providers: names))
+    }
+
+    func testBreakersOfProvidersNoLongerConfiguredDoNotCount() {
+        XCTAssertEqual(ProviderHealth(open: ["old": 500]).claimLimit(providers: names, batchSize: 10), 10)
     }
 }

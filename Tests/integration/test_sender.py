@@ -145,8 +145,14 @@ def test_failing_provider_is_skipped_by_every_sender_once_its_breaker_opens(api,
 
 def test_breaker_closes_when_the_provider_answers_again(api, db, mocks, empty_queue):
     db.execute("INSERT INTO provider_health (provider, consecutive_failures, open_until) VALUES ('p1', 9, now() - interval '1 second')")
-    ids = _post_many(api, 4)
+    _post_many(api, 4)
     run_sender(TEXTING_BREAKER_FAILURES=3)
-    assert mocks.stats("p1")["accepted"] == 2  # tried again after the cool-down, and it answered
+    # Half-open: its cool-down is over, so it gets one probe in the batch; the rest go to p2.
+    assert mocks.stats("p1")["accepted"] == 1
+    assert mocks.stats("p2")["accepted"] == 3
+    # The probe answered: the breaker is closed and p1 takes its share again.
     assert count(db, "SELECT consecutive_failures FROM provider_health WHERE provider = 'p1'") == 0
     assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p1' AND open_until IS NULL") == 1
+    _post_many(api, 4)
+    run_sender(TEXTING_BREAKER_FAILURES=3)
+    assert mocks.stats("p1")["accepted"] == 3

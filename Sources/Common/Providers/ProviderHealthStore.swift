@@ -8,9 +8,19 @@ public struct ProviderHealthStore {
         self.connection = connection
     }
 
-    /// Providers whose breaker is open now.
-    public func openProviders() throws(PostgresError) -> Set<String> {
-        Set(try connection.execute(Self.open).rows.compactMap { $0["provider"] })
+    /// The breakers that are not closed now: open ones are skipped; half-open ones (cool-down
+    /// over, but not yet answered since) get one probe at a time.
+    public func snapshot(failureThreshold: Int) throws(PostgresError) -> ProviderHealth {
+        var health = ProviderHealth()
+        for row in try connection.execute(Self.notClosed, [String(failureThreshold)]).rows {
+            guard let provider = row["provider"] else { continue }
+            if row["open"] == "t" {
+                health.open[provider] = row.optionalInt("open_ms") ?? 1000
+            } else {
+                health.halfOpen.insert(provider)
+            }
+        }
+        return health
     }
 
     /// Adds a batch's tallies, inside the caller's transaction (the one recording the outcomes).
@@ -26,7 +36,12 @@ public struct ProviderHealthStore {
         }
     }
 
-    static let open = Query("provider_health.open", "SELECT provider FROM provider_health WHERE open_until > now()")
+    static let notClosed = Query("provider_health.not_closed", """
+        SELECT provider, coalesce(open_until > now(), false) AS open,
+               ceil(extract(epoch FROM open_until - now()) * 1000)::bigint AS open_ms
+        FROM provider_health
+        WHERE open_until > now() OR consecutive_failures >= $1::integer
+        """)
 
     /// $2: the provider answered in this batch, so the count restarts from $3 (failures after
     /// the last answer); otherwise it grows by $4. Reaching $5 opens the breaker for $6 s.

@@ -8,4 +8,11 @@ public enum JobOutcome: Sendable, Equatable {
     case failed(messageID: Int64, attempts: Int, provider: String?, code: String, detail: String)
     /// The message left the queue on its own (canceled, already final): just drop the job.
     case dropped(messageID: Int64)
+
+    /// The internal id of the message this outcome is about.
+    public var messageID: Int64 {
+        switch self {
+        case .sent(let id, _, _, _), .retry(let id, _, _, _), .failed(let id, _, _, _, _), .dropped(let id): id
+        }
+    }
 }

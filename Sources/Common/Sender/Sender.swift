@@ -8,12 +8,15 @@ public final class Sender {
     private let connection: PostgresConnection
     private let queue: JobQueue
     private let health: ProviderHealthStore
-    /// Providers whose breaker was open at the last claim.
-    private var unavailableProviders: Set<String> = []
+    /// The breakers as seen at the last claim.
+    private var providerHealth = ProviderHealth()
+    /// Half-open providers already given their one probe in this claim.
+    private var probedProviders: Set<String> = []
     /// What the sends completed since the last record did to each provider.
     private var tallies: [String: ProviderTally] = [:]
     private let http: HTTPClient
     private var balancer: ProviderBalancer
+    private let providerNames: [String]
     private let senderID: String
     private let shouldStop: @Sendable () -> Bool
     public private(set) var summary = SenderSummary()
@@ -24,6 +27,8 @@ public final class Sender {
         let provider: ProviderConfig
     }
     private var inFlight: [Int: InFlight] = [:]
+    /// Our public message ids by internal id, for log lines; forgotten once recorded.
+    private var publicIDs: [Int64: String] = [:]
     private var nextTag = 0
 
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
@@ -34,6 +39,7 @@ public final class Sender {
         health = ProviderHealthStore(connection: connection)
         http = try HTTPClient(maxConnectionsPerHost: configuration.concurrency, maxTotalConnections: configuration.concurrency)
         balancer = ProviderBalancer(providers: configuration.providers)
+        providerNames = configuration.providers.map(\.name)
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         senderID = "\(String(cString: host)):\(getpid())"
@@ -51,12 +57,18 @@ public final class Sender {
             let stopping = shouldStop() || (!once && Date.now >= deadline)
             // Claim while there is room for a whole batch and the queue had work last time.
             while !stopping && queueMayHaveWork && inFlight.count + configuration.batchSize <= configuration.concurrency {
-                unavailableProviders = try health.openProviders()
-                let jobs = try queue.claim(limit: configuration.batchSize, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
+                providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
+                probedProviders = []
+                let limit = providerHealth.claimLimit(providers: providerNames, batchSize: configuration.batchSize)
+                // Every breaker open: claim nothing, so waiting messages spend no attempts.
+                guard limit > 0 else {
+                    queueMayHaveWork = false
+                    break
+                }
+                let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
                 summary.claimed += jobs.count
-                if jobs.isEmpty { queueMayHaveWork = false }
                 try record(jobs.compactMap(start))
-                if jobs.count < configuration.batchSize { queueMayHaveWork = false }
+                if jobs.count < limit || limit < configuration.batchSize { queueMayHaveWork = false }
             }
             if !inFlight.isEmpty {
                 let completed = http.poll(timeoutMilliseconds: 200).compactMap(finish)
@@ -77,7 +89,10 @@ public final class Sender {
                 try queue.markIdle(senderID: senderID)
                 idle = true
             }
-            let untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
+            var untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
+            if let untilProviderTried = providerHealth.millisecondsUntilAnyProviderIsTried(providers: providerNames) {
+                untilDue = max(untilDue, untilProviderTried)
+            }
             let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
             // At least a few milliseconds: due jobs another sender holds locked for a moment
             // must not turn this into a busy loop.
@@ -94,6 +109,7 @@ public final class Sender {
 
     /// Starts the send of a claimed job, or decides its outcome without sending.
     private func start(_ job: ClaimedJob) -> JobOutcome? {
+        publicIDs[job.messageID] = job.publicID
         // Canceled, failed by an `invalid` report, or already final: nothing to send.
         if job.status != .queued && job.status != .sending {
             return .dropped(messageID: job.messageID)
@@ -106,7 +122,9 @@ public final class Sender {
             return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "expired",
                            detail: "The message's validity period ran out before it could be sent.")
         }
-        let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailableProviders)
+        let unavailable = Set(providerHealth.open.keys).union(probedProviders)
+        let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailable)
+        if providerHealth.halfOpen.contains(provider.name) { probedProviders.insert(provider.name) }
         let callback = configuration.publicBaseURL + "/messages/delivery_status?"
             + configuration.signer.signedQuery(messageID: job.publicID, issuedAt: Int(Date.now.timeIntervalSince1970))
         let body: JSONValue = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
@@ -152,13 +170,29 @@ public final class Sender {
     /// Records outcomes and what they say about the providers, in one transaction.
     private func record(_ outcomes: [JobOutcome]) throws {
         guard !outcomes.isEmpty else { return }
+        for outcome in outcomes { log(outcome) }
         let batch = tallies.values.sorted { $0.provider < $1.provider }
         try connection.transaction { _ in
             try queue.record(outcomes)
             try health.record(batch, failureThreshold: configuration.breakerFailures, cooldownSeconds: configuration.breakerCooldownSeconds)
         }
         tallies = [:]
-        for outcome in outcomes { summary.count(outcome) }
+        for outcome in outcomes {
+            summary.count(outcome)
+            publicIDs[outcome.messageID] = nil
+        }
+    }
+
+    /// Every failure and retry names the message and the provider (never the number or body).
+    private func log(_ outcome: JobOutcome) {
+        switch outcome {
+        case .retry(let id, let provider, let error, let delay):
+            Log.warning("message \(publicIDs[id] ?? String(id)) on provider \(provider): \(error); retrying in \(delay) ms")
+        case .failed(let id, let attempts, let provider, let code, let detail):
+            Log.warning("message \(publicIDs[id] ?? String(id)) failed (\(code)) after \(attempts) attempts, provider \(provider ?? "none"): \(detail)")
+        case .sent, .dropped:
+            break
+        }
     }
 
     private static func nowMilliseconds() -> Int64 {
