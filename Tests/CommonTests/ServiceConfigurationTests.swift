@@ -60,3 +60,17 @@ final class ServiceConfigurationTests: XCTestCase {
         XCTAssertEqual(ServiceConfiguration.fastCGISocket(EnvironmentReader(["TEXTING_FCGI_SOCKET": "/run/texting/messages.sock"])), "/run/texting/messages.sock")
     }
 }
+
+final class PreparedStatementsSettingTests: XCTestCase {
+    func testPreparedStatementsAreOnByDefaultAndCanBeTurnedOff() throws {
+        XCTAssertTrue(try ServiceConfiguration.preparedStatements(EnvironmentReader([:])))
+        XCTAssertFalse(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "off"])))
+        XCTAssertTrue(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "ON"])))
+    }
+
+    func testAnythingElseNamesTheSetting() {
+        XCTAssertThrowsError(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "maybe"]))) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_DATABASE_PREPARED_STATEMENTS")
+        }
+    }
+}

@@ -6,6 +6,26 @@ public enum ServiceConfiguration {
         try environment.required("TEXTING_DATABASE_URL", example: "postgresql:///texting?host=/run/postgresql")
     }
 
+    /// `TEXTING_DATABASE_PREPARED_STATEMENTS`: `on` (default) or `off`, for a connection
+    /// pooler that cannot keep named prepared statements (PgBouncer before 1.21 in
+    /// transaction mode).
+    public static func preparedStatements(_ environment: EnvironmentReader) throws(ConfigurationError) -> Bool {
+        switch environment.string("TEXTING_DATABASE_PREPARED_STATEMENTS", default: "on").lowercased() {
+        case "on", "true", "1", "yes": return true
+        case "off", "false", "0", "no": return false
+        case let other:
+            throw ConfigurationError(setting: "TEXTING_DATABASE_PREPARED_STATEMENTS", problem: "must be on or off; got `\(other)`")
+        }
+    }
+
+    /// A connection as the settings describe it (`TEXTING_DATABASE_URL`,
+    /// `TEXTING_DATABASE_PREPARED_STATEMENTS`); it connects on first use.
+    public static func databaseConnection(_ environment: EnvironmentReader) throws(ConfigurationError) -> @Sendable () -> PostgresConnection {
+        let url = try databaseURL(environment)
+        let prepared = try preparedStatements(environment)
+        return { PostgresConnection(conninfo: url, preparedStatements: prepared) }
+    }
+
     /// `TEXTING_FCGI_SOCKET`: the unix socket to listen on; unset under systemd socket
     /// activation, where the socket arrives on standard input.
     public static func fastCGISocket(_ environment: EnvironmentReader) -> String? {

@@ -6,18 +6,20 @@ public enum FastCGIProgram {
     /// A request handler, given the worker's own connection.
     public typealias Handler = @Sendable (PostgresConnection, HTTPServerRequest) throws -> HTTPServerResponse
 
-    /// Reads the shared settings (`TEXTING_DATABASE_URL`, `TEXTING_FCGI_SOCKET`,
-    /// `TEXTING_FCGI_THREADS`) and `makeHandler`'s own, serves until SIGTERM, and exits; a bad
-    /// setting ends the process with one line naming it.
-    public static func run(_ makeHandler: (EnvironmentReader) throws -> Handler) -> Never {
+    /// Answers `--help` and `--version` from `program`, reads the shared settings
+    /// (`TEXTING_DATABASE_URL`, `TEXTING_FCGI_SOCKET`, `TEXTING_FCGI_THREADS`) and
+    /// `makeHandler`'s own, serves until SIGTERM, and exits; a bad setting ends the process
+    /// with one line naming it.
+    public static func run(_ program: ProgramDescription, _ makeHandler: (EnvironmentReader) throws -> Handler) -> Never {
+        program.handleCommandLine()
         let environment = EnvironmentReader()
         do {
-            let databaseURL = try ServiceConfiguration.databaseURL(environment)
+            let makeConnection = try ServiceConfiguration.databaseConnection(environment)
             let handler = try makeHandler(environment)
             let server = FastCGIServer(
                 socketPath: ServiceConfiguration.fastCGISocket(environment),
                 threadCount: try ServiceConfiguration.fastCGIThreads(environment),
-                makeContext: { PostgresConnection(conninfo: databaseURL) },
+                makeContext: makeConnection,
                 handler: { connection, request in try handler(connection, request) })
             try server.run()
             exit(0)

@@ -7,12 +7,19 @@ import Glibc
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     private let conninfo: String
+    /// Named prepared statements: each query is parsed and planned once per connection
+    /// instead of on every call. Off for poolers that cannot keep them (PgBouncer before
+    /// 1.21 in transaction mode).
+    private let usesPreparedStatements: Bool
+    /// The queries prepared on the current server connection; emptied on reconnect.
+    private var prepared: Set<String> = []
 
     /// A connection for a libpq connection string (`host=… dbname=…` or a `postgresql://`
     /// URI). It connects on first use, so a process starts while the database is down and
     /// answers 503 until it is back.
-    public init(conninfo: String) {
+    public init(conninfo: String, preparedStatements: Bool = true) {
         self.conninfo = conninfo
+        usesPreparedStatements = preparedStatements
     }
 
     /// Connects now if not connected, to check the settings at start-up.
@@ -30,6 +37,7 @@ public final class PostgresConnection {
             PQfinish(handle)
             self.handle = nil
         }
+        prepared.removeAll()
         let connection = PQconnectdb(conninfo)
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { Self.errorMessage($0) } ?? "out of memory"
@@ -72,13 +80,35 @@ public final class PostgresConnection {
     }
 
     /// Runs one parameterised statement; parameters travel separately from the SQL, in text
-    /// format. The corresponding C function is `PQexecParams`.
+    /// format. The corresponding C functions are `PQprepare` and `PQexecPrepared`, or
+    /// `PQexecParams` without prepared statements.
     @discardableResult
     public func execute(_ query: Query, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
         try ensureUsable()
         guard let connection = handle else { throw unavailable(query) }
+        guard usesPreparedStatements else {
+            let result = Self.withCStrings(parameters) { pointers in
+                PQexecParams(connection, query.sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            }
+            return try consume(result, query: query.name, connection: connection)
+        }
+        do {
+            return try executePrepared(query, parameters, connection: connection)
+        } catch let error where error.sqlState == "26000" {
+            // The server forgot the statement (a pooler switched connections, DISCARD ALL):
+            // it did not run, so preparing it again and retrying once is safe.
+            prepared.removeAll()
+            return try executePrepared(query, parameters, connection: connection)
+        }
+    }
+
+    private func executePrepared(_ query: Query, _ parameters: [String?], connection: OpaquePointer) throws(PostgresError) -> PostgresResult {
+        if !prepared.contains(query.name) {
+            _ = try consume(PQprepare(connection, query.name, query.sql, Int32(parameters.count), nil), query: query.name, connection: connection)
+            prepared.insert(query.name)
+        }
         let result = Self.withCStrings(parameters) { pointers in
-            PQexecParams(connection, query.sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            PQexecPrepared(connection, query.name, Int32(parameters.count), pointers, nil, nil, 0)
         }
         return try consume(result, query: query.name, connection: connection)
     }

@@ -33,7 +33,7 @@ public final class Sender {
 
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
-        connection = PostgresConnection(conninfo: configuration.databaseURL)
+        connection = PostgresConnection(conninfo: configuration.databaseURL, preparedStatements: configuration.preparedStatements)
         try connection.open()
         queue = JobQueue(connection: connection)
         health = ProviderHealthStore(connection: connection)

@@ -1,6 +1,7 @@
 /// The sender's settings, checked at start.
 public struct SenderConfiguration: Sendable {
     public let databaseURL: String
+    public let preparedStatements: Bool
     public let providers: [ProviderConfig]
     public let publicBaseURL: String
     public let signer: CallbackSigner
@@ -26,6 +27,7 @@ public struct SenderConfiguration: Sendable {
 
     public init(_ environment: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try ServiceConfiguration.databaseURL(environment)
+        preparedStatements = try ServiceConfiguration.preparedStatements(environment)
         providers = try ProviderConfig.parseList(try environment.required("TEXTING_PROVIDERS", example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70"))
         publicBaseURL = try ServiceConfiguration.publicBaseURL(environment)
         signer = try ServiceConfiguration.callbackSigner(environment)
