@@ -28,7 +28,9 @@ bench:
 stop:
 	scripts/stack down
 
-# Installs what `make build` (release) produced; it does not compile.
+# Installs what `make build` (release) produced; it does not compile. PREFIX and DESTDIR are
+# honoured; paths in the units and the example settings are rewritten to PREFIX. Nothing goes
+# to /etc: the settings file and the nginx link are the operator's (README, Deployment).
 install:
 	@for b in $(BINARIES); do \
 	    test -x "$(RELEASE_BIN)/$$b" || { echo "install: $(RELEASE_BIN)/$$b is missing: run 'make build' first" >&2; exit 1; }; \
@@ -38,7 +40,8 @@ install:
 	for b in $(BINARIES); do install -m 0755 "$(RELEASE_BIN)/$$b" "$(DESTDIR)$(PREFIX)/bin/$$b"; done
 	install -m 0644 migrations/*.sql "$(DESTDIR)$(PREFIX)/share/texting/migrations/"
 	install -m 0644 deploy/nginx.conf "$(DESTDIR)$(PREFIX)/share/texting/nginx/texting.conf"
-	install -m 0644 deploy/texting.env.example "$(DESTDIR)$(PREFIX)/share/texting/texting.env.example"
+	sed 's|/usr/local|$(PREFIX)|g' deploy/texting.env.example > "$(DESTDIR)$(PREFIX)/share/texting/texting.env.example"
+	chmod 0644 "$(DESTDIR)$(PREFIX)/share/texting/texting.env.example"
 	install -d "$(DESTDIR)$(PREFIX)/share/doc/texting"
 	install -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/texting/README.md"
 	if [ -n "$$(ls -A deploy/systemd 2>/dev/null)" ]; then \

@@ -3,6 +3,7 @@ import Glibc
 
 // MockProvider: a stand-in SMS provider behind nginx (FastCGI), honouring the provider
 // contract, with settable latency, failures, 429s and delivery callbacks.
+ProgramCatalog.mockProvider.handleCommandLine()
 let environment = EnvironmentReader()
 do {
     let provider = MockProvider(name: environment.string("MOCK_NAME", default: "mock"), settings: try MockProviderSettings(environment))
@@ -10,6 +11,9 @@ do {
     let server = FastCGIServer(
         socketPath: ServiceConfiguration.fastCGISocket(environment),
         threadCount: try environment.int("MOCK_THREADS", default: 32, range: 1...512),
+        // Its counters (/_mock/stats) say what it received; a log line per send would only
+        // weigh on the benchmark's measurement of the providers alone.
+        logsRequests: false,
         makeContext: { () },
         handler: { _, request in try provider.handle(request) })
     try server.run()

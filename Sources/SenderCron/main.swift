@@ -5,6 +5,7 @@ import Synchronization
 
 // SenderCron: one run of the sender, as the systemd timer starts it. `--once` drains what is
 // due and exits; otherwise it runs for TEXTING_SENDER_RUN_SECONDS, woken by LISTEN/NOTIFY.
+ProgramCatalog.senderCron.handleCommandLine()
 let stopRequested = Atomic<Bool>(false)
 signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
 signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }

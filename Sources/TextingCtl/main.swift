@@ -1,61 +1,82 @@
 import Common
 import Glibc
 
-// textingctl: the operator's command line: migrations and API keys.
-let usage = """
-    usage: textingctl migrate                apply the pending SQL migrations of TEXTING_MIGRATIONS_DIR (default ./migrations)
-           textingctl keys create NAME       make an API key; prints it once (only its hash is stored)
-           textingctl keys list              list keys: id, name, prefix, created, revoked
-           textingctl keys revoke ID         revoke the key with that id: its requests get 401 from then on
-    Settings come from the environment (TEXTING_DATABASE_URL, …), as for the services.
-    """
-
+// textingctl: the operator's command line: migrations, API keys, numbers, messages, figures
+// and pruning. Each command is one call into Common; this file only wires and prints.
+ProgramCatalog.textingctl.handleCommandLine()
 let environment = EnvironmentReader()
-let arguments = Array(CommandLine.arguments.dropFirst())
 
 func connection() throws -> PostgresConnection {
-    let connection = PostgresConnection(conninfo: try ServiceConfiguration.databaseURL(environment))
+    let connection = try ServiceConfiguration.databaseConnection(environment)()
     try connection.open()
     return connection
 }
 
-func fail(_ message: String, status: Int32 = 2) -> Never {
+func fail(_ message: String, status: Int32 = 1) -> Never {
     Log.error(message)
     exit(status)
 }
 
+let command: AdminCommand
 do {
-    switch (arguments.first, arguments.dropFirst().first) {
-    case ("migrate"?, nil):
+    command = try AdminCommand.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail(error.message, status: 2)
+}
+
+do {
+    switch command {
+    case .migrate:
         let directory = environment.string("TEXTING_MIGRATIONS_DIR", default: "migrations")
         let migrations = try Migrator.load(directory: directory)
         let applied = try Migrator(connection: try connection()).apply(migrations)
         print(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
-    case ("keys"?, "create"?):
-        let name = arguments.dropFirst(2).joined(separator: " ").trimmed
-        guard (1...100).contains(name.count) else { fail("keys create needs a name of 1 to 100 characters, e.g. `textingctl keys create billing-service`") }
+    case .keysCreate(let name):
         let (key, secret) = try APIKeyStore(connection: try connection()).create(name: name)
         // The key alone on stdout, so that scripts can capture it; the rest on stderr.
         print(secret)
         Log.info("created API key \(key.publicID) (\(key.name)); store it now: it cannot be shown again")
-    case ("keys"?, "list"?):
+    case .keysList:
         print(["id", "name", "prefix", "created_at", "revoked_at"].joined(separator: "\t"))
         for key in try APIKeyStore(connection: try connection()).list() {
             print([key.publicID, key.name, key.prefix + "…", key.createdAt, key.revokedAt ?? "-"].joined(separator: "\t"))
         }
-    case ("keys"?, "revoke"?):
-        guard arguments.count == 3 else { fail("keys revoke needs the key's id (see `textingctl keys list`)") }
-        guard try APIKeyStore(connection: try connection()).revoke(publicID: arguments[2]) else {
-            fail("no active key has the id \(arguments[2])", status: 1)
+    case .keysRevoke(let id):
+        guard try APIKeyStore(connection: try connection()).revoke(publicID: id) else {
+            fail("no active key has the id \(id)")
         }
-        print("revoked \(arguments[2])")
-    case (nil, _), ("help"?, _), ("--help"?, _), ("-h"?, _):
-        print(usage)
-    default:
-        print(usage)
-        exit(2)
+        print("revoked \(id)")
+    case .numbersReactivate(let typed):
+        let number: PhoneNumber
+        do {
+            number = try PhoneNumber(parsing: typed, defaultCountryCode: try ServiceConfiguration.defaultCountryCode(environment))
+        } catch let error as ValidationError {
+            fail("numbers reactivate: \(error.detail)", status: 2)
+        }
+        // The operator typed the number: echoing it on stdout is fine; logs never show it.
+        switch try PhoneNumberReactivation(connection: try connection()).reactivate(number) {
+        case .reactivated:
+            print("reactivated \(number.e164): new messages to it are accepted again (its failed messages stay failed; `textingctl messages requeue ID` sends one again)")
+        case .alreadyActive:
+            print("\(number.e164) is already active: nothing changed")
+        case .unknownNumber:
+            fail("no message was ever accepted for that number: nothing to reactivate")
+        }
+    case .messagesRequeue(let id):
+        let shown = id.uuidString.lowercased()
+        switch try MessageRequeue(connection: try connection()).requeue(id: id) {
+        case .requeued:
+            print("requeued \(shown): queued again with a new job, attempts reset")
+        case .notFound:
+            fail("no message has the id \(shown)")
+        case .refused(let reason):
+            fail("message \(shown) not requeued: \(reason)")
+        }
+    case .stats:
+        print(try MetricsStore(connection: try connection()).snapshot().report)
+    case .prune:
+        print(try Pruning(connection: try connection()).prune().summary)
     }
 } catch {
-    Log.error("\(error)")
-    exit(1)
+    fail("\(error)")
 }

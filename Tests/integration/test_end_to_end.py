@@ -49,4 +49,4 @@ def test_get_unknown_message_is_404_problem(api):
 def test_healthz_reports_the_database_reachable(api):
     response = api.raw("GET", "/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok"}

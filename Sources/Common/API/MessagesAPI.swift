@@ -18,9 +18,9 @@ public struct MessagesAPI: Sendable {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch segments.count {
         case 1 where segments[0] == "healthz":
+            // No API key: nginx lets only local clients reach it (deploy/nginx.conf).
             try allow(request, ["GET", "HEAD"])
-            try connection.execute(Self.health)
-            return .json(200, ["status": "ok"])
+            return try health(connection: connection)
         case 1 where segments[0] == "metrics":
             // No API key: nginx lets only local scrapers reach it (deploy/nginx.conf).
             try allow(request, ["GET", "HEAD"])
@@ -137,6 +137,22 @@ public struct MessagesAPI: Sendable {
         let next: JSONValue = page.more ? page.records.last.flatMap { $0.row["internal_id"] }.flatMap { Int64($0) }.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
         return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
     }
+
+    /// 200 `{"status":"ok","database":"ok"}`, or 503 naming what is down: this process
+    /// answers, so the only thing that can be is the database.
+    private func health(connection: PostgresConnection) throws(Problem) -> HTTPServerResponse {
+        do {
+            try connection.execute(Self.health)
+        } catch {
+            Log.warning("healthz: database unreachable: \(error)")
+            throw Self.databaseDown
+        }
+        return .json(200, ["status": "ok", "database": "ok"])
+    }
+
+    static let databaseDown = Problem(
+        .serviceUnavailable, "database unreachable: MessagesFCGI is running but cannot reach PostgreSQL (TEXTING_DATABASE_URL).",
+        headers: [("Retry-After", "5")])
 
     static let health = Query("health.check", "SELECT 1")
 }

@@ -8,6 +8,9 @@ import Synchronization
 /// Listening: a unix socket path, or none to take the listening socket from standard input
 /// as systemd's socket activation (`StandardInput=socket`) hands it over.
 ///
+/// Logging: one line per request on standard error, after its response is written
+/// (`RequestLogLine`: request id, method, path, status, duration; never a body or a query).
+///
 /// Stopping: SIGTERM or SIGINT lets each worker finish the request in hand, then the process
 /// exits. (libfcgi's own handling only sets a flag that threads blocked in `accept` never
 /// see, so workers are woken with SIGUSR1 and accept with `FCGI_FAIL_ACCEPT_ON_INTR`.)
@@ -16,15 +19,18 @@ public struct FastCGIServer<Context>: Sendable {
     public let threadCount: Int
     /// Bodies longer than this are answered 413 without being read (nginx enforces the same).
     public let maximumBodyBytes: Int
+    /// Whether each request is logged (one line on standard error).
+    public let logsRequests: Bool
     private let makeContext: @Sendable () -> Context
     private let handler: @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
 
-    public init(socketPath: String?, threadCount: Int, maximumBodyBytes: Int = 16 * 1024,
+    public init(socketPath: String?, threadCount: Int, maximumBodyBytes: Int = 16 * 1024, logsRequests: Bool = true,
                 makeContext: @escaping @Sendable () -> Context,
                 handler: @escaping @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse) {
         self.socketPath = socketPath
         self.threadCount = max(1, threadCount)
         self.maximumBodyBytes = maximumBodyBytes
+        self.logsRequests = logsRequests
         self.makeContext = makeContext
         self.handler = handler
     }
@@ -101,17 +107,43 @@ public struct FastCGIServer<Context>: Sendable {
                 if !state.stopping.load(ordering: .sequentiallyConsistent) { usleep(10_000) }
                 continue
             }
-            let response = respond(to: request, context: &context)
+            let started = Self.monotonicMilliseconds()
+            let (response, line) = respond(to: request, context: &context)
             write(response, to: request.pointee.out)
             FCGX_Finish_r(request)
+            if logsRequests {
+                Log.info(RequestLogLine(requestID: line.requestID, method: line.method, path: line.path,
+                                        status: response.status, milliseconds: Self.monotonicMilliseconds() - started).text)
+            }
         }
         FCGX_Free(request, 0)
     }
 
-    private func respond(to request: UnsafeMutablePointer<FCGX_Request>, context: inout Context) -> HTTPServerResponse {
+    private static func monotonicMilliseconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1_000_000
+    }
+
+    /// What the request log line needs of a request, known before the body is read.
+    private struct RequestSummary {
+        let requestID: String?
+        let method: String
+        let path: String
+    }
+
+    private func respond(to request: UnsafeMutablePointer<FCGX_Request>, context: inout Context) -> (HTTPServerResponse, RequestSummary) {
         let envp = request.pointee.envp
         func param(_ name: String) -> String? { FCGX_GetParam(name, envp).map { String(cString: $0) } }
-        let requestID = param("REQUEST_ID")
+        let summary = RequestSummary(requestID: param("REQUEST_ID"), method: param("REQUEST_METHOD") ?? "GET",
+                                     path: param("DOCUMENT_URI") ?? param("SCRIPT_NAME") ?? "/")
+        return (respond(to: request, summary: summary, context: &context), summary)
+    }
+
+    private func respond(to request: UnsafeMutablePointer<FCGX_Request>, summary: RequestSummary, context: inout Context) -> HTTPServerResponse {
+        let envp = request.pointee.envp
+        func param(_ name: String) -> String? { FCGX_GetParam(name, envp).map { String(cString: $0) } }
+        let requestID = summary.requestID
         let contentLength = param("CONTENT_LENGTH").flatMap { Int($0) } ?? 0
         if contentLength > maximumBodyBytes {
             return .problem(Problem(.payloadTooLarge, "The body is \(contentLength) bytes; at most \(maximumBodyBytes) are accepted."), requestID: requestID)
@@ -137,8 +169,8 @@ public struct FastCGIServer<Context>: Sendable {
         }
         if let contentType = param("CONTENT_TYPE") { headers["content-type"] = contentType }
         let httpRequest = HTTPServerRequest(
-            method: param("REQUEST_METHOD") ?? "GET",
-            path: param("DOCUMENT_URI") ?? param("SCRIPT_NAME") ?? "/",
+            method: summary.method,
+            path: summary.path,
             queryString: param("QUERY_STRING") ?? "",
             headers: headers, body: body, requestID: requestID,
             remoteAddress: param("REMOTE_ADDR"))
@@ -150,7 +182,7 @@ public struct FastCGIServer<Context>: Sendable {
             Log.error("request \(requestID ?? "-"): \(error)")
             return .problem(.databaseUnavailable, requestID: requestID)
         } catch {
-            Log.error("request \(requestID ?? "-") \(httpRequest.method) \(httpRequest.path): \(error)")
+            Log.error("request \(requestID ?? "-") \(httpRequest.method) \(RequestLogLine.redactedPath(httpRequest.path)): \(error)")
             return .problem(Problem(.internalError, "Something went wrong on our side; nothing was changed. Quote the request id when reporting it."), requestID: requestID)
         }
     }

@@ -1,5 +1,5 @@
-/// The figures `GET /metrics` shows, read from the database: whatever process asks, it sees
-/// the whole system (all senders, all hosts).
+/// The figures `GET /metrics` and `textingctl stats` show, read from the database: whatever
+/// process asks, it sees the whole system (all senders, all hosts).
 public struct MetricsStore {
     private let connection: PostgresConnection
 
@@ -7,36 +7,38 @@ public struct MetricsStore {
         self.connection = connection
     }
 
+    /// The figures now. Each query is a snapshot of its own (no transaction around them): a
+    /// scrape does not hold back vacuum, and the figures are gauges anyway.
+    public func snapshot() throws(PostgresError) -> SystemSnapshot {
+        var snapshot = SystemSnapshot()
+        if let queue = try connection.execute(Self.queue).first {
+            snapshot.jobs = queue.optionalInt("jobs") ?? 0
+            snapshot.dueJobs = queue.optionalInt("due") ?? 0
+            snapshot.oldestDueSeconds = queue["oldest_due_seconds"].flatMap { Double($0) } ?? 0
+        }
+        for row in try connection.execute(Self.messagesByStatus).rows {
+            if let status = row["status"].flatMap(MessageStatus.init(rawValue:)) {
+                snapshot.messagesByStatus[status] = row.optionalInt("count") ?? 0
+            }
+        }
+        for row in try connection.execute(Self.phoneNumbersByStatus).rows {
+            if let status = row["status"] {
+                snapshot.phoneNumbersByStatus[status] = row.optionalInt("count") ?? 0
+            }
+        }
+        snapshot.attempts = try connection.execute(Self.attempts).rows.map { row in
+            SystemSnapshot.ProviderAttempts(provider: row["provider"] ?? "", outcome: row["outcome"] ?? "", count: row.optionalInt("count") ?? 0)
+        }
+        snapshot.providers = try connection.execute(Self.health).rows.map { row in
+            SystemSnapshot.ProviderHealth(provider: row["provider"] ?? "", consecutiveFailures: row.optionalInt("consecutive_failures") ?? 0,
+                                          openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
+        }
+        return snapshot
+    }
+
     /// The Prometheus text exposition (format 0.0.4).
     public func prometheusText() throws(PostgresError) -> String {
-        var text = PrometheusText()
-        if let queue = try connection.execute(Self.queue).first {
-            text.gauge("texting_queue_jobs", "Jobs in the queue (messages still to be sent, including retries and scheduled ones).", value: queue["jobs"] ?? "0")
-            text.gauge("texting_queue_due_jobs", "Jobs due now.", value: queue["due"] ?? "0")
-            text.gauge("texting_queue_oldest_due_seconds", "Age of the oldest due job in seconds (0 when none is due).", value: queue["oldest_due_seconds"] ?? "0")
-        }
-        text.header("texting_messages", "gauge", "Messages by status.")
-        let byStatus = Dictionary(uniqueKeysWithValues: try connection.execute(Self.messagesByStatus).rows.compactMap { row in
-            row["status"].map { ($0, row["count"] ?? "0") }
-        })
-        for status in MessageStatus.allCases {
-            text.sample("texting_messages", labels: ["status": status.rawValue], value: byStatus[status.rawValue] ?? "0")
-        }
-        text.header("texting_provider_attempts_total", "counter", "Send attempts by provider and outcome.")
-        for row in try connection.execute(Self.attempts).rows {
-            text.sample("texting_provider_attempts_total", labels: ["provider": row["provider"] ?? "", "outcome": row["outcome"] ?? ""], value: row["count"] ?? "0")
-        }
-        // Each family's samples follow its own TYPE line, as the format requires.
-        let health = try connection.execute(Self.health).rows
-        text.header("texting_provider_breaker_open", "gauge", "1 while senders skip the provider after repeated failures.")
-        for row in health {
-            text.sample("texting_provider_breaker_open", labels: ["provider": row["provider"] ?? ""], value: row["open"] == "t" ? "1" : "0")
-        }
-        text.header("texting_provider_consecutive_failures", "gauge", "Temporary failures in a row.")
-        for row in health {
-            text.sample("texting_provider_consecutive_failures", labels: ["provider": row["provider"] ?? ""], value: row["consecutive_failures"] ?? "0")
-        }
-        return text.output
+        try snapshot().prometheusText
     }
 
     static let queue = Query("metrics.queue", """
@@ -47,9 +49,12 @@ public struct MetricsStore {
     /// A full count: fine at the sizes one PostgreSQL holds for a scrape every 15 s or more;
     /// mind it if messages are never archived.
     static let messagesByStatus = Query("metrics.messages_by_status", "SELECT status::text AS status, count(*) AS count FROM messages GROUP BY status")
+    static let phoneNumbersByStatus = Query("metrics.phone_numbers_by_status", "SELECT status::text AS status, count(*) AS count FROM phone_numbers GROUP BY status")
     static let attempts = Query("metrics.attempts", "SELECT provider, outcome, count FROM provider_attempts ORDER BY provider, outcome")
+    /// `open_for_seconds` is NULL while the breaker is closed.
     static let health = Query("metrics.health", """
-        SELECT provider, consecutive_failures, (open_until IS NOT NULL AND open_until > now()) AS open
+        SELECT provider, consecutive_failures,
+               CASE WHEN open_until > now() THEN extract(epoch FROM open_until - now())::numeric(12,3) END AS open_for_seconds
         FROM provider_health ORDER BY provider
         """)
 }

@@ -1,0 +1,73 @@
+import FoundationEssentials
+
+/// A `textingctl` command line, read and checked before anything touches the database.
+public enum AdminCommand: Equatable, Sendable {
+    case migrate
+    case keysCreate(name: String)
+    case keysList
+    case keysRevoke(id: String)
+    /// The number as typed; it is normalised with the deployment's default country code.
+    case numbersReactivate(number: String)
+    case messagesRequeue(id: UUID)
+    case stats
+    case prune
+
+    /// A malformed command: `message` is the one line to print (exit status 2).
+    public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// The usage lines of `textingctl --help`, one per command.
+    public static let usageLines = [
+        "textingctl migrate                      apply the pending SQL migrations of TEXTING_MIGRATIONS_DIR",
+        "textingctl keys create NAME             make an API key; prints it once (only its hash is stored)",
+        "textingctl keys list                    list keys: id, name, prefix, created, revoked",
+        "textingctl keys revoke ID               revoke a key: its requests get 401 from then on",
+        "textingctl numbers reactivate NUMBER    make an inactive number (reported invalid) active again",
+        "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
+        "textingctl stats                        queue depth, due jobs, oldest due age, messages by status, breakers",
+        "textingctl prune                        delete Idempotency-Key records older than 24 hours",
+    ]
+
+    /// Reads the arguments after the program name.
+    public static func parse(_ arguments: [String]) throws(UsageError) -> AdminCommand {
+        let rest = Array(arguments.dropFirst(2))
+        switch (arguments.first, arguments.dropFirst().first) {
+        case ("migrate"?, nil):
+            return .migrate
+        case ("keys"?, "create"?):
+            let name = rest.joined(separator: " ").trimmed
+            guard (1...100).contains(name.count) else {
+                throw UsageError(message: "keys create needs a name of 1 to 100 characters, e.g. `textingctl keys create billing-service`")
+            }
+            return .keysCreate(name: name)
+        case ("keys"?, "list"?) where rest.isEmpty:
+            return .keysList
+        case ("keys"?, "revoke"?):
+            guard rest.count == 1 else { throw UsageError(message: "keys revoke needs the key's id (see `textingctl keys list`)") }
+            return .keysRevoke(id: rest[0])
+        case ("numbers"?, "reactivate"?):
+            guard rest.count == 1 else {
+                throw UsageError(message: "numbers reactivate needs one phone number, e.g. `textingctl numbers reactivate +15555550100`")
+            }
+            return .numbersReactivate(number: rest[0])
+        case ("messages"?, "requeue"?):
+            guard rest.count == 1 else {
+                throw UsageError(message: "messages requeue needs one message id, e.g. `textingctl messages requeue 4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7e`")
+            }
+            guard let id = UUID(uuidString: rest[0]) else {
+                throw UsageError(message: "messages requeue needs a message id (a UUID as the API shows it); got `\(rest[0].prefix(60))`")
+            }
+            return .messagesRequeue(id: id)
+        case ("stats"?, nil):
+            return .stats
+        case ("prune"?, nil):
+            return .prune
+        case (nil, _):
+            throw UsageError(message: "a command is needed; see `textingctl --help`")
+        default:
+            throw UsageError(message: "unknown command `\(arguments.prefix(2).joined(separator: " ").prefix(80))`; see `textingctl --help`")
+        }
+    }
+}

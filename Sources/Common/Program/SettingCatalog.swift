@@ -1,0 +1,38 @@
+/// Every environment variable of the service, described once for the programs' `--help`
+/// (the README's configuration table says the same; the readers are in `Configuration/`,
+/// `Sender/` and `MockProvider/`).
+public enum SettingCatalog {
+    public static let databaseURL = SettingDescription("TEXTING_DATABASE_URL", "libpq connection string or URI", default: nil)
+    public static let preparedStatements = SettingDescription("TEXTING_DATABASE_PREPARED_STATEMENTS", "on: each query is prepared once per connection; off for PgBouncer before 1.21 in transaction mode", default: "on")
+    public static let publicBaseURL = SettingDescription("TEXTING_PUBLIC_BASE_URL", "where providers reach nginx; callbacks go to <this>/messages/delivery_status", default: nil)
+    public static let callbackSecret = SettingDescription("TEXTING_CALLBACK_SECRET", "HMAC key signing callback URLs, at least 32 characters (openssl rand -hex 32)", default: nil)
+    public static let callbackMaxAge = SettingDescription("TEXTING_CALLBACK_MAX_AGE", "seconds a signed callback URL stays valid", default: "604800")
+    public static let providers = SettingDescription("TEXTING_PROVIDERS", "providers: name=url[;weight=N],… (weights 1-1000)", default: nil)
+    public static let defaultCountryCode = SettingDescription("TEXTING_DEFAULT_COUNTRY_CODE", "calling code (digits, no +) for numbers written without +", default: "1")
+    public static let fastCGISocket = SettingDescription("TEXTING_FCGI_SOCKET", "unix socket to listen on; unset: the socket systemd passes on standard input", default: "")
+    public static let fastCGIThreads = SettingDescription("TEXTING_FCGI_THREADS", "worker threads (1-256), each with its own database connection", default: "8")
+    public static let migrationsDirectory = SettingDescription("TEXTING_MIGRATIONS_DIR", "folder of numbered .sql migrations", default: "migrations")
+    public static let senderRunSeconds = SettingDescription("TEXTING_SENDER_RUN_SECONDS", "how long one run lasts before the timer starts the next (1-3600)", default: "55")
+    public static let senderBatchSize = SettingDescription("TEXTING_SENDER_BATCH_SIZE", "jobs claimed per query (1-1000)", default: "100")
+    public static let senderConcurrency = SettingDescription("TEXTING_SENDER_CONCURRENCY", "provider requests in flight at once (1-2000)", default: "200")
+    public static let providerTimeout = SettingDescription("TEXTING_PROVIDER_TIMEOUT_MS", "limit for one provider request in ms (100-120000)", default: "5000")
+    public static let backoffBase = SettingDescription("TEXTING_BACKOFF_BASE_MS", "first retry delay in ms; doubles per attempt, with jitter", default: "2000")
+    public static let backoffMaximum = SettingDescription("TEXTING_BACKOFF_MAX_MS", "ceiling of any retry delay in ms", default: "600000")
+    public static let maximumAttempts = SettingDescription("TEXTING_MAX_ATTEMPTS", "attempts before a message fails with retries_exhausted (1-100)", default: "6")
+    public static let breakerFailures = SettingDescription("TEXTING_BREAKER_FAILURES", "temporary failures in a row that open a provider's circuit breaker", default: "5")
+    public static let breakerCooldown = SettingDescription("TEXTING_BREAKER_COOLDOWN_SECONDS", "how long every sender then skips that provider (1-3600)", default: "30")
+
+    /// The mock provider's own settings (development and tests only).
+    public static let mock: [SettingDescription] = [
+        SettingDescription("MOCK_NAME", "the name it reports in /_mock/stats", default: "mock"),
+        SettingDescription("MOCK_THREADS", "FastCGI worker threads (1-512)", default: "32"),
+        SettingDescription("MOCK_LATENCY_MS", "added to every /send answer (0-60000)", default: "0"),
+        SettingDescription("MOCK_FAILURE_RATE", "share of sends answered 500 (0-1)", default: "0"),
+        SettingDescription("MOCK_RATE_LIMIT_RATE", "share of sends answered 429 (0-1)", default: "0"),
+        SettingDescription("MOCK_REJECT_RATE", "share of sends answered 400, a permanent rejection (0-1)", default: "0"),
+        SettingDescription("MOCK_RETRY_AFTER_SECONDS", "Retry-After of the 429 answers (0-3600)", default: "1"),
+        SettingDescription("MOCK_CALLBACK_DELAY_MS", "delay before the delivery callback; -1: no callback", default: "200"),
+        SettingDescription("MOCK_CALLBACK_STATUSES", "weights of the reported statuses, e.g. delivered=90,failed=5,invalid=5", default: "delivered=100"),
+        SettingDescription("MOCK_CALLBACK_EARLY", "1: the callback overtakes the answer to /send", default: "0"),
+    ]
+}
