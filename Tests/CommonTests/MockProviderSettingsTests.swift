@@ -27,6 +27,8 @@ final class MockProviderSettingsTests: XCTestCase {
         let settings = try MockProviderSettings(EnvironmentReader([:]))
         XCTAssertEqual(settings, MockProviderSettings())
         XCTAssertEqual(settings.failureRate, 0)
+        XCTAssertEqual(settings.rejectRate, 0)
+        XCTAssertEqual(settings.retryAfterSeconds, 1)
         XCTAssertEqual(settings.callbackDelayMilliseconds, 200)
         XCTAssertEqual(settings.callbackStatuses, ["delivered": 100])
         XCTAssertFalse(settings.callbackBeforeAnswer)
@@ -37,6 +39,8 @@ final class MockProviderSettingsTests: XCTestCase {
             "MOCK_LATENCY_MS": "250",
             "MOCK_FAILURE_RATE": "0.5",
             "MOCK_RATE_LIMIT_RATE": "1",
+            "MOCK_REJECT_RATE": "0.25",
+            "MOCK_RETRY_AFTER_SECONDS": "7",
             "MOCK_CALLBACK_DELAY_MS": "-1",
             "MOCK_CALLBACK_STATUSES": "delivered=90,invalid=10",
             "MOCK_CALLBACK_EARLY": "1",
@@ -44,9 +48,19 @@ final class MockProviderSettingsTests: XCTestCase {
         XCTAssertEqual(settings.latencyMilliseconds, 250)
         XCTAssertEqual(settings.failureRate, 0.5)
         XCTAssertEqual(settings.rateLimitRate, 1)
+        XCTAssertEqual(settings.rejectRate, 0.25)
+        XCTAssertEqual(settings.retryAfterSeconds, 7)
         XCTAssertEqual(settings.callbackDelayMilliseconds, -1)
         XCTAssertEqual(settings.callbackStatuses, ["delivered": 90, "invalid": 10])
         XCTAssertTrue(settings.callbackBeforeAnswer)
+    }
+
+    func testBadRejectRateOrRetryAfterIsRejected() {
+        assertRejected(["MOCK_REJECT_RATE": "1.01"], setting: "MOCK_REJECT_RATE")
+        assertRejected(["MOCK_REJECT_RATE": "-1"], setting: "MOCK_REJECT_RATE")
+        assertRejected(["MOCK_RETRY_AFTER_SECONDS": "-1"], setting: "MOCK_RETRY_AFTER_SECONDS")
+        assertRejected(["MOCK_RETRY_AFTER_SECONDS": "3601"], setting: "MOCK_RETRY_AFTER_SECONDS")
+        assertRejected(["MOCK_RETRY_AFTER_SECONDS": "1.5"], setting: "MOCK_RETRY_AFTER_SECONDS")
     }
 
     func testFailureRateAboveOneIsRejected() {
@@ -91,6 +105,8 @@ final class MockProviderSettingsTests: XCTestCase {
             "latency_ms": 1500,
             "failure_rate": .number(0.25),
             "rate_limit_rate": .number(0.1),
+            "reject_rate": .number(0.3),
+            "retry_after_seconds": 2,
             "callback_delay_ms": -1,
             "callback_before_answer": true,
             "callback_statuses": ["failed": 1, "invalid": 3],
@@ -98,6 +114,8 @@ final class MockProviderSettingsTests: XCTestCase {
         XCTAssertEqual(settings.latencyMilliseconds, 1500)
         XCTAssertEqual(settings.failureRate, 0.25)
         XCTAssertEqual(settings.rateLimitRate, 0.1)
+        XCTAssertEqual(settings.rejectRate, 0.3)
+        XCTAssertEqual(settings.retryAfterSeconds, 2)
         XCTAssertEqual(settings.callbackDelayMilliseconds, -1)
         XCTAssertTrue(settings.callbackBeforeAnswer)
         XCTAssertEqual(settings.callbackStatuses, ["failed": 1, "invalid": 3])
@@ -116,6 +134,35 @@ final class MockProviderSettingsTests: XCTestCase {
         var settings = MockProviderSettings()
         try settings.update(from: [:])
         XCTAssertEqual(settings, MockProviderSettings())
+    }
+
+    func testUpdateWithOutOfRangeRejectRateOrRetryAfterChangesNothing() {
+        assertUpdateRejected(["reject_rate": .number(1.5)], .invalidParameter, field: "reject_rate")
+        assertUpdateRejected(["retry_after_seconds": -1], .invalidParameter, field: "retry_after_seconds")
+        assertUpdateRejected(["retry_after_seconds": .number(0.5)], .invalidParameter, field: "retry_after_seconds")
+        assertUpdateRejected(["retry_after_seconds": 3601], .invalidParameter, field: "retry_after_seconds")
+        var settings = MockProviderSettings()
+        XCTAssertThrowsError(try settings.update(from: ["reject_rate": .number(0.5), "retry_after_seconds": 4000]))
+        XCTAssertEqual(settings, MockProviderSettings(), "all or none")
+    }
+
+    func testDiceDecideFailureThenRateLimitThenRejection() throws {
+        var settings = MockProviderSettings()
+        XCTAssertEqual(settings.answer(roll: 0), .acceptance)
+        try settings.update(from: ["failure_rate": .number(0.2), "rate_limit_rate": .number(0.3), "reject_rate": .number(0.1)])
+        XCTAssertEqual(settings.answer(roll: 0), .failure)
+        XCTAssertEqual(settings.answer(roll: 0.19), .failure)
+        XCTAssertEqual(settings.answer(roll: 0.2), .rateLimit)
+        XCTAssertEqual(settings.answer(roll: 0.49), .rateLimit)
+        XCTAssertEqual(settings.answer(roll: 0.5), .rejection)
+        XCTAssertEqual(settings.answer(roll: 0.59), .rejection)
+        XCTAssertEqual(settings.answer(roll: 0.6), .acceptance)
+        XCTAssertEqual(settings.answer(roll: 0.999), .acceptance)
+        try settings.update(from: ["failure_rate": 0, "rate_limit_rate": 0, "reject_rate": 1])
+        XCTAssertEqual(settings.answer(roll: 0), .rejection)
+        XCTAssertEqual(settings.answer(roll: 0.999), .rejection)
+        try settings.update(from: ["failure_rate": 1])
+        XCTAssertEqual(settings.answer(roll: 0.999), .failure, "failure is decided first")
     }
 
     func testUpdateWithUnknownKeyIsUnknownField() {
@@ -137,6 +184,8 @@ final class MockProviderSettingsTests: XCTestCase {
         let json = settings.json
         XCTAssertEqual(json["failure_rate"], .number(0.5))
         XCTAssertEqual(json["latency_ms"], 0)
+        XCTAssertEqual(json["reject_rate"], 0)
+        XCTAssertEqual(json["retry_after_seconds"], 1)
         XCTAssertEqual(json["callback_delay_ms"], 200)
         XCTAssertEqual(json["callback_before_answer"], false)
         XCTAssertEqual(json["callback_statuses"], ["delivered": 9, "invalid": 1])
@@ -144,7 +193,7 @@ final class MockProviderSettingsTests: XCTestCase {
 
     func testJSONFeedsBackIntoUpdate() throws {
         var original = MockProviderSettings()
-        try original.update(from: ["latency_ms": 5, "callback_statuses": ["failed": 2]])
+        try original.update(from: ["latency_ms": 5, "reject_rate": .number(0.4), "retry_after_seconds": 3, "callback_statuses": ["failed": 2]])
         guard case .object(let members) = original.json else { return XCTFail("not an object") }
         var copy = MockProviderSettings()
         try copy.update(from: members)

@@ -35,8 +35,8 @@ def _load_env(path):
 STACK_ENV = _load_env(os.path.join(RUN_DIR, "texting.env"))
 PROVIDERS = [entry.split(";")[0].split("=", 1) for entry in STACK_ENV["TEXTING_PROVIDERS"].split(",")]
 MOCK_BASE = {name: url.rsplit("/", 1)[0] for name, url in PROVIDERS}
-DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "callback_delay_ms": 100,
-                         "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
+DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "reject_rate": 0, "retry_after_seconds": 1,
+                         "callback_delay_ms": 100, "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
 
 
 def new_number():

@@ -15,6 +15,7 @@ public final class MockProvider: Sendable {
         var accepted = 0
         var answeredFailure = 0
         var answeredRateLimit = 0
+        var answeredRejection = 0
         var byKey: [String: Int] = [:]
         var callbacksSent = 0
         var callbacksFailed = 0
@@ -64,15 +65,19 @@ public final class MockProvider: Sendable {
             state.received += 1
             return state.settings
         }
-        let roll = Double.random(in: 0..<1)
-        if roll < settings.failureRate {
+        switch settings.answer(roll: Double.random(in: 0..<1)) {
+        case .failure:
             if settings.latencyMilliseconds > 0 { usleep(UInt32(settings.latencyMilliseconds) * 1000) }
             state.withLock { $0.answeredFailure += 1 }
             return .json(500, ["error": "simulated provider failure"])
-        }
-        if roll < settings.failureRate + settings.rateLimitRate {
+        case .rateLimit:
             state.withLock { $0.answeredRateLimit += 1 }
-            return .json(429, ["error": "simulated rate limit"], headers: [("Retry-After", "1")])
+            return .json(429, ["error": "simulated rate limit"], headers: [("Retry-After", String(settings.retryAfterSeconds))])
+        case .rejection:
+            state.withLock { $0.answeredRejection += 1 }
+            return .json(400, ["error": "simulated rejection: the provider refuses this message"])
+        case .acceptance:
+            break
         }
         let providerMessageID = "\(name)-\(UUID().uuidString.lowercased())"
         if settings.callbackDelayMilliseconds >= 0 {
@@ -102,6 +107,7 @@ public final class MockProvider: Sendable {
                 "accepted": .number(Double(state.accepted)),
                 "answered_500": .number(Double(state.answeredFailure)),
                 "answered_429": .number(Double(state.answeredRateLimit)),
+                "answered_400": .number(Double(state.answeredRejection)),
                 "accepted_by_key": .object(state.byKey.mapValues { .number(Double($0)) }),
                 "callbacks_pending": .number(Double(state.pendingCallbacks.count)),
                 "callbacks_sent": .number(Double(state.callbacksSent)),

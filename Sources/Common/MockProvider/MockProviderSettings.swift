@@ -5,8 +5,13 @@ public struct MockProviderSettings: Sendable, Equatable {
     public var latencyMilliseconds = 0
     /// Share of sends answered 500 (0…1).
     public var failureRate = 0.0
-    /// Share of sends answered 429 with `Retry-After: 1` (0…1).
+    /// Share of sends answered 429 with `Retry-After: retryAfterSeconds` (0…1).
     public var rateLimitRate = 0.0
+    /// Share of sends answered 400, a permanent rejection (0…1). The dice decide in this
+    /// order: failure (500), then rate limit (429), then rejection (400); the shares add up.
+    public var rejectRate = 0.0
+    /// The `Retry-After` (seconds) of the 429 answers.
+    public var retryAfterSeconds = 1
     /// Delay before the delivery callback; negative for no callback at all.
     public var callbackDelayMilliseconds = 200
     /// Relative weights of the statuses the callback reports, e.g. delivered 90, failed 5, invalid 5.
@@ -20,6 +25,8 @@ public struct MockProviderSettings: Sendable, Equatable {
         latencyMilliseconds = try environment.int("MOCK_LATENCY_MS", default: 0, range: 0...60_000)
         failureRate = try Self.rate(environment, "MOCK_FAILURE_RATE")
         rateLimitRate = try Self.rate(environment, "MOCK_RATE_LIMIT_RATE")
+        rejectRate = try Self.rate(environment, "MOCK_REJECT_RATE")
+        retryAfterSeconds = try environment.int("MOCK_RETRY_AFTER_SECONDS", default: 1, range: 0...3600)
         callbackDelayMilliseconds = try environment.int("MOCK_CALLBACK_DELAY_MS", default: 200, range: -1...3_600_000)
         if let mix = environment.optional("MOCK_CALLBACK_STATUSES") {
             guard let parsed = Self.parseStatuses(mix) else {
@@ -57,6 +64,8 @@ public struct MockProviderSettings: Sendable, Equatable {
             case ("latency_ms", .number(let n)): updated.latencyMilliseconds = try Self.whole(n, key, 0...60_000)
             case ("failure_rate", .number(let n)): updated.failureRate = try Self.share(n, key)
             case ("rate_limit_rate", .number(let n)): updated.rateLimitRate = try Self.share(n, key)
+            case ("reject_rate", .number(let n)): updated.rejectRate = try Self.share(n, key)
+            case ("retry_after_seconds", .number(let n)): updated.retryAfterSeconds = try Self.whole(n, key, 0...3600)
             case ("callback_delay_ms", .number(let n)): updated.callbackDelayMilliseconds = try Self.whole(n, key, -1...3_600_000)
             case ("callback_before_answer", .bool(let b)): updated.callbackBeforeAnswer = b
             case ("callback_statuses", .object(let members)):
@@ -90,10 +99,26 @@ public struct MockProviderSettings: Sendable, Equatable {
             "latency_ms": .number(Double(latencyMilliseconds)),
             "failure_rate": .number(failureRate),
             "rate_limit_rate": .number(rateLimitRate),
+            "reject_rate": .number(rejectRate),
+            "retry_after_seconds": .number(Double(retryAfterSeconds)),
             "callback_delay_ms": .number(Double(callbackDelayMilliseconds)),
             "callback_before_answer": .bool(callbackBeforeAnswer),
             "callback_statuses": .object(callbackStatuses.mapValues { .number(Double($0)) }),
         ]
+    }
+
+    /// How the mock answers one send.
+    enum Answer: Equatable {
+        case failure, rateLimit, rejection, acceptance
+    }
+
+    /// The answer a roll of the dice (in `0..<1`) picks: failure (500), then rate limit (429),
+    /// then rejection (400), each taking its share of the range in that order; the rest accepts.
+    func answer(roll: Double) -> Answer {
+        if roll < failureRate { return .failure }
+        if roll < failureRate + rateLimitRate { return .rateLimit }
+        if roll < failureRate + rateLimitRate + rejectRate { return .rejection }
+        return .acceptance
     }
 
     /// A status drawn from the mix.
