@@ -25,6 +25,12 @@ test:
 bench:
 	scripts/bench
 
+# Fault injection (Tests/chaos/): seven scenarios against a stack of its own, then a table
+# (Tests/chaos/results/latest.md). `make test` runs the short form (CHAOS_SHORT=1).
+.PHONY: chaos
+chaos:
+	scripts/chaos
+
 stop:
 	scripts/stack down
 

@@ -1,0 +1,492 @@
+"""The chaos suite's harness: the stack scripts/chaos brought up (RUN_DIR, TEXTING_BIN,
+TEXTING_TEST_BASE_URL, like the integration tests), fast HTTP clients, our own SenderCron
+processes (started, SIGKILLed and stopped by their PIDs only), PostgreSQL control, and the
+accounting every scenario ends with.
+
+Everything talks to 127.0.0.1 only, and every loop is bounded in count and in time."""
+import collections
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+
+import psycopg
+import requests
+
+RUN_DIR = os.environ["RUN_DIR"]
+BIN = os.environ["TEXTING_BIN"]
+BASE_URL = os.environ["TEXTING_TEST_BASE_URL"].rstrip("/")
+PROJECT = os.environ.get("PROJECT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOST = "127.0.0.1"
+PORT = int(urllib.parse.urlsplit(BASE_URL).port or 80)
+SHORT = os.environ.get("CHAOS_SHORT") == "1"
+PG_CTL = "/usr/lib/postgresql/15/bin/pg_ctl"
+
+
+def _load_env(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key] = value.strip()
+    return values
+
+
+STACK_ENV = _load_env(os.path.join(RUN_DIR, "texting.env"))
+PROVIDERS = [entry.split(";")[0].split("=", 1) for entry in STACK_ENV["TEXTING_PROVIDERS"].split(",")]
+MOCK_BASE = {name: url.rsplit("/", 1)[0] for name, url in PROVIDERS}
+PG_PORT = next(p.split("=", 1)[1] for p in STACK_ENV["TEXTING_DATABASE_URL"].split() if p.startswith("port="))
+
+# The senders' settings for the suite: short backoffs and cool-downs so that a scenario's
+# retries happen within its seconds, and attempts enough to outlast a provider outage.
+SENDER_SETTINGS = dict(TEXTING_BACKOFF_BASE_MS=100, TEXTING_BACKOFF_MAX_MS=1000, TEXTING_MAX_ATTEMPTS=30,
+                       TEXTING_BREAKER_FAILURES=5, TEXTING_BREAKER_COOLDOWN_SECONDS=2,
+                       TEXTING_PROVIDER_TIMEOUT_MS=2000, TEXTING_SENDER_RUN_SECONDS=20,
+                       TEXTING_SENDER_BATCH_SIZE=100, TEXTING_SENDER_CONCURRENCY=200)
+MOCK_DEFAULTS = {"latency_ms": 5, "failure_rate": 0, "rate_limit_rate": 0, "callback_delay_ms": 50,
+                 "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
+
+
+def log(*args):
+    print("chaos:", *args, flush=True)
+
+
+def new_number(rng=random):
+    return "+1555%07d" % rng.randrange(10**7)
+
+
+# ---------------------------------------------------------------------------------------
+# Database, keys, processes
+
+def db():
+    return psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True, connect_timeout=5)
+
+
+def scalar(sql, *params):
+    with db() as c:
+        return c.execute(sql, params).fetchone()[0]
+
+
+def create_keys(prefix, n):
+    """n API keys named <prefix>-<i> (each key has its own nginx rate limit: 200/s, burst 1000)."""
+    keys = []
+    env = {**os.environ, **STACK_ENV}
+    for i in range(n):
+        result = subprocess.run([os.path.join(BIN, "textingctl"), "keys", "create", f"{prefix}-{i}"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        keys.append(result.stdout.strip())
+    return keys
+
+
+def stack_pid(name):
+    with open(os.path.join(RUN_DIR, "pids", f"{name}.pid")) as f:
+        return int(f.read().strip())
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def stack_up():
+    """`scripts/stack up` again: restarts whichever stack process is missing (locally it stands
+    in for systemd's Restart=on-failure / socket activation); the environment is scripts/chaos's."""
+    result = subprocess.run([os.path.join(PROJECT, "scripts", "stack"), "up"], capture_output=True, text=True,
+                            timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def pg_ctl(*args):
+    command = [PG_CTL, "-D", os.path.join(RUN_DIR, "pgdata"), "-w", "-t", "60", *args]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=90, cwd="/")
+
+
+def pg_stop():
+    pg_ctl("stop", "-m", "fast")
+
+
+def pg_start():
+    pg_ctl("start", "-l", os.path.join(RUN_DIR, "log", "postgres.log"), "-o",
+           f"-c listen_addresses=127.0.0.1 -p {PG_PORT} -k {os.path.join(RUN_DIR, 'pg')} -c fsync=on")
+
+
+def pg_running():
+    command = [PG_CTL, "status", "-D", os.path.join(RUN_DIR, "pgdata")]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/").returncode == 0
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP
+
+class Conn:
+    """One kept-alive HTTP/1.1 connection to nginx (http.client: far cheaper than requests)."""
+
+    def __init__(self, key=None, timeout=15):
+        self.key = key
+        self.timeout = timeout
+        self.c = None
+
+    def request(self, method, path, body=None, headers=None):
+        """(status, headers, body); status 0 when nginx gave no answer at all."""
+        h = {"Host": f"{HOST}:{PORT}"}
+        if self.key:
+            h["Authorization"] = f"Bearer {self.key}"
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        for attempt in range(2):
+            reused = self.c is not None
+            if self.c is None:
+                self.c = http.client.HTTPConnection(HOST, PORT, timeout=self.timeout)
+            try:
+                self.c.request(method, path, body=body, headers=h)
+                r = self.c.getresponse()
+                data = r.read()
+                hdrs = {k.lower(): v for k, v in r.getheaders()}
+                if hdrs.get("connection", "").lower() == "close":
+                    self.close()
+                return r.status, hdrs, data
+            except socket.timeout:
+                self.close()
+                return -1, {}, b""  # -1: no answer within the timeout (a hang)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, http.client.BadStatusLine):
+                # A kept-alive connection nginx had closed: one retry on a new one (POSTs carry
+                # an Idempotency-Key, so a retry never makes a second message).
+                self.close()
+                if not reused or attempt == 1:
+                    return 0, {}, b""
+            except OSError:
+                self.close()
+                return 0, {}, b""
+        return 0, {}, b""
+
+    def close(self):
+        if self.c is not None:
+            self.c.close()
+            self.c = None
+
+
+def post_message(conn, rng, i, idem=None):
+    body = json.dumps({"to_number": new_number(rng), "message": f"chaos {i}"})
+    return conn.request("POST", "/messages", body, {"Idempotency-Key": idem or str(uuid.uuid4())})
+
+
+class Tally:
+    """What a load generator saw: statuses, the ids answered 201, 5xx details."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.statuses = collections.Counter()
+        self.ids = []
+        self.bad_5xx = []      # 5xx that are not the documented 503 problem document with Retry-After
+        self.ok_503 = 0
+        self.timeline = []     # (monotonic, status) of every answer
+
+    def add(self, status, headers, body):
+        t = time.monotonic()
+        with self.lock:
+            self.statuses[status] += 1
+            self.timeline.append((t, status))
+            if status == 201:
+                self.ids.append(json.loads(body)["id"])
+            elif status >= 500 or status <= 0:
+                ok = False
+                if status == 503:
+                    try:
+                        doc = json.loads(body)
+                        ok = (headers.get("content-type", "").startswith("application/problem+json")
+                              and doc.get("code") == "service_unavailable" and headers.get("retry-after"))
+                    except ValueError:
+                        ok = False
+                if ok:
+                    self.ok_503 += 1
+                else:
+                    self.bad_5xx.append((status, headers.get("content-type"), body[:200]))
+
+    @property
+    def requests(self):
+        return sum(self.statuses.values())
+
+    @property
+    def fivexx(self):
+        return sum(n for s, n in self.statuses.items() if s >= 500)
+
+
+def run_load(keys, seconds, tally, per_thread_rate=120, stop=None, max_requests=200_000, seed=1):
+    """One thread per key POSTing messages (paced, under nginx's 200/s per key) for `seconds`
+    or until `stop` is set; bounded by max_requests per thread. Returns the threads."""
+    deadline = time.monotonic() + seconds
+    stop = stop or threading.Event()
+
+    def worker(index, key):
+        rng = random.Random(seed * 1000 + index)
+        conn = Conn(key)
+        interval = 1.0 / per_thread_rate
+        next_at = time.monotonic()
+        for i in range(max_requests):
+            now = time.monotonic()
+            if now >= deadline or stop.is_set():
+                break
+            if next_at > now:
+                time.sleep(next_at - now)
+            next_at = max(next_at + interval, time.monotonic() - 1)
+            tally.add(*post_message(conn, rng, i))
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i, k), daemon=True) for i, k in enumerate(keys)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def join_all(threads, timeout):
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.1, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "a load thread did not finish in time (a hang)"
+
+
+def metrics():
+    status, _, body = Conn(timeout=5).request("GET", "/metrics")
+    if status != 200:
+        return None
+    samples = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def healthz():
+    return Conn(timeout=5).request("GET", "/healthz")[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Mock providers
+
+class Mocks:
+    def __init__(self):
+        self.session = requests.Session()
+
+    def configure(self, name, **settings):
+        r = self.session.post(f"{MOCK_BASE[name]}/_mock/config", json=settings, timeout=10)
+        assert r.status_code == 200, r.text
+
+    def reset(self):
+        for name in MOCK_BASE:
+            self.configure(name, **MOCK_DEFAULTS)
+            assert self.session.post(f"{MOCK_BASE[name]}/_mock/reset", json={}, timeout=10).status_code == 200
+
+    def stats(self, name):
+        return self.session.get(f"{MOCK_BASE[name]}/_mock/stats", timeout=30).json()
+
+    def accepted_by_key(self):
+        total = collections.Counter()
+        for name in MOCK_BASE:
+            total.update(self.stats(name)["accepted_by_key"])
+        return total
+
+
+# ---------------------------------------------------------------------------------------
+# Senders: our own SenderCron processes, restarted after each exit as the systemd timer does
+
+class Senders:
+    def __init__(self, count, restart_delay=1.0, **overrides):
+        self.count = count
+        self.restart_delay = restart_delay
+        self.env = {**os.environ, **STACK_ENV, **{k: str(v) for k, v in {**SENDER_SETTINGS, **overrides}.items()}}
+        self.lock = threading.Lock()
+        self.procs = []
+        self.started = 0
+        self.exits = collections.Counter()
+        self.stopping = threading.Event()
+        self.logfile = open(os.path.join(RUN_DIR, "log", "chaos-senders.log"), "a")
+        self.thread = threading.Thread(target=self._supervise, daemon=True)
+
+    def start(self):
+        for _ in range(self.count):
+            self._spawn()
+        self.thread.start()
+        return self
+
+    def _spawn(self):
+        p = subprocess.Popen([os.path.join(BIN, "SenderCron")], env=self.env, stdin=subprocess.DEVNULL,
+                             stdout=self.logfile, stderr=self.logfile)
+        with self.lock:
+            self.procs.append(p)
+            self.started += 1
+
+    def _supervise(self):
+        pending = []  # restart times
+        while not self.stopping.is_set():
+            with self.lock:
+                alive = []
+                for p in self.procs:
+                    code = p.poll()
+                    if code is None:
+                        alive.append(p)
+                    else:
+                        self.exits[code] += 1
+                        pending.append(time.monotonic() + self.restart_delay)
+                self.procs = alive
+            now = time.monotonic()
+            due = [t for t in pending if t <= now]
+            pending = [t for t in pending if t > now]
+            for _ in due:
+                if not self.stopping.is_set():
+                    self._spawn()
+            time.sleep(0.02)
+
+    def kill_one(self, rng):
+        """SIGKILL one of our running senders, by its PID. Returns the PID or None."""
+        with self.lock:
+            alive = [p for p in self.procs if p.poll() is None]
+            if not alive:
+                return None
+            p = rng.choice(alive)
+            p.send_signal(signal.SIGKILL)
+            return p.pid
+
+    def stop(self):
+        """SIGTERM (a sender records what is in flight and exits), SIGKILL after 15 s."""
+        self.stopping.set()
+        self.thread.join(5)
+        with self.lock:
+            procs = list(self.procs)
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                code = p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                code = p.wait(5)
+            self.exits[code] += 1
+        self.logfile.close()
+
+
+def run_sender_once(timeout=120, **overrides):
+    env = {**os.environ, **STACK_ENV, **{k: str(v) for k, v in {**SENDER_SETTINGS, **overrides}.items()}}
+    with open(os.path.join(RUN_DIR, "log", "chaos-senders.log"), "a") as logfile:
+        return subprocess.run([os.path.join(BIN, "SenderCron"), "--once"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=logfile, stderr=logfile, timeout=timeout).returncode
+
+
+# ---------------------------------------------------------------------------------------
+# Accounting
+
+UNFINISHED = ("queued", "sending")
+
+
+def drain(key_prefix, timeout):
+    """With no sender of ours running: end the leases dead senders left (as time would, one
+    lease later), then run `SenderCron --once` until the scenario's messages are out of the
+    queue and their callbacks have arrived. Bounded by `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    with db() as c:
+        c.execute("UPDATE jobs SET run_at = now(), leased_until = now() WHERE leased_by IS NOT NULL")
+    last_sent, settled_at = None, time.monotonic()
+    for _ in range(600):
+        with db() as c:
+            queued, sent = c.execute(
+                """SELECT count(*) FILTER (WHERE m.status IN ('queued', 'sending')),
+                          count(*) FILTER (WHERE m.status = 'sent')
+                   FROM messages m JOIN api_keys a ON a.id = m.api_key_id WHERE a.name LIKE %s""",
+                (key_prefix + "-%",)).fetchone()
+        if queued == 0 and sent == 0:
+            return True
+        if queued == 0:
+            # Sent, its report not in yet: give the callbacks a few seconds, then stop waiting
+            # (a report the provider made while DeliveryFCGI could not store it is not sent
+            # again by the mock; account() decides whether 'sent' is acceptable).
+            if last_sent != sent:
+                last_sent, settled_at = sent, time.monotonic()
+            elif time.monotonic() - settled_at > 5:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        if queued:
+            run_sender_once()
+        time.sleep(0.2)
+    return False
+
+
+def account(key_prefix, tally, mocks, dup_bound, allowed_failures=(), allow_sent=False):
+    """The closing query: every message answered 201 is stored, in a state that matches what
+    happened (delivered, or failed with an allowed reason), was accepted by a provider when it
+    says so, and no provider got it more often than the bound allows in total."""
+    ids = set(tally.ids)
+    with db() as c:
+        rows = c.execute(
+            """SELECT m.public_id::text, m.status::text, m.error_code, m.attempts
+               FROM messages m JOIN api_keys a ON a.id = m.api_key_id WHERE a.name LIKE %s""",
+            (key_prefix + "-%",)).fetchall()
+        queued_without_job = c.execute(
+            """SELECT count(*) FROM messages m JOIN api_keys a ON a.id = m.api_key_id
+               WHERE a.name LIKE %s AND m.status = 'queued'
+                 AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = m.id)""", (key_prefix + "-%",)).fetchone()[0]
+    stored = {r[0]: r for r in rows}
+    accepted = mocks.accepted_by_key()
+    missing = [i for i in ids if i not in stored]
+    wrong = []
+    for i in ids:
+        r = stored.get(i)
+        if r is None:
+            continue
+        status, error = r[1], r[2]
+        if status in ("sent", "delivered"):
+            if status == "sent" and not allow_sent:
+                wrong.append((i, status, "its delivery report never arrived"))
+            elif accepted[i] == 0:
+                wrong.append((i, status, "no provider accepted it"))
+        elif status == "failed" and error in allowed_failures:
+            pass
+        else:
+            wrong.append((i, status, error))
+    extra = [i for i in stored if i not in ids]  # stored, but the client got no 201
+    duplicates = sum(n - 1 for i, n in accepted.items() if n > 1 and i in stored)
+    strangers = [i for i in accepted if i not in stored]
+    statuses = collections.Counter(r[1] for r in rows)
+    lost = len(missing) + len(wrong)
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} messages answered 201 are not stored: {missing[:3]}")
+    if wrong:
+        problems.append(f"{len(wrong)} messages not delivered nor failed for an allowed reason: {wrong[:3]}")
+    if duplicates > dup_bound:
+        problems.append(f"{duplicates} duplicate sends, more than the bound {dup_bound}")
+    if strangers:
+        problems.append(f"providers accepted {len(strangers)} ids that are not stored messages: {strangers[:3]}")
+    if queued_without_job:
+        problems.append(f"{queued_without_job} messages queued without a job")
+    return dict(lost=lost, duplicates=duplicates, statuses=dict(statuses), extra=len(extra), extra_ids=extra[:3],
+                problems=problems, stored=len(rows))
