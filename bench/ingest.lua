@@ -1,6 +1,9 @@
 -- wrk script for the ingest figure: POST /messages with a JSON body and the bench API key.
 -- usage: wrk ... -s bench/ingest.lua URL -- API_KEY [NUMBER_OFFSET]
--- Each request uses another phone number (+1555 and 7 digits: thread, then a counter).
+-- Each request uses another phone number (+1555 and 7 digits: thread, then a counter) and
+-- a body of another length (20 to 144 characters of the same GSM-7 text, one segment);
+-- bench/sendsms.lua and bench/pgbench_*.sql vary theirs the same way.
+local TEXT = "Benchmark message: your code is 482913. It expires in 10 minutes. Do not share it with anyone; we never ask for it by phone or e-mail. Thank you"
 local threads = {}
 local next_id = 0
 
@@ -24,7 +27,8 @@ end
 function request()
     counter = counter + 1
     local number = string.format("+1555%07d", (offset + thread_id * 1000000 + counter) % 10000000)
-    local body = '{"to_number":"' .. number .. '","message":"Benchmark message"}'
+    local text = string.sub(TEXT, 1, 20 + (counter * 7) % 125)
+    local body = '{"to_number":"' .. number .. '","message":"' .. text .. '"}'
     return wrk.format("POST", "/messages", headers, body)
 end
 

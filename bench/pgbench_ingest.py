@@ -13,6 +13,11 @@ import re
 import sys
 
 
+# bench/ingest.lua's text (GSM-7, no quotes): bodies are its first 20 to 144 characters.
+TEXT = ("Benchmark message: your code is 482913. It expires in 10 minutes. Do not share it with anyone; "
+        "we never ask for it by phone or e-mail. Thank you")
+
+
 def swift_multiline(source, name, label):
     """The text of `static let NAME = Query("LABEL", \"\"\" ... \"\"\")`."""
     pattern = (r'static let ' + re.escape(name) + r'\s*=\s*Query\("' + re.escape(label)
@@ -74,11 +79,12 @@ def main():
         sys.exit("pgbench_ingest: the API-key lookup no longer selects `id`; update bench/pgbench_ingest.py")
 
     lookup = substitute(lookup, {1: f"'{key_hash}'"})
-    # As MessagesAPI.accept sends them for {"to_number": "+1555…", "message": "Benchmark message"}:
-    # number, body, encoding, segments, send_at (none), validity (none), owner.
+    # As MessagesAPI.accept sends them for {"to_number": "+1555…", "message": <20 to 144
+    # characters of bench/ingest.lua's text>}: number, body, encoding, segments, send_at
+    # (none), validity (none), owner.
     accept = substitute(accept, {
         1: "'+1555' || lpad(:n::text, 7, '0')",
-        2: "'Benchmark message'",
+        2: f"left('{TEXT}', :len)",
         3: "'GSM-7'",
         4: "'1'",
         5: "NULL",
@@ -87,6 +93,7 @@ def main():
     })
     print("-- Rendered by bench/pgbench_ingest.py from the Swift sources: what POST /messages runs.")
     print("\\set n random(0, 9999999)")
+    print("\\set len 20 + random(0, 124)")
     print("-- APIKeyStore.findActive (its id is the owner, as in MessagesAPI.authenticate)")
     print(lookup.strip() + " \\gset")
     print("-- MessageStore.accept")

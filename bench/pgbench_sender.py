@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Renders the pgbench script for the sender's database ceiling from the service's own SQL.
+
+One pgbench transaction is one sender batch, as far as the database sees it: `jobs.claim`
+(JobQueue.claim: up to BATCH due jobs, FOR UPDATE SKIP LOCKED, leased; its own implicit
+transaction) and then `jobs.mark_sent` (JobQueue.record for a batch of accepted sends: one
+statement taking arrays) inside BEGIN/COMMIT, as Sender.record runs it. The statements are
+read from Sources/Common/Queue/JobQueue.swift, so the ceiling keeps running what the sender
+runs. Left out: the provider-health statements the sender runs around them (snapshot
+before a claim, tallies in the record transaction), and the HTTP in between.
+
+The claim's rows are aggregated in the database into the arrays mark_sent takes (pgbench
+cannot keep a multi-row result); every column the sender reads is still formed, to text.
+Run with -M prepared (the sender's default, TEXTING_DATABASE_PREPARED_STATEMENTS=on): the
+arrays then travel as text parameters, as PostgresArray.literal sends them.
+
+  usage: pgbench_sender.py PROJECT_DIR > sender.pgbench
+  prints the batch size on standard error as `batch=N` (what the claim asks for).
+"""
+import re
+import sys
+
+
+def swift_query(source, name, label):
+    pattern = (r'static let ' + re.escape(name) + r'\s*=\s*Query\("' + re.escape(label)
+               + r'",\s*"""\n(.*?)\n\s*"""\)')
+    match = re.search(pattern, source, re.S)
+    if not match:
+        sys.exit(f"pgbench_sender: cannot find the query {label} ({name}) in JobQueue.swift; update bench/pgbench_sender.py")
+    return match.group(1)
+
+
+def setting_default(source, setting):
+    match = re.search(r'"' + re.escape(setting) + r'",\s*default:\s*([0-9_]+)', source)
+    if not match:
+        sys.exit(f"pgbench_sender: cannot find the default of {setting} in SenderConfiguration.swift; update bench/pgbench_sender.py")
+    return int(match.group(1).replace("_", ""))
+
+
+def predecessors(status_source, target):
+    """MessageStatus.predecessors(of: target): the statuses whose transitions include it, in
+    declaration order (the `sentFrom` array mark_sent is given)."""
+    cases = re.search(r'case ([a-z, ]+)\n', status_source)
+    table = re.search(r'transitions: \[MessageStatus: Set<MessageStatus>\] = \[(.*?)\n\s*\]', status_source, re.S)
+    if not cases or not table:
+        sys.exit("pgbench_sender: cannot read MessageStatus's transition table; update bench/pgbench_sender.py")
+    moves = {}
+    for source, targets in re.findall(r'\.(\w+): \[([^\]]*)\]', table.group(1)):
+        moves[source] = re.findall(r'\.(\w+)', targets)
+    order = [c.strip() for c in cases.group(1).split(',')]
+    found = [s for s in order if target in moves.get(s, [])]
+    if not found:
+        sys.exit(f"pgbench_sender: no status may move to {target}; update bench/pgbench_sender.py")
+    return found
+
+
+def substitute(sql, values):
+    for number in sorted(values, reverse=True):
+        sql, count = re.subn(r'\$' + str(number) + r'(?![0-9])', values[number], sql)
+        if count == 0:
+            sys.exit(f"pgbench_sender: ${number} no longer appears in a queue statement; update bench/pgbench_sender.py")
+    if re.search(r'\$[0-9]', sql):
+        sys.exit("pgbench_sender: a queue statement takes more parameters than this script knows; update bench/pgbench_sender.py")
+    return sql
+
+
+def main():
+    project = sys.argv[1]
+    read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
+    queue = read("Sources/Common/Queue/JobQueue.swift")
+    configuration = read("Sources/Common/Sender/SenderConfiguration.swift")
+    status = read("Sources/Common/Messaging/MessageStatus.swift")
+
+    batch = setting_default(configuration, "TEXTING_SENDER_BATCH_SIZE")
+    timeout_ms = setting_default(configuration, "TEXTING_PROVIDER_TIMEOUT_MS")
+    # SenderConfiguration.leaseSeconds
+    lease = (timeout_ms * 2) // 1000 + 30
+    sent_from = "{" + ",".join(predecessors(status, "sent")) + "}"
+
+    claim = swift_query(queue, "claim", "jobs.claim")
+    mark_sent = swift_query(queue, "markSent", "jobs.mark_sent")
+    for text in (claim, mark_sent):
+        if '\\(' in text:
+            sys.exit("pgbench_sender: an unexpanded Swift interpolation is left; update bench/pgbench_sender.py")
+
+    # The claim's last top-level SELECT (what the sender reads) becomes a CTE of its own; the
+    # outer query forms mark_sent's arguments from it as if every send had been accepted.
+    selects = [m.start() for m in re.finditer(r'^\s*SELECT\b', claim, re.M)]
+    if not selects or not claim.lstrip().startswith("WITH"):
+        sys.exit("pgbench_sender: jobs.claim is no longer `WITH … SELECT …`; update bench/pgbench_sender.py")
+    last = selects[-1]
+    if not re.search(r'\bFROM claimed\b', claim[last:]):
+        sys.exit("pgbench_sender: jobs.claim's final SELECT no longer reads `claimed`; update bench/pgbench_sender.py")
+    claim = substitute(claim[:last].rstrip() + ", batch AS (\n" + claim[last:].strip() + "\n)\n", {
+        1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id",
+    })
+    claim += (
+        "SELECT count(*) AS claimed,\n"
+        "       coalesce(sum(octet_length(b::text)), 0) AS claimed_bytes,\n"
+        "       coalesce(array_agg(b.message_id ORDER BY b.message_id), '{}')::text AS ids,\n"
+        "       coalesce(array_agg(CASE WHEN b.message_id % 2 = 0 THEN 'p1' ELSE 'p2' END ORDER BY b.message_id), '{}')::text AS providers,\n"
+        "       coalesce(array_agg('pgbench-' || b.message_id ORDER BY b.message_id), '{}')::text AS provider_message_ids,\n"
+        "       coalesce(array_agg(b.attempts ORDER BY b.message_id), '{}')::text AS attempts\n"
+        "FROM batch b"
+    )
+    mark_sent = substitute(mark_sent, {
+        1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'",
+    })
+
+    print("-- Rendered by bench/pgbench_sender.py from Sources/Common/Queue/JobQueue.swift: one sender")
+    print(f"-- batch ({batch} jobs, lease {lease} s): jobs.claim, then jobs.mark_sent in a transaction.")
+    print("-- JobQueue.claim")
+    print(claim.strip() + " \\gset")
+    print("-- JobQueue.record: every send accepted, one statement for the batch")
+    print("BEGIN;")
+    print(mark_sent.strip() + ";")
+    print("COMMIT;")
+    print(f"batch={batch}", file=sys.stderr)
+
+
+main()
