@@ -13,6 +13,7 @@ import collections
 import datetime
 import json
 import os
+import subprocess
 import random
 import signal
 import sys
@@ -355,11 +356,21 @@ def s6_fuzz(r, mocks):
     r.check(after["phone_numbers"] - before["phone_numbers"] <= len(accepted), "phone_numbers grew by more than the 201s")
     r.check(after["idempotency_keys"] - before["idempotency_keys"] <= len(accepted), "idempotency_keys grew by more than the 201s")
     r.check(h.healthz() == 200, "GET /healthz is not 200 after the fuzz")
+    # The documented shapes: schemathesis against docs/openapi.yaml, both programs, through
+    # this stack's nginx (the contract test of Tests/integration, run here on the chaos stack).
+    project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    contract = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         os.path.join(project, "Tests", "integration", "test_openapi.py"), "-k", "answers_as_the_document"],
+        env={**os.environ, "TEXTING_TEST_KEEP_DATABASE": "1"}, capture_output=True, text=True, timeout=300, cwd=project)
+    summary = (contract.stdout.strip().splitlines() or ["no output"])[-1]
+    r.check(contract.returncode == 0, f"schemathesis found answers that break docs/openapi.yaml or 5xx: {contract.stdout[-1500:]}")
+    for name, pid in pids.items():
+        r.check(h.pid_alive(pid) and h.stack_pid(name) == pid, f"{name} (pid {pid}) died during schemathesis")
     r.notes.append(f"{seconds} s, seed 6, {outcome['requests']} requests ({outcome['raw']} over raw sockets), "
                    f"statuses {dict(sorted(outcome['statuses'].items()))}, closed without an answer "
                    f"{outcome['no_answer']} (truncated bodies), {len(accepted)} mutated-but-valid bodies accepted; "
-                   f"pids unchanged {pids}; the API's documented shapes are schemathesis' job "
-                   f"(Tests/integration/test_openapi.py)")
+                   f"pids unchanged {pids}; then schemathesis against docs/openapi.yaml: {summary}")
 
 
 # ---------------------------------------------------------------------------------------
