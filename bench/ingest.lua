@@ -3,15 +3,8 @@
 -- Each request uses another phone number (+1555 and 7 digits: thread, then a counter) and
 -- a body of another length (20 to 144 characters of the same GSM-7 text, one segment);
 -- bench/sendsms.lua and bench/pgbench_*.sql vary theirs the same way.
+dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "wrk_common.lua")
 local TEXT = "Benchmark message: your code is 482913. It expires in 10 minutes. Do not share it with anyone; we never ask for it by phone or e-mail. Thank you"
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-    thread:set("thread_id", next_id)
-    next_id = next_id + 1
-    table.insert(threads, thread)
-end
 
 function init(args)
     key = args[1] or error("ingest.lua: pass the API key after --")
@@ -32,22 +25,3 @@ function request()
     return wrk.format("POST", "/messages", headers, body)
 end
 
-function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-    local totals = {}
-    for _, thread in ipairs(threads) do
-        for status, count in pairs(thread:get("statuses")) do
-            totals[status] = (totals[status] or 0) + count
-        end
-    end
-    local parts = {}
-    for status, count in pairs(totals) do
-        table.insert(parts, status .. "=" .. count)
-    end
-    table.sort(parts)
-    io.write("statuses: " .. table.concat(parts, " ") .. "\n")
-    io.write(string.format("latency_ms: p50=%.2f p99=%.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end

@@ -1,14 +1,7 @@
 -- wrk script for the provider ceiling: POST /send to a mock provider with the body the sender
 -- sends (to_number, message, a signed-looking callback_url) and a distinct Idempotency-Key.
 -- usage: wrk ... -s bench/provider.lua http://127.0.0.1:PORT -- CALLBACK_BASE TAG
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-    thread:set("thread_id", next_id)
-    next_id = next_id + 1
-    table.insert(threads, thread)
-end
+dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "wrk_common.lua")
 
 function init(args)
     callback_base = args[1] or "http://127.0.0.1:8080"
@@ -31,21 +24,3 @@ function request()
     }, body)
 end
 
-function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-    local totals = {}
-    for _, thread in ipairs(threads) do
-        for status, count in pairs(thread:get("statuses")) do
-            totals[status] = (totals[status] or 0) + count
-        end
-    end
-    local parts = {}
-    for status, count in pairs(totals) do
-        table.insert(parts, status .. "=" .. count)
-    end
-    table.sort(parts)
-    io.write("statuses: " .. table.concat(parts, " ") .. "\n")
-end

@@ -2,14 +2,7 @@
 -- the public ids in IDS_FILE (one a line), each thread from its own offset.
 -- usage: wrk ... -s bench/read.lua URL -- API_KEY IDS_FILE PREFIX
 --   PREFIX /messages for the service; the trivial FastCGI responder's location for its ceiling.
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-    thread:set("thread_id", next_id)
-    next_id = next_id + 1
-    table.insert(threads, thread)
-end
+dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "wrk_common.lua")
 
 function init(args)
     local key = args[1] or error("read.lua: pass the API key, the ids file and the path prefix after --")
@@ -30,22 +23,3 @@ function request()
     return wrk.format("GET", prefix .. "/" .. ids[(counter % #ids) + 1], headers)
 end
 
-function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-    local totals = {}
-    for _, thread in ipairs(threads) do
-        for status, count in pairs(thread:get("statuses")) do
-            totals[status] = (totals[status] or 0) + count
-        end
-    end
-    local parts = {}
-    for status, count in pairs(totals) do
-        table.insert(parts, status .. "=" .. count)
-    end
-    table.sort(parts)
-    io.write("statuses: " .. table.concat(parts, " ") .. "\n")
-    io.write(string.format("latency_ms: p50=%.2f p99=%.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
