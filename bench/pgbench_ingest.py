@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Renders the pgbench script for the ingest ceiling from the service's own SQL.
+"""Renders the pgbench script for the ingest diagnostic from the service's own SQL.
 
-The statements are read from the Swift sources, so the ceiling keeps running exactly what
-`POST /messages` runs (without an Idempotency-Key): the API-key lookup
-(APIKeyStore.findActive), then the accept statement (MessageStore.accept), each in its own
-implicit transaction, as PQexecParams runs them. Parameters become literals or pgbench
-variables (pgbench -M simple sends no parameters):
+The statement is read from the Swift sources, so the diagnostic keeps running exactly what
+`POST /messages` commits (without an Idempotency-Key): MessageStore.accept, here with one
+message per statement and transaction, as a lone request commits it. Under load
+MessageAcceptor puts many concurrent requests in one such statement (group commit); the
+difference between this figure and the ingest figure is what that buys. The API-key lookup
+is not in it: POST /messages remembers keys (APIKeyCache) and the statement checks
+revocation itself. Parameters become literals or pgbench variables (pgbench -M simple sends
+no parameters):
 
-  usage: pgbench_ingest.py PROJECT_DIR KEY_HASH > ingest.pgbench
+  usage: pgbench_ingest.py PROJECT_DIR OWNER_ID > ingest.pgbench
 """
 import re
 import sys
@@ -26,14 +29,6 @@ def swift_multiline(source, name, label):
     if not match:
         sys.exit(f"pgbench_ingest: cannot find the query {label} ({name}) in the Swift sources; update bench/pgbench_ingest.py")
     return match.group(1)
-
-
-def swift_single_line(source, name, label):
-    pattern = r'static let ' + re.escape(name) + r'\s*=\s*Query\("' + re.escape(label) + r'",\s*"((?:[^"\\]|\\.)*)"\)'
-    match = re.search(pattern, source)
-    if not match:
-        sys.exit(f"pgbench_ingest: cannot find the query {label} ({name}) in the Swift sources; update bench/pgbench_ingest.py")
-    return match.group(1).replace('\\"', '"')
 
 
 def record_columns(source):
@@ -61,42 +56,37 @@ def substitute(sql, values):
 
 
 def main():
-    project, key_hash = sys.argv[1], sys.argv[2]
-    if not re.fullmatch(r'[0-9A-Za-z+/=_-]+', key_hash):
-        sys.exit("pgbench_ingest: unexpected key hash")
+    project, owner = sys.argv[1], sys.argv[2]
+    if not re.fullmatch(r'[0-9]+', owner):
+        sys.exit("pgbench_ingest: the owner must be an API key's id")
     read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
     store = read("Sources/Common/Messaging/MessageStore.swift")
     record = read("Sources/Common/Messaging/MessageRecord.swift")
-    keys = read("Sources/Common/Auth/APIKeyStore.swift")
 
     accept = swift_multiline(store, "accept", "messages.accept")
     accept = accept.replace(r'\(MessageRecord.columns)', record_columns(record))
-    lookup = swift_single_line(keys, "findActive", "api_keys.find_active")
-    for text in (accept, lookup):
-        if '\\(' in text:
-            sys.exit("pgbench_ingest: an unexpanded Swift interpolation is left; update bench/pgbench_ingest.py")
-    if not re.match(r'\s*SELECT id FROM', lookup):
-        sys.exit("pgbench_ingest: the API-key lookup no longer selects `id`; update bench/pgbench_ingest.py")
+    if '\\(' in accept:
+        sys.exit("pgbench_ingest: an unexpanded Swift interpolation is left; update bench/pgbench_ingest.py")
+    if '$9' in accept or '$8' not in accept:
+        sys.exit("pgbench_ingest: messages.accept no longer takes 8 arrays; update bench/pgbench_ingest.py")
 
-    lookup = substitute(lookup, {1: f"'{key_hash}'"})
-    # As MessagesAPI.accept sends them for {"to_number": "+1555…", "message": <20 to 144
-    # characters of bench/ingest.lua's text>}: number, body, encoding, segments, send_at
-    # (none), validity (none), owner.
+    # A batch of one, as MessageStore.accept sends it for {"to_number": "+1555…", "message":
+    # <20 to 144 characters of bench/ingest.lua's text>}: public id, number, body, encoding,
+    # segments, send_at (-1: none), validity (0: none), owner.
     accept = substitute(accept, {
-        1: "'+1555' || lpad(:n::text, 7, '0')",
-        2: f"left('{TEXT}', :len)",
-        3: "'GSM-7'",
-        4: "'1'",
-        5: "NULL",
-        6: "NULL",
-        7: ":id",
+        1: "ARRAY[gen_random_uuid()]",
+        2: "ARRAY['+1555' || lpad(:n::text, 7, '0')]",
+        3: f"ARRAY[left('{TEXT}', :len)]",
+        4: "ARRAY['GSM-7']",
+        5: "ARRAY[1]",
+        6: "ARRAY[-1]",
+        7: "ARRAY[0]",
+        8: f"ARRAY[{owner}]",
     })
-    print("-- Rendered by bench/pgbench_ingest.py from the Swift sources: what POST /messages runs.")
+    print("-- Rendered by bench/pgbench_ingest.py from the Swift sources: what POST /messages commits for a lone request.")
     print("\\set n random(0, 9999999)")
     print("\\set len 20 + random(0, 124)")
-    print("-- APIKeyStore.findActive (its id is the owner, as in MessagesAPI.authenticate)")
-    print(lookup.strip() + " \\gset")
-    print("-- MessageStore.accept")
+    print("-- MessageStore.accept, a batch of one")
     print(accept.strip() + ";")
 
 

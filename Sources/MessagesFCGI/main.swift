@@ -2,6 +2,8 @@ import Common
 
 // MessagesFCGI: the client API (/messages, /healthz, /metrics) as a FastCGI responder.
 FastCGIProgram.run(ProgramCatalog.messagesFCGI) { environment in
-    let api = MessagesAPI(defaultCountryCode: try ServiceConfiguration.defaultCountryCode(environment))
+    let acceptor = MessageAcceptor(committers: try ServiceConfiguration.acceptConnections(environment),
+                                   makeConnection: try ServiceConfiguration.databaseConnection(environment))
+    let api = MessagesAPI(defaultCountryCode: try ServiceConfiguration.defaultCountryCode(environment), acceptor: acceptor)
     return { connection, request in try api.handle(request, connection: connection) }
 }

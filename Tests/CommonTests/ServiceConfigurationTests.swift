@@ -49,9 +49,20 @@ final class ServiceConfigurationTests: XCTestCase {
     }
 
     func testFastCGIThreadsRangeIsChecked() throws {
-        XCTAssertEqual(try ServiceConfiguration.fastCGIThreads(EnvironmentReader([:])), 8)
+        // The default is the one `--help` and the README state.
+        XCTAssertEqual(String(try ServiceConfiguration.fastCGIThreads(EnvironmentReader([:]))), SettingCatalog.fastCGIThreads.defaultValue)
         XCTAssertThrowsError(try ServiceConfiguration.fastCGIThreads(EnvironmentReader(["TEXTING_FCGI_THREADS": "0"]))) { error in
             XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_FCGI_THREADS")
+        }
+    }
+
+    func testAcceptConnectionsRangeIsChecked() throws {
+        XCTAssertEqual(String(try ServiceConfiguration.acceptConnections(EnvironmentReader([:]))), SettingCatalog.acceptConnections.defaultValue)
+        XCTAssertEqual(try ServiceConfiguration.acceptConnections(EnvironmentReader(["TEXTING_ACCEPT_CONNECTIONS": "4"])), 4)
+        for bad in ["0", "65", "two"] {
+            XCTAssertThrowsError(try ServiceConfiguration.acceptConnections(EnvironmentReader(["TEXTING_ACCEPT_CONNECTIONS": bad])), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_ACCEPT_CONNECTIONS", bad)
+            }
         }
     }
 

@@ -4,9 +4,14 @@ import FoundationEssentials
 /// and answers.
 public struct MessagesAPI: Sendable {
     public let defaultCountryCode: String
+    /// Commits the messages of concurrent `POST /messages` together (group commit).
+    private let acceptor: MessageAcceptor
+    /// The keys `POST /messages` has seen, so that it skips their lookup.
+    private let keys = APIKeyCache()
 
-    public init(defaultCountryCode: String) {
+    public init(defaultCountryCode: String, acceptor: MessageAcceptor) {
         self.defaultCountryCode = defaultCountryCode
+        self.acceptor = acceptor
     }
 
     /// The largest page `GET /messages` returns.
@@ -27,7 +32,8 @@ public struct MessagesAPI: Sendable {
             let text = try MetricsStore(connection: connection).prometheusText()
             return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
         case 1 where segments[0] == "messages":
-            let owner = try authenticate(request, connection: connection)
+            // Creating trusts a remembered key: the statement that stores checks revocation.
+            let owner = try authenticate(request, connection: connection, remembered: request.method == "POST")
             try allow(request, ["GET", "HEAD", "POST"])
             return request.method == "POST" ? try create(request, owner: owner, connection: connection)
                                             : try list(request, owner: owner, connection: connection)
@@ -51,24 +57,29 @@ public struct MessagesAPI: Sendable {
     }
 
     /// The owner of the request's `Authorization: Bearer` key; 401 otherwise.
-    private func authenticate(_ request: HTTPServerRequest, connection: PostgresConnection) throws -> Int64 {
+    private func authenticate(_ request: HTTPServerRequest, connection: PostgresConnection, remembered: Bool = false) throws -> Int64 {
         guard let header = request.header("authorization") else {
             throw Problem(.unauthorized, "Send your API key as `Authorization: Bearer <key>`.",
                           headers: [("WWW-Authenticate", "Bearer realm=\"texting\"")])
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", let owner = try APIKeyStore(connection: connection).authenticate(secret: parts[1].trimmed) else {
-            throw Problem(.unauthorized, "The API key is unknown or revoked; send a valid key as `Authorization: Bearer <key>`.",
-                          headers: [("WWW-Authenticate", "Bearer realm=\"texting\", error=\"invalid_token\"")])
-        }
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Self.invalidKey }
+        let secret = parts[1].trimmed
+        let owner = remembered ? try keys.owner(secret: secret, connection: connection)
+                               : try APIKeyStore(connection: connection).authenticate(secret: secret)
+        guard let owner else { throw Self.invalidKey }
         return owner
     }
+
+    static let invalidKey = Problem(
+        .unauthorized, "The API key is unknown or revoked; send a valid key as `Authorization: Bearer <key>`.",
+        headers: [("WWW-Authenticate", "Bearer realm=\"texting\", error=\"invalid_token\"")])
 
     private func create(_ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
         let json = try request.jsonObject()
         let message = try NewMessage(json: json, defaultCountryCode: defaultCountryCode)
         guard let idempotencyKey = try Self.idempotencyKey(request) else {
-            return try accept(message, owner: owner, connection: connection)
+            return try answer(acceptor.accept(MessageStore.Acceptance(message, owner: owner)), message)
         }
         // The fingerprint is of the parsed body, so whitespace and key order do not matter.
         let fingerprint = Digest.sha256Hex(JSONValue.object(json).serialized())
@@ -84,7 +95,9 @@ public struct MessagesAPI: Sendable {
                 }
                 return .json(201, record.json, headers: [("Location", "/messages/\(record.id)"), ("Idempotent-Replayed", "true")])
             case .none:
-                let response = try accept(message, owner: owner, connection: connection)
+                // On this connection, inside the transaction that holds the key.
+                let outcome = try MessageStore(connection: connection).accept([MessageStore.Acceptance(message, owner: owner)])[0]
+                let response = try answer(outcome, message)
                 let id = response.headers.first { $0.name == "Location" }.map { String($0.value.dropFirst("/messages/".count)) } ?? ""
                 try idempotency.complete(owner: owner, key: idempotencyKey, messageID: id)
                 return response
@@ -92,12 +105,14 @@ public struct MessagesAPI: Sendable {
         }
     }
 
-    private func accept(_ message: NewMessage, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
-        switch try MessageStore(connection: connection).accept(message, owner: owner) {
+    private func answer(_ outcome: MessageStore.Outcome, _ message: NewMessage) throws(Problem) -> HTTPServerResponse {
+        switch outcome {
         case .accepted(let record):
             return .json(201, record.json, headers: [("Location", "/messages/\(record.id)")])
         case .phoneNumberInactive:
             throw Problem(.phoneNumberInactive, "\(message.to.e164) is inactive: a provider reported it invalid, so nothing more is sent to it.", field: "to_number")
+        case .keyRevoked:
+            throw Self.invalidKey
         }
     }
 

@@ -28,7 +28,12 @@ public struct APIKeyStore {
 
     /// The owner id of an active key, nil for an unknown or revoked one.
     public func authenticate(secret: String) throws(PostgresError) -> Int64? {
-        try connection.execute(Self.findActive, [APIKey.hash(secret)]).first.flatMap { $0.optionalInt("id") }.map(Int64.init)
+        try authenticate(hash: APIKey.hash(secret))
+    }
+
+    /// The owner id of the active key whose hash (`APIKey.hash`) is `hash`.
+    public func authenticate(hash: String) throws(PostgresError) -> Int64? {
+        try connection.execute(Self.findActive, [hash]).first.flatMap { $0.optionalInt("id") }.map(Int64.init)
     }
 
     private static func key(_ row: PostgresRow) throws -> APIKey {

@@ -32,9 +32,17 @@ public enum ServiceConfiguration {
         environment.optional("TEXTING_FCGI_SOCKET")
     }
 
-    /// `TEXTING_FCGI_THREADS`: worker threads, each with its own database connection.
+    /// `TEXTING_FCGI_THREADS`: worker threads, each with its own database connection (opened
+    /// when the thread first needs it). MessagesFCGI's threads mostly wait for a group commit:
+    /// the more requests wait at once, the more each commit carries.
     public static func fastCGIThreads(_ environment: EnvironmentReader) throws(ConfigurationError) -> Int {
-        try environment.int("TEXTING_FCGI_THREADS", default: 8, range: 1...256)
+        try environment.int("TEXTING_FCGI_THREADS", default: 32, range: 1...256)
+    }
+
+    /// `TEXTING_ACCEPT_CONNECTIONS`: MessagesFCGI's connections that commit accepted messages
+    /// in batches (`MessageAcceptor`), besides one per worker thread.
+    public static func acceptConnections(_ environment: EnvironmentReader) throws(ConfigurationError) -> Int {
+        try environment.int("TEXTING_ACCEPT_CONNECTIONS", default: 2, range: 1...64)
     }
 
     /// `TEXTING_DEFAULT_COUNTRY_CODE`: digits, no `+`; given to numbers written without `+`.

@@ -10,27 +10,73 @@ public struct MessageStore {
     }
 
     /// What happened to a `POST /messages`.
-    public enum Outcome {
+    public enum Outcome: Sendable {
         case accepted(MessageRecord)
         case phoneNumberInactive
+        /// The API key was revoked after the request was authenticated: nothing was stored.
+        case keyRevoked
     }
 
-    /// Stores the message and queues its job in one statement, hence one transaction and one
-    /// round trip. The upsert locks the phone number's row, so an `invalid` callback for the
-    /// same number either commits first (and this sees `inactive`) or waits for this to
-    /// commit (and then fails the message this queued): a message is never queued for a
-    /// number that is already inactive, nor left queued after it became so.
-    public func accept(_ message: NewMessage, owner: Int64) throws(PostgresError) -> Outcome {
-        let sendAt = message.sendAt.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) }
-        let result = try connection.execute(Self.accept, [
-            message.to.e164, message.body.text, message.body.segmentation.encoding.rawValue,
-            String(message.body.segmentation.segments), sendAt, message.validitySeconds.map(String.init), String(owner),
-        ])
-        guard let row = result.first else {
-            throw PostgresError(kind: .statement, sqlState: nil, message: "accept returned no row", queryName: Self.accept.name)
+    /// One message to accept: what the client sent, the API key it authenticated with, and
+    /// the public id it will have (made here, so that each row of a batch finds its answer).
+    public struct Acceptance: Sendable {
+        public let message: NewMessage
+        public let owner: Int64
+        public let publicID: UUID
+
+        public init(_ message: NewMessage, owner: Int64, publicID: UUID = UUID()) {
+            self.message = message
+            self.owner = owner
+            self.publicID = publicID
         }
-        guard row["id"] != nil else { return .phoneNumberInactive }
-        return .accepted(MessageRecord(row: row))
+    }
+
+    /// Stores the messages and queues their jobs in one statement, hence one transaction,
+    /// one round trip and one WAL flush however many there are (`MessageAcceptor` gathers
+    /// the requests that arrive together). Outcomes come back in the order given.
+    ///
+    /// The upsert locks each phone number's row, so an `invalid` callback for the same number
+    /// either commits first (and this sees `inactive`) or waits for this to commit (and then
+    /// fails the message this queued): a message is never queued for a number that is
+    /// already inactive, nor left queued after it became so. Numbers are locked in sorted
+    /// order, so two batches sharing numbers wait for each other instead of deadlocking.
+    /// The key is checked for revocation in the same statement: a key revoked after the
+    /// request was authenticated stores nothing.
+    public func accept(_ batch: [Acceptance]) throws(PostgresError) -> [Outcome] {
+        guard !batch.isEmpty else { return [] }
+        var columns: [[String]] = Array(repeating: [], count: 7)
+        for acceptance in batch {
+            let message = acceptance.message
+            columns[0].append(acceptance.publicID.uuidString.lowercased())
+            columns[1].append(message.to.e164)
+            columns[2].append(message.body.text)
+            columns[3].append(message.body.segmentation.encoding.rawValue)
+            columns[4].append(String(message.body.segmentation.segments))
+            // Array literals have no NULL element here: -1 and 0 stand for "none".
+            columns[5].append(message.sendAt.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-1")
+            columns[6].append(String(message.validitySeconds ?? 0))
+        }
+        let owners = batch.map { String($0.owner) }
+        let result = try connection.execute(Self.accept, columns.map(PostgresArray.literal) + [PostgresArray.literal(owners)])
+        var rows: [String: PostgresRow] = [:]
+        for row in result.rows {
+            if let id = row["request_id"] { rows[id] = row }
+        }
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        for acceptance in batch {
+            guard let row = rows[acceptance.publicID.uuidString.lowercased()] else {
+                throw PostgresError(kind: .statement, sqlState: nil, message: "accept returned no row for a message", queryName: Self.accept.name)
+            }
+            if row["key_active"] != "t" {
+                outcomes.append(.keyRevoked)
+            } else if row["id"] == nil {
+                outcomes.append(.phoneNumberInactive)
+            } else {
+                outcomes.append(.accepted(MessageRecord(row: row)))
+            }
+        }
+        return outcomes
     }
 
     /// The message with public id `id`, if `owner` owns it.
@@ -80,24 +126,35 @@ public struct MessageStore {
     static let cancelableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .canceled).map(\.rawValue))
 
     static let accept = Query("messages.accept", """
-        WITH number AS (
-            INSERT INTO phone_numbers AS p (number) VALUES ($1)
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::bigint[])
+                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, api_key_id)
+        ), key AS (
+            SELECT id FROM api_keys WHERE id IN (SELECT api_key_id FROM input) AND revoked_at IS NULL
+        ), number AS (
+            INSERT INTO phone_numbers AS p (number)
+            SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status
         ), m AS (
-            INSERT INTO messages (phone_number_id, body, encoding, segments, send_at, expires_at, api_key_id)
-            SELECT number.id, $2, $3, $4::integer,
-                   to_timestamp($5::bigint / 1000.0),
-                   coalesce(to_timestamp($5::bigint / 1000.0), now()) + make_interval(secs => $6::integer),
-                   $7::bigint
-            FROM number WHERE number.status = 'active'
+            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, api_key_id)
+            SELECT i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
+                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), i.api_key_id
+            FROM input i
+            JOIN key ON key.id = i.api_key_id
+            JOIN number ON number.number = i.number
+            CROSS JOIN LATERAL (SELECT to_timestamp(nullif(i.send_at_ms, -1) / 1000.0) AS send_at) s
+            WHERE number.status = 'active'
             RETURNING *
         ), job AS (
             INSERT INTO jobs (message_id, run_at)
             SELECT m.id, coalesce(m.send_at, now()) FROM m
         )
-        SELECT \(MessageRecord.columns)
-        FROM number p LEFT JOIN m ON true
+        SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, \(MessageRecord.columns)
+        FROM input i
+        LEFT JOIN key ON key.id = i.api_key_id
+        LEFT JOIN number p ON p.number = i.number
+        LEFT JOIN m ON m.public_id = i.public_id
         """)
 
     static let findByID = Query("messages.find_by_id", """

@@ -9,7 +9,8 @@ public enum ProgramCatalog {
         summary: "the client API (/messages, /healthz, /metrics) as a FastCGI responder behind nginx.",
         usage: ["MessagesFCGI"],
         details: fastCGIDetails,
-        settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.defaultCountryCode, SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads])
+        settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.defaultCountryCode, SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads,
+                   SettingCatalog.acceptConnections])
 
     public static let deliveryFCGI = ProgramDescription(
         name: "DeliveryFCGI",
