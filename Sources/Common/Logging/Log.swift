@@ -13,9 +13,9 @@ public enum Log {
         _ = line.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
-    /// The executable's name, for the log prefix.
-    public static var programName: String {
+    /// The executable's name, for the log prefix (worked out once: every request logs a line).
+    public static let programName: String = {
         let path = CommandLine.arguments.first ?? "texting"
         return path.split(separator: "/").last.map(String.init) ?? path
-    }
+    }()
 }
