@@ -366,9 +366,9 @@ struct JSONParser {
 
     /// The four hex digits of a `\u` escape starting at `position`.
     private func hexQuad(at position: Int) throws(JSONParseError) -> UInt16 {
-        guard position + 4 <= bytes.count else { throw endOfInput("in `\\u` escape") }
         var value: UInt16 = 0
         for offset in position..<position + 4 {
+            guard offset < bytes.count else { throw endOfInput("in `\\u` escape") }
             let byte = bytes[offset]
             let digit: UInt8
             switch byte {
