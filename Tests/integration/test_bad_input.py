@@ -32,9 +32,22 @@ JSON = {"Content-Type": "application/json"}
     ("\xff", "malformed_json"),
     # A lone UTF-16 surrogate is not a character: the text would not be valid UTF-8.
     ('{"to_number": "+15555550100", "message": "\\ud800"}', "malformed_json"),
+    # RFC 8259 to the letter: no trailing comma, no second value for a key, no BOM.
+    ('{"to_number": "+15555550100", "message": "hi",}', "malformed_json"),
+    ('{"to_number": "+15555550100", "message": "hi", "to_number": "+15555550199"}', "malformed_json"),
+    ('\xef\xbb\xbf{"to_number": "+15555550100", "message": "hi"}', "malformed_json"),
 ])
 def test_malformed_json_is_400(api, nothing_written, body, code):
     _assert_problem(api.raw("POST", "/messages", data=body.encode("latin-1"), headers=JSON), 400, code)
+
+
+@pytest.mark.parametrize("body, says", [
+    (b'{"to_number": "+15555550100", "message": "hi",}', "trailing comma in object at byte 46"),
+    (b'{"to_number": "+15555550100", "message": "hi", "to_number": "+15555550199"}', "duplicate key `to_number` at byte 47"),
+])
+def test_trailing_comma_and_duplicate_key_are_400_saying_where(api, nothing_written, body, says):
+    problem = _assert_problem(api.raw("POST", "/messages", data=body, headers=JSON), 400, "malformed_json")
+    assert says in problem["detail"], problem["detail"]
 
 
 @pytest.mark.parametrize("body, field", [

@@ -12,20 +12,10 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses UTF-8 JSON text; throws `JSONParseError` with a short reason for bad input.
+    /// Parses UTF-8 JSON text strictly by RFC 8259 (see `JSONParser`); throws `JSONParseError`
+    /// with a short reason and byte offset for bad input.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            switch error {
-            case .dataCorrupted(let context):
-                throw JSONParseError(reason: context.debugDescription)
-            default:
-                throw JSONParseError(reason: "not a JSON document")
-            }
-        } catch {
-            throw JSONParseError(reason: "not a JSON document")
-        }
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSONParser.parse(buffer) }
     }
 
     /// The name of this value's JSON type, for error messages ("expected a string, got a number").
@@ -104,27 +94,6 @@ public enum JSONValue: Sendable, Equatable {
     }
 }
 
-extension JSONValue: Decodable {
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else if let value = try? container.decode([String: JSONValue].self) {
-            self = .object(value)
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unsupported JSON value")
-        }
-    }
-}
-
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
@@ -139,9 +108,4 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(_ value: String?) { self = value.map { .string($0) } ?? .null }
     /// An integer, or `null` for nil.
     public init(_ value: Int?) { self = value.map { .number(Double($0)) } ?? .null }
-}
-
-/// A request body that is not well-formed JSON.
-public struct JSONParseError: Error, Sendable {
-    public let reason: String
 }
