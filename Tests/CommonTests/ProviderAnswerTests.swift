@@ -30,6 +30,10 @@ final class ProviderAnswerTests: XCTestCase {
         XCTAssertEqual(answer(202, #"{"status":"queued","message_id":"p1-6f1c"}"#), .accepted(providerMessageID: "p1-6f1c"))
     }
 
+    func testOKWithAByteOrderMarkBeforeTheJSONIsAccepted() {
+        XCTAssertEqual(answer(200, "\u{FEFF}{\"message_id\":\"bom-1\"}"), .accepted(providerMessageID: "bom-1"))
+    }
+
     func testOKWithoutMessageIDIsTemporary() {
         assertTemporary(answer(200, #"{"status":"ok"}"#))
     }

@@ -20,7 +20,10 @@ public enum ProviderAnswer: Sendable, Equatable {
         let excerpt = String(response.bodyText.prefix(200))
         switch response.status {
         case 200...299:
-            if case .string(let id)? = (try? JSONValue.parse(response.body))?["message_id"], !id.isEmpty, id.utf8.count <= 200 {
+            // Client bodies are parsed strictly; a provider's answer may start with a UTF-8 byte
+            // order mark, as some Windows-built gateways send, rather than risk a duplicate.
+            let body = response.body.starts(with: Self.byteOrderMark) ? Array(response.body.dropFirst(3)) : response.body
+            if case .string(let id)? = (try? JSONValue.parse(body))?["message_id"], !id.isEmpty, id.utf8.count <= 200 {
                 self = .accepted(providerMessageID: id)
             } else {
                 // Maybe accepted, maybe not: retrying risks a duplicate, not retrying risks a
@@ -36,4 +39,6 @@ public enum ProviderAnswer: Sendable, Equatable {
             self = .temporary(reason: "provider answered \(response.status): \(excerpt)", retryAfterMilliseconds: nil)
         }
     }
+
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 }
