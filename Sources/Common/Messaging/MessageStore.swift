@@ -130,7 +130,7 @@ public struct MessageStore {
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::bigint[])
                 AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, api_key_id)
         ), key AS (
-            SELECT id FROM api_keys WHERE id IN (SELECT api_key_id FROM input) AND revoked_at IS NULL
+            SELECT id FROM api_keys WHERE id = ANY($8::bigint[]) AND revoked_at IS NULL
         ), number AS (
             INSERT INTO phone_numbers AS p (number)
             SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
