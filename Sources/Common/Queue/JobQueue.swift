@@ -77,6 +77,9 @@ public struct JobQueue {
     /// sender off the job while it is being sent is the lease: `run_at` moves to the lease's
     /// end, so the job is not due again unless this sender dies (or overruns) and the lease
     /// runs out, and then it is reclaimed and nothing is lost.
+    ///
+    /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
+    /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
     static let claim = Query("jobs.claim", """
         WITH due AS (
             SELECT message_id FROM jobs
@@ -89,7 +92,7 @@ public struct JobQueue {
             SET run_at = now() + make_interval(secs => $2::integer),
                 leased_until = now() + make_interval(secs => $2::integer),
                 leased_by = $3, attempts = j.attempts + 1
-            FROM due WHERE j.message_id = due.message_id
+            WHERE j.message_id = ANY(ARRAY(SELECT message_id FROM due))
             RETURNING j.message_id, j.attempts, j.last_provider
         ), marked AS (
             UPDATE messages m SET status = 'sending', updated_at = now()
@@ -105,7 +108,8 @@ public struct JobQueue {
 
     /// A callback may already have moved the message past `sent`; then only the provider's
     /// details are kept. A provider that reuses an id it gave another message has it dropped
-    /// rather than failing the whole batch on the unique constraint.
+    /// rather than failing the whole batch on the unique constraint. The jobs are deleted by
+    /// key: `IN (SELECT id FROM sent)` made the planner scan the whole jobs table.
     static let markSent = Query("jobs.mark_sent", """
         WITH sent AS (
             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[]) AS o(id, provider, provider_message_id, attempts)
@@ -120,7 +124,7 @@ public struct JobQueue {
                 attempts = sent.attempts, sent_at = coalesce(m.sent_at, now()), updated_at = now()
             FROM sent WHERE m.id = sent.id
         )
-        DELETE FROM jobs WHERE message_id IN (SELECT id FROM sent)
+        DELETE FROM jobs WHERE message_id = ANY($1::bigint[])
         """)
 
     static let reschedule = Query("jobs.reschedule", """

@@ -1,8 +1,21 @@
 import FoundationEssentials
 import Glibc
 
-/// One sender run: claims due jobs, sends them concurrently over one libcurl multi handle,
-/// and records each outcome as it completes. Many runs may go at once, on many hosts.
+/// One sender run: claims due jobs, sends them concurrently, and records each outcome as it
+/// completes. Many runs may go at once, on many hosts.
+///
+/// A pipeline of three threads, so that no stage waits for another's round trip:
+/// - this one (the caller's) claims jobs on its own connection, chooses providers, builds the
+///   requests, and sleeps on `LISTEN` when there is nothing to do;
+/// - a `SendPump` thread drives the HTTP requests and turns each answer into an outcome;
+/// - an `OutcomeRecorder` thread records outcomes on a second connection, everything that
+///   completed during its previous commit in the next one.
+/// With one thread doing all three, every claim and every commit stalled all sends, and each
+/// small batch of completions cost a transaction of its own.
+///
+/// What a crash can cost stays as it was: a job is claimed only while the run's jobs without
+/// a recorded outcome (in flight, or answered and waiting for a commit) number no more than
+/// the concurrency, so at most that many are sent again after their leases run out.
 public final class Sender {
     private let configuration: SenderConfiguration
     private let connection: PostgresConnection
@@ -12,24 +25,17 @@ public final class Sender {
     private var providerHealth = ProviderHealth()
     /// Half-open providers already given their one probe in this claim.
     private var probedProviders: Set<String> = []
-    /// What the sends completed since the last record did to each provider.
-    private var tallies: [String: ProviderTally] = [:]
-    private let http: HTTPClient
     private var balancer: ProviderBalancer
     private let providerNames: [String]
     private let senderID: String
     private let shouldStop: @Sendable () -> Bool
     public private(set) var summary = SenderSummary()
 
-    /// A send in flight: what to record when it completes.
-    private struct InFlight {
+    /// A send in flight: what the pump needs to turn its answer into an outcome.
+    struct InFlight: Sendable {
         let job: ClaimedJob
         let provider: ProviderConfig
     }
-    private var inFlight: [Int: InFlight] = [:]
-    /// Our public message ids by internal id, for log lines; forgotten once recorded.
-    private var publicIDs: [Int64: String] = [:]
-    private var nextTag = 0
 
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
@@ -37,7 +43,6 @@ public final class Sender {
         try connection.open()
         queue = JobQueue(connection: connection)
         health = ProviderHealthStore(connection: connection)
-        http = try HTTPClient(maxConnectionsPerHost: configuration.concurrency, maxTotalConnections: configuration.concurrency)
         balancer = ProviderBalancer(providers: configuration.providers)
         providerNames = configuration.providers.map(\.name)
         var host = [CChar](repeating: 0, count: 256)
@@ -46,35 +51,69 @@ public final class Sender {
         self.shouldStop = shouldStop
     }
 
+    /// Jobs claimed per query: the configured batch, but never more than may be in flight
+    /// (else no claim would ever fit).
+    private var claimBatchSize: Int { min(configuration.batchSize, configuration.concurrency) }
+
     /// `once`: drain what is due now, then return. Otherwise run for the configured time,
-    /// sleeping on `LISTEN` between bursts so new messages go out within milliseconds.
+    /// sleeping on `LISTEN` between bursts so new messages go out within milliseconds. Either
+    /// way every outcome is recorded before it returns, also when `shouldStop` asks it to end
+    /// early; only a thrown error leaves outcomes unrecorded (their leases run out and those
+    /// jobs are sent again).
     public func run(once: Bool) throws {
         let deadline = Date.now.addingTimeInterval(Double(configuration.runSeconds))
         if !once { try queue.listen() }
+        let recorder = OutcomeRecorder(configuration: configuration)
+        defer { recorder.stop() }
+        let pump = try SendPump<InFlight>(maxConnections: configuration.concurrency) { [configuration] completed in
+            var outcomes: [JobOutcome] = []
+            var answers: [(provider: String, answer: ProviderAnswer)] = []
+            for (sent, completion) in completed {
+                let answer = ProviderAnswer(completion.result)
+                let outcome = Self.outcome(of: sent, answer: answer, configuration: configuration)
+                Self.log(outcome, publicID: sent.job.publicID)
+                outcomes.append(outcome)
+                answers.append((sent.provider.name, answer))
+            }
+            recorder.add(outcomes, answers: answers)
+        }
+        // Runs before the recorder's: normally both are idle by then; after an error the
+        // sends in flight and the outcomes not yet recorded are abandoned to their leases.
+        defer { pump.stop() }
+        /// Claimed by this run, outcome not yet committed.
+        var unrecorded = 0
         var queueMayHaveWork = true
         var idle = false
         while true {
             let stopping = shouldStop() || (!once && Date.now >= deadline)
+            let recorded = try recorder.takeRecorded()
+            unrecorded -= count(recorded)
+            // A retry may already be due, and new messages may have come in.
+            if !recorded.isEmpty { queueMayHaveWork = true }
             // Claim while there is room for a whole batch and the queue had work last time.
-            while !stopping && queueMayHaveWork && inFlight.count + configuration.batchSize <= configuration.concurrency {
-                providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
-                probedProviders = []
-                let limit = providerHealth.claimLimit(providers: providerNames, batchSize: configuration.batchSize)
-                // Every breaker open: claim nothing, so waiting messages spend no attempts.
-                guard limit > 0 else {
-                    queueMayHaveWork = false
-                    break
+            if !stopping && queueMayHaveWork && unrecorded + claimBatchSize <= configuration.concurrency {
+                let claimed = try claim()
+                unrecorded += claimed.jobs.count
+                if claimed.queueDrained { queueMayHaveWork = false }
+                var decided: [JobOutcome] = []
+                var sends: [SendPump<InFlight>.Send] = []
+                for job in claimed.jobs {
+                    if let outcome = outcomeWithoutSending(job) {
+                        Self.log(outcome, publicID: job.publicID)
+                        decided.append(outcome)
+                    } else {
+                        sends.append(send(job))
+                    }
                 }
-                let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
-                summary.claimed += jobs.count
-                try record(jobs.compactMap(start))
-                if jobs.count < limit || limit < configuration.batchSize { queueMayHaveWork = false }
+                pump.start(sends)
+                recorder.add(decided)
+                continue
             }
-            if !inFlight.isEmpty {
-                let completed = http.poll(timeoutMilliseconds: 200).compactMap(finish)
-                try record(completed)
-                // A retry may already be due, and new messages may have come in.
-                if !completed.isEmpty { queueMayHaveWork = true }
+            if unrecorded > 0 {
+                // Bounded, so that a stop request is seen while slow sends are in flight.
+                let recorded = try recorder.waitForRecorded(timeoutMilliseconds: 200)
+                unrecorded -= count(recorded)
+                if !recorded.isEmpty { queueMayHaveWork = true }
                 continue
             }
             if stopping || (once && !queueMayHaveWork) {
@@ -107,21 +146,30 @@ public final class Sender {
         }
     }
 
-    /// Starts the send of a claimed job, or decides its outcome without sending.
-    private func start(_ job: ClaimedJob) -> JobOutcome? {
-        publicIDs[job.messageID] = job.publicID
-        // Canceled, failed by an `invalid` report, or already final: nothing to send.
-        if job.status != .queued && job.status != .sending {
-            return .dropped(messageID: job.messageID)
-        }
-        if !job.phoneNumberActive {
-            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
-                           detail: "A provider reported the phone number invalid; nothing more is sent to it.")
-        }
-        if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() {
-            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "expired",
-                           detail: "The message's validity period ran out before it could be sent.")
-        }
+    /// Reads the breakers (as far as recorded: outcomes still waiting for a commit count from
+    /// the next claim on, as sends still in flight always did) and claims one batch for the
+    /// providers that may be tried.
+    /// - Returns: the jobs, and whether the queue ran out of due jobs (or every breaker is
+    ///   open) so that claiming again now is pointless.
+    private func claim() throws(PostgresError) -> (jobs: [ClaimedJob], queueDrained: Bool) {
+        providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
+        probedProviders = []
+        let limit = providerHealth.claimLimit(providers: providerNames, batchSize: claimBatchSize)
+        // Every breaker open: claim nothing, so waiting messages spend no attempts.
+        guard limit > 0 else { return ([], true) }
+        let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
+        summary.claimed += jobs.count
+        return (jobs, jobs.count < limit || limit < claimBatchSize)
+    }
+
+    /// Counts committed outcomes into the summary; returns how many there were.
+    private func count(_ recorded: [JobOutcome]) -> Int {
+        for outcome in recorded { summary.count(outcome) }
+        return recorded.count
+    }
+
+    /// Chooses the provider for a claimed job and builds its request.
+    private func send(_ job: ClaimedJob) -> SendPump<InFlight>.Send {
         let unavailable = Set(providerHealth.open.keys).union(probedProviders)
         let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailable)
         if providerHealth.halfOpen.contains(provider.name) { probedProviders.insert(provider.name) }
@@ -135,19 +183,31 @@ public final class Sender {
                       HTTPHeader(name: "Idempotency-Key", value: job.publicID)],
             body: body.serialized(),
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds)
-        nextTag += 1
-        inFlight[nextTag] = InFlight(job: job, provider: provider)
-        http.start(request, tag: nextTag)
         summary.attemptsByProvider[provider.name, default: 0] += 1
+        return SendPump.Send(request: request, context: InFlight(job: job, provider: provider))
+    }
+
+    /// The outcome of a claimed job that is not to be sent, or nil when it is.
+    private func outcomeWithoutSending(_ job: ClaimedJob) -> JobOutcome? {
+        // Canceled, failed by an `invalid` report, or already final: nothing to send.
+        if job.status != .queued && job.status != .sending {
+            return .dropped(messageID: job.messageID)
+        }
+        if !job.phoneNumberActive {
+            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
+                           detail: "A provider reported the phone number invalid; nothing more is sent to it.")
+        }
+        if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() {
+            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "expired",
+                           detail: "The message's validity period ran out before it could be sent.")
+        }
         return nil
     }
 
-    /// Turns a completed send into its outcome.
-    private func finish(_ completion: HTTPCompletion) -> JobOutcome? {
-        guard let sent = inFlight.removeValue(forKey: completion.tag) else { return nil }
+    /// What a provider's answer to a send means for its job. Runs on the pump thread, so it
+    /// depends on nothing but its arguments.
+    static func outcome(of sent: InFlight, answer: ProviderAnswer, configuration: SenderConfiguration) -> JobOutcome {
         let job = sent.job
-        let answer = ProviderAnswer(completion.result)
-        tallies[sent.provider.name, default: ProviderTally(provider: sent.provider.name)].record(answer)
         switch answer {
         case .accepted(let providerMessageID):
             return .sent(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, providerMessageID: providerMessageID)
@@ -159,7 +219,7 @@ public final class Sender {
                                detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
             }
             let delay = max(retryAfter ?? 0, configuration.backoff.delayMilliseconds(afterAttempt: job.attempts))
-            if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() + Int64(delay) {
+            if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds() + Int64(delay) {
                 return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "expired",
                                detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
             }
@@ -167,29 +227,13 @@ public final class Sender {
         }
     }
 
-    /// Records outcomes and what they say about the providers, in one transaction.
-    private func record(_ outcomes: [JobOutcome]) throws {
-        guard !outcomes.isEmpty else { return }
-        for outcome in outcomes { log(outcome) }
-        let batch = tallies.values.sorted { $0.provider < $1.provider }
-        try connection.transaction { _ in
-            try queue.record(outcomes)
-            try health.record(batch, failureThreshold: configuration.breakerFailures, cooldownSeconds: configuration.breakerCooldownSeconds)
-        }
-        tallies = [:]
-        for outcome in outcomes {
-            summary.count(outcome)
-            publicIDs[outcome.messageID] = nil
-        }
-    }
-
     /// Every failure and retry names the message and the provider (never the number or body).
-    private func log(_ outcome: JobOutcome) {
+    private static func log(_ outcome: JobOutcome, publicID: String) {
         switch outcome {
-        case .retry(let id, let provider, let error, let delay):
-            Log.warning("message \(publicIDs[id] ?? String(id)) on provider \(provider): \(error); retrying in \(delay) ms")
-        case .failed(let id, let attempts, let provider, let code, let detail):
-            Log.warning("message \(publicIDs[id] ?? String(id)) failed (\(code)) after \(attempts) attempts, provider \(provider ?? "none"): \(detail)")
+        case .retry(_, let provider, let error, let delay):
+            Log.warning("message \(publicID) on provider \(provider): \(error); retrying in \(delay) ms")
+        case .failed(_, let attempts, let provider, let code, let detail):
+            Log.warning("message \(publicID) failed (\(code)) after \(attempts) attempts, provider \(provider ?? "none"): \(detail)")
         case .sent, .dropped:
             break
         }

@@ -1,0 +1,80 @@
+"""SenderCron records outcomes on a thread and connection of its own while it keeps claiming
+and sending: whatever the commits lag behind, every outcome must be in the database when a
+run ends, and the run's summary must say what the database says."""
+import re
+import signal
+
+import psycopg
+
+from conftest import MOCK_BASE, STACK_ENV, count, new_number, run_sender, start_sender, wait_for
+
+
+def _providers():
+    return ",".join(f"{name}={MOCK_BASE[name]}/send" for name in MOCK_BASE)
+
+
+def _post_many(api, n):
+    ids = []
+    for i in range(n):
+        response = api.post_message(new_number(), f"Pipeline {i}")
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+def _summary(stderr):
+    line = [l for l in stderr.splitlines() if "run done" in l][-1]
+    return {key: int(value) for key, value in re.findall(r"\b(claimed|sent|retried|failed|dropped)=(\d+)", line)}
+
+
+def _assert_recorded_as_summarised(db, mocks, ids, summary):
+    """Every claimed job has its outcome recorded (no lease left behind), and the summary's
+    counts are the database's and the providers'."""
+    assert count(db, """SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id
+                        WHERE m.public_id = ANY(%s::uuid[]) AND j.leased_by IS NOT NULL""", ids) == 0
+    sent = count(db, "SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[]) AND status IN ('sent', 'delivered')", ids)
+    failed = count(db, "SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[]) AND status = 'failed'", ids)
+    # A retry leaves the job waiting (no lease) with the provider's error on it.
+    retried = count(db, """SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id
+                           WHERE m.public_id = ANY(%s::uuid[]) AND j.last_error IS NOT NULL""", ids)
+    stats = [mocks.stats(name) for name in MOCK_BASE]
+    assert summary["claimed"] == len(ids), summary
+    assert (summary["sent"], summary["failed"], summary["retried"]) == (sent, failed, retried), summary
+    assert sent == sum(s["accepted"] for s in stats)
+    assert failed == sum(s["answered_400"] for s in stats)
+    assert retried == sum(s["answered_500"] for s in stats)
+    assert sent + failed + retried == len(ids)
+
+
+def test_every_outcome_is_recorded_when_a_stop_comes_while_commits_are_held_up(api, db, mocks, empty_queue):
+    # p1 accepts; p2 answers 500 (a retry) or 400 (a failure) at random.
+    mocks.configure("p2", failure_rate=0.5, reject_rate=0.5, callback_delay_ms=-1)
+    mocks.configure("p1", callback_delay_ms=-1)
+    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as blocker:
+        # Every recording transaction counts attempts per provider: with this lock held, the
+        # recorder's commits wait while the sends go on.
+        blocker.execute("LOCK TABLE provider_attempts IN SHARE MODE")
+        ids = _post_many(api, 40)
+        sender = start_sender(once=False, TEXTING_PROVIDERS=_providers(), TEXTING_SENDER_BATCH_SIZE=10,
+                              TEXTING_SENDER_CONCURRENCY=40, TEXTING_BACKOFF_BASE_MS=60000, TEXTING_BACKOFF_MAX_MS=60000)
+        try:
+            wait_for(lambda: sum(mocks.stats(name)["received"] for name in MOCK_BASE) == 40, timeout=30,
+                     what="every message to reach a provider")
+            # All answered, none recorded: they are all waiting for a commit.
+            assert count(db, "SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[]) AND status = 'sending'", ids) == 40
+            sender.send_signal(signal.SIGTERM)
+        finally:
+            blocker.rollback()
+    _, stderr = sender.communicate(timeout=60)
+    assert sender.returncode == 0, stderr
+    _assert_recorded_as_summarised(db, mocks, ids, _summary(stderr))
+
+
+def test_mixed_outcomes_over_many_small_claims_are_all_recorded_once_the_drain_returns(api, db, mocks, empty_queue):
+    mocks.configure("p2", failure_rate=0.3, reject_rate=0.3, callback_delay_ms=-1)
+    mocks.configure("p1", callback_delay_ms=-1)
+    ids = _post_many(api, 300)
+    # Small claims and little room: many claims and many recording rounds overlap.
+    result = run_sender(TEXTING_PROVIDERS=_providers(), TEXTING_SENDER_BATCH_SIZE=7, TEXTING_SENDER_CONCURRENCY=20,
+                        TEXTING_BACKOFF_BASE_MS=60000, TEXTING_BACKOFF_MAX_MS=60000)
+    _assert_recorded_as_summarised(db, mocks, ids, _summary(result.stderr))
