@@ -16,25 +16,28 @@ public final class MessageAcceptor: @unchecked Sendable {
     /// A request waiting for its outcome.
     private final class Ticket {
         let acceptance: MessageStore.Acceptance
-        let done: ConditionLock.Condition
+        let done: ConditionLock<State>.Condition
+        /// Set under the lock by the committer that stored it.
         var result: Result<MessageStore.Outcome, PostgresError>?
 
-        init(_ acceptance: MessageStore.Acceptance, done: ConditionLock.Condition) {
+        init(_ acceptance: MessageStore.Acceptance, done: ConditionLock<State>.Condition) {
             self.acceptance = acceptance
             self.done = done
         }
     }
 
-    // Everything below is guarded by `lock`.
-    private let lock = ConditionLock()
-    private let workAvailable: ConditionLock.Condition
-    private var pending: [Ticket] = []
+    /// The requests no committer has taken yet.
+    private struct State {
+        var pending: [Ticket] = []
+    }
+    /// Committers wait for `pending` to fill; each request waits on its own ticket's
+    /// condition, so a commit wakes only the requests it answers.
+    private let lock = ConditionLock(State())
 
     /// Starts the committer threads; each connects on its first batch.
     public init(committers: Int, maximumBatch: Int = 200, makeConnection: @escaping @Sendable () -> PostgresConnection) {
         self.committers = max(1, committers)
         self.maximumBatch = max(1, maximumBatch)
-        workAvailable = lock.makeCondition()
         for _ in 0..<self.committers {
             Thread.start { [self] in commitLoop(MessageStore(connection: makeConnection())) }
         }
@@ -45,25 +48,20 @@ public final class MessageAcceptor: @unchecked Sendable {
     /// database down: the caller answers 503, and nothing of this message was stored).
     public func accept(_ acceptance: MessageStore.Acceptance) throws(PostgresError) -> MessageStore.Outcome {
         let ticket = Ticket(acceptance, done: lock.makeCondition())
-        let result = lock.withLock {
-            pending.append(ticket)
-            workAvailable.signal()
-            while ticket.result == nil { lock.wait(ticket.done) }
-            return ticket.result!
-        }
+        lock.withLock { $0.pending.append(ticket) }
+        let result = lock.withLock(waitingOn: ticket.done, until: { _ in ticket.result != nil }) { _ in ticket.result! }
         return try result.get()
     }
 
     private func commitLoop(_ store: MessageStore) {
         while true {
-            let batch = lock.withLock {
-                while pending.isEmpty { lock.wait(workAvailable) }
-                let count = min(pending.count, maximumBatch)
-                defer { pending.removeFirst(count) }
-                return Array(pending.prefix(count))
+            let batch = lock.withLock(waitingUntil: { !$0.pending.isEmpty }, timeoutMilliseconds: nil) { state in
+                let count = min(state.pending.count, maximumBatch)
+                defer { state.pending.removeFirst(count) }
+                return Array(state.pending.prefix(count))
             }
             let results = Self.commit(batch.map(\.acceptance), store)
-            lock.withLock {
+            lock.withLock { _ in
                 for (ticket, result) in zip(batch, results) {
                     ticket.result = result
                     ticket.done.signal()
