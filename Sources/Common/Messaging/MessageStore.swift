@@ -17,17 +17,14 @@ public struct MessageStore {
         case keyRevoked
     }
 
-    /// One message to accept: what the client sent, the API key it authenticated with, and
-    /// the public id it will have (made here, so that each row of a batch finds its answer).
+    /// One message to accept: what the client sent and the API key it authenticated with.
     public struct Acceptance: Sendable {
         public let message: NewMessage
         public let owner: Int64
-        public let publicID: UUID
 
-        public init(_ message: NewMessage, owner: Int64, publicID: UUID = UUID()) {
+        public init(_ message: NewMessage, owner: Int64) {
             self.message = message
             self.owner = owner
-            self.publicID = publicID
         }
     }
 
@@ -44,10 +41,12 @@ public struct MessageStore {
     /// request was authenticated stores nothing.
     public func accept(_ batch: [Acceptance]) throws(PostgresError) -> [Outcome] {
         guard !batch.isEmpty else { return [] }
+        // The public ids are made here, so that each row of the batch finds its answer.
+        let publicIDs = RandomUUID.make(batch.count).map { $0.uuidString.lowercased() }
         var columns: [[String]] = Array(repeating: [], count: 7)
-        for acceptance in batch {
+        for (acceptance, publicID) in zip(batch, publicIDs) {
             let message = acceptance.message
-            columns[0].append(acceptance.publicID.uuidString.lowercased())
+            columns[0].append(publicID)
             columns[1].append(message.to.e164)
             columns[2].append(message.body.text)
             columns[3].append(message.body.segmentation.encoding.rawValue)
@@ -64,8 +63,8 @@ public struct MessageStore {
         }
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
-        for acceptance in batch {
-            guard let row = rows[acceptance.publicID.uuidString.lowercased()] else {
+        for publicID in publicIDs {
+            guard let row = rows[publicID] else {
                 throw PostgresError(kind: .statement, sqlState: nil, message: "accept returned no row for a message", queryName: Self.accept.name)
             }
             if row["key_active"] != "t" {
