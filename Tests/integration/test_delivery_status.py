@@ -1,4 +1,5 @@
 """POST /messages/delivery_status: signed, forward-only, `invalid` deactivates the number."""
+import concurrent.futures
 import time
 import uuid
 
@@ -67,6 +68,27 @@ def test_status_moves_only_forward_and_duplicates_answer_200(api, mocks, empty_q
     late_failure = api.callback(message["id"], {"status": "failed", "message_id": message["provider_message_id"]})
     assert late_failure.status_code == 200 and late_failure.json()["applied"] is False
     assert api.status_of(message["id"]) == "delivered"
+
+
+def test_concurrent_reports_for_one_message_apply_once_and_every_one_is_kept(api, db, mocks, empty_queue):
+    message = _sent_message(api, mocks)
+    bodies = [{"status": "delivered" if i % 2 else "failed", "message_id": message["provider_message_id"]} for i in range(16)]
+    clients = [type(api)(api.key) for _ in bodies]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda pair: pair[0].callback(message["id"], pair[1]), zip(clients, bodies)))
+
+    assert [a.status_code for a in answers] == [200] * len(bodies), [a.text for a in answers]
+    applied = [a.json() for a in answers if a.json()["applied"]]
+    assert len(applied) == 1, [a.json() for a in answers]
+    final = api.get_message(message["id"]).json()
+    assert final["status"] == applied[0]["status"]
+    assert (final["delivered_at"] is not None) == (final["status"] == "delivered")
+    assert (final["failed_at"] is not None) == (final["status"] == "failed")
+    # Every report is kept for audit, the one applied marked so.
+    events = db.execute("""SELECT e.reported_status, e.applied FROM delivery_events e JOIN messages m ON m.id = e.message_id
+                           WHERE m.public_id = %s""", (message["id"],)).fetchall()
+    assert len(events) == len(bodies)
+    assert [status for status, was_applied in events if was_applied] == [final["status"]]
 
 
 def test_failed_callback_fails_the_message_with_the_reason(api, mocks, empty_queue):

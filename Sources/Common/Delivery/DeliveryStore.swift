@@ -19,7 +19,13 @@ public struct DeliveryStore {
     /// moves only forward, every report is kept in `delivery_events`, and `invalid` makes the
     /// number inactive and fails its other queued messages together with it.
     public func apply(_ report: DeliveryReport, messageID: String, providerMessageID: String, requestID: String?) throws -> Outcome {
-        try connection.transaction { connection in
+        guard report == .invalid else {
+            return try applyInOneStatement(report, messageID: messageID, providerMessageID: providerMessageID, requestID: requestID)
+        }
+        // `invalid` also deactivates the number and fails its queued messages: statements in
+        // sequence, so the last one (a new snapshot) also sees a message an accept committed
+        // while this waited for the number's row, and fails it too.
+        return try connection.transaction { connection in
             // FOR UPDATE: two callbacks for one message (a retry racing the original) are
             // applied one after the other, each seeing the other's result.
             guard let message = try connection.execute(Self.lockMessage, [messageID]).first else {
@@ -44,7 +50,46 @@ public struct DeliveryStore {
         }
     }
 
+    /// `delivered` and `failed`, the reports for nearly every message: the same steps as the
+    /// transaction above in one statement, so one round trip instead of five.
+    private func applyInOneStatement(_ report: DeliveryReport, messageID: String, providerMessageID: String, requestID: String?) throws -> Outcome {
+        let target = report.messageStatus
+        let failed = report == .failed
+        guard let row = try connection.execute(Self.apply, [
+            messageID, providerMessageID, report.rawValue, target.rawValue, requestID,
+            PostgresArray.literal(MessageStatus.predecessors(of: target).map(\.rawValue)),
+            failed ? "provider_reported_failed" : nil,
+            failed ? "The provider reported that the message could not be delivered." : nil,
+        ]).first else {
+            return .unknownMessage
+        }
+        guard let current = MessageStatus(rawValue: try row.string("status")) else {
+            throw PostgresError(kind: .statement, sqlState: nil, message: "unknown status in messages", queryName: Self.apply.name)
+        }
+        return try row.bool("applies") ? .applied(target) : .unchanged(current)
+    }
+
     static let failableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue))
+
+    /// FOR UPDATE: two callbacks for one message (a retry racing the original) are applied one
+    /// after the other, the second seeing the first's result. $6: the statuses the report may
+    /// move the message from (the transition table); the report is kept in either case.
+    static let apply = Query("delivery.apply", """
+        WITH target AS (
+            SELECT id, status, status = ANY($6::message_status[]) AS applies
+            FROM messages WHERE public_id = $1::uuid FOR UPDATE
+        ), event AS (
+            INSERT INTO delivery_events (message_id, provider_message_id, reported_status, applied, request_id)
+            SELECT id, $2, $3, applies, $5 FROM target
+        ), updated AS (
+            UPDATE messages m SET status = $4::message_status, updated_at = now(),
+                delivered_at = CASE WHEN $4::message_status = 'delivered' THEN now() ELSE m.delivered_at END,
+                failed_at = CASE WHEN $4::message_status = 'failed' THEN now() ELSE m.failed_at END,
+                error_code = coalesce($7, m.error_code), error_detail = coalesce($8, m.error_detail)
+            FROM target t WHERE m.id = t.id AND t.applies
+        )
+        SELECT status::text AS status, applies FROM target
+        """)
 
     static let lockMessage = Query("delivery.lock_message", """
         SELECT id, status::text AS status, phone_number_id FROM messages WHERE public_id = $1::uuid FOR UPDATE
