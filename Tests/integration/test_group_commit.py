@@ -98,3 +98,18 @@ def test_a_key_revoked_after_it_was_used_stores_nothing_more(db):
     assert {r.json()["code"] for r in responses} == {"unauthorized"}
     assert all(r.headers["WWW-Authenticate"].startswith("Bearer") for r in responses)
     assert count(db, "SELECT count(*) FROM messages m JOIN api_keys k ON k.id = m.api_key_id WHERE k.name = 'group-commit-revoked'") == 1
+
+
+def test_a_revoked_key_cannot_replay_an_idempotent_request(db):
+    key = create_api_key("group-commit-revoked-replay")
+    client = Api(key)
+    body = {"to_number": new_number(), "message": "Replay me"}
+    headers = {"Idempotency-Key": "replay-after-revoke"}
+    assert client.raw("POST", "/messages", json=body, headers=headers).status_code == 201
+    assert client.post_message(new_number()).status_code == 201  # the key is remembered too
+    key_id = db.execute("SELECT public_id::text FROM api_keys WHERE name = 'group-commit-revoked-replay'").fetchone()[0]
+    assert textingctl("keys", "revoke", key_id).returncode == 0
+
+    replay = client.raw("POST", "/messages", json=body, headers=headers)
+    assert replay.status_code == 401, replay.text
+    assert replay.json()["code"] == "unauthorized"

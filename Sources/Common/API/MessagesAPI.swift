@@ -33,7 +33,9 @@ public struct MessagesAPI: Sendable {
             return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
         case 1 where segments[0] == "messages":
             // Creating trusts a remembered key: the statement that stores checks revocation.
-            let owner = try authenticate(request, connection: connection, remembered: request.method == "POST")
+            // Not with an Idempotency-Key, whose replay stores nothing and so checks nothing.
+            let remembered = request.method == "POST" && request.header("idempotency-key") == nil
+            let owner = try authenticate(request, connection: connection, remembered: remembered)
             try allow(request, ["GET", "HEAD", "POST"])
             return request.method == "POST" ? try create(request, owner: owner, connection: connection)
                                             : try list(request, owner: owner, connection: connection)
