@@ -2,7 +2,7 @@ import Common
 
 // MessagesFCGI: the client API (/messages, /healthz, /metrics) as a FastCGI responder.
 FastCGIProgram.run(ProgramCatalog.messagesFCGI) { environment in
-    let acceptor = MessageAcceptor(committers: try ServiceConfiguration.acceptConnections(environment),
+    let acceptor = MessageAcceptor(committers: try ServiceConfiguration.commitConnections(environment),
                                    makeConnection: try ServiceConfiguration.databaseConnection(environment))
     let api = MessagesAPI(defaultCountryCode: try ServiceConfiguration.defaultCountryCode(environment), acceptor: acceptor)
     return { connection, request in try api.handle(request, connection: connection) }

@@ -56,12 +56,12 @@ final class ServiceConfigurationTests: XCTestCase {
         }
     }
 
-    func testAcceptConnectionsRangeIsChecked() throws {
-        XCTAssertEqual(String(try ServiceConfiguration.acceptConnections(EnvironmentReader([:]))), SettingCatalog.acceptConnections.defaultValue)
-        XCTAssertEqual(try ServiceConfiguration.acceptConnections(EnvironmentReader(["TEXTING_ACCEPT_CONNECTIONS": "4"])), 4)
+    func testCommitConnectionsRangeIsChecked() throws {
+        XCTAssertEqual(String(try ServiceConfiguration.commitConnections(EnvironmentReader([:]))), SettingCatalog.commitConnections.defaultValue)
+        XCTAssertEqual(try ServiceConfiguration.commitConnections(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": "4"])), 4)
         for bad in ["0", "65", "two"] {
-            XCTAssertThrowsError(try ServiceConfiguration.acceptConnections(EnvironmentReader(["TEXTING_ACCEPT_CONNECTIONS": bad])), bad) { error in
-                XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_ACCEPT_CONNECTIONS", bad)
+            XCTAssertThrowsError(try ServiceConfiguration.commitConnections(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": bad])), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_COMMIT_CONNECTIONS", bad)
             }
         }
     }

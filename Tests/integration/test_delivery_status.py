@@ -3,7 +3,9 @@ import concurrent.futures
 import time
 import uuid
 
-from conftest import count, new_number, run_sender, sign_callback, wait_for
+import psycopg
+
+from conftest import STACK_ENV, count, new_number, run_sender, sign_callback, wait_for
 
 
 def _sent_message(api, mocks, number=None, **mock_settings):
@@ -89,6 +91,71 @@ def test_concurrent_reports_for_one_message_apply_once_and_every_one_is_kept(api
                            WHERE m.public_id = %s""", (message["id"],)).fetchall()
     assert len(events) == len(bodies)
     assert [status for status, was_applied in events if was_applied] == [final["status"]]
+
+
+def _sent_messages(api, mocks, n):
+    for name in ("p1", "p2"):
+        mocks.configure(name, callback_delay_ms=-1)  # no automatic callback
+    ids = []
+    for i in range(n):
+        response = api.post_message(new_number(), f"Batch {i}")
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    run_sender()
+    messages = [api.get_message(i).json() for i in ids]
+    assert {m["status"] for m in messages} == {"sent"}
+    return messages
+
+
+def test_concurrent_reports_for_many_messages_apply_each_to_its_own_message(api, db, mocks, empty_queue):
+    # Reports for different messages share commits (ReportApplier); each must still land on
+    # its own message, the first for a message applied, a repeat kept but not applied.
+    messages = _sent_messages(api, mocks, 30)
+    reports = [(m, "delivered" if i % 3 else "failed") for i, m in enumerate(messages)]
+    reports += [(m, "delivered") for m in messages[:10]]  # repeats, sent after the first round
+    clients = [type(api)(api.key) for _ in range(16)]
+
+    def send(args):
+        index, (message, status) = args
+        return clients[index % 16].callback(message["id"], {"status": status, "message_id": message["provider_message_id"]})
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        first = list(pool.map(send, enumerate(reports[:30])))
+        repeats = list(pool.map(send, enumerate(reports[30:])))
+
+    for (message, status), answer in zip(reports[:30], first):
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"message_id": message["provider_message_id"], "status": status, "applied": True}
+        stored = api.get_message(message["id"]).json()
+        assert stored["status"] == status
+        assert (stored["error"] or {}).get("code") == ("provider_reported_failed" if status == "failed" else None)
+    for (message, _), answer, (_, original) in zip(reports[30:], repeats, reports[:10]):
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["applied"] is False and answer.json()["status"] == original
+    ids = [m["id"] for m in messages]
+    assert count(db, "SELECT count(*) FROM delivery_events e JOIN messages m ON m.id = e.message_id WHERE m.public_id = ANY(%s::uuid[])", ids) == 40
+    assert count(db, "SELECT count(*) FROM delivery_events e JOIN messages m ON m.id = e.message_id WHERE m.public_id = ANY(%s::uuid[]) AND e.applied", ids) == 30
+
+
+def test_a_report_for_a_message_another_transaction_holds_does_not_hold_up_the_others(api, db, mocks, empty_queue):
+    messages = _sent_messages(api, mocks, 11)
+    held, others = messages[0], messages[1:]
+    clients = [type(api)(api.key) for _ in messages]
+    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as holder:
+        holder.execute("SELECT id FROM messages WHERE public_id = %s FOR UPDATE", (held["id"],))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(messages)) as pool:
+            waiting = pool.submit(clients[0].callback, held["id"], {"status": "delivered", "message_id": held["provider_message_id"]})
+            answers = list(pool.map(lambda pair: pair[0].callback(pair[1]["id"], {"status": "delivered", "message_id": pair[1]["provider_message_id"]}),
+                                    zip(clients[1:], others)))
+            # Every other report was applied while one message stayed locked: a batch never
+            # waits for a row lock (it would hold the others' locks meanwhile).
+            assert [a.status_code for a in answers] == [200] * len(others), [a.text for a in answers]
+            assert all(a.json()["applied"] for a in answers)
+            assert not waiting.done()
+            holder.rollback()
+            held_answer = waiting.result(timeout=30)
+    assert held_answer.status_code == 200 and held_answer.json()["applied"] is True
+    assert api.status_of(held["id"]) == "delivered"
 
 
 def test_failed_callback_fails_the_message_with_the_reason(api, mocks, empty_queue):

@@ -3,9 +3,12 @@ import FoundationEssentials
 /// The provider callback endpoint `POST /messages/delivery_status` (DeliveryFCGI).
 public struct DeliveryAPI: Sendable {
     public let signer: CallbackSigner
+    /// Commits the reports of concurrent callbacks together (group commit).
+    private let applier: ReportApplier
 
-    public init(signer: CallbackSigner) {
+    public init(signer: CallbackSigner, applier: ReportApplier) {
         self.signer = signer
+        self.applier = applier
     }
 
     public func handle(_ request: HTTPServerRequest, connection: PostgresConnection, now: Int = Int(Date.now.timeIntervalSince1970)) throws -> HTTPServerResponse {
@@ -36,7 +39,8 @@ public struct DeliveryAPI: Sendable {
         case nil: throw Problem(.missingField, "`status` is required: delivered, failed or invalid.", field: "status")
         case let other?: throw Problem(.wrongType, "`status` must be a string; got a \(other.typeName).", field: "status")
         }
-        switch try DeliveryStore(connection: connection).apply(report, messageID: messageID, providerMessageID: providerMessageID, requestID: request.requestID) {
+        switch try applier.apply(DeliveryStore.Report(report, messageID: messageID, providerMessageID: providerMessageID, requestID: request.requestID),
+                                 connection: connection) {
         case .applied(let status):
             return .json(200, ["message_id": .string(providerMessageID), "status": .string(status.rawValue), "applied": true])
         case .unchanged(let status):

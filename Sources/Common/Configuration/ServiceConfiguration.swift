@@ -39,10 +39,11 @@ public enum ServiceConfiguration {
         try environment.int("TEXTING_FCGI_THREADS", default: 32, range: 1...256)
     }
 
-    /// `TEXTING_ACCEPT_CONNECTIONS`: MessagesFCGI's connections that commit accepted messages
-    /// in batches (`MessageAcceptor`), besides one per worker thread.
-    public static func acceptConnections(_ environment: EnvironmentReader) throws(ConfigurationError) -> Int {
-        try environment.int("TEXTING_ACCEPT_CONNECTIONS", default: 2, range: 1...64)
+    /// `TEXTING_COMMIT_CONNECTIONS`: each FastCGI process's connections that commit the writes
+    /// of concurrent requests in batches (`GroupCommit`: accepted messages in MessagesFCGI,
+    /// delivery reports in DeliveryFCGI), besides one per worker thread.
+    public static func commitConnections(_ environment: EnvironmentReader) throws(ConfigurationError) -> Int {
+        try environment.int("TEXTING_COMMIT_CONNECTIONS", default: 2, range: 1...64)
     }
 
     /// `TEXTING_DEFAULT_COUNTRY_CODE`: digits, no `+`; given to numbers written without `+`.

@@ -7,7 +7,7 @@ public struct DeliveryStore {
     }
 
     /// What applying a report did.
-    public enum Outcome: Equatable {
+    public enum Outcome: Equatable, Sendable {
         /// The message moved to the reported status.
         case applied(MessageStatus)
         /// The message was already there or past it: a duplicate or late report, changed nothing.
@@ -15,9 +15,30 @@ public struct DeliveryStore {
         case unknownMessage
     }
 
-    /// Applies `report` to message `messageID` (our public id) in one transaction: the status
-    /// moves only forward, every report is kept in `delivery_events`, and `invalid` makes the
-    /// number inactive and fails its other queued messages together with it.
+    /// A provider's report about one of our messages.
+    public struct Report: Sendable {
+        public let report: DeliveryReport
+        /// Our public message id, from the signed callback URL.
+        public let messageID: String
+        public let providerMessageID: String
+        public let requestID: String?
+
+        public init(_ report: DeliveryReport, messageID: String, providerMessageID: String, requestID: String?) {
+            self.report = report
+            self.messageID = messageID
+            self.providerMessageID = providerMessageID
+            self.requestID = requestID
+        }
+    }
+
+    /// Applies a report to its message: the status moves only forward, every report is kept
+    /// in `delivery_events`, and `invalid` makes the number inactive and fails its other queued
+    /// messages together with it.
+    public func apply(_ report: Report) throws -> Outcome {
+        try apply(report.report, messageID: report.messageID, providerMessageID: report.providerMessageID, requestID: report.requestID)
+    }
+
+    /// Applies `report` to message `messageID` (our public id); see `apply(_:)`.
     public func apply(_ report: DeliveryReport, messageID: String, providerMessageID: String, requestID: String?) throws -> Outcome {
         guard report == .invalid else {
             return try applyInOneStatement(report, messageID: messageID, providerMessageID: providerMessageID, requestID: requestID)
@@ -39,8 +60,8 @@ public struct DeliveryStore {
             let applies = current.canTransition(to: target)
             try connection.execute(Self.recordEvent, [id, providerMessageID, report.rawValue, applies ? "t" : "f", requestID])
             guard applies else { return .unchanged(current) }
-            try connection.execute(Self.updateStatus, [id, target.rawValue, report == .failed ? "provider_reported_failed" : nil,
-                                                       report == .failed ? "The provider reported that the message could not be delivered." : nil])
+            try connection.execute(Self.updateStatus, [id, target.rawValue, report == .failed ? Self.failedCode : nil,
+                                                       report == .failed ? Self.failedDetail : nil])
             if report == .invalid {
                 let phoneNumberID = try message.string("phone_number_id")
                 try connection.execute(Self.deactivateNumber, [phoneNumberID])
@@ -52,14 +73,13 @@ public struct DeliveryStore {
 
     /// `delivered` and `failed`, the reports for nearly every message: the same steps as the
     /// transaction above in one statement, so one round trip instead of five.
-    private func applyInOneStatement(_ report: DeliveryReport, messageID: String, providerMessageID: String, requestID: String?) throws -> Outcome {
+    private func applyInOneStatement(_ report: DeliveryReport, messageID: String, providerMessageID: String, requestID: String?) throws(PostgresError) -> Outcome {
         let target = report.messageStatus
         let failed = report == .failed
         guard let row = try connection.execute(Self.apply, [
             messageID, providerMessageID, report.rawValue, target.rawValue, requestID,
             PostgresArray.literal(MessageStatus.predecessors(of: target).map(\.rawValue)),
-            failed ? "provider_reported_failed" : nil,
-            failed ? "The provider reported that the message could not be delivered." : nil,
+            failed ? Self.failedCode : nil, failed ? Self.failedDetail : nil,
         ]).first else {
             return .unknownMessage
         }
@@ -68,6 +88,36 @@ public struct DeliveryStore {
         }
         return try row.bool("applies") ? .applied(target) : .unchanged(current)
     }
+
+    /// `delivered` and `failed` reports for different messages, in one statement (and so one
+    /// commit, see `ReportApplier`). Outcomes come back in order; nil for a report whose
+    /// message another transaction holds right now, or that matches no message: apply those
+    /// with `apply(_:)`, which waits for the lock. Never waiting for a lock here is what
+    /// keeps a batch, which holds several messages, out of deadlocks with a sender that
+    /// records several too.
+    public func applyTogether(_ reports: [Report]) throws(PostgresError) -> [Outcome?] {
+        precondition(reports.allSatisfy { $0.report != .invalid }, "invalid reports are applied alone")
+        guard !reports.isEmpty else { return [] }
+        let rows = try connection.execute(Self.applyTogether, [
+            PostgresArray.literal(reports.map(\.messageID)), PostgresArray.literal(reports.map(\.providerMessageID)),
+            PostgresArray.literal(reports.map(\.report.rawValue)), PostgresArray.literal(reports.map { $0.requestID ?? "" }),
+            PostgresArray.literal(MessageStatus.predecessors(of: .delivered).map(\.rawValue)),
+            PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue)),
+            Self.failedCode, Self.failedDetail,
+        ]).rows
+        var outcomes: [Outcome?] = Array(repeating: nil, count: reports.count)
+        for row in rows {
+            let index = try row.int("ord") - 1
+            guard outcomes.indices.contains(index), let current = MessageStatus(rawValue: try row.string("status")) else {
+                throw PostgresError(kind: .statement, sqlState: nil, message: "unexpected row from the batch", queryName: Self.applyTogether.name)
+            }
+            outcomes[index] = try row.bool("applies") ? .applied(reports[index].report.messageStatus) : .unchanged(current)
+        }
+        return outcomes
+    }
+
+    static let failedCode = "provider_reported_failed"
+    static let failedDetail = "The provider reported that the message could not be delivered."
 
     static let failableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue))
 
@@ -89,6 +139,36 @@ public struct DeliveryStore {
             FROM target t WHERE m.id = t.id AND t.applies
         )
         SELECT status::text AS status, applies FROM target
+        """)
+
+    /// The statement of `applyInOneStatement` for many messages. SKIP LOCKED: see
+    /// `applyTogether`. Each message appears once (`ReportApplier` keeps reports for one
+    /// message in different batches), so each row is decided on its own.
+    static let applyTogether = Query("delivery.apply_together", """
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
+                AS i(public_id, provider_message_id, report, request_id, ord)
+        ), target AS (
+            SELECT id, public_id, status FROM messages
+            WHERE public_id = ANY($1::uuid[])
+            ORDER BY id
+            FOR UPDATE SKIP LOCKED
+        ), decided AS (
+            SELECT i.ord, t.id, t.status, i.report, i.provider_message_id, nullif(i.request_id, '') AS request_id,
+                   t.status = ANY(CASE i.report WHEN 'delivered' THEN $5::message_status[] ELSE $6::message_status[] END) AS applies
+            FROM input i JOIN target t ON t.public_id = i.public_id
+        ), event AS (
+            INSERT INTO delivery_events (message_id, provider_message_id, reported_status, applied, request_id)
+            SELECT id, provider_message_id, report, applies, request_id FROM decided
+        ), updated AS (
+            UPDATE messages m SET status = d.report::message_status, updated_at = now(),
+                delivered_at = CASE WHEN d.report = 'delivered' THEN now() ELSE m.delivered_at END,
+                failed_at = CASE WHEN d.report = 'failed' THEN now() ELSE m.failed_at END,
+                error_code = CASE WHEN d.report = 'failed' THEN $7 ELSE m.error_code END,
+                error_detail = CASE WHEN d.report = 'failed' THEN $8 ELSE m.error_detail END
+            FROM decided d WHERE m.id = d.id AND d.applies
+        )
+        SELECT ord, status::text AS status, applies FROM decided
         """)
 
     static let lockMessage = Query("delivery.lock_message", """

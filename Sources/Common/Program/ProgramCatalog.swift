@@ -10,7 +10,7 @@ public enum ProgramCatalog {
         usage: ["MessagesFCGI"],
         details: fastCGIDetails,
         settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.defaultCountryCode, SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads,
-                   SettingCatalog.acceptConnections])
+                   SettingCatalog.commitConnections])
 
     public static let deliveryFCGI = ProgramDescription(
         name: "DeliveryFCGI",
@@ -18,7 +18,7 @@ public enum ProgramCatalog {
         usage: ["DeliveryFCGI"],
         details: fastCGIDetails,
         settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.callbackSecret, SettingCatalog.callbackMaxAge,
-                   SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads])
+                   SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads, SettingCatalog.commitConnections])
 
     public static let senderCron = ProgramDescription(
         name: "SenderCron",

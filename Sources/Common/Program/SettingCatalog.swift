@@ -11,7 +11,7 @@ public enum SettingCatalog {
     public static let defaultCountryCode = SettingDescription("TEXTING_DEFAULT_COUNTRY_CODE", "calling code (digits, no +) for numbers written without +", default: "1")
     public static let fastCGISocket = SettingDescription("TEXTING_FCGI_SOCKET", "unix socket to listen on; unset: the socket systemd passes on standard input", default: "")
     public static let fastCGIThreads = SettingDescription("TEXTING_FCGI_THREADS", "worker threads (1-256), each with its own database connection, opened when first needed", default: "32")
-    public static let acceptConnections = SettingDescription("TEXTING_ACCEPT_CONNECTIONS", "connections that commit POST /messages in batches, besides the workers' (1-64)", default: "2")
+    public static let commitConnections = SettingDescription("TEXTING_COMMIT_CONNECTIONS", "connections that commit concurrent requests' writes in batches, besides the workers' (1-64)", default: "2")
     public static let migrationsDirectory = SettingDescription("TEXTING_MIGRATIONS_DIR", "folder of numbered .sql migrations", default: "migrations")
     public static let senderRunSeconds = SettingDescription("TEXTING_SENDER_RUN_SECONDS", "how long one run lasts before the timer starts the next (1-3600)", default: "55")
     public static let senderBatchSize = SettingDescription("TEXTING_SENDER_BATCH_SIZE", "jobs claimed per query (1-1000)", default: "100")
