@@ -1,3 +1,4 @@
+import Synchronization
 import CCurl
 
 /// An HTTP client on one libcurl multi handle: many transfers run at once on the calling
@@ -69,6 +70,28 @@ public final class HTTPClient {
     /// Transfers started and not yet returned by `poll`.
     public var inFlight: Int { activeTransfers.count + readyCompletions.count }
 
+    /// Set by a `Waker`, cleared by the `poll` it ends.
+    private let woken = WakeFlag()
+
+    fileprivate final class WakeFlag: Sendable {
+        let raised = Atomic<Bool>(false)
+    }
+
+    /// Ends a `poll` that another thread is in, at once; for a thread that hands that one
+    /// new work. Safe from any thread while the client exists: whoever shares it must stop
+    /// using it before the client is freed. The corresponding C function is `curl_multi_wakeup`.
+    public struct Waker: @unchecked Sendable {
+        fileprivate let multi: UnsafeMutableRawPointer
+        fileprivate let flag: WakeFlag
+
+        public func wake() {
+            flag.raised.store(true, ordering: .releasing)
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    public var waker: Waker { Waker(multi: multi, flag: woken) }
+
     /// Starts sending `request` without waiting; a later `poll` returns its completion with
     /// `tag`. A request that cannot start (invalid, out of memory) also comes back through
     /// `poll`, as a failure. The corresponding C function is `curl_multi_add_handle`.
@@ -80,7 +103,8 @@ public final class HTTPClient {
     ///
     /// Runs `curl_multi_perform`, and while nothing has finished waits for socket activity
     /// with `curl_multi_poll`. Returns as soon as at least one transfer finished, once
-    /// `timeoutMilliseconds` have passed, or at once if nothing is in flight.
+    /// `timeoutMilliseconds` have passed, when a `Waker` wakes it, or at once if nothing is in
+    /// flight.
     public func poll(timeoutMilliseconds: Int) -> [HTTPCompletion] {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(max(0, timeoutMilliseconds)))
         while true {
@@ -89,6 +113,10 @@ public final class HTTPClient {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { break }
             waitForActivity(atMost: remaining)
+            if woken.raised.exchange(false, ordering: .acquiring) {
+                performAndCollect()
+                break
+            }
         }
         defer { readyCompletions.removeAll() }
         return readyCompletions

@@ -28,13 +28,14 @@ public final class SendPump<Context: Sendable>: Sendable {
         var startFailure: HTTPClientError?
         var stopRequested = false
         var thread: pthread_t?
+        /// Ends the pump's wait in libcurl; set while the pump's client exists.
+        var waker: HTTPClient.Waker?
     }
 
-    /// How long the pump waits in libcurl while requests are in flight before it looks for
-    /// new ones. `HTTPClient` cannot be woken by another thread, so a request handed in
-    /// meanwhile waits at most this long; a completion ends the wait at once, so under load
-    /// the pump goes round far more often. With nothing in flight it sleeps until work comes.
-    static var pollMilliseconds: Int { 2 }
+    /// The longest the pump waits in libcurl while requests are in flight. New requests and
+    /// `stop` wake it at once (`HTTPClient.Waker`), and a completion ends the wait too; with
+    /// nothing in flight it sleeps until work comes.
+    static var pollMilliseconds: Int { 500 }
 
     private let state = ConditionLock(State())
 
@@ -56,11 +57,13 @@ public final class SendPump<Context: Sendable>: Sendable {
         }
     }
 
-    /// Hands `sends` to the pump thread, which starts them at once if it is idle, else within
-    /// `pollMilliseconds`.
+    /// Hands `sends` to the pump thread, which starts them at once.
     public func start(_ sends: [Send]) {
         guard !sends.isEmpty else { return }
-        state.withLock { $0.toStart.append(contentsOf: sends) }
+        state.withLock {
+            $0.toStart.append(contentsOf: sends)
+            $0.waker?.wake()
+        }
     }
 
     /// Ends the pump thread and waits for it. Requests still in flight are abandoned (their
@@ -69,6 +72,7 @@ public final class SendPump<Context: Sendable>: Sendable {
     public func stop() {
         let thread = state.withLock { state -> pthread_t? in
             state.stopRequested = true
+            state.waker?.wake()
             defer { state.thread = nil }
             return state.thread
         }
@@ -89,7 +93,12 @@ public final class SendPump<Context: Sendable>: Sendable {
             }
             return
         }
-        state.withLock { $0.started = true }
+        state.withLock {
+            $0.started = true
+            $0.waker = client.waker
+        }
+        // The waker must not outlive the client, which goes when this returns.
+        defer { state.withLock { $0.waker = nil } }
         var contexts: [Int: Context] = [:]
         var nextTag = 0
         while true {
