@@ -6,7 +6,8 @@
 /// (it deactivates the number and fails its queued messages), keeps its own transaction on
 /// the request's connection.
 public final class ReportApplier: Sendable {
-    private let group: GroupCommit<DeliveryStore.Report, DeliveryStore.Outcome>
+    /// nil: the batch did not apply that report (see `apply`).
+    private let group: GroupCommit<DeliveryStore.Report, DeliveryStore.Outcome?>
 
     /// `committers`: connections that apply batches (`TEXTING_COMMIT_CONNECTIONS`).
     public init(committers: Int, maximumBatch: Int = 200, makeConnection: @escaping @Sendable () -> PostgresConnection) {
@@ -16,38 +17,25 @@ public final class ReportApplier: Sendable {
         }
     }
 
-    /// Applies `report` and returns once it is committed; `connection` is the request's own,
-    /// for an `invalid` report.
+    /// Applies `report` and returns once it is committed. `connection` is the request's own:
+    /// an `invalid` report gets its transaction there, and so does a report the batch left (a
+    /// message another transaction holds, or an unknown one), which waits there for the
+    /// message's lock. Waiting on a committer instead would hold up every other report of
+    /// its batch, and soon every committer.
     public func apply(_ report: DeliveryStore.Report, connection: PostgresConnection) throws -> DeliveryStore.Outcome {
-        guard report.report != .invalid else { return try DeliveryStore(connection: connection).apply(report) }
-        return try group.submit(report)
+        if report.report != .invalid, let outcome = try group.submit(report) { return outcome }
+        return try DeliveryStore(connection: connection).apply(report)
     }
 
-    /// One statement for the batch; then, each alone, the reports it left (a message another
-    /// transaction held, or an unknown one). Should the database refuse the batch, each
-    /// report is applied alone, so only a bad one fails.
-    private static func commit(_ batch: [DeliveryStore.Report], _ store: DeliveryStore) -> [Result<DeliveryStore.Outcome, PostgresError>] {
-        let together: [DeliveryStore.Outcome?]
+    /// One statement for the batch. Should the database refuse it, every report is left to
+    /// its request, so only a bad one fails.
+    private static func commit(_ batch: [DeliveryStore.Report], _ store: DeliveryStore) -> [Result<DeliveryStore.Outcome?, PostgresError>] {
         do {
-            together = try store.applyTogether(batch)
+            return try store.applyTogether(batch).map { .success($0) }
         } catch {
             if error.isUnavailable { return Array(repeating: .failure(error), count: batch.count) }
             Log.warning("delivery: a batch of \(batch.count) reports failed (\(error)); applying each alone")
-            together = Array(repeating: nil, count: batch.count)
-        }
-        return zip(batch, together).map { report, outcome in
-            if let outcome { return .success(outcome) }
-            return Result { () throws(PostgresError) -> DeliveryStore.Outcome in try applyAlone(report, store) }
-        }
-    }
-
-    private static func applyAlone(_ report: DeliveryStore.Report, _ store: DeliveryStore) throws(PostgresError) -> DeliveryStore.Outcome {
-        do {
-            return try store.apply(report)
-        } catch let error as PostgresError {
-            throw error
-        } catch {
-            throw PostgresError(kind: .statement, sqlState: nil, message: "\(error)", queryName: DeliveryStore.apply.name)
+            return Array(repeating: .success(nil), count: batch.count)
         }
     }
 }
