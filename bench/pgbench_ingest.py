@@ -15,20 +15,12 @@ no parameters):
 import re
 import sys
 
+from swift_sql import query, substitute
+
 
 # bench/ingest.lua's text (GSM-7, no quotes): bodies are its first 20 to 144 characters.
 TEXT = ("Benchmark message: your code is 482913. It expires in 10 minutes. Do not share it with anyone; "
         "we never ask for it by phone or e-mail. Thank you")
-
-
-def swift_multiline(source, name, label):
-    """The text of `static let NAME = Query("LABEL", \"\"\" ... \"\"\")`."""
-    pattern = (r'static let ' + re.escape(name) + r'\s*=\s*Query\("' + re.escape(label)
-               + r'",\s*"""\n(.*?)\n\s*"""\)')
-    match = re.search(pattern, source, re.S)
-    if not match:
-        sys.exit(f"pgbench_ingest: cannot find the query {label} ({name}) in the Swift sources; update bench/pgbench_ingest.py")
-    return match.group(1)
 
 
 def record_columns(source):
@@ -48,13 +40,6 @@ def record_columns(source):
     return re.sub(r'\\\(timestamp\("([^"]+)", "([^"]+)"\)\)', expand, text)
 
 
-def substitute(sql, values):
-    # $7 before $1 so that $1 does not match the start of $10+ (there are none today).
-    for number in sorted(values, reverse=True):
-        sql = re.sub(r'\$' + str(number) + r'(?![0-9])', '(' + values[number] + ')', sql)
-    return sql
-
-
 def main():
     project, owner = sys.argv[1], sys.argv[2]
     if not re.fullmatch(r'[0-9]+', owner):
@@ -63,12 +48,10 @@ def main():
     store = read("Sources/Common/Messaging/MessageStore.swift")
     record = read("Sources/Common/Messaging/MessageRecord.swift")
 
-    accept = swift_multiline(store, "accept", "messages.accept")
+    accept = query(store, "accept", "messages.accept", "pgbench_ingest")
     accept = accept.replace(r'\(MessageRecord.columns)', record_columns(record))
     if '\\(' in accept:
         sys.exit("pgbench_ingest: an unexpanded Swift interpolation is left; update bench/pgbench_ingest.py")
-    if '$9' in accept or '$8' not in accept:
-        sys.exit("pgbench_ingest: messages.accept no longer takes 8 arrays; update bench/pgbench_ingest.py")
 
     # A batch of one, as MessageStore.accept sends it for {"to_number": "+1555…", "message":
     # <20 to 144 characters of bench/ingest.lua's text>}: public id, number, body, encoding,
@@ -82,7 +65,7 @@ def main():
         6: "ARRAY[-1]",
         7: "ARRAY[0]",
         8: f"ARRAY[{owner}]",
-    })
+    }, "pgbench_ingest")
     print("-- Rendered by bench/pgbench_ingest.py from the Swift sources: what POST /messages commits for a lone request.")
     print("\\set n random(0, 9999999)")
     print("\\set len 20 + random(0, 124)")

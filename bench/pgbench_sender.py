@@ -20,14 +20,7 @@ arrays then travel as text parameters, as PostgresArray.literal sends them.
 import re
 import sys
 
-
-def swift_query(source, name, label):
-    pattern = (r'static let ' + re.escape(name) + r'\s*=\s*Query\("' + re.escape(label)
-               + r'",\s*"""\n(.*?)\n\s*"""\)')
-    match = re.search(pattern, source, re.S)
-    if not match:
-        sys.exit(f"pgbench_sender: cannot find the query {label} ({name}) in JobQueue.swift; update bench/pgbench_sender.py")
-    return match.group(1)
+from swift_sql import query, substitute
 
 
 def setting_default(source, setting):
@@ -54,16 +47,6 @@ def predecessors(status_source, target):
     return found
 
 
-def substitute(sql, values):
-    for number in sorted(values, reverse=True):
-        sql, count = re.subn(r'\$' + str(number) + r'(?![0-9])', values[number], sql)
-        if count == 0:
-            sys.exit(f"pgbench_sender: ${number} no longer appears in a queue statement; update bench/pgbench_sender.py")
-    if re.search(r'\$[0-9]', sql):
-        sys.exit("pgbench_sender: a queue statement takes more parameters than this script knows; update bench/pgbench_sender.py")
-    return sql
-
-
 def main():
     project = sys.argv[1]
     read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
@@ -77,8 +60,8 @@ def main():
     lease = (timeout_ms * 2) // 1000 + 30
     sent_from = "{" + ",".join(predecessors(status, "sent")) + "}"
 
-    claim = swift_query(queue, "claim", "jobs.claim")
-    mark_sent = swift_query(queue, "markSent", "jobs.mark_sent")
+    claim = query(queue, "claim", "jobs.claim", "pgbench_sender")
+    mark_sent = query(queue, "markSent", "jobs.mark_sent", "pgbench_sender")
     for text in (claim, mark_sent):
         if '\\(' in text:
             sys.exit("pgbench_sender: an unexpanded Swift interpolation is left; update bench/pgbench_sender.py")
@@ -93,7 +76,7 @@ def main():
         sys.exit("pgbench_sender: jobs.claim's final SELECT no longer reads `claimed`; update bench/pgbench_sender.py")
     claim = substitute(claim[:last].rstrip() + ", batch AS (\n" + claim[last:].strip() + "\n)\n", {
         1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id",
-    })
+    }, "pgbench_sender")
     claim += (
         "SELECT count(*) AS claimed,\n"
         "       coalesce(sum(octet_length(b::text)), 0) AS claimed_bytes,\n"
@@ -105,7 +88,7 @@ def main():
     )
     mark_sent = substitute(mark_sent, {
         1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'",
-    })
+    }, "pgbench_sender")
 
     print("-- Rendered by bench/pgbench_sender.py from Sources/Common/Queue/JobQueue.swift: one sender")
     print(f"-- batch ({batch} jobs, lease {lease} s): jobs.claim, then jobs.mark_sent in a transaction.")
