@@ -87,7 +87,7 @@ def s1_load(r, mocks):
     threads = h.run_load(keys, seconds, tally, per_thread_rate=120, seed=1)
     h.join_all(threads, seconds + 30)
     senders.stop()
-    r.check(h.drain("chaos-s1", 60), "the queue did not drain within 60 s")
+    r.check(h.drain("chaos-s1", 60, mocks), "the queue did not drain within 60 s")
     r.check(tally.fivexx == 0, f"{tally.fivexx} answers were 5xx (zero allowed)")
     r.take(tally, h.account("chaos-s1", tally, mocks, dup_bound=0), 0)
     r.notes.append(f"{seconds} s of POSTs from 8 keys, {tally.statuses[201] / seconds:.0f} accepted/s; senders exited {dict(senders.exits)}")
@@ -155,7 +155,7 @@ def s2_postgres(r, mocks):
     during = [s for t, s in tally.timeline if any(a <= t <= b for a, b in windows)]
     r.check(503 in during, "no request was answered 503 while PostgreSQL was down")
     # 201s during the outage would be for messages not stored; the accounting proves each is stored.
-    r.check(h.drain("chaos-s2", 90), "the queue did not drain within 90 s")
+    r.check(h.drain("chaos-s2", 90, mocks), "the queue did not drain within 90 s")
     # 'sent' is an honest end state here: the provider accepted the message and called back
     # while the database was down; DeliveryFCGI answered 503 and the mock does not call again.
     acc = h.account("chaos-s2", tally, mocks, dup_bound=0, allow_sent=True)
@@ -205,7 +205,7 @@ def s3_sender_kill(r, mocks):
     h.join_all(threads, 30)
     senders.stop()
     r.check(kills >= pick(50, 15), f"only {kills} kills")
-    r.check(h.drain("chaos-s3", 90), "the queue did not drain within 90 s")
+    r.check(h.drain("chaos-s3", 90, mocks), "the queue did not drain within 90 s")
     concurrency = h.SENDER_SETTINGS["TEXTING_SENDER_CONCURRENCY"]
     bound = min(kills * concurrency, sum(leased_at_kill))
     r.take(tally, h.account("chaos-s3", tally, mocks, dup_bound=bound, allow_sent=True), bound)
@@ -248,7 +248,7 @@ def s4_fcgi_kill(r, mocks):
     r.check(h.healthz() == 200, "GET /healthz is not 200 after the restarts")
     r.check(tally.ok_503 > 0, "no request was answered 503 while MessagesFCGI was down")
     r.check(not any(half_written), f"half-written rows right after a kill: {half_written}")
-    r.check(h.drain("chaos-s4", 60), "the queue did not drain within 60 s")
+    r.check(h.drain("chaos-s4", 60, mocks), "the queue did not drain within 60 s")
     r.take(tally, h.account("chaos-s4", tally, mocks, dup_bound=0), 0)
     r.notes.append(f"{kills} SIGKILLs of MessagesFCGI {pids}; back after {', '.join(f'{t:.1f}' for t in restart_times)} s "
                    f"(`scripts/stack up` again, standing in for systemd's Restart=on-failure); "
@@ -320,7 +320,7 @@ def s5_providers(r, mocks):
             f"both breakers were never seen open while both were down: {seen}")
     for name in h.MOCK_BASE:
         r.check(final.get(f'texting_provider_breaker_open{{provider="{name}"}}') == 0, f"{name}'s breaker still open at the end")
-    r.check(h.drain("chaos-s5", 30), "the queue did not drain")
+    r.check(h.drain("chaos-s5", 30, mocks), "the queue did not drain")
     r.take(tally, h.account("chaos-s5", tally, mocks, dup_bound=0), 0)
     attempts = h.scalar("""SELECT coalesce(max(m.attempts), 0) FROM messages m JOIN api_keys a ON a.id = m.api_key_id
                            WHERE a.name LIKE 'chaos-s5-%%'""")
@@ -394,7 +394,7 @@ def s7_memory(r, mocks):
                    + f" requests each ({'short form: 20,000 instead of 100,000' if SHORT else 'full'}); mix {outcome['mix']}")
     # wrk does not keep the ids it was given; the accounting here is by count: the messages
     # stored for this scenario's keys (no more than its 201s) all get delivered, each once.
-    r.check(h.drain("chaos-s7", 60), "the queue did not drain")
+    r.check(h.drain("chaos-s7", 60, mocks), "the queue did not drain")
     with h.db() as c:
         rows = c.execute("""SELECT m.public_id::text, m.status::text FROM messages m JOIN api_keys a ON a.id = m.api_key_id
                             WHERE a.name LIKE 'chaos-s7-%'""").fetchall()
@@ -456,6 +456,10 @@ def main(argv):
         results.append(r)
     text = table(results)
     print("\n" + text + "\n", flush=True)
+    # Repeated under the table: a CI log shows only its tail.
+    for r in results:
+        for problem in r.problems:
+            log(f"{r.name}: PROBLEM: {problem}")
     # Only a full run of all seven replaces the committed table; the short form (make test)
     # and partial runs write theirs beside the stack, so a test run leaves the tree clean.
     path = RESULTS if not SHORT and len(results) == 7 else os.path.join(os.environ["RUN_DIR"], "chaos-results.md")

@@ -308,6 +308,10 @@ class Mocks:
     def stats(self, name):
         return self.session.get(f"{MOCK_BASE[name]}/_mock/stats", timeout=30).json()
 
+    def callbacks_outstanding(self):
+        """Callbacks the mocks have yet to make or to hear the answer of."""
+        return sum(s["callbacks_pending"] + s["callbacks_in_flight"] for s in map(self.stats, MOCK_BASE))
+
     def accepted_by_key(self):
         total = collections.Counter()
         for name in MOCK_BASE:
@@ -407,37 +411,47 @@ def run_sender_once(timeout=120, **overrides):
 UNFINISHED = ("queued", "sending")
 
 
-def drain(key_prefix, timeout):
+def drain(key_prefix, timeout, mocks):
     """With no sender of ours running: end the leases dead senders left (as time would, one
     lease later), then run `SenderCron --once` until the scenario's messages are out of the
-    queue and their callbacks have arrived. Bounded by `timeout` seconds."""
+    queue and the mocks have made every callback they owe (a report the provider made while
+    DeliveryFCGI could not store it is not sent again by the mock; account() decides whether
+    'sent' is acceptable). Bounded by `timeout` seconds."""
     deadline = time.monotonic() + timeout
     with db() as c:
         c.execute("UPDATE jobs SET run_at = now(), leased_until = now() WHERE leased_by IS NOT NULL")
-    last_sent, settled_at = None, time.monotonic()
-    for _ in range(600):
+    while time.monotonic() < deadline:
         with db() as c:
-            queued, sent = c.execute(
-                """SELECT count(*) FILTER (WHERE m.status IN ('queued', 'sending')),
-                          count(*) FILTER (WHERE m.status = 'sent')
-                   FROM messages m JOIN api_keys a ON a.id = m.api_key_id WHERE a.name LIKE %s""",
-                (key_prefix + "-%",)).fetchone()
-        if queued == 0 and sent == 0:
-            return True
-        if queued == 0:
-            # Sent, its report not in yet: give the callbacks a few seconds, then stop waiting
-            # (a report the provider made while DeliveryFCGI could not store it is not sent
-            # again by the mock; account() decides whether 'sent' is acceptable).
-            if last_sent != sent:
-                last_sent, settled_at = sent, time.monotonic()
-            elif time.monotonic() - settled_at > 5:
-                return True
-        if time.monotonic() > deadline:
-            return False
+            queued = c.execute(
+                """SELECT count(*) FROM messages m JOIN api_keys a ON a.id = m.api_key_id
+                   WHERE a.name LIKE %s AND m.status::text = ANY(%s)""",
+                (key_prefix + "-%", list(UNFINISHED))).fetchone()[0]
         if queued:
             run_sender_once()
+        elif mocks.callbacks_outstanding() == 0:
+            # Nothing left to send, so no new callback: every report is in, or never will be.
+            return True
         time.sleep(0.2)
     return False
+
+
+def history(public_ids, mocks):
+    """What became of some messages, for a problem report: the message's row, its job, its
+    delivery events and what the mocks saw."""
+    seen = []
+    with db() as c:
+        for public_id in public_ids:
+            row = c.execute(
+                """SELECT m.status::text, m.attempts, m.provider, m.provider_message_id, m.error_code,
+                          m.created_at::time(3)::text, m.sent_at::time(3)::text, m.updated_at::time(3)::text,
+                          (SELECT row(j.run_at::time(3), j.attempts, j.leased_by, j.last_error)::text
+                           FROM jobs j WHERE j.message_id = m.id),
+                          (SELECT string_agg(e.reported_status || ' applied=' || e.applied || ' at ' || e.received_at::time(3)::text, '; ')
+                           FROM delivery_events e WHERE e.message_id = m.id)
+                   FROM messages m WHERE m.public_id = %s""", (public_id,)).fetchone()
+            seen.append((public_id, row))
+    callbacks = {name: {k: v for k, v in mocks.stats(name).items() if k.startswith("callbacks")} for name in MOCK_BASE}
+    return f"{seen}; mock callbacks {callbacks}"
 
 
 def account(key_prefix, tally, mocks, dup_bound, allowed_failures=(), allow_sent=False):
@@ -481,7 +495,8 @@ def account(key_prefix, tally, mocks, dup_bound, allowed_failures=(), allow_sent
     if missing:
         problems.append(f"{len(missing)} messages answered 201 are not stored: {missing[:3]}")
     if wrong:
-        problems.append(f"{len(wrong)} messages not delivered nor failed for an allowed reason: {wrong[:3]}")
+        problems.append(f"{len(wrong)} messages not delivered nor failed for an allowed reason: {wrong[:3]}; "
+                        f"their history: {history([w[0] for w in wrong[:3]], mocks)}")
     if duplicates > dup_bound:
         problems.append(f"{duplicates} duplicate sends, more than the bound {dup_bound}")
     if strangers:

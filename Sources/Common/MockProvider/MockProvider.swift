@@ -19,6 +19,10 @@ public final class MockProvider: Sendable {
         var byKey: [String: Int] = [:]
         var callbacksSent = 0
         var callbacksFailed = 0
+        /// Why callbacks failed: the service's HTTP status, or the transfer error.
+        var callbackFailures: [String: Int] = [:]
+        /// Taken from `pendingCallbacks`, answer not yet in.
+        var callbacksInFlight = 0
         var callbackStatusCounts: [String: Int] = [:]
         var pendingCallbacks: [PendingCallback] = []
     }
@@ -46,7 +50,12 @@ public final class MockProvider: Sendable {
                 return state.settings.json
             })
         case ("POST", "/_mock/reset"):
-            state.withLock { state in state = State(settings: state.settings) }
+            state.withLock { state in
+                // Callbacks already on their way stay counted, so the count never goes below zero.
+                let inFlight = state.callbacksInFlight
+                state = State(settings: state.settings)
+                state.callbacksInFlight = inFlight
+            }
             return .json(200, stats())
         default:
             throw Problem(.notFound, "mock provider \(name) serves POST /send, GET /_mock/stats, POST /_mock/config, POST /_mock/reset")
@@ -112,6 +121,8 @@ public final class MockProvider: Sendable {
                 "callbacks_pending": .number(Double(state.pendingCallbacks.count)),
                 "callbacks_sent": .number(Double(state.callbacksSent)),
                 "callbacks_failed": .number(Double(state.callbacksFailed)),
+                "callbacks_failed_by_reason": .object(state.callbackFailures.mapValues { .number(Double($0)) }),
+                "callbacks_in_flight": .number(Double(state.callbacksInFlight)),
                 "settings": state.settings.json,
             ]
         }
@@ -129,6 +140,7 @@ public final class MockProvider: Sendable {
             let due: [PendingCallback] = state.withLock { state in
                 let due = state.pendingCallbacks.filter { $0.due <= now }
                 state.pendingCallbacks.removeAll { $0.due <= now }
+                state.callbacksInFlight += due.count
                 return due
             }
             if due.isEmpty {
@@ -140,11 +152,17 @@ public final class MockProvider: Sendable {
                             body: $0.body, timeoutMilliseconds: 10_000)
             })
             state.withLock { state in
+                state.callbacksInFlight -= due.count
                 for result in results {
-                    if case .success(let response) = result, response.status == 200 {
+                    switch result {
+                    case .success(let response) where response.status == 200:
                         state.callbacksSent += 1
-                    } else {
+                    case .success(let response):
                         state.callbacksFailed += 1
+                        state.callbackFailures[String(response.status), default: 0] += 1
+                    case .failure(let error):
+                        state.callbacksFailed += 1
+                        state.callbackFailures["\(error)".prefix(80).description, default: 0] += 1
                     }
                 }
             }
