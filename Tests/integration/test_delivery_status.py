@@ -5,7 +5,7 @@ import uuid
 
 import psycopg
 
-from conftest import STACK_ENV, count, new_number, run_sender, sign_callback, wait_for
+from conftest import BASE_URL, MOCK_BASE, STACK_ENV, count, new_number, run_sender, sign_callback, wait_for
 
 
 def _sent_message(api, mocks, number=None, **mock_settings):
@@ -219,3 +219,19 @@ def test_wrong_method_and_bad_bodies_on_delivery_status(api, mocks, empty_queue)
     missing = api.callback(message["id"], {"status": "delivered"})
     assert missing.status_code == 422 and missing.json()["code"] == "missing_field"
     assert api.status_of(message["id"]) == "sent"
+
+
+def test_mock_counts_each_refused_callback_with_its_reason(mocks):
+    # The chaos suite waits for the callbacks the mocks still owe and reports why any failed:
+    # a callback DeliveryFCGI refuses (here a forged signature: 401) counts as failed, with its
+    # status, and nothing stays in flight.
+    forged = f"{BASE_URL}/messages/delivery_status?mid={uuid.uuid4()}&ts={int(time.time())}&sig={'0' * 64}"
+    send = mocks.session.post(f"{MOCK_BASE['p1']}/send", json={"to_number": "+15550000001", "message": "hi", "callback_url": forged},
+                              headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert send.status_code == 200, send.text
+
+    def settled():
+        stats = mocks.stats("p1")
+        return stats if stats["callbacks_pending"] == 0 and stats["callbacks_in_flight"] == 0 else None
+    stats = wait_for(settled, what="the mock's callback")
+    assert (stats["callbacks_sent"], stats["callbacks_failed"], stats["callbacks_failed_by_reason"]) == (0, 1, {"401": 1}), stats
