@@ -9,7 +9,7 @@ import sys
 def query(source, name, label, script):
     """The SQL of `static let NAME = Query("LABEL", \"\"\" ... \"\"\")` in `source`."""
     pattern = (r'static let ' + re.escape(name) + r'\s*=\s*Query\("' + re.escape(label)
-               + r'",\s*"""\n(.*?)\n\s*"""\)')
+               + r'",\s*"""\n(.*?)\n\s*"""(?:,[^)\n]*)?\)')
     match = re.search(pattern, source, re.S)
     if not match:
         sys.exit(f"{script}: cannot find the query {label} ({name}) in the Swift sources; update bench/{script}.py")

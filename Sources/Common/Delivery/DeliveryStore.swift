@@ -133,7 +133,7 @@ public struct DeliveryStore {
                 FROM decided d WHERE m.id = d.id AND d.applies
             )
             SELECT ord, status::text AS status, applies FROM decided
-            """)
+            """, planning: .eachExecution)
     }
 
     static let applyWaiting = applyReports("delivery.apply", lock: "FOR UPDATE")

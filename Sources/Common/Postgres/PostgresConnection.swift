@@ -86,7 +86,7 @@ public final class PostgresConnection {
     public func execute(_ query: Query, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
         try ensureUsable()
         guard let connection = handle else { throw unavailable(query) }
-        guard usesPreparedStatements else {
+        guard usesPreparedStatements, query.planning == .prepared else {
             let result = Self.withCStrings(parameters) { pointers in
                 PQexecParams(connection, query.sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
             }

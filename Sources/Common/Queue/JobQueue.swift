@@ -104,7 +104,7 @@ public struct JobQueue {
         FROM claimed c
         JOIN messages m ON m.id = c.message_id
         JOIN phone_numbers p ON p.id = m.phone_number_id
-        """)
+        """, planning: .eachExecution)
 
     /// A callback may already have moved the message past `sent`; then only the provider's
     /// details are kept. A provider that reuses an id it gave another message has it dropped
@@ -125,7 +125,7 @@ public struct JobQueue {
             FROM sent WHERE m.id = sent.id
         )
         DELETE FROM jobs WHERE message_id = ANY($1::bigint[])
-        """)
+        """, planning: .eachExecution)
 
     static let reschedule = Query("jobs.reschedule", """
         UPDATE jobs SET run_at = now() + make_interval(secs => $2::integer / 1000.0),
