@@ -81,7 +81,8 @@ public final class PostgresConnection {
 
     /// Runs one parameterised statement; parameters travel separately from the SQL, in text
     /// format. The corresponding C functions are `PQprepare` and `PQexecPrepared`, or
-    /// `PQexecParams` without prepared statements.
+    /// `PQexecParams` without prepared statements and for a query planned at each execution
+    /// (`Query.Planning`).
     @discardableResult
     public func execute(_ query: Query, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
         try ensureUsable()
