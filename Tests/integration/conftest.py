@@ -177,6 +177,30 @@ def empty_queue(db):
     yield
 
 
+def store_messages(db, owner, n, body, status="sent"):
+    """n messages of API key `owner` written straight into the tables (as the sender leaves
+    them, by default), each to a new number; their public ids. For growing the messages table
+    fast."""
+    rows = db.execute(
+        """WITH n AS (
+               INSERT INTO phone_numbers (number)
+               SELECT '+1557' || lpad((g + coalesce((SELECT max(id) FROM phone_numbers), 0))::text, 7, '0')
+               FROM generate_series(1, %s) g RETURNING id
+           )
+           INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status, sent_at)
+           SELECT id, %s, 'GSM-7', 1, %s, %s::message_status, now() FROM n
+           RETURNING public_id::text""", (n, body, owner, status)).fetchall()
+    return [r[0] for r in rows]
+
+
+def messages_rows_read_by_sequential_scans(db):
+    """pg_stat_user_tables.seq_tup_read for messages: rows read by scanning the whole table, as
+    far as the connections have published their counts (when idle, at most once a second, and
+    as they end). This connection's own reads are published first."""
+    db.execute("SELECT pg_stat_force_next_flush()")
+    return db.execute("SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables WHERE relname = 'messages'").fetchone()[0]
+
+
 def run_sender(once=True, timeout=300, **overrides):
     """Runs the real SenderCron with the stack's configuration (plus overrides) and returns
     the finished process."""

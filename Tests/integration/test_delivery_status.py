@@ -5,7 +5,8 @@ import uuid
 
 import psycopg
 
-from conftest import BASE_URL, MOCK_BASE, STACK_ENV, count, new_number, run_sender, sign_callback, wait_for
+from conftest import (BASE_URL, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
+                      sign_callback, store_messages, wait_for)
 
 
 def _sent_message(api, mocks, number=None, **mock_settings):
@@ -235,3 +236,39 @@ def test_mock_counts_each_refused_callback_with_its_reason(mocks):
         return stats if stats["callbacks_pending"] == 0 and stats["callbacks_in_flight"] == 0 else None
     stats = wait_for(settled, what="the mock's callback")
     assert (stats["callbacks_sent"], stats["callbacks_failed"], stats["callbacks_failed_by_reason"]) == (0, 1, {"401": 1}), stats
+
+
+def test_reports_never_read_the_whole_messages_table_once_it_has_grown(api, db):
+    # The batch statement for reports used to be prepared: after five executions PostgreSQL
+    # kept the generic plan made while messages was empty (a fresh install, a TRUNCATE), a
+    # sequential scan, and every later batch read the whole table with it until autovacuum's
+    # next ANALYZE. It is planned at each execution now (Query.Planning.eachExecution).
+    db.execute("TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers")  # statistics as on a fresh install
+    owner = db.execute("SELECT max(id) FROM api_keys").fetchone()[0]  # the key `api` just made
+    for n, message_id in enumerate(store_messages(db, owner, 40, "while the table is small")):
+        response = api.callback(message_id, {"status": "delivered", "message_id": f"p1-small-{n}"})
+        assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    grown = 20_000
+    measured = store_messages(db, owner, grown, "after the table grew")[:5]
+    # DeliveryFCGI's connections publish what they read when idle, at most once a second.
+    time.sleep(3)
+    before = messages_rows_read_by_sequential_scans(db)
+    for n, message_id in enumerate(measured):
+        response = api.callback(message_id, {"status": "delivered", "message_id": f"p1-grown-{n}"})
+        assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    # A backend publishes its counts as it exits: end the connections that applied reports
+    # (DeliveryFCGI reconnects on its next request, as after a database restart).
+    pids = [r[0] for r in db.execute(
+        """SELECT pid FROM pg_stat_activity
+           WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%%delivery_events%%'""").fetchall()]
+    assert pids, "no connection of DeliveryFCGI's has applied a report"
+    for pid in pids:
+        db.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    wait_for(lambda: count(db, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", pids) == 0,
+             what="the report connections to end")
+    read = messages_rows_read_by_sequential_scans(db) - before
+    assert read < grown, f"5 reports read {read} rows of messages through sequential scans (the table holds {grown + 40})"
+    # DeliveryFCGI is back on new connections.
+    again = store_messages(db, owner, 1, "after the reconnect")[0]
+    response = api.callback(again, {"status": "delivered", "message_id": "p1-again"})
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text

@@ -3,10 +3,12 @@ and sending: whatever the commits lag behind, every outcome must be in the datab
 run ends, and the run's summary must say what the database says."""
 import re
 import signal
+import time
 
 import psycopg
 
-from conftest import MOCK_BASE, STACK_ENV, count, new_number, run_sender, start_sender, wait_for
+from conftest import (MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
+                      start_sender, store_messages, wait_for)
 
 
 def _providers():
@@ -78,3 +80,33 @@ def test_mixed_outcomes_over_many_small_claims_are_all_recorded_once_the_drain_r
     result = run_sender(TEXTING_PROVIDERS=_providers(), TEXTING_SENDER_BATCH_SIZE=7, TEXTING_SENDER_CONCURRENCY=20,
                         TEXTING_BACKOFF_BASE_MS=60000, TEXTING_BACKOFF_MAX_MS=60000)
     _assert_recorded_as_summarised(db, mocks, ids, _summary(result.stderr))
+
+
+def test_claims_and_records_never_read_the_whole_messages_table_once_it_has_grown(api, db, mocks, empty_queue):
+    # As for delivery reports (test_delivery_status): the claim and record statements used to
+    # be prepared, and a sender that started while messages was empty (a fresh install, a
+    # TRUNCATE) kept generic plans that scanned the whole table at every batch as it grew.
+    for name in MOCK_BASE:
+        mocks.configure(name, callback_delay_ms=-1)  # no reports: only the sender reads messages
+    db.execute("TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers")  # statistics as on a fresh install
+    owner = db.execute("SELECT max(id) FROM api_keys").fetchone()[0]  # the key `api` just made
+    sender = start_sender(once=False, TEXTING_SENDER_BATCH_SIZE=1, TEXTING_SENDER_CONCURRENCY=1, TEXTING_SENDER_RUN_SECONDS=120)
+    try:
+        # One at a time: twenty claims and twenty records while the table is small.
+        small = _post_many(api, 20)
+        wait_for(lambda: all(api.status_of(i) == "sent" for i in small), timeout=60, what="the first 20 messages to be sent")
+        grown = 20_000
+        store_messages(db, owner, grown, "after the table grew", status="delivered")
+        time.sleep(3)  # the sender's connections publish what they read when idle, at most once a second
+        before = messages_rows_read_by_sequential_scans(db)
+        measured = _post_many(api, 5)
+        # Watched at the mocks: nothing but the sender may read messages until the count.
+        wait_for(lambda: all(mocks.accepted_by_key()[i] for i in measured), timeout=60,
+                 what="the 5 messages after the growth to reach a provider")
+    finally:
+        sender.send_signal(signal.SIGTERM)  # it records what it sent before it exits
+        sender.communicate(timeout=60)
+    time.sleep(2)  # its connections ended with it, publishing their counts as they went
+    read = messages_rows_read_by_sequential_scans(db) - before
+    assert [api.status_of(i) for i in measured] == ["sent"] * 5
+    assert read < grown, f"5 claims and records read {read} rows of messages through sequential scans (the table holds {grown + 20})"
