@@ -87,6 +87,15 @@ class Api:
     def post_message(self, to_number, message="Hello from the tests", **extra):
         return self.session.post(f"{BASE_URL}/messages", json={"to_number": to_number, "message": message, **extra})
 
+    def post_messages(self, n, text="Message"):
+        """POSTs n messages, each to a new number and each answered 201; their ids."""
+        ids = []
+        for i in range(n):
+            response = self.post_message(new_number(), f"{text} {i}")
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+        return ids
+
     def get_message(self, message_id):
         return self.session.get(f"{BASE_URL}/messages/{message_id}")
 

@@ -32,15 +32,6 @@ def _providers(p1_url=None, p1_weight=1000, p2_weight=1):
     return f"p1={p1};weight={p1_weight},p2={MOCK_BASE['p2']}/send;weight={p2_weight}"
 
 
-def _post(api, n=1):
-    ids = []
-    for i in range(n):
-        response = api.post_message(new_number(), f"Provider behaviour {i}")
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
-    return ids
-
-
 def _post_to(api, number):
     response = api.post_message(number)
     assert response.status_code == 201, response.text
@@ -77,7 +68,7 @@ def test_provider_timeout_is_retried_on_the_other_provider(api, mocks, empty_que
     # p1 answers after 1.5 s; the sender gives up after 0.3 s. p1 sends no callback for the
     # send it accepts after the sender stopped listening (that duplicate is what a timeout risks).
     mocks.configure("p1", latency_ms=1500, callback_delay_ms=-1)
-    [message_id] = _post(api)
+    [message_id] = api.post_messages(1, "Provider behaviour")
     started = time.monotonic()
     _run_until(_sent(api, message_id), TEXTING_PROVIDERS=_providers(), TEXTING_PROVIDER_TIMEOUT_MS=300, **FAST_RETRY)
     print(f"sent by p2 {time.monotonic() - started:.2f} s after the first run started")
@@ -93,7 +84,7 @@ def test_provider_timeout_is_retried_on_the_other_provider(api, mocks, empty_que
 
 def test_refused_connection_is_retried_on_the_other_provider(api, db, mocks, empty_queue):
     port = _closed_port()
-    [message_id] = _post(api)
+    [message_id] = api.post_messages(1, "Provider behaviour")
     _run_until(_sent(api, message_id), TEXTING_PROVIDERS=_providers(p1_url=f"http://127.0.0.1:{port}/send"), **FAST_RETRY)
     message = api.get_message(message_id).json()
     assert message["provider"] == "p2", message
@@ -105,7 +96,7 @@ def test_refused_connection_is_retried_on_the_other_provider(api, db, mocks, emp
 
 def test_429_retry_after_is_honoured_before_the_retry_on_the_other_provider(api, db, mocks, empty_queue):
     mocks.configure("p1", rate_limit_rate=1.0, retry_after_seconds=2)
-    [message_id] = _post(api)
+    [message_id] = api.post_messages(1, "Provider behaviour")
     settings = dict(TEXTING_PROVIDERS=_providers(), **FAST_RETRY)  # backoff alone would retry within 50 ms
     run_sender(timeout=60, **settings)
     assert mocks.stats("p1")["answered_429"] == 1
@@ -130,7 +121,7 @@ def test_429_retry_after_is_honoured_before_the_retry_on_the_other_provider(api,
 
 def test_400_fails_the_message_at_once_with_the_providers_answer(api, db, mocks, empty_queue):
     mocks.configure("p1", reject_rate=1.0)
-    [message_id] = _post(api)
+    [message_id] = api.post_messages(1, "Provider behaviour")
     run_sender(timeout=60, TEXTING_PROVIDERS=_providers(), **FAST_RETRY)
     message = api.get_message(message_id).json()
     assert message["status"] == "failed", message
@@ -152,7 +143,7 @@ def test_all_providers_down_then_back_loses_nothing_and_spends_no_attempts_while
     settings = dict(TEXTING_BREAKER_FAILURES=2, TEXTING_BREAKER_COOLDOWN_SECONDS=cooldown, TEXTING_MAX_ATTEMPTS=6, **FAST_RETRY)
     for name in MOCK_BASE:
         mocks.configure(name, failure_rate=1.0)
-    ids = _post(api, 10)
+    ids = api.post_messages(10, "Provider behaviour")
 
     def statuses():
         return collections.Counter(api.get_message(i).json()["status"] for i in ids)

@@ -6,15 +6,6 @@ from conftest import STACK_ENV, MOCK_BASE, count, new_number, run_sender, start_
 import requests
 
 
-def _post_many(api, n, number=None):
-    ids = []
-    for i in range(n):
-        response = api.post_message(number or new_number(), f"Message {i}")
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
-    return ids
-
-
 def _run_sender_until(done, **settings):
     """Runs SenderCron --once again and again (bounded) until `done()`: each run drains what
     is due, and retries come due only after their backoff."""
@@ -39,7 +30,7 @@ def _accepted_per_provider(mocks):
 
 def test_provider_answering_500_is_retried_on_the_other_provider(api, db, mocks, empty_queue):
     mocks.configure("p1", failure_rate=1.0)
-    ids = _post_many(api, 4)
+    ids = api.post_messages(4)
     _run_sender_until(_all_sent(api, ids), TEXTING_BACKOFF_BASE_MS=20, TEXTING_BACKOFF_MAX_MS=50)
     messages = [api.get_message(i).json() for i in ids]
     assert all(m["status"] in ("sent", "delivered") for m in messages), messages
@@ -54,7 +45,7 @@ def test_provider_answering_500_is_retried_on_the_other_provider(api, db, mocks,
 def test_message_fails_after_the_configured_attempts(api, mocks, empty_queue):
     for name in MOCK_BASE:
         mocks.configure(name, failure_rate=1.0)
-    message_id = _post_many(api, 1)[0]
+    message_id = api.post_messages(1)[0]
     _run_sender_until(lambda: api.status_of(message_id) == "failed",
                       TEXTING_BACKOFF_BASE_MS=10, TEXTING_BACKOFF_MAX_MS=20, TEXTING_MAX_ATTEMPTS=3)
     message = api.get_message(message_id).json()
@@ -78,7 +69,7 @@ def test_message_that_outlives_its_validity_fails_as_expired(api, db, mocks, emp
 
 
 def test_equal_weights_split_100_messages_50_50(api, mocks, empty_queue):
-    _post_many(api, 100)
+    api.post_messages(100)
     run_sender(TEXTING_PROVIDERS=_providers({"p1": 1, "p2": 1}))
     accepted = _accepted_per_provider(mocks)
     assert sum(accepted.values()) == 100
@@ -86,7 +77,7 @@ def test_equal_weights_split_100_messages_50_50(api, mocks, empty_queue):
 
 
 def test_weights_30_70_split_1000_messages_within_2_percent(api, mocks, empty_queue):
-    _post_many(api, 1000)
+    api.post_messages(1000)
     run_sender(TEXTING_PROVIDERS=_providers({"p1": 30, "p2": 70}))
     accepted = _accepted_per_provider(mocks)
     assert sum(accepted.values()) == 1000
@@ -94,7 +85,7 @@ def test_weights_30_70_split_1000_messages_within_2_percent(api, mocks, empty_qu
 
 
 def test_two_senders_draining_1000_messages_send_each_exactly_once(api, db, mocks, empty_queue):
-    ids = _post_many(api, 1000)
+    ids = api.post_messages(1000)
     # Small batches so that both senders keep claiming from the same queue at the same time.
     senders = [start_sender(TEXTING_SENDER_BATCH_SIZE=20, TEXTING_SENDER_CONCURRENCY=40) for _ in range(2)]
     outputs = [s.communicate(timeout=300) for s in senders]
@@ -110,7 +101,7 @@ def test_two_senders_draining_1000_messages_send_each_exactly_once(api, db, mock
 def test_sender_killed_mid_run_leaves_its_jobs_to_be_reclaimed(api, db, mocks, empty_queue):
     for name in MOCK_BASE:
         mocks.configure(name, latency_ms=3000)
-    ids = _post_many(api, 5)
+    ids = api.post_messages(5)
     sender = start_sender()
     wait_for(lambda: count(db, "SELECT count(*) FROM jobs WHERE leased_by IS NOT NULL") == 5, what="the claim")
     sender.kill()
@@ -128,14 +119,14 @@ def test_failing_provider_is_skipped_by_every_sender_once_its_breaker_opens(api,
     settings = dict(TEXTING_BREAKER_FAILURES=3, TEXTING_BREAKER_COOLDOWN_SECONDS=600,
                     TEXTING_SENDER_BATCH_SIZE=2, TEXTING_SENDER_CONCURRENCY=2,
                     TEXTING_BACKOFF_BASE_MS=10, TEXTING_BACKOFF_MAX_MS=20)
-    ids = _post_many(api, 20)
+    ids = api.post_messages(20)
     _run_sender_until(_all_sent(api, ids), **settings)
     assert _all_sent(api, ids)()
     # Three failures in a row opened p1's breaker; after that nothing more went to it.
     assert mocks.stats("p1")["answered_500"] == 3
     assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p1' AND open_until > now() AND consecutive_failures >= 3") == 1
     # The breaker is shared: a new sender process skips p1 too.
-    more = _post_many(api, 6)
+    more = api.post_messages(6)
     run_sender(**settings)
     assert mocks.stats("p1")["received"] == 3
     assert all(api.get_message(i).json()["provider"] == "p2" for i in more)
@@ -145,7 +136,7 @@ def test_failing_provider_is_skipped_by_every_sender_once_its_breaker_opens(api,
 
 def test_breaker_closes_when_the_provider_answers_again(api, db, mocks, empty_queue):
     db.execute("INSERT INTO provider_health (provider, consecutive_failures, open_until) VALUES ('p1', 9, now() - interval '1 second')")
-    _post_many(api, 4)
+    api.post_messages(4)
     run_sender(TEXTING_BREAKER_FAILURES=3)
     # Half-open: its cool-down is over, so it gets one probe in the batch; the rest go to p2.
     assert mocks.stats("p1")["accepted"] == 1
@@ -153,6 +144,6 @@ def test_breaker_closes_when_the_provider_answers_again(api, db, mocks, empty_qu
     # The probe answered: the breaker is closed and p1 takes its share again.
     assert count(db, "SELECT consecutive_failures FROM provider_health WHERE provider = 'p1'") == 0
     assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p1' AND open_until IS NULL") == 1
-    _post_many(api, 4)
+    api.post_messages(4)
     run_sender(TEXTING_BREAKER_FAILURES=3)
     assert mocks.stats("p1")["accepted"] == 3

@@ -7,21 +7,12 @@ import time
 
 import psycopg
 
-from conftest import (MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
+from conftest import (MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, run_sender,
                       start_sender, store_messages, wait_for)
 
 
 def _providers():
     return ",".join(f"{name}={MOCK_BASE[name]}/send" for name in MOCK_BASE)
-
-
-def _post_many(api, n):
-    ids = []
-    for i in range(n):
-        response = api.post_message(new_number(), f"Pipeline {i}")
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
-    return ids
 
 
 def _summary(stderr):
@@ -56,7 +47,7 @@ def test_every_outcome_is_recorded_when_a_stop_comes_while_commits_are_held_up(a
         # Every recording transaction counts attempts per provider: with this lock held, the
         # recorder's commits wait while the sends go on.
         blocker.execute("LOCK TABLE provider_attempts IN SHARE MODE")
-        ids = _post_many(api, 40)
+        ids = api.post_messages(40, "Pipeline")
         sender = start_sender(once=False, TEXTING_PROVIDERS=_providers(), TEXTING_SENDER_BATCH_SIZE=10,
                               TEXTING_SENDER_CONCURRENCY=40, TEXTING_BACKOFF_BASE_MS=60000, TEXTING_BACKOFF_MAX_MS=60000)
         try:
@@ -75,7 +66,7 @@ def test_every_outcome_is_recorded_when_a_stop_comes_while_commits_are_held_up(a
 def test_mixed_outcomes_over_many_small_claims_are_all_recorded_once_the_drain_returns(api, db, mocks, empty_queue):
     mocks.configure("p2", failure_rate=0.3, reject_rate=0.3, callback_delay_ms=-1)
     mocks.configure("p1", callback_delay_ms=-1)
-    ids = _post_many(api, 300)
+    ids = api.post_messages(300, "Pipeline")
     # Small claims and little room: many claims and many recording rounds overlap.
     result = run_sender(TEXTING_PROVIDERS=_providers(), TEXTING_SENDER_BATCH_SIZE=7, TEXTING_SENDER_CONCURRENCY=20,
                         TEXTING_BACKOFF_BASE_MS=60000, TEXTING_BACKOFF_MAX_MS=60000)
@@ -93,13 +84,13 @@ def test_claims_and_records_never_read_the_whole_messages_table_once_it_has_grow
     sender = start_sender(once=False, TEXTING_SENDER_BATCH_SIZE=1, TEXTING_SENDER_CONCURRENCY=1, TEXTING_SENDER_RUN_SECONDS=120)
     try:
         # One at a time: twenty claims and twenty records while the table is small.
-        small = _post_many(api, 20)
+        small = api.post_messages(20, "Pipeline")
         wait_for(lambda: all(api.status_of(i) == "sent" for i in small), timeout=60, what="the first 20 messages to be sent")
         grown = 20_000
         store_messages(db, owner, grown, "after the table grew", status="delivered")
         time.sleep(3)  # the sender's connections publish what they read when idle, at most once a second
         before = messages_rows_read_by_sequential_scans(db)
-        measured = _post_many(api, 5)
+        measured = api.post_messages(5, "Pipeline")
         # Watched at the mocks: nothing but the sender may read messages until the count.
         wait_for(lambda: all(mocks.accepted_by_key()[i] for i in measured), timeout=60,
                  what="the 5 messages after the growth to reach a provider")
