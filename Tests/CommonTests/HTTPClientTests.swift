@@ -307,4 +307,33 @@ extension Result {
         if case .failure(let error) = self { return error }
         return nil
     }
+
+    func testBodyLargerThanTheLimitIsCutOffAsResponseTooLarge() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = try HTTPClient()
+        // The server echoes the body: 100 KiB back against a 64 KiB limit.
+        let big = HTTPRequest(url: server.url(), body: Array(repeating: 0x61, count: 100 * 1024), maximumResponseBytes: 64 * 1024)
+        let fits = HTTPRequest(url: server.url(), body: Array(repeating: 0x61, count: 60 * 1024), maximumResponseBytes: 64 * 1024)
+        let results = client.performAll([big, fits])
+        XCTAssertEqual(results[0], .failure(.responseTooLarge(limit: 64 * 1024)))
+        XCTAssertEqual(try results[1].get().body.count, 60 * 1024)
+    }
+
+    func testHeadersLargerThanTheLimitAreCutOffAsResponseTooLarge() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = try HTTPClient()
+        // Every request header comes back as X-Echo-…: 8 KiB of them against a 4 KiB limit.
+        let headers = (0..<8).map { HTTPHeader(name: "X-Pad-\($0)", value: String(repeating: "h", count: 1024)) }
+        let result = client.performAll([HTTPRequest(url: server.url(), headers: headers, maximumResponseBytes: 4096)])[0]
+        XCTAssertEqual(result, .failure(.responseTooLarge(limit: 4096)))
+    }
+
+    func testNonPositiveResponseLimitIsRejected() throws {
+        let client = try HTTPClient()
+        guard case .failure(.invalidArgument)? = client.performAll([HTTPRequest(url: "http://127.0.0.1:9/", maximumResponseBytes: 0)]).first else {
+            return XCTFail("a request without a response limit must be refused")
+        }
+    }
 }

@@ -51,11 +51,51 @@ final class ProviderAnswerTests: XCTestCase {
         assertTemporary(answer(200, #"[{"message_id":"abc"}]"#))
     }
 
-    func testOKWithOversizedMessageIDIsTemporary() {
-        let id = String(repeating: "x", count: 201)
-        assertTemporary(answer(200, #"{"message_id":"\#(id)"}"#))
+    func testOKWithAnUnusableMessageIDIsAcceptedWithoutTheID() {
+        // The provider gave an id, so it took the message: sending it again would be a
+        // duplicate SMS. The id itself cannot be stored or matched, so it is not kept.
         let longest = String(repeating: "x", count: 200)
         XCTAssertEqual(answer(200, #"{"message_id":"\#(longest)"}"#), .accepted(providerMessageID: longest))
+        for id in [String(repeating: "x", count: 201), String(repeating: "y", count: 10_000), #"abc\u0000def"#, #"line\r\nbreak"#,
+                   #"tab\there"#, #"\u0000"#, #"del\u007f"#, #"c1\u0085"#, #"sep\u2028"#] {
+            XCTAssertEqual(answer(200, #"{"message_id":"\#(id)"}"#), .accepted(providerMessageID: nil), id)
+        }
+    }
+
+    func testOKWhoseBodyIsNotUTF8IsTemporaryAndQuotedSafely() {
+        let body: [UInt8] = Array(#"{"message_id":"ab"#.utf8) + [0xFF, 0xFE, 0x00, 0x0A] + Array(#"cd"}"#.utf8)
+        guard case .temporary(let reason, _) = ProviderAnswer(HTTPResponse(status: 200, body: body)) else { return XCTFail() }
+        XCTAssertTrue(reason.contains(#"ab\xff\xfe\x00\x0acd"#), reason)
+    }
+
+    func testReasonEscapesControlCharactersSoNoLogLineCanBeForged() {
+        guard case .permanent(let reason) = answer(400, "bad\r\nwarning: forged line\u{0}") else { return XCTFail() }
+        XCTAssertFalse(reason.contains("\n") || reason.contains("\r") || reason.contains("\u{0}"), reason)
+        XCTAssertTrue(reason.contains(#"bad\u{d}\u{a}warning: forged line\u{0}"#), reason)
+    }
+
+    func testReasonExcerptOfAHugeBodyIsBoundedInBytes() {
+        // One grapheme of 100,000 combining marks: bounded by bytes, not by Characters.
+        let body = "e" + String(repeating: "\u{301}", count: 100_000)
+        guard case .permanent(let reason) = answer(400, body) else { return XCTFail() }
+        XCTAssertLessThan(reason.utf8.count, 400)
+        guard case .temporary(let big, _) = ProviderAnswer(HTTPResponse(status: 503, body: Array(repeating: 0x41, count: 100 * 1024 * 1024))) else { return XCTFail() }
+        XCTAssertLessThan(big.utf8.count, 400)
+    }
+
+    func testUnusualStatusesAreTemporary() {
+        for status in [0, 100, 199, 304, 600, 999, -1] {
+            assertTemporary(answer(status, #"{"message_id":"abc"}"#))
+        }
+    }
+
+    func testOKWithHTMLOrNoBodyIsTemporary() {
+        assertTemporary(answer(204))
+        assertTemporary(answer(200, "<!DOCTYPE html><html><body>Welcome to nginx!</body></html>"))
+    }
+
+    func testResponseTooLargeIsTemporary() {
+        assertTemporary(ProviderAnswer(.failure(.responseTooLarge(limit: 65536))))
     }
 
     func testTemporaryReasonQuotesTheBody() {

@@ -17,13 +17,13 @@ public struct DeliveryAPI: Sendable {
         }
         guard request.method == "POST" else { throw Problem.methodNotAllowed(request.method, allowed: ["POST"]) }
         // The signature is checked before the body is even parsed: an unsigned caller learns nothing.
-        guard let messageID = signer.verify(parameters: request.queryParameters, now: now), UUID(uuidString: messageID) != nil else {
+        guard let callback = signer.verify(parameters: request.queryParameters, now: now), UUID(uuidString: callback.messageID) != nil else {
             throw Problem(.invalidSignature, "Call the callback URL exactly as it was given with the message; it is signed and expires.")
         }
         let json = try request.jsonObject()
         let providerMessageID: String
         switch json["message_id"] {
-        case .string(let value)? where !value.isEmpty && value.utf8.count <= 200 && !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }):
+        case .string(let value)? where ProviderAnswer.isUsable(value):
             providerMessageID = value
         case nil: throw Problem(.missingField, "`message_id` (the provider's id for the message) is required.", field: "message_id")
         case .string?: throw Problem(.invalidParameter, "`message_id` must be 1 to 200 bytes without control characters.", field: "message_id")
@@ -39,7 +39,7 @@ public struct DeliveryAPI: Sendable {
         case nil: throw Problem(.missingField, "`status` is required: delivered, failed or invalid.", field: "status")
         case let other?: throw Problem(.wrongType, "`status` must be a string; got a \(other.typeName).", field: "status")
         }
-        switch try applier.apply(DeliveryStore.Report(report, messageID: messageID, providerMessageID: providerMessageID, requestID: request.requestID),
+        switch try applier.apply(DeliveryStore.Report(report, messageID: callback.messageID, attempt: callback.attempt, providerMessageID: providerMessageID, requestID: request.requestID),
                                  connection: connection) {
         case .applied(let status):
             return .json(200, ["message_id": .string(providerMessageID), "status": .string(status.rawValue), "applied": true])

@@ -183,6 +183,8 @@ public final class HTTPClient {
                 } catch {
                     result = .failure(error)
                 }
+            } else if transfer.exceededLimit {
+                result = .failure(.responseTooLarge(limit: transfer.maximumResponseBytes))
             } else {
                 result = .failure(HTTPClientError(curlCode: transferCode, detail: transfer.easy.lastErrorMessage))
             }

@@ -10,6 +10,9 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// connection was reset or closed before a complete response. A reset can come after the
     /// request was sent, so the server may have acted on it.
     case connectionFailed(String)
+    /// The response's headers or body grew past `HTTPRequest.maximumResponseBytes`; the
+    /// transfer was cut off there. The server may have acted on the request.
+    case responseTooLarge(limit: Int)
     /// The request or client setting can never work (malformed URL, scheme other than http or
     /// https, CR/LF in a header, non-positive timeout or limit). Retrying cannot help.
     case invalidArgument(String)
@@ -21,6 +24,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case .timedOut: "HTTP transfer timed out"
         case .connectionFailed(let message): "HTTP connection failed: \(message)"
+        case .responseTooLarge(let limit): "HTTP response larger than \(limit) bytes; cut off"
         case .invalidArgument(let message): "invalid HTTP request: \(message)"
         case .other(let code, let message): "HTTP transfer failed (curl code \(code)): \(message)"
         }

@@ -17,6 +17,10 @@ public struct HTTPRequest: Sendable, Equatable {
     public var timeoutMilliseconds: Int
     /// The limit for establishing the connection (TCP and TLS). Must be positive.
     public var connectTimeoutMilliseconds: Int
+    /// The most bytes of response headers, and separately of response body, taken in: a peer
+    /// that sends more is cut off (`HTTPClientError.responseTooLarge`), so no answer can fill
+    /// the memory. Must be positive.
+    public var maximumResponseBytes: Int
 
     /// Creates a request; it is validated when `HTTPClient` starts it, not here.
     public init(
@@ -25,7 +29,8 @@ public struct HTTPRequest: Sendable, Equatable {
         headers: [HTTPHeader] = [],
         body: [UInt8] = [],
         timeoutMilliseconds: Int = 10_000,
-        connectTimeoutMilliseconds: Int = 2_000
+        connectTimeoutMilliseconds: Int = 2_000,
+        maximumResponseBytes: Int = 64 * 1024
     ) {
         self.url = url
         self.method = method
@@ -33,5 +38,6 @@ public struct HTTPRequest: Sendable, Equatable {
         self.body = body
         self.timeoutMilliseconds = timeoutMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.maximumResponseBytes = maximumResponseBytes
     }
 }

@@ -17,6 +17,12 @@ final class HTTPTransfer {
     private let headerList = CurlHeaderList()
     private var responseHeaders: [HTTPHeader] = []
     private var responseBody: [UInt8] = []
+    /// Header bytes taken in so far, for the limit.
+    private var headerBytes = 0
+    /// `HTTPRequest.maximumResponseBytes` of the request in hand.
+    private(set) var maximumResponseBytes = 0
+    /// Set when the callbacks cut the transfer off at the limit.
+    private(set) var exceededLimit = false
 
     init(tag: Int, belongsToPerformAll: Bool, easy: CurlEasyHandle) {
         self.tag = tag
@@ -28,6 +34,7 @@ final class HTTPTransfer {
     /// Validates `request` and sets every option of the easy handle for it.
     func configure(for request: HTTPRequest) throws(HTTPClientError) {
         try Self.validate(request)
+        maximumResponseBytes = request.maximumResponseBytes
 
         try easy.set(CURLOPT_URL, request.url)
         // Only web protocols: a URL from configuration must never read file:// or speak
@@ -70,6 +77,10 @@ final class HTTPTransfer {
             let byteCount = size * count
             guard let data, let context else { return 0 }  // 0 for a non-empty chunk aborts the transfer
             let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+            guard transfer.responseBody.count + byteCount <= transfer.maximumResponseBytes else {
+                transfer.exceededLimit = true
+                return 0
+            }
             transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: byteCount))
             return byteCount
         }
@@ -78,6 +89,11 @@ final class HTTPTransfer {
             let byteCount = size * count
             guard let data, let context else { return 0 }  // 0 for a non-empty chunk aborts the transfer
             let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+            transfer.headerBytes += byteCount
+            guard transfer.headerBytes <= transfer.maximumResponseBytes else {
+                transfer.exceededLimit = true
+                return 0
+            }
             transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: byteCount))
             return byteCount
         }
@@ -127,6 +143,9 @@ final class HTTPTransfer {
     private static func validate(_ request: HTTPRequest) throws(HTTPClientError) {
         guard request.timeoutMilliseconds > 0, request.connectTimeoutMilliseconds > 0 else {
             throw .invalidArgument("timeouts must be positive, got \(request.timeoutMilliseconds) ms total and \(request.connectTimeoutMilliseconds) ms connect")
+        }
+        guard request.maximumResponseBytes > 0 else {
+            throw .invalidArgument("maximumResponseBytes must be positive, got \(request.maximumResponseBytes)")
         }
         guard !request.url.utf8.contains(0) else { throw .invalidArgument("URL contains a NUL byte") }
         guard isToken(request.method) else { throw .invalidArgument("method \(String(reflecting: request.method)) is not an HTTP token") }

@@ -13,13 +13,16 @@ public final class PostgresConnection {
     private let usesPreparedStatements: Bool
     /// The queries prepared on the current server connection; emptied on reconnect.
     private var prepared: Set<String> = []
+    /// The timeouts and keepalives set on every connection.
+    private let session: PostgresSession
 
     /// A connection for a libpq connection string (`host=… dbname=…` or a `postgresql://`
-    /// URI). It connects on first use, so a process starts while the database is down and
-    /// answers 503 until it is back.
-    public init(conninfo: String, preparedStatements: Bool = true) {
+    /// URI), with `session`'s limits. It connects on first use, so a process starts while the
+    /// database is down and answers 503 until it is back.
+    public init(conninfo: String, preparedStatements: Bool = true, session: PostgresSession = PostgresSession()) {
         self.conninfo = conninfo
         usesPreparedStatements = preparedStatements
+        self.session = session
     }
 
     /// Connects now if not connected, to check the settings at start-up.
@@ -31,14 +34,20 @@ public final class PostgresConnection {
         if let handle { PQfinish(handle) }
     }
 
-    /// The corresponding C function is `PQconnectdb`.
+    /// The corresponding C function is `PQconnectdbParams`: the connection string is expanded
+    /// (`expand_dbname`), then the session's keywords follow and win.
     private func connect() throws(PostgresError) {
         if let handle {
             PQfinish(handle)
             self.handle = nil
         }
         prepared.removeAll()
-        let connection = PQconnectdb(conninfo)
+        let parameters = [("dbname", conninfo)] + session.connectionParameters
+        let connection = Self.withCStrings(parameters.map { $0.0 } + [nil]) { keywords in
+            Self.withCStrings(parameters.map { $0.1 } + [nil]) { values in
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { Self.errorMessage($0) } ?? "out of memory"
             if let connection { PQfinish(connection) }
@@ -85,6 +94,12 @@ public final class PostgresConnection {
     /// (`Query.Planning`).
     @discardableResult
     public func execute(_ query: Query, _ parameters: [String?] = []) throws(PostgresError) -> PostgresResult {
+        // libpq takes C strings: a NUL would silently cut a value short (an array literal
+        // then fails to parse, or worse, a shorter value is stored).
+        if let index = parameters.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(kind: .invalidParameter, sqlState: nil,
+                                message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot carry", queryName: query.name)
+        }
         try ensureUsable()
         guard let connection = handle else { throw unavailable(query) }
         guard usesPreparedStatements, query.planning == .prepared else {
@@ -134,6 +149,22 @@ public final class PostgresConnection {
                 _ = try? execute(Self.rollback)
             }
             throw error
+        }
+    }
+
+    /// Runs `body` in a transaction like `transaction(_:)`, and runs it again (up to
+    /// `retries` more times) when PostgreSQL ended it to break a deadlock or a serialization
+    /// failure (`PostgresError.isConflict`): it was rolled back whole, so nothing is applied
+    /// twice. `body` must do nothing outside the database that cannot be repeated.
+    public func transaction<T>(retryingConflicts retries: Int, _ body: (PostgresConnection) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try transaction(body)
+            } catch let error as PostgresError where error.isConflict && attempt < retries {
+                attempt += 1
+                Log.warning("\(error); trying the transaction again (\(attempt) of \(retries))")
+            }
         }
     }
 

@@ -7,6 +7,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case connection
         case statement
+        /// A parameter PostgreSQL cannot carry (text with a NUL byte): refused before
+        /// anything was sent, instead of being cut short at the NUL.
+        case invalidParameter
     }
 
     public let kind: Kind
@@ -37,6 +40,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// True when the transaction lost a race rather than failed: a deadlock (40P01), a
+    /// serialization failure (40001), or a lock it waited for past `lock_timeout` (55P03).
+    /// It was rolled back whole, so running it again is safe.
+    public var isConflict: Bool { sqlState == "40P01" || sqlState == "40001" || sqlState == "55P03" }
 
     public var description: String {
         var text = "postgres"

@@ -1,33 +1,51 @@
-/// What a provider's answer means for the message, per the provider contract: 200 with a
-/// `message_id` is accepted; 5xx, 429, a timeout or a refused connection are temporary (try
-/// again later, elsewhere); any other 4xx is permanent.
+/// What a provider's answer means for the message. A provider is a peer we do not control:
+/// its answer may hold any bytes at any size, and it is judged by these rules, in order,
+/// each affecting only the message it answers.
+///
+/// 1. No complete answer (timeout, refused or reset connection, a body or headers over
+///    `HTTPRequest.maximumResponseBytes`, a slow drip past the timeout): **temporary**.
+/// 2. 2xx whose body is a JSON object (a UTF-8 byte order mark may come first) with a
+///    non-empty string `message_id`: **accepted**. The id is kept when it is at most 200
+///    bytes without control characters; any other (longer, NUL or other control characters)
+///    still means accepted, since the provider gave an id and sending again would be a
+///    duplicate SMS, but with the provider's id unknown (`providerMessageID` nil).
+/// 3. Any other 2xx (no body, HTML, not JSON, no `message_id`, an empty one, one that is not
+///    a string): **temporary**. Maybe accepted, maybe not: retrying risks a duplicate, not retrying
+///    risks a lost message, and losing none is the promise.
+/// 4. 429: **temporary**, honouring `Retry-After` in seconds (clamped to 0-3600).
+/// 5. Any other 4xx: **permanent**; the message fails with the provider's answer recorded.
+/// 6. Anything else (1xx, 3xx, which is never followed, 5xx, a status outside 100-599):
+///    **temporary**.
+///
+/// Reasons quote at most 200 bytes of the body, with control characters and invalid UTF-8
+/// escaped (`SafeText.excerpt`).
 public enum ProviderAnswer: Sendable, Equatable {
-    case accepted(providerMessageID: String)
+    /// `providerMessageID` is nil when the provider's id was not usable (rule 2).
+    case accepted(providerMessageID: String?)
     /// `retryAfterMilliseconds` is the provider's `Retry-After`, when it gave one.
     case temporary(reason: String, retryAfterMilliseconds: Int?)
     case permanent(reason: String)
 
+    /// The longest provider id kept, in UTF-8 bytes.
+    public static let maximumProviderMessageIDBytes = 200
+
     public init(_ result: Result<HTTPResponse, HTTPClientError>) {
         switch result {
         case .failure(let error):
-            self = .temporary(reason: error.description, retryAfterMilliseconds: nil)
+            self = .temporary(reason: SafeText.escaped(error.description, maximumBytes: 300), retryAfterMilliseconds: nil)
         case .success(let response):
             self.init(response)
         }
     }
 
     public init(_ response: HTTPResponse) {
-        let excerpt = String(response.bodyText.prefix(200))
+        let excerpt = SafeText.excerpt(response.body)
         switch response.status {
         case 200...299:
-            // Client bodies are parsed strictly; a provider's answer may start with a UTF-8 byte
-            // order mark, as some Windows-built gateways send, rather than risk a duplicate.
             let body = response.body.starts(with: Self.byteOrderMark) ? Array(response.body.dropFirst(3)) : response.body
-            if case .string(let id)? = (try? JSONValue.parse(body))?["message_id"], !id.isEmpty, id.utf8.count <= 200 {
-                self = .accepted(providerMessageID: id)
+            if case .string(let id)? = (try? JSONValue.parse(body))?["message_id"], !id.isEmpty {
+                self = .accepted(providerMessageID: Self.isUsable(id) ? id : nil)
             } else {
-                // Maybe accepted, maybe not: retrying risks a duplicate, not retrying risks a
-                // lost message, and losing none is the promise.
                 self = .temporary(reason: "provider answered \(response.status) without a message_id: \(excerpt)", retryAfterMilliseconds: nil)
             }
         case 429:
@@ -38,6 +56,12 @@ public enum ProviderAnswer: Sendable, Equatable {
         default:
             self = .temporary(reason: "provider answered \(response.status): \(excerpt)", retryAfterMilliseconds: nil)
         }
+    }
+
+    /// Whether a provider's id can be stored and matched as it is: the same rule the delivery
+    /// report endpoint applies to the id a provider reports.
+    public static func isUsable(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= maximumProviderMessageIDBytes && !SafeText.containsControlCharacters(id)
     }
 
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
