@@ -17,7 +17,7 @@ final class CallbackSignerTests: XCTestCase {
     }
 
     func testSignedQueryVerifiesAndReturnsMessageID() {
-        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt + 5), messageID)
+        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt + 5)?.messageID, messageID)
     }
 
     func testSignedQueryHasMidTsAndLowercaseHexSig() {
@@ -83,11 +83,11 @@ final class CallbackSignerTests: XCTestCase {
         let forger = CallbackSigner(secret: "another-secret-that-is-32-bytes-long!!", maximumAgeSeconds: 3600)
         let forged = parameters(forger.signedQuery(messageID: messageID, issuedAt: issuedAt))
         XCTAssertNil(signer.verify(parameters: forged, now: issuedAt))
-        XCTAssertEqual(forger.verify(parameters: forged, now: issuedAt), messageID)
+        XCTAssertEqual(forger.verify(parameters: forged, now: issuedAt)?.messageID, messageID)
     }
 
     func testTimestampExactlyAtMaximumAgeIsAccepted() {
-        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt + 3600), messageID)
+        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt + 3600)?.messageID, messageID)
     }
 
     func testStaleTimestampIsRejected() {
@@ -97,7 +97,7 @@ final class CallbackSignerTests: XCTestCase {
 
     func testSmallClockSkewIntoTheFutureIsTolerated() {
         // The callback arrives on a host whose clock is 5 minutes behind the sender's.
-        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt - 300), messageID)
+        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt - 300)?.messageID, messageID)
     }
 
     func testTimestampFarInTheFutureIsRejected() {
@@ -109,19 +109,19 @@ final class CallbackSignerTests: XCTestCase {
     func testUppercaseHexSignatureIsAccepted() {
         var parameters = signedParameters()
         parameters["sig"] = parameters["sig"]!.uppercased()
-        XCTAssertEqual(signer.verify(parameters: parameters, now: issuedAt), messageID)
+        XCTAssertEqual(signer.verify(parameters: parameters, now: issuedAt)?.messageID, messageID)
     }
 
     func testSignedQueryInsideCallbackURLSurvivesQueryParsing() {
         // The provider calls back with the query exactly as given, possibly with parameters of its own appended.
         let query = signer.signedQuery(messageID: messageID, issuedAt: issuedAt) + "&provider=p1"
-        XCTAssertEqual(signer.verify(parameters: parameters(query), now: issuedAt + 60), messageID)
+        XCTAssertEqual(signer.verify(parameters: parameters(query), now: issuedAt + 60)?.messageID, messageID)
     }
 
     func testDuplicatedParameterAppendedByAttackerDoesNotOverrideSignedValue() {
         // A repeated name keeps the first value, so an appended mid= cannot redirect the callback.
         let query = signer.signedQuery(messageID: messageID, issuedAt: issuedAt) + "&mid=00000000-0000-0000-0000-000000000000"
-        XCTAssertEqual(signer.verify(parameters: parameters(query), now: issuedAt), messageID)
+        XCTAssertEqual(signer.verify(parameters: parameters(query), now: issuedAt)?.messageID, messageID)
     }
 
     func testDifferentSecretLengthsGiveDifferentSignatures() {
@@ -134,5 +134,53 @@ final class CallbackSignerTests: XCTestCase {
         for ts in [Int.min, Int.min + 1, Int.max] {
             XCTAssertNil(signer.verify(parameters: ["mid": messageID, "ts": String(ts), "sig": "00"], now: issuedAt))
         }
+    }
+
+    // MARK: URLs bound to an attempt (v2), which the sender issues
+
+    private let attempt = CallbackAttempt(generation: 1, number: 3, provider: "p-2")
+
+    func testAttemptBoundQueryVerifiesAndNamesTheAttempt() {
+        let query = signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt)
+        XCTAssertEqual(query, "mid=\(messageID)&gen=1&att=3&prv=p-2&ts=\(issuedAt)&sig="
+                       + Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array("v2|\(messageID)|1|3|p-2|\(issuedAt)".utf8))))
+        XCTAssertEqual(signer.verify(parameters: parameters(query), now: issuedAt + 5),
+                       CallbackSigner.SignedCallback(messageID: messageID, attempt: attempt))
+    }
+
+    func testChangingTheAttemptProviderOrGenerationBreaksTheSignature() {
+        let signed = parameters(signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt))
+        for (name, value) in [("att", "4"), ("att", "03"), ("prv", "p1"), ("gen", "0"), ("gen", "2")] {
+            var changed = signed
+            changed[name] = value
+            XCTAssertNil(signer.verify(parameters: changed, now: issuedAt), "\(name)=\(value)")
+        }
+    }
+
+    func testDroppingTheAttemptFromABoundURLDoesNotMakeItAnOlderURL() {
+        // Without gen/att/prv the same signature is checked as v1, and does not match.
+        var stripped = parameters(signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt))
+        stripped["gen"] = nil
+        stripped["att"] = nil
+        stripped["prv"] = nil
+        XCTAssertNil(signer.verify(parameters: stripped, now: issuedAt))
+        var partial = parameters(signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt))
+        partial["prv"] = nil
+        XCTAssertNil(signer.verify(parameters: partial, now: issuedAt))
+    }
+
+    func testMalformedAttemptFieldsAreRejected() {
+        let signed = parameters(signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt))
+        for (name, value) in [("att", "-1"), ("att", "+3"), ("att", ""), ("att", "99999999999999999999"), ("gen", "1.0"),
+                              ("prv", ""), ("prv", "p|2"), ("prv", String(repeating: "p", count: 33))] {
+            var changed = signed
+            changed[name] = value
+            XCTAssertNil(signer.verify(parameters: changed, now: issuedAt), "\(name)=\(value)")
+        }
+    }
+
+    func testOlderURLsWithoutAnAttemptStillVerifyWithNone() {
+        XCTAssertEqual(signer.verify(parameters: signedParameters(), now: issuedAt)?.attempt, nil)
+        XCTAssertNotNil(signer.verify(parameters: signedParameters(), now: issuedAt))
     }
 }

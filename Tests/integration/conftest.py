@@ -11,6 +11,7 @@ import random
 import subprocess
 import time
 import urllib.parse
+import uuid
 
 import psycopg
 import pytest
@@ -55,12 +56,35 @@ def wait_for(predicate, timeout=15.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
-def sign_callback(message_id, issued_at=None, secret=None):
-    """The query string the sender puts on a callback URL (see CallbackSigner.swift)."""
+def current_attempt(message_id):
+    """The attempt that holds a message now, as the sender would have named it in the callback
+    URL it gave that attempt's provider: (generation, attempt number, provider). The attempt in
+    flight when its job is leased, else the one recorded on the message; (0, 1, "p1") for a
+    message that does not exist."""
+    try:
+        public_id = uuid.UUID(message_id)
+    except ValueError:
+        return (0, 1, "p1")
+    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+        row = connection.execute(
+            """SELECT m.requeues, CASE WHEN j.leased_by IS NOT NULL THEN j.attempts ELSE m.attempts END,
+                      coalesce(m.provider, j.last_provider, 'p1')
+               FROM messages m LEFT JOIN jobs j ON j.message_id = m.id WHERE m.public_id = %s""", (public_id,)).fetchone()
+    return tuple(row) if row else (0, 1, "p1")
+
+
+def sign_callback(message_id, issued_at=None, secret=None, attempt=None):
+    """The query string the sender puts on a callback URL (see CallbackSigner.swift): bound to
+    `attempt` (generation, number, provider), by default the message's current one; with
+    attempt="v1", a URL as signed before attempts were bound."""
     issued_at = int(time.time()) if issued_at is None else issued_at
     key = (secret or STACK_ENV["TEXTING_CALLBACK_SECRET"]).encode()
-    sig = hmac.new(key, f"v1|{message_id}|{issued_at}".encode(), hashlib.sha256).hexdigest()
-    return urllib.parse.urlencode({"mid": message_id, "ts": issued_at, "sig": sig})
+    if attempt == "v1":
+        sig = hmac.new(key, f"v1|{message_id}|{issued_at}".encode(), hashlib.sha256).hexdigest()
+        return urllib.parse.urlencode({"mid": message_id, "ts": issued_at, "sig": sig})
+    gen, att, prv = current_attempt(message_id) if attempt is None else attempt
+    sig = hmac.new(key, f"v2|{message_id}|{gen}|{att}|{prv}|{issued_at}".encode(), hashlib.sha256).hexdigest()
+    return urllib.parse.urlencode({"mid": message_id, "gen": gen, "att": att, "prv": prv, "ts": issued_at, "sig": sig})
 
 
 def textingctl(*args):
@@ -147,7 +171,7 @@ def fresh_database():
         return
     with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
         connection.execute("""TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers,
-                              provider_health, provider_attempts, idle_senders, api_keys""")
+                              provider_health, provider_attempts, idle_senders, api_keys, service_counters""")
     yield
 
 
@@ -188,7 +212,7 @@ def empty_queue(db):
 
 def store_messages(db, owner, n, body, status="sent"):
     """n messages of API key `owner` written straight into the tables (as the sender leaves
-    them, by default), each to a new number; their public ids. For growing the messages table
+    them, by default: accepted by p1 at the first attempt), each to a new number; their public ids. For growing the messages table
     fast."""
     rows = db.execute(
         """WITH n AS (
@@ -196,8 +220,8 @@ def store_messages(db, owner, n, body, status="sent"):
                SELECT '+1557' || lpad((g + coalesce((SELECT max(id) FROM phone_numbers), 0))::text, 7, '0')
                FROM generate_series(1, %s) g RETURNING id
            )
-           INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status, sent_at)
-           SELECT id, %s, 'GSM-7', 1, %s, %s::message_status, now() FROM n
+           INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status, sent_at, provider, attempts)
+           SELECT id, %s, 'GSM-7', 1, %s, %s::message_status, now(), 'p1', 1 FROM n
            RETURNING public_id::text""", (n, body, owner, status)).fetchall()
     return [r[0] for r in rows]
 

@@ -260,7 +260,7 @@ def test_reports_never_read_the_whole_messages_table_once_it_has_grown(api, db):
     # (DeliveryFCGI reconnects on its next request, as after a database restart).
     pids = [r[0] for r in db.execute(
         """SELECT pid FROM pg_stat_activity
-           WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%%delivery_events%%'""").fetchall()]
+           WHERE datname = current_database() AND application_name = 'DeliveryFCGI'""").fetchall()]
     assert pids, "no connection of DeliveryFCGI's has applied a report"
     for pid in pids:
         db.execute("SELECT pg_terminate_backend(%s)", (pid,))

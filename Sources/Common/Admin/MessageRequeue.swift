@@ -51,15 +51,22 @@ public struct MessageRequeue {
         }
     }
 
-    /// Locks the message, and shares the lock of its number: an `invalid` callback for the
-    /// number (which updates that row) then waits for this to commit and fails the message
-    /// this requeued, or commits first and this sees the number inactive.
+    /// Shares the lock of the message's number, then locks the message (`JobQueue.lockOrder`:
+    /// the number first, as an `invalid` report takes them): that report then waits for
+    /// this to commit and fails the message this requeued, or commits first and this sees the
+    /// number inactive. The number is found without a lock first, then locked; a message's
+    /// number never changes.
     static let lock = Query("messages.requeue_lock", """
-        SELECT m.id, m.status::text AS status, p.status::text AS number_status,
+        WITH number AS (
+            SELECT p.id, p.status FROM phone_numbers p
+            WHERE p.id = (SELECT phone_number_id FROM messages WHERE public_id = $1::uuid)
+            FOR SHARE
+        )
+        SELECT m.id, m.status::text AS status, n.status::text AS number_status,
                (m.expires_at IS NOT NULL AND m.expires_at <= now()) AS expired
-        FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+        FROM messages m JOIN number n ON n.id = m.phone_number_id
         WHERE m.public_id = $1::uuid
-        FOR UPDATE OF m FOR SHARE OF p
+        FOR UPDATE OF m
         """)
 
     /// A failed message has no job (jobs are deleted when their message leaves the queue); the
@@ -67,7 +74,7 @@ public struct MessageRequeue {
     /// sender like any new job.
     static let requeue = Query("messages.requeue", """
         WITH m AS (
-            UPDATE messages SET status = 'queued', attempts = 0, error_code = NULL, error_detail = NULL,
+            UPDATE messages SET status = 'queued', attempts = 0, requeues = requeues + 1, error_code = NULL, error_detail = NULL,
                 provider = NULL, provider_message_id = NULL, sent_at = NULL, failed_at = NULL, updated_at = now()
             WHERE id = $1::bigint AND status = 'failed'
             RETURNING id, send_at

@@ -18,12 +18,27 @@ public enum ServiceConfiguration {
         }
     }
 
+    /// The limits every connection sets (`PostgresSession`): `TEXTING_DATABASE_STATEMENT_TIMEOUT_MS`,
+    /// `TEXTING_DATABASE_LOCK_TIMEOUT_MS`, `TEXTING_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`,
+    /// `TEXTING_DATABASE_CONNECT_TIMEOUT` and `TEXTING_DATABASE_KEEPALIVES_IDLE`.
+    public static func databaseSession(_ environment: EnvironmentReader) throws(ConfigurationError) -> PostgresSession {
+        var session = PostgresSession()
+        session.statementTimeoutMilliseconds = try environment.int("TEXTING_DATABASE_STATEMENT_TIMEOUT_MS", default: session.statementTimeoutMilliseconds, range: 0...3_600_000)
+        session.lockTimeoutMilliseconds = try environment.int("TEXTING_DATABASE_LOCK_TIMEOUT_MS", default: session.lockTimeoutMilliseconds, range: 0...3_600_000)
+        session.idleInTransactionTimeoutMilliseconds = try environment.int("TEXTING_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                                                                           default: session.idleInTransactionTimeoutMilliseconds, range: 0...3_600_000)
+        session.connectTimeoutSeconds = try environment.int("TEXTING_DATABASE_CONNECT_TIMEOUT", default: session.connectTimeoutSeconds, range: 2...300)
+        session.keepalivesIdleSeconds = try environment.int("TEXTING_DATABASE_KEEPALIVES_IDLE", default: session.keepalivesIdleSeconds, range: 1...7200)
+        return session
+    }
+
     /// A connection as the settings describe it (`TEXTING_DATABASE_URL`,
-    /// `TEXTING_DATABASE_PREPARED_STATEMENTS`); it connects on first use.
+    /// `TEXTING_DATABASE_PREPARED_STATEMENTS`, `databaseSession`); it connects on first use.
     public static func databaseConnection(_ environment: EnvironmentReader) throws(ConfigurationError) -> @Sendable () -> PostgresConnection {
         let url = try databaseURL(environment)
         let prepared = try preparedStatements(environment)
-        return { PostgresConnection(conninfo: url, preparedStatements: prepared) }
+        let session = try databaseSession(environment)
+        return { PostgresConnection(conninfo: url, preparedStatements: prepared, session: session) }
     }
 
     /// `TEXTING_FCGI_SOCKET`: the unix socket to listen on; unset under systemd socket

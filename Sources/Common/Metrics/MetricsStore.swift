@@ -33,6 +33,7 @@ public struct MetricsStore {
             SystemSnapshot.ProviderHealth(provider: row["provider"] ?? "", consecutiveFailures: row.optionalInt("consecutive_failures") ?? 0,
                                           openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
         }
+        snapshot.events = try ServiceCounters(connection: connection).all()
         return snapshot
     }
 

@@ -13,6 +13,8 @@ public struct SystemSnapshot: Sendable, Equatable {
     public var phoneNumbersByStatus: [String: Int]
     public var attempts: [ProviderAttempts]
     public var providers: [ProviderHealth]
+    /// Events that leave no row behind (`ServiceCounters`), since the database was created.
+    public var events: [ServiceCounters.Event: Int] = [:]
 
     /// Send attempts of one provider with one outcome, since the database was created.
     public struct ProviderAttempts: Sendable, Equatable {
@@ -84,6 +86,10 @@ public struct SystemSnapshot: Sendable, Equatable {
         for provider in providers {
             text.sample("texting_provider_consecutive_failures", labels: ["provider": provider.provider], value: String(provider.consecutiveFailures))
         }
+        text.header("texting_events_total", "counter", "Events that change nothing, e.g. a stalled sender's outcome recorded after its lease was taken.")
+        for event in ServiceCounters.Event.allCases {
+            text.sample("texting_events_total", labels: ["event": event.rawValue], value: String(events[event] ?? 0))
+        }
         return text.output
     }
 
@@ -95,6 +101,7 @@ public struct SystemSnapshot: Sendable, Equatable {
             "queue_oldest_due_seconds: \(Self.seconds(oldestDueSeconds))",
             "messages: " + MessageStatus.allCases.map { "\($0.rawValue)=\(messagesByStatus[$0] ?? 0)" }.joined(separator: " "),
             "phone_numbers: " + Self.phoneNumberStatuses.map { "\($0)=\(phoneNumbersByStatus[$0] ?? 0)" }.joined(separator: " "),
+            "events: " + ServiceCounters.Event.allCases.map { "\($0.rawValue)=\(events[$0] ?? 0)" }.joined(separator: " "),
         ]
         if providers.isEmpty && attempts.isEmpty {
             lines.append("providers: none tried yet")

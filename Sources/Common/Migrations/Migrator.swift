@@ -50,6 +50,9 @@ public struct Migrator {
 
     /// Applies what is pending and returns the names applied (empty when up to date).
     public func apply(_ migrations: [Migration]) throws -> [String] {
+        // The service's timeouts are for requests: a migrator waits for another one's lock,
+        // and a migration may rewrite a big table.
+        try connection.execute(Self.noTimeouts)
         try connection.execute(Self.lock, [Self.lockKey])
         defer { _ = try? connection.execute(Self.unlock, [Self.lockKey]) }
         try connection.execute(Self.createTable)
@@ -86,6 +89,7 @@ public struct Migrator {
         )
         """)
     static let listApplied = Query("migrations.list_applied", "SELECT version, checksum FROM schema_migrations")
+    static let noTimeouts = Query("migrations.no_timeouts", "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false)")
     static let record = Query("migrations.record", "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1::integer, $2, $3)")
 }
 

@@ -9,7 +9,7 @@ public enum ProgramCatalog {
         summary: "the client API (/messages, /healthz, /metrics) as a FastCGI responder behind nginx.",
         usage: ["MessagesFCGI"],
         details: fastCGIDetails,
-        settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.defaultCountryCode, SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads,
+        settings: SettingCatalog.database + [SettingCatalog.defaultCountryCode, SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads,
                    SettingCatalog.commitConnections])
 
     public static let deliveryFCGI = ProgramDescription(
@@ -17,7 +17,7 @@ public enum ProgramCatalog {
         summary: "providers' delivery reports (POST /messages/delivery_status) as a FastCGI responder behind nginx.",
         usage: ["DeliveryFCGI"],
         details: fastCGIDetails,
-        settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.callbackSecret, SettingCatalog.callbackMaxAge,
+        settings: SettingCatalog.database + [SettingCatalog.callbackSecret, SettingCatalog.callbackMaxAge,
                    SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads, SettingCatalog.commitConnections])
 
     public static let senderCron = ProgramDescription(
@@ -26,9 +26,9 @@ public enum ProgramCatalog {
         usage: ["SenderCron [--once]"],
         details: ["Runs for TEXTING_SENDER_RUN_SECONDS, woken by LISTEN/NOTIFY when work arrives, then exits for its systemd timer to start the next run; ends with one summary line. SIGTERM: claims nothing more, records what is in flight, exits 0. A bad setting: one line naming it, exit 1."],
         options: [("--once", "send what is due now, then exit")],
-        settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.providers, SettingCatalog.publicBaseURL,
+        settings: SettingCatalog.database + [SettingCatalog.providers, SettingCatalog.publicBaseURL,
                    SettingCatalog.callbackSecret, SettingCatalog.callbackMaxAge, SettingCatalog.senderRunSeconds,
-                   SettingCatalog.senderBatchSize, SettingCatalog.senderConcurrency, SettingCatalog.providerTimeout,
+                   SettingCatalog.senderBatchSize, SettingCatalog.senderConcurrency, SettingCatalog.providerTimeout, SettingCatalog.senderLease,
                    SettingCatalog.backoffBase, SettingCatalog.backoffMaximum, SettingCatalog.maximumAttempts,
                    SettingCatalog.breakerFailures, SettingCatalog.breakerCooldown])
 
@@ -44,6 +44,6 @@ public enum ProgramCatalog {
         summary: "the operator's command line for the texting service.",
         usage: AdminCommand.usageLines,
         details: ["Results go to standard output, errors to standard error as one line; exit status 0 on success, 1 when the command could not be carried out, 2 for a malformed command. Load the services' settings first, e.g. `set -a; . /etc/texting/texting.env; set +a`."],
-        settings: [SettingCatalog.databaseURL, SettingCatalog.preparedStatements, SettingCatalog.migrationsDirectory, SettingCatalog.defaultCountryCode],
+        settings: SettingCatalog.database + [SettingCatalog.migrationsDirectory, SettingCatalog.defaultCountryCode],
         takesCommands: true)
 }

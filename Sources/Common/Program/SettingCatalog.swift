@@ -4,6 +4,13 @@
 public enum SettingCatalog {
     public static let databaseURL = SettingDescription("TEXTING_DATABASE_URL", "libpq connection string or URI", default: nil)
     public static let preparedStatements = SettingDescription("TEXTING_DATABASE_PREPARED_STATEMENTS", "on: each query is prepared once per connection; off for PgBouncer before 1.21 in transaction mode", default: "on")
+    public static let statementTimeout = SettingDescription("TEXTING_DATABASE_STATEMENT_TIMEOUT_MS", "statement_timeout of every connection in ms (0: none)", default: "30000")
+    public static let lockTimeout = SettingDescription("TEXTING_DATABASE_LOCK_TIMEOUT_MS", "lock_timeout of every connection in ms (0: none)", default: "10000")
+    public static let idleInTransactionTimeout = SettingDescription("TEXTING_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", "idle_in_transaction_session_timeout of every connection in ms (0: none)", default: "60000")
+    public static let connectTimeout = SettingDescription("TEXTING_DATABASE_CONNECT_TIMEOUT", "seconds to wait for a connection to the database (2-300)", default: "5")
+    public static let keepalivesIdle = SettingDescription("TEXTING_DATABASE_KEEPALIVES_IDLE", "idle seconds before TCP keepalive probes (every third of it, 3 lost end the connection)", default: "30")
+    /// The settings every program that connects to the database reads.
+    public static let database = [databaseURL, preparedStatements, statementTimeout, lockTimeout, idleInTransactionTimeout, connectTimeout, keepalivesIdle]
     public static let publicBaseURL = SettingDescription("TEXTING_PUBLIC_BASE_URL", "where providers reach nginx; callbacks go to <this>/messages/delivery_status", default: nil)
     public static let callbackSecret = SettingDescription("TEXTING_CALLBACK_SECRET", "HMAC key signing callback URLs, at least 32 characters (openssl rand -hex 32)", default: nil)
     public static let callbackMaxAge = SettingDescription("TEXTING_CALLBACK_MAX_AGE", "seconds a signed callback URL stays valid", default: "604800")
@@ -16,6 +23,7 @@ public enum SettingCatalog {
     public static let senderRunSeconds = SettingDescription("TEXTING_SENDER_RUN_SECONDS", "how long one run lasts before the timer starts the next (1-3600)", default: "55")
     public static let senderBatchSize = SettingDescription("TEXTING_SENDER_BATCH_SIZE", "jobs claimed per query (1-1000)", default: "100")
     public static let senderConcurrency = SettingDescription("TEXTING_SENDER_CONCURRENCY", "provider requests in flight at once (1-2000)", default: "200")
+    public static let senderLease = SettingDescription("TEXTING_SENDER_LEASE_SECONDS", "how long a claimed job stays with its sender before another may take it (1-86400)", default: "2 × provider timeout + 30")
     public static let providerTimeout = SettingDescription("TEXTING_PROVIDER_TIMEOUT_MS", "limit for one provider request in ms (100-120000)", default: "5000")
     public static let backoffBase = SettingDescription("TEXTING_BACKOFF_BASE_MS", "first retry delay in ms; doubles per attempt, with jitter", default: "2000")
     public static let backoffMaximum = SettingDescription("TEXTING_BACKOFF_MAX_MS", "ceiling of any retry delay in ms", default: "600000")

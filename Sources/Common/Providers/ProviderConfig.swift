@@ -84,7 +84,8 @@ public struct ProviderConfig: Sendable, Equatable {
         return ProviderConfig(name: name, url: url, weight: weight ?? 1)
     }
 
-    private static func isValidName(_ name: String) -> Bool {
+    /// 1 to 32 letters, digits, `_` or `-`: safe in a URL, a log line and a metric label.
+    static func isValidName(_ name: String) -> Bool {
         (1...32).contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy { scalar in
             ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
                 || scalar == "_" || scalar == "-"

@@ -4,8 +4,10 @@ public struct ClaimedJob: Sendable {
     public let publicID: String
     public let toNumber: String
     public let body: String
-    /// Attempts including this one.
+    /// Attempts including this one: this claim's attempt number.
     public let attempts: Int
+    /// How many times an operator requeued the message (`CallbackAttempt.generation`).
+    public let generation: Int
     /// The provider the previous attempt used, to try another one this time.
     public let lastProvider: String?
     public let status: MessageStatus
@@ -19,6 +21,7 @@ public struct ClaimedJob: Sendable {
         toNumber = try row.string("number")
         body = try row.string("body")
         attempts = try row.int("attempts")
+        generation = try row.int("requeues")
         lastProvider = row["last_provider"]
         guard let status = MessageStatus(rawValue: try row.string("status")) else {
             throw PostgresError(kind: .statement, sqlState: nil, message: "unknown message status", queryName: "jobs.claim")

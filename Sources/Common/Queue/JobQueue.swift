@@ -16,36 +16,61 @@ public struct JobQueue {
         return jobs
     }
 
-    /// Records outcomes, inside the caller's transaction: a few per transaction keeps what was
-    /// sent but not yet recorded small, without a commit per message. Accepted sends, the
-    /// common case, are recorded in one statement for the whole batch.
-    public func record(_ outcomes: [JobOutcome]) throws(PostgresError) {
+    /// Records outcomes, inside the caller's transaction, but only those whose lease `holder`
+    /// still holds: the job still exists, claimed by `holder` with the outcome's attempt
+    /// number. A sender that stalled past its lease (a paused process, a cut network) and
+    /// whose job another sender has claimed since changes nothing: its outcomes come back as
+    /// stale, for the caller to log and count.
+    ///
+    /// Locks follow the one order every writer of these tables keeps (see `lockOrder`): the
+    /// jobs by message id, then their messages by id, before anything is changed. Accepted
+    /// sends, the common case, are then recorded in one statement for the whole batch.
+    /// - Returns: the outcomes that were stale and changed nothing.
+    public func record(_ outcomes: [JobOutcome], holder: String) throws(PostgresError) -> [JobOutcome] {
+        guard !outcomes.isEmpty else { return [] }
+        var held: Set<Int> = []
+        for row in try connection.execute(Self.lockHeldJobs, [
+            PostgresArray.literal(outcomes.map { String($0.messageID) }), PostgresArray.literal(outcomes.map { String($0.attempt) }), holder,
+        ]).rows {
+            held.insert(try row.int("message_id"))
+        }
+        let current = outcomes.filter { held.contains(Int($0.messageID)) }
+        if !current.isEmpty {
+            try connection.execute(Self.lockMessages, [PostgresArray.literal(current.map { String($0.messageID) })])
+        }
         var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String]) = ([], [], [], [])
         var sentKeys: Set<String> = []
-        for outcome in outcomes {
-            switch outcome {
-            case .sent(let id, let attempts, let provider, let providerMessageID):
-                sent.ids.append(String(id))
+        for outcome in current {
+            let id = String(outcome.messageID)
+            switch outcome.disposition {
+            case .sent(let provider, let providerMessageID):
+                sent.ids.append(id)
                 sent.providers.append(provider)
                 // One statement sees none of its own rows: an id a provider repeats within the
                 // batch is dropped here, as the statement drops one it gave an earlier batch.
-                let isNew = sentKeys.insert("\(provider)\u{0}\(providerMessageID)").inserted
-                sent.providerMessageIDs.append(isNew ? providerMessageID : "")
-                sent.attempts.append(String(attempts))
-            case .retry(let id, let provider, let error, let delay):
-                try connection.execute(Self.reschedule, [String(id), String(delay), provider, String(error.prefix(500))])
-            case .failed(let id, let attempts, let provider, let code, let detail):
-                try connection.execute(Self.markFailed, [String(id), code, String(detail.prefix(500)), provider, String(attempts), Self.failedFrom])
-            case .dropped(let id):
-                try connection.execute(Self.drop, [String(id)])
+                // An empty id stands for none.
+                let isNew = providerMessageID.map { sentKeys.insert("\(provider)\u{0}\($0)").inserted } ?? false
+                sent.providerMessageIDs.append(isNew ? providerMessageID ?? "" : "")
+                sent.attempts.append(String(outcome.attempt))
+            case .retry(let provider, let error, let delay):
+                try connection.execute(Self.reschedule, [id, String(delay), provider, Self.bounded(error)])
+            case .failed(let attempts, let provider, let code, let detail):
+                try connection.execute(Self.markFailed, [id, code, Self.bounded(detail), provider, String(attempts), Self.failedFrom])
+            case .dropped:
+                try connection.execute(Self.drop, [id])
             }
         }
-        guard !sent.ids.isEmpty else { return }
-        try connection.execute(Self.markSent, [
-            PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
-            PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
-        ])
+        if !sent.ids.isEmpty {
+            try connection.execute(Self.markSent, [
+                PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
+                PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
+            ])
+        }
+        return outcomes.filter { !held.contains(Int($0.messageID)) }
     }
+
+    /// Error texts are stored for operators, at most 500 characters of them.
+    private static func bounded(_ text: String) -> String { String(text.unicodeScalars.prefix(500)) }
 
     /// Milliseconds until the next job comes due (0 if one is due now), nil when the queue is empty.
     public func millisecondsUntilNextDue() throws(PostgresError) -> Int? {
@@ -71,6 +96,36 @@ public struct JobQueue {
     // The status guards come from the one transition table, so SQL cannot move a message backwards.
     static let sentFrom = PostgresArray.literal(MessageStatus.predecessors(of: .sent).map(\.rawValue))
     static let failedFrom = PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue))
+
+    /// The one order in which every transaction that writes more than one of these rows
+    /// takes their locks, so that none waits for another in a cycle (a deadlock, which
+    /// PostgreSQL ends by aborting one of them):
+    ///
+    ///     phone_numbers  →  jobs (by message id)  →  messages (by id)
+    ///
+    /// - accepting a message: its number (upsert), then new rows nobody else can see;
+    /// - a claim: due jobs (SKIP LOCKED, never waiting), then their messages;
+    /// - recording outcomes (`record`): the jobs still held, then their messages, both sorted;
+    /// - canceling a message: its job, then the message;
+    /// - an `invalid` report (`DeliveryStore`): the number, then the jobs of its messages,
+    ///   then its messages, both sorted;
+    /// - requeueing a message (`MessageRequeue`): its number, then the message;
+    /// - `delivered` and `failed` reports: messages only (one, or a batch that skips locked rows).
+    public static let lockOrder = "phone_numbers, then jobs by message id, then messages by id"
+
+    /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
+    /// by `$3` for the attempt `$2` (in the same order as `$1`). Locked in message id order.
+    static let lockHeldJobs = Query("jobs.lock_held", """
+        SELECT j.message_id FROM jobs j
+        JOIN unnest($1::bigint[], $2::integer[]) AS o(id, attempt) ON o.id = j.message_id
+        WHERE j.leased_by = $3 AND j.attempts = o.attempt
+        ORDER BY j.message_id
+        FOR NO KEY UPDATE OF j
+        """, planning: .eachExecution)
+
+    static let lockMessages = Query("jobs.lock_messages", """
+        SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
+        """, planning: .eachExecution)
 
     /// SKIP LOCKED lets concurrent senders take disjoint batches without waiting on each
     /// other. The row lock lasts only for this statement's transaction; what keeps another
@@ -98,7 +153,7 @@ public struct JobQueue {
             UPDATE messages m SET status = 'sending', updated_at = now()
             FROM claimed c WHERE m.id = c.message_id AND m.status = 'queued'
         )
-        SELECT c.message_id, c.attempts, c.last_provider, m.public_id::text AS public_id, m.body,
+        SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
                m.status::text AS status, p.number, p.status::text AS number_status,
                (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms
         FROM claimed c

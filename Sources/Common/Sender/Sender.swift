@@ -39,7 +39,7 @@ public final class Sender {
 
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
-        connection = PostgresConnection(conninfo: configuration.databaseURL, preparedStatements: configuration.preparedStatements)
+        connection = configuration.makeConnection()
         try connection.open()
         queue = JobQueue(connection: connection)
         health = ProviderHealthStore(connection: connection)
@@ -63,14 +63,15 @@ public final class Sender {
     public func run(once: Bool) throws {
         let deadline = Date.now.addingTimeInterval(Double(configuration.runSeconds))
         if !once { try queue.listen() }
-        let recorder = OutcomeRecorder(configuration: configuration)
+        let recorder = OutcomeRecorder(configuration: configuration, holder: senderID)
         defer { recorder.stop() }
         let pump = try SendPump<InFlight>(maxConnections: configuration.concurrency) { [configuration] completed in
             var outcomes: [JobOutcome] = []
             var answers: [(provider: String, answer: ProviderAnswer)] = []
             for (sent, completion) in completed {
                 let answer = ProviderAnswer(completion.result)
-                let outcome = Self.outcome(of: sent, answer: answer, configuration: configuration)
+                let outcome = Self.outcome(of: sent, answer: answer, configuration: configuration,
+                                           nowMilliseconds: Self.nowMilliseconds(), random: Double.random(in: 0..<1))
                 Self.log(outcome, publicID: sent.job.publicID)
                 outcomes.append(outcome)
                 answers.append((sent.provider.name, answer))
@@ -162,8 +163,8 @@ public final class Sender {
         return (jobs, jobs.count < limit || limit < claimBatchSize)
     }
 
-    /// Counts committed outcomes into the summary; returns how many there were.
-    private func count(_ recorded: [JobOutcome]) -> Int {
+    /// Counts handled outcomes into the summary; returns how many there were.
+    private func count(_ recorded: [OutcomeRecorder.RecordedOutcome]) -> Int {
         for outcome in recorded { summary.count(outcome) }
         return recorded.count
     }
@@ -174,7 +175,9 @@ public final class Sender {
         let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailable)
         if providerHealth.halfOpen.contains(provider.name) { probedProviders.insert(provider.name) }
         let callback = configuration.publicBaseURL + "/messages/delivery_status?"
-            + configuration.signer.signedQuery(messageID: job.publicID, issuedAt: Int(Date.now.timeIntervalSince1970))
+            + configuration.signer.signedQuery(messageID: job.publicID,
+                                               attempt: CallbackAttempt(generation: job.generation, number: job.attempts, provider: provider.name),
+                                               issuedAt: Int(Date.now.timeIntervalSince1970))
         let body: JSONValue = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
         let request = HTTPRequest(
             url: provider.url, method: "POST",
@@ -189,50 +192,68 @@ public final class Sender {
 
     /// The outcome of a claimed job that is not to be sent, or nil when it is.
     private func outcomeWithoutSending(_ job: ClaimedJob) -> JobOutcome? {
+        let disposition: JobOutcome.Disposition
         // Canceled, failed by an `invalid` report, or already final: nothing to send.
         if job.status != .queued && job.status != .sending {
-            return .dropped(messageID: job.messageID)
+            disposition = .dropped
+        } else if !job.phoneNumberActive {
+            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
+                                  detail: "A provider reported the phone number invalid; nothing more is sent to it.")
+        } else if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() {
+            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "expired",
+                                  detail: "The message's validity period ran out before it could be sent.")
+        } else {
+            return nil
         }
-        if !job.phoneNumberActive {
-            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
-                           detail: "A provider reported the phone number invalid; nothing more is sent to it.")
-        }
-        if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() {
-            return .failed(messageID: job.messageID, attempts: job.attempts - 1, provider: nil, code: "expired",
-                           detail: "The message's validity period ran out before it could be sent.")
-        }
-        return nil
+        return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
     }
 
-    /// What a provider's answer to a send means for its job. Runs on the pump thread, so it
-    /// depends on nothing but its arguments.
-    static func outcome(of sent: InFlight, answer: ProviderAnswer, configuration: SenderConfiguration) -> JobOutcome {
+    /// What a provider's answer to a send means for its job: a pure rule (the clock and the
+    /// backoff's random draw are arguments), run on the pump thread. What the provider said is
+    /// kept in the outcome with the recipient's number and the message's text masked, in case
+    /// the provider echoed them: the outcome goes to logs.
+    static func outcome(of sent: InFlight, answer: ProviderAnswer, configuration: SenderConfiguration,
+                        nowMilliseconds: Int64, random: Double) -> JobOutcome {
         let job = sent.job
+        let provider = sent.provider.name
+        let disposition: JobOutcome.Disposition
         switch answer {
         case .accepted(let providerMessageID):
-            return .sent(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, providerMessageID: providerMessageID)
+            disposition = .sent(provider: provider, providerMessageID: providerMessageID)
         case .permanent(let reason):
-            return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "provider_rejected", detail: reason)
+            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: masked(reason, of: job))
         case .temporary(let reason, let retryAfter):
+            let reason = masked(reason, of: job)
+            let delay = max(retryAfter ?? 0, configuration.backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
             if job.attempts >= configuration.maximumAttempts {
-                return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "retries_exhausted",
-                               detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
+                disposition = .failed(attempts: job.attempts, provider: provider, code: "retries_exhausted",
+                                      detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
+            } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds + Int64(delay) {
+                disposition = .failed(attempts: job.attempts, provider: provider, code: "expired",
+                                      detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
+            } else {
+                disposition = .retry(provider: provider, error: reason, delayMilliseconds: delay)
             }
-            let delay = max(retryAfter ?? 0, configuration.backoff.delayMilliseconds(afterAttempt: job.attempts))
-            if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds() + Int64(delay) {
-                return .failed(messageID: job.messageID, attempts: job.attempts, provider: sent.provider.name, code: "expired",
-                               detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
-            }
-            return .retry(messageID: job.messageID, provider: sent.provider.name, error: reason, delayMilliseconds: delay)
         }
+        return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
+    }
+
+    /// `text` with the job's number (also without its `+`) and message body replaced.
+    static func masked(_ text: String, of job: ClaimedJob) -> String {
+        var text = text
+        // The body first: it may contain the number. Bodies of a few characters would mask
+        // ordinary words of the provider's answer, so only longer ones are looked for.
+        if job.body.count >= 8 { text = text.replacing(job.body, with: "[message]") }
+        text = text.replacing(job.toNumber, with: "[number]")
+        return text.replacing(String(job.toNumber.drop { $0 == "+" }), with: "[number]")
     }
 
     /// Every failure and retry names the message and the provider (never the number or body).
     private static func log(_ outcome: JobOutcome, publicID: String) {
-        switch outcome {
-        case .retry(_, let provider, let error, let delay):
+        switch outcome.disposition {
+        case .retry(let provider, let error, let delay):
             Log.warning("message \(publicID) on provider \(provider): \(error); retrying in \(delay) ms")
-        case .failed(_, let attempts, let provider, let code, let detail):
+        case .failed(let attempts, let provider, let code, let detail):
             Log.warning("message \(publicID) failed (\(code)) after \(attempts) attempts, provider \(provider ?? "none"): \(detail)")
         case .sent, .dropped:
             break

@@ -2,6 +2,7 @@
 public struct SenderConfiguration: Sendable {
     public let databaseURL: String
     public let preparedStatements: Bool
+    public let databaseSession: PostgresSession
     public let providers: [ProviderConfig]
     public let publicBaseURL: String
     public let signer: CallbackSigner
@@ -21,19 +22,31 @@ public struct SenderConfiguration: Sendable {
     /// How long every sender skips a provider whose breaker opened (`TEXTING_BREAKER_COOLDOWN_SECONDS`).
     public let breakerCooldownSeconds: Int
 
-    /// A claimed job is not due again until its lease ends: longer than any send can take,
-    /// so only a dead sender's jobs are ever reclaimed.
-    public var leaseSeconds: Int { (providerTimeoutMilliseconds * 2) / 1000 + 30 }
+    /// A claimed job is not due again until its lease ends (`TEXTING_SENDER_LEASE_SECONDS`):
+    /// by default longer than any send can take, so only a dead or stalled sender's jobs are
+    /// ever reclaimed. A sender whose lease ran out and was taken records nothing for it.
+    public let leaseSeconds: Int
+
+    /// The lease when none is set: twice the provider timeout plus 30 s.
+    public static func defaultLeaseSeconds(providerTimeoutMilliseconds: Int) -> Int { (providerTimeoutMilliseconds * 2) / 1000 + 30 }
+
+    /// A new connection with these settings.
+    public func makeConnection() -> PostgresConnection {
+        PostgresConnection(conninfo: databaseURL, preparedStatements: preparedStatements, session: databaseSession)
+    }
 
     public init(_ environment: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try ServiceConfiguration.databaseURL(environment)
         preparedStatements = try ServiceConfiguration.preparedStatements(environment)
+        databaseSession = try ServiceConfiguration.databaseSession(environment)
         providers = try ProviderConfig.parseList(try environment.required("TEXTING_PROVIDERS", example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70"))
         publicBaseURL = try ServiceConfiguration.publicBaseURL(environment)
         signer = try ServiceConfiguration.callbackSigner(environment)
         batchSize = try environment.int("TEXTING_SENDER_BATCH_SIZE", default: 100, range: 1...1000)
         concurrency = try environment.int("TEXTING_SENDER_CONCURRENCY", default: 200, range: 1...2000)
         providerTimeoutMilliseconds = try environment.int("TEXTING_PROVIDER_TIMEOUT_MS", default: 5000, range: 100...120_000)
+        leaseSeconds = try environment.int("TEXTING_SENDER_LEASE_SECONDS",
+                                           default: Self.defaultLeaseSeconds(providerTimeoutMilliseconds: providerTimeoutMilliseconds), range: 1...86_400)
         let base = try environment.int("TEXTING_BACKOFF_BASE_MS", default: 2000, range: 0...3_600_000)
         let maximum = try environment.int("TEXTING_BACKOFF_MAX_MS", default: 600_000, range: 0...86_400_000)
         guard maximum >= base else {

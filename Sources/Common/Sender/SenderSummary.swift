@@ -11,17 +11,27 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
 
     public init() {}
 
-    mutating func count(_ outcome: JobOutcome) {
-        switch outcome {
-        case .sent: sent += 1
-        case .retry: retried += 1
-        case .failed: failed += 1
-        case .dropped: dropped += 1
+    /// Outcomes that changed nothing: the lease was gone (another sender took the job).
+    public var stale = 0
+    /// Outcomes the database refused even alone; their jobs are sent again after their leases.
+    public var unrecordable = 0
+
+    mutating func count(_ recorded: OutcomeRecorder.RecordedOutcome) {
+        switch recorded.result {
+        case .stale: stale += 1
+        case .unrecordable: unrecordable += 1
+        case .recorded:
+            switch recorded.outcome.disposition {
+            case .sent: sent += 1
+            case .retry: retried += 1
+            case .failed: failed += 1
+            case .dropped: dropped += 1
+            }
         }
     }
 
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
-        return "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) attempts[\(providers)] expired_idempotency_keys=\(expiredIdempotencyKeys)"
+        return "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] expired_idempotency_keys=\(expiredIdempotencyKeys)"
     }
 }
