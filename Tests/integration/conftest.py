@@ -241,6 +241,16 @@ def api():
 
 
 @pytest.fixture
+def drains_callback_limit():
+    """For tests that flood callbacks until nginx answers 429: afterwards, waits until the
+    per-address callback limit (deploy/nginx.conf: bursts of 5000, refilled at 1000/s) has its
+    whole burst again, so that later tests' callbacks from 127.0.0.1 (the mock providers',
+    which are not retried) are not refused."""
+    yield
+    time.sleep(5000 / 1000 + 0.5)
+
+
+@pytest.fixture
 def db():
     with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
         yield connection

@@ -60,7 +60,7 @@ def test_spellings_of_one_api_key_share_one_allowance():
     _assert_rate_limited_problem(next(a for a in answers if a.status == 429))
 
 
-def test_callback_flood_from_one_address_gets_429_problem_documents():
+def test_callback_flood_from_one_address_gets_429_problem_documents(drains_callback_limit):
     body = b'{"status":"delivered","message_id":"flood"}'
     forged = (f"POST /messages/delivery_status?mid={uuid.uuid4()}&ts={int(time.time())}&sig={'0' * 64} HTTP/1.1\r\n"
               "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
