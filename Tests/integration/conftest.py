@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import os
 import random
+import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import uuid
@@ -136,6 +138,88 @@ class Api:
         return self.session.request(method, f"{BASE_URL}{path}", **kwargs)
 
 
+RawResponse = collections.namedtuple("RawResponse", "status headers body")
+
+
+def _read_raw_response(reader):
+    """One HTTP/1.1 response from a buffered socket reader: (status, headers with lowercased
+    names, body), or None when nginx closed the connection first."""
+    line = reader.readline()
+    if not line:
+        return None
+    status = int(line.split()[1])
+    headers = {}
+    while True:
+        line = reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode()] = value.strip().decode("latin-1")
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            size = int(reader.readline().split(b";")[0], 16)
+            body += reader.read(size + 2)[:size]
+            if size == 0:
+                break
+    else:
+        body = reader.read(int(headers.get("content-length", "0")))
+    return RawResponse(status, headers, body)
+
+
+def flood(raw_requests, total, connections=8, batch=50, stop=None, deadline_seconds=60):
+    """Sends up to `total` raw HTTP/1.1 requests (the list cycled) to nginx, pipelined in
+    batches over `connections` kept-alive connections: far more requests a second than
+    `requests` makes, so that a rate limit is reached on a slow machine too. Each connection
+    stops after a batch with an answer for which stop(response) is true, or at the deadline.
+    The answers, in no particular order (a request cut off by a closing connection has none)."""
+    url = urllib.parse.urlsplit(BASE_URL)
+    answers, lock = [], threading.Lock()
+    sent = [0]
+    deadline = time.monotonic() + deadline_seconds
+
+    def run(offset):
+        connection = reader = None
+        served = 0  # nginx closes a connection after keepalive_requests (1000) requests
+        try:
+            while time.monotonic() < deadline:
+                with lock:
+                    n = min(batch, total - sent[0])
+                    sent[0] += max(n, 0)
+                if n <= 0:
+                    return
+                if connection is None or served + n > 900:
+                    if connection is not None:
+                        connection.close()
+                    connection = socket.create_connection((url.hostname, url.port), timeout=30)
+                    reader, served = connection.makefile("rb"), 0
+                start = offset + sent[0]
+                connection.sendall(b"".join(raw_requests[(start + i) % len(raw_requests)] for i in range(n)))
+                got = []
+                for _ in range(n):
+                    response = _read_raw_response(reader)
+                    if response is None:
+                        break
+                    got.append(response)
+                    if response.headers.get("connection", "").lower() == "close":
+                        break
+                served = 900 if len(got) < n else served + n
+                with lock:
+                    answers.extend(got)
+                if stop and any(stop(r) for r in got):
+                    return
+        finally:
+            if connection is not None:
+                connection.close()
+
+    threads = [threading.Thread(target=run, args=(i * 7,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
 class Mocks:
     def __init__(self):
         self.session = requests.Session()
@@ -178,6 +262,16 @@ def fresh_database():
 @pytest.fixture
 def api():
     return Api(create_api_key())
+
+
+@pytest.fixture
+def drains_callback_limit():
+    """For tests that flood callbacks until nginx answers 429: afterwards, waits until the
+    per-address callback limit (deploy/nginx.conf: bursts of 5000, refilled at 1000/s) has its
+    whole burst again, so that later tests' callbacks from 127.0.0.1 (the mock providers',
+    which are not retried) are not refused."""
+    yield
+    time.sleep(5000 / 1000 + 0.5)
 
 
 @pytest.fixture
