@@ -8,11 +8,15 @@ import Synchronization
 /// Listening: a unix socket path, or none to take the listening socket from standard input
 /// as systemd's socket activation (`StandardInput=socket`) hands it over.
 ///
+/// Requests: `FastCGIParameters` validates what the peer sent; nonsense is answered 400
+/// without reaching the handler, and a body shorter than `CONTENT_LENGTH` too.
+///
 /// Logging: one line per request on standard error, after its response is written
 /// (`RequestLogLine`: request id, method, path, status, duration; never a body or a query).
 ///
 /// Stopping: SIGTERM or SIGINT lets each worker finish the request in hand, then the process
-/// exits. (libfcgi's own handling only sets a flag that threads blocked in `accept` never
+/// exits; a second one meanwhile is ignored. The program must call `StopSignals.block()`
+/// before it starts any thread (see there why). (libfcgi's own handling only sets a flag that threads blocked in `accept` never
 /// see, so workers are woken with SIGUSR1 and accept with `FCGI_FAIL_ACCEPT_ON_INTR`.)
 public struct FastCGIServer<Context>: Sendable {
     public let socketPath: String?
@@ -43,12 +47,10 @@ public struct FastCGIServer<Context>: Sendable {
         let listenDescriptor = try openListener()
         let state = ServerState()
 
-        // Only the main thread takes SIGTERM/SIGINT (through sigwait); workers inherit the mask.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        // Only this thread takes SIGTERM/SIGINT (through sigwait); workers inherit the mask.
+        // The program's main blocked them already, before its own threads started; this
+        // covers a caller that did not.
+        StopSignals.block()
         Self.installWakeUpHandler()
 
         var threads: [pthread_t] = []
@@ -63,8 +65,7 @@ public struct FastCGIServer<Context>: Sendable {
         }
         Log.info("serving FastCGI on \(socketPath ?? "the socket passed on standard input") with \(threadCount) threads")
 
-        var received: Int32 = 0
-        sigwait(&stopSignals, &received)
+        let received = StopSignals.waitForFirst()
         state.stopping.store(true, ordering: .sequentiallyConsistent)
         Log.info("signal \(received): finishing requests in hand, then exiting")
         // A worker may be between its stop check and accept(); keep waking until all left.
@@ -125,55 +126,64 @@ public struct FastCGIServer<Context>: Sendable {
         return Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1_000_000
     }
 
-    /// What the request log line needs of a request, known before the body is read.
+    /// What the request log line says of a request: `-` for what its parameters did not
+    /// validly say.
     private struct RequestSummary {
-        let requestID: String?
-        let method: String
-        let path: String
+        var requestID: String?
+        var method = "-"
+        var path = "-"
     }
 
     private func respond(to request: UnsafeMutablePointer<FCGX_Request>, context: inout Context) -> (HTTPServerResponse, RequestSummary) {
-        let envp = request.pointee.envp
-        func param(_ name: String) -> String? { FCGX_GetParam(name, envp).map { String(cString: $0) } }
-        let summary = RequestSummary(requestID: param("REQUEST_ID"), method: param("REQUEST_METHOD") ?? "GET",
-                                     path: param("DOCUMENT_URI") ?? param("SCRIPT_NAME") ?? "/")
-        return (respond(to: request, summary: summary, context: &context), summary)
+        let entries = Self.environmentEntries(request.pointee.envp)
+        let parameters: FastCGIParameters
+        do {
+            parameters = try FastCGIParameters(entries, maximumBodyBytes: maximumBodyBytes)
+        } catch {
+            let requestID = FastCGIParameters.requestID(in: entries)
+            return (.problem(error, requestID: requestID), RequestSummary(requestID: requestID))
+        }
+        let summary = RequestSummary(requestID: parameters.requestID, method: parameters.method, path: parameters.path)
+        let body: [UInt8]
+        do {
+            body = try Self.readBody(length: parameters.contentLength, from: request.pointee.in)
+        } catch {
+            return (.problem(error, requestID: parameters.requestID), summary)
+        }
+        return (respond(to: parameters.request(body: body), context: &context), summary)
     }
 
-    private func respond(to request: UnsafeMutablePointer<FCGX_Request>, summary: RequestSummary, context: inout Context) -> HTTPServerResponse {
-        let envp = request.pointee.envp
-        func param(_ name: String) -> String? { FCGX_GetParam(name, envp).map { String(cString: $0) } }
-        let requestID = summary.requestID
-        let contentLength = param("CONTENT_LENGTH").flatMap { Int($0) } ?? 0
-        if contentLength > maximumBodyBytes {
-            return .problem(Problem(.payloadTooLarge, "The body is \(contentLength) bytes; at most \(maximumBodyBytes) are accepted."), requestID: requestID)
+    /// libfcgi's `envp` (a NULL-terminated array of `NAME=value` C strings) as bytes, at most
+    /// one entry more than `FastCGIParameters` accepts.
+    private static func environmentEntries(_ envp: FCGX_ParamArray?) -> [[UInt8]] {
+        var entries: [[UInt8]] = []
+        guard var cursor = envp else { return entries }
+        while let entry = cursor.pointee, entries.count <= FastCGIParameters.maximumParameterCount {
+            entries.append(Array(UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))))
+            cursor += 1
         }
-        var body = [UInt8](repeating: 0, count: contentLength)
-        if contentLength > 0 {
-            let read = body.withUnsafeMutableBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: contentLength) {
-                    FCGX_GetStr($0, Int32(contentLength), request.pointee.in)
-                }
+        return entries
+    }
+
+    /// Exactly `length` bytes of the request's body (`FCGX_GetStr`); a body that ends sooner
+    /// is a 400. `length` is at most `maximumBodyBytes`, so it fits the C `int`.
+    private static func readBody(length: Int, from stream: UnsafeMutablePointer<FCGX_Stream>?) throws(Problem) -> [UInt8] {
+        guard length > 0 else { return [] }
+        var body = [UInt8](repeating: 0, count: length)
+        var received = 0
+        while received < length {
+            let read = body.withUnsafeMutableBytes { buffer in
+                FCGX_GetStr(buffer.baseAddress!.advanced(by: received).assumingMemoryBound(to: CChar.self),
+                            Int32(clamping: length - received), stream)
             }
-            body.removeSubrange(Int(max(0, read))...)
+            guard read > 0 else { throw FastCGIParameters.truncatedBody(received: received, declared: length) }
+            received += Int(read)
         }
-        var headers: [String: String] = [:]
-        var cursor = envp
-        while let entry = cursor?.pointee {
-            let text = String(cString: entry)
-            if text.hasPrefix("HTTP_"), let equals = text.firstIndex(of: "=") {
-                let name = text[text.index(text.startIndex, offsetBy: 5)..<equals].replacingUnderscores().lowercased()
-                headers[name] = String(text[text.index(after: equals)...])
-            }
-            cursor = cursor?.advanced(by: 1)
-        }
-        if let contentType = param("CONTENT_TYPE") { headers["content-type"] = contentType }
-        let httpRequest = HTTPServerRequest(
-            method: summary.method,
-            path: summary.path,
-            queryString: param("QUERY_STRING") ?? "",
-            headers: headers, body: body, requestID: requestID,
-            remoteAddress: param("REMOTE_ADDR"))
+        return body
+    }
+
+    private func respond(to httpRequest: HTTPServerRequest, context: inout Context) -> HTTPServerResponse {
+        let requestID = httpRequest.requestID
         do {
             return try handler(&context, httpRequest)
         } catch let problem as Problem {
@@ -191,16 +201,20 @@ public struct FastCGIServer<Context>: Sendable {
         var head = "Status: \(response.status) \(HTTPServerResponse.reasonPhrase(response.status))\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(response.body.count)\r\n\r\n"
-        var headBytes = Array(head.utf8)
-        headBytes.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                _ = FCGX_PutStr($0, Int32(buffer.count), stream)
-            }
-        }
-        guard !response.body.isEmpty else { return }
-        response.body.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                _ = FCGX_PutStr($0, Int32(buffer.count), stream)
+        Self.put(Array(head.utf8), to: stream)
+        Self.put(response.body, to: stream)
+    }
+
+    /// `FCGX_PutStr` in pieces that fit its `int` length; stops at the first error (the peer
+    /// went away: nothing more can be said to it).
+    private static func put(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let piece = min(buffer.count - offset, 1 << 20)
+                let written = FCGX_PutStr(buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), Int32(piece), stream)
+                guard written == Int32(piece) else { return }
+                offset += piece
             }
         }
     }
@@ -210,8 +224,4 @@ public struct FastCGIServer<Context>: Sendable {
 private final class ServerState: Sendable {
     let stopping = Atomic<Bool>(false)
     let running = Atomic<Int>(0)
-}
-
-private extension Substring {
-    func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
 }
