@@ -8,8 +8,10 @@ import Synchronization
 /// Listening: a unix socket path, or none to take the listening socket from standard input
 /// as systemd's socket activation (`StandardInput=socket`) hands it over.
 ///
-/// Requests: `FastCGIParameters` validates what the peer sent; nonsense is answered 400
-/// without reaching the handler, and a body shorter than `CONTENT_LENGTH` too.
+/// Requests: each connection is accepted here and screened (`FastCGIRecordScreen`) before
+/// libfcgi reads it, since libfcgi aborts on some parameter lengths; `FastCGIParameters`
+/// validates what the peer sent; nonsense is answered 400 without reaching the handler, and
+/// a body shorter than `CONTENT_LENGTH` too.
 ///
 /// Logging: one line per request on standard error, after its response is written
 /// (`RequestLogLine`: request id, method, path, status, duration; never a body or a query).
@@ -98,16 +100,35 @@ public struct FastCGIServer<Context>: Sendable {
         var context = makeContext()
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { request.deallocate() }
-        guard FCGX_InitRequest(request, listenDescriptor, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
+        // libfcgi gets no listening socket: after a request it could not read it would accept
+        // the next connection itself, unscreened. Connections are accepted and screened here
+        // and handed to it as an open descriptor (FCGX_Accept_r reads from an open ipcFd).
+        guard FCGX_InitRequest(request, -1, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
             Log.error("FCGX_InitRequest failed")
             return
         }
+        var peeked = [UInt8](repeating: 0, count: FastCGIRecordScreen.maximumBytes)
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
-            guard FCGX_Accept_r(request) >= 0 else {
-                // Woken to stop, or accept failed (e.g. out of descriptors): do not spin.
-                if !state.stopping.load(ordering: .sequentiallyConsistent) { usleep(10_000) }
+            // A connection libfcgi kept open (the peer asked FCGI_KEEP_CONN) is screened again.
+            var descriptor = request.pointee.ipcFd
+            request.pointee.ipcFd = -1
+            if descriptor < 0 {
+                descriptor = accept(listenDescriptor, nil, nil)
+                guard descriptor >= 0 else {
+                    // Woken to stop (EINTR), or accept failed (e.g. out of descriptors): do not spin.
+                    if errno != EINTR, !state.stopping.load(ordering: .sequentiallyConsistent) { usleep(10_000) }
+                    continue
+                }
+            }
+            guard Self.screen(descriptor, buffer: &peeked) else {
+                close(descriptor)
                 continue
             }
+            request.pointee.ipcFd = descriptor
+            // FCGX_Accept_r first finishes the previous request, which would close ipcFd
+            // unless that request kept its connection.
+            request.pointee.keepConnection = 1
+            guard FCGX_Accept_r(request) >= 0 else { continue }
             let started = Self.monotonicMilliseconds()
             let (response, line) = respond(to: request, context: &context)
             write(response, to: request.pointee.out)
@@ -117,7 +138,50 @@ public struct FastCGIServer<Context>: Sendable {
                                         status: response.status, milliseconds: Self.monotonicMilliseconds() - started).text)
             }
         }
+        if request.pointee.ipcFd >= 0 { close(request.pointee.ipcFd) }
+        request.pointee.ipcFd = -1
         FCGX_Free(request, 0)
+    }
+
+    /// How long a peer may take to send its parameters once connected (nginx sends them in
+    /// one write).
+    private static var screenMilliseconds: Int { 5000 }
+    /// `POLLRDHUP` (Linux): the peer shut down its side.
+    private static var pollPeerClosed: Int16 { 0x2000 }
+
+    /// Whether the connection starts with a request libfcgi may read (`FastCGIRecordScreen`),
+    /// judged on bytes peeked at (`recv` with `MSG_PEEK`) and so left for libfcgi. More bytes
+    /// do not wake `poll` on a socket that is already readable, so an incomplete request is
+    /// peeked at again after growing pauses (1 ms to 50 ms), until the peer shuts its side or
+    /// `screenMilliseconds` pass.
+    private static func screen(_ descriptor: Int32, buffer: inout [UInt8]) -> Bool {
+        var waited = 0
+        var pause: Int32 = 1
+        var peerClosed = false
+        while true {
+            let received = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
+            if received < 0, errno == EINTR { continue }
+            guard received > 0 else { return false }  // closed before sending anything, or an error
+            switch FastCGIRecordScreen.screen(Array(buffer[..<received])) {
+            case .complete:
+                return true
+            case .refused(let reason):
+                Log.warning("FastCGI connection closed unanswered: \(reason)")
+                return false
+            case .needMore:
+                if peerClosed { return false }
+                guard waited < screenMilliseconds else {
+                    Log.warning("FastCGI connection closed unanswered: its parameters did not arrive within \(screenMilliseconds) ms")
+                    return false
+                }
+                var entry = pollfd(fd: descriptor, events: pollPeerClosed, revents: 0)
+                if poll(&entry, 1, pause) > 0, entry.revents & (pollPeerClosed | Int16(POLLHUP) | Int16(POLLERR)) != 0 {
+                    peerClosed = true  // everything it sent is here: one more look decides
+                }
+                waited += Int(pause)
+                pause = min(pause * 2, 50)
+            }
+        }
     }
 
     private static func monotonicMilliseconds() -> Double {
