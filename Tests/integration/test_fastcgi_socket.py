@@ -302,6 +302,7 @@ def malformed_cases():
         "keep-conn then garbage": begin(flags=KEEP_CONN) + params + stdin_stream(b"") + b"\xff" * 64,
         "stdin beyond content length": request_bytes(base_params(content_length="2"), body=b"abcdefgh"),
         "data record": begin() + params + record(DATA, 1, b"x") + stdin_stream(b""),
+        "parameters over 128 KiB": request_bytes(base_params() + [("HTTP_X_BIG", "b" * 200_000)]),
         "only garbage": bytes(range(256)) * 4,
         "empty": b"",
     }

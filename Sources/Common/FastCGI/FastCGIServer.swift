@@ -107,7 +107,8 @@ public struct FastCGIServer<Context>: Sendable {
             Log.error("FCGX_InitRequest failed")
             return
         }
-        var peeked = [UInt8](repeating: 0, count: FastCGIRecordScreen.maximumBytes)
+        // Grows (to FastCGIRecordScreen.maximumBytes) only for a request with large headers.
+        var peeked = [UInt8](repeating: 0, count: 16 * 1024)
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
             // A connection libfcgi kept open (the peer asked FCGI_KEEP_CONN) is screened again.
             var descriptor = request.pointee.ipcFd
@@ -169,6 +170,10 @@ public struct FastCGIServer<Context>: Sendable {
                 Log.warning("FastCGI connection closed unanswered: \(reason)")
                 return false
             case .needMore:
+                if received == buffer.count, buffer.count < FastCGIRecordScreen.maximumBytes {
+                    buffer += [UInt8](repeating: 0, count: min(buffer.count, FastCGIRecordScreen.maximumBytes - buffer.count))
+                    continue  // more is there already: look again at once
+                }
                 if peerClosed { return false }
                 guard waited < screenMilliseconds else {
                     Log.warning("FastCGI connection closed unanswered: its parameters did not arrive within \(screenMilliseconds) ms")
