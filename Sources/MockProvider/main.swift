@@ -3,6 +3,8 @@ import Glibc
 
 // MockProvider: a stand-in SMS provider behind nginx (FastCGI), honouring the provider
 // contract, with settable latency, failures, 429s and delivery callbacks.
+// Before the callback thread starts: it must not be a thread a SIGTERM can kill.
+StopSignals.block()
 ProgramCatalog.mockProvider.handleCommandLine()
 let environment = EnvironmentReader()
 do {

@@ -8,9 +8,12 @@ public enum FastCGIProgram {
 
     /// Answers `--help` and `--version` from `program`, reads the shared settings
     /// (`TEXTING_DATABASE_URL`, `TEXTING_FCGI_SOCKET`, `TEXTING_FCGI_THREADS`) and
-    /// `makeHandler`'s own, serves until SIGTERM, and exits; a bad setting ends the process
+    /// `makeHandler`'s own, serves until SIGTERM (a second one during the drain is ignored), and exits; a bad setting ends the process
     /// with one line naming it.
     public static func run(_ program: ProgramDescription, _ makeHandler: (EnvironmentReader) throws -> Handler) -> Never {
+        // Before anything starts a thread (makeHandler's group-commit committers): threads
+        // inherit the mask, and one without it could take a SIGTERM and die of it.
+        StopSignals.block()
         program.handleCommandLine()
         let environment = EnvironmentReader()
         do {

@@ -2,6 +2,9 @@
 /// value is the stable machine-readable `code` clients branch on: never rename one.
 public enum ProblemCode: String, Sendable, CaseIterable {
     case malformedJSON = "malformed_json"
+    /// The request as it reached the FastCGI process is not HTTP (nginx's own `bad_request`
+    /// for what it cannot parse uses the same code).
+    case badRequest = "bad_request"
     case missingField = "missing_field"
     case wrongType = "wrong_type"
     case unknownField = "unknown_field"
@@ -28,7 +31,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     /// The HTTP status this problem is answered with.
     public var status: Int {
         switch self {
-        case .malformedJSON: 400
+        case .malformedJSON, .badRequest: 400
         case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive,
              .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter,
              .invalidIdempotencyKey, .idempotencyKeyReused: 422
@@ -48,6 +51,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     public var title: String {
         switch self {
         case .malformedJSON: "Request body is not valid JSON"
+        case .badRequest: "Bad request"
         case .missingField: "A required field is missing"
         case .wrongType: "A field has the wrong type"
         case .unknownField: "The request has a field this endpoint does not know"

@@ -1,7 +1,7 @@
 /// The five executables, described once: what `--help` and `--version` print.
 public enum ProgramCatalog {
     private static let fastCGIDetails = [
-        "Listens on TEXTING_FCGI_SOCKET, or on the listening socket systemd passes on standard input (socket activation, StandardInput=socket). Logs one line per request (request id, method, path, status, duration) and per event on standard error. SIGTERM: finishes the requests in hand, then exits 0. A bad setting: one line naming it, exit 1.",
+        "Listens on TEXTING_FCGI_SOCKET, or on the listening socket systemd passes on standard input (socket activation, StandardInput=socket). Logs one line per request (request id, method, path, status, duration) and per event on standard error. SIGTERM or SIGINT: finishes the requests in hand, then exits 0 (a second one meanwhile is ignored). A bad setting: one line naming it, exit 1.",
     ]
 
     public static let messagesFCGI = ProgramDescription(
@@ -36,7 +36,7 @@ public enum ProgramCatalog {
         name: "MockProvider",
         summary: "a stand-in SMS provider (FastCGI behind nginx) for development and tests, honouring the provider contract.",
         usage: ["MockProvider"],
-        details: ["Serves POST /send, and GET /_mock/stats, POST /_mock/config, POST /_mock/reset to read and change its behaviour at run time. Listens on TEXTING_FCGI_SOCKET (or the socket on standard input). SIGTERM: finishes the requests in hand, then exits 0. A bad setting: one line naming it, exit 1."],
+        details: ["Serves POST /send, and GET /_mock/stats, POST /_mock/config, POST /_mock/reset to read and change its behaviour at run time. Listens on TEXTING_FCGI_SOCKET (or the socket on standard input). SIGTERM or SIGINT: finishes the requests in hand, then exits 0 (a second one meanwhile is ignored). A bad setting: one line naming it, exit 1."],
         settings: [SettingCatalog.fastCGISocket] + SettingCatalog.mock)
 
     public static let textingctl = ProgramDescription(
