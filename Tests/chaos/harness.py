@@ -398,6 +398,15 @@ class Senders:
         self.logfile.close()
 
 
+def sender_log_count(text):
+    """How many lines of our senders' log (every scenario's) contain `text`."""
+    try:
+        with open(os.path.join(RUN_DIR, "log", "chaos-senders.log"), errors="replace") as f:
+            return sum(text in line for line in f)
+    except FileNotFoundError:
+        return 0
+
+
 def run_sender_once(timeout=120, **overrides):
     env = {**os.environ, **STACK_ENV, **{k: str(v) for k, v in {**SENDER_SETTINGS, **overrides}.items()}}
     with open(os.path.join(RUN_DIR, "log", "chaos-senders.log"), "a") as logfile:
@@ -411,7 +420,7 @@ def run_sender_once(timeout=120, **overrides):
 UNFINISHED = ("queued", "sending")
 
 
-def drain(key_prefix, timeout, mocks):
+def drain(key_prefix, timeout, mocks, **sender_overrides):
     """With no sender of ours running: end the leases dead senders left (as time would, one
     lease later), then run `SenderCron --once` until the scenario's messages are out of the
     queue and the mocks have made every callback they owe (a report the provider made while
@@ -427,7 +436,7 @@ def drain(key_prefix, timeout, mocks):
                    WHERE a.name LIKE %s AND m.status::text = ANY(%s)""",
                 (key_prefix + "-%", list(UNFINISHED))).fetchone()[0]
         if queued:
-            run_sender_once()
+            run_sender_once(**sender_overrides)
         elif mocks.callbacks_outstanding() == 0:
             # Nothing left to send, so no new callback: every report is in, or never will be.
             return True
