@@ -97,8 +97,12 @@ HOSTILE_ANSWERS = {
 
 def test_every_kind_of_hostile_answer_is_classified_and_bounded(api, db, empty_queue):
     ids = {key: _post(api, f"case {key}") for key in HOSTILE_ANSWERS}
-    rule = _by_text({key: answer for key, (answer, _) in HOSTILE_ANSWERS.items()}, None)
-    with HostileProvider(rule) as provider:
+    # A provider that echoes the number and the text in its refusal: neither may reach a log.
+    echoed = api.post_message(new_number(), "echo: the secret code is 424242").json()
+    rule = _by_text({key: answer for key, (answer, _) in HOSTILE_ANSWERS.items()},
+                    None)
+    echo = lambda r: Json(400, f"cannot send {r.body['message']!r} to {r.body['to_number']} ({r.body['to_number'][1:]})")  # noqa: E731
+    with HostileProvider(lambda r: echo(r) if r.body["message"].startswith("echo:") else rule(r)) as provider:
         result = run_sender(timeout=120, TEXTING_PROVIDERS=f"h1={provider.url}", TEXTING_PROVIDER_TIMEOUT_MS=1500, **FAST_RETRY)
         sends = provider.sends_by_key()
     for key, (_, expected) in HOSTILE_ANSWERS.items():
@@ -119,6 +123,9 @@ def test_every_kind_of_hostile_answer_is_classified_and_bounded(api, db, empty_q
     for line in result.stderr.splitlines():
         assert line.startswith("SenderCron ") and not line.startswith("SenderCron error: run aborted"), \
             f"a log line SenderCron did not write: {line!r}"
+    assert _row(db, echoed["id"])[0] == "failed"
+    for secret in (echoed["to_number"], echoed["to_number"][1:], "424242"):
+        assert secret not in result.stderr, f"{secret} reached SenderCron's log"
     # (The slow drip, 200 s at full length, and the huge answers were cut off by the timeout
     # and the size limit: run_sender's own time limit would have failed the test otherwise.)
 
@@ -131,41 +138,58 @@ def _waiting_on_locks(db):
 
 
 def test_invalid_report_crossing_a_recording_round_deadlocks_neither(api, db, empty_queue):
-    # The interleaving, replayed with a gate (a third connection holding one job's lock):
-    # M1 and M2 go to one number; the provider accepts M1 and fails M2 (500) in the same
-    # round. The gate holds M2's job, so the round stops at it; then an early `invalid` for
-    # M1 arrives. Before one lock order, the round held M2's job and wanted M1, the report
-    # held M1 and wanted M2's job: PostgreSQL aborted one of them (the run, or a 500 to the
-    # provider). Now both take the jobs first, then the messages, and both complete.
+    # The interleaving, replayed with gates (connections of the test holding job locks):
+    # M1 and M2 go to one number; the provider accepts M1 and fails M2 (500), and both
+    # outcomes are recorded in one round, which the gate on M2's job stops there; then an
+    # early `invalid` for M1 arrives. Before one lock order, the round held M2's job and
+    # wanted M1, the report held M1 and wanted M2's job: PostgreSQL aborted one of them (the
+    # run, or a 500 to the provider). Now both take the jobs first, then the messages.
+    # To get both outcomes into one round, a first round (M0, another number, answered at
+    # once) is held by a second gate on M0's job until both answers are in.
     number = new_number()
+    m0 = _post(api, "zero goes first")
     m1 = api.post_message(number, "first accepted").json()["id"]
     m2 = api.post_message(number, "second fails").json()["id"]
-    both_arrived = threading.Event()
+    go, rest = threading.Event(), threading.Event()
+    answered = []
 
     def rule(request):
-        # Both answers go out together, so that one recording round gets both.
-        both_arrived.wait(30)
-        return _accept(request) if "first" in request.body["message"] else Json(500, "busy")
-    with HostileProvider(rule) as provider:
-        gate = psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"])
+        text = request.body["message"]
+        (go if text.startswith("zero") else rest).wait(30)
+        answered.append(text)
+        return Json(500, "busy") if text.startswith("second") else _accept(request)
+
+    def lock_job(connection, message_id):
+        connection.execute("SELECT 1 FROM jobs WHERE message_id = (SELECT id FROM messages WHERE public_id = %s) FOR UPDATE", (message_id,))
+
+    with HostileProvider(rule) as provider, psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as gate0, \
+            psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as gate2:
+        sender = start_sender(TEXTING_PROVIDERS=f"h1={provider.url}", **FAST_RETRY)
         try:
-            sender = start_sender(TEXTING_PROVIDERS=f"h1={provider.url}", **FAST_RETRY)
-            wait_for(lambda: len(provider.requests) >= 2, timeout=30, what="both sends")
-            gate.execute("SELECT 1 FROM jobs WHERE message_id = (SELECT id FROM messages WHERE public_id = %s) FOR UPDATE", (m2,))
-            both_arrived.set()
-            wait_for(lambda: _waiting_on_locks(db) >= 1, timeout=30, what="the recording round to wait for the gate")
-            callback = next(r.callback_url for r in provider.requests if "first" in r.body["message"])
+            # The jobs are claimed (leased, not row-locked) once the sends arrive: gate them now.
+            wait_for(lambda: len(provider.requests) >= 3, timeout=30, what="the three sends")
+            lock_job(gate0, m0)
+            lock_job(gate2, m2)
+            go.set()
+            wait_for(lambda: _waiting_on_locks(db) >= 1, timeout=30, what="the first round to wait for M0's gate")
+            rest.set()
+            wait_for(lambda: len(answered) == 3, timeout=30, what="the answers for M1 and M2")
+            time.sleep(0.5)  # for the pump to hand both to the recorder (arrangement, not an assertion)
+            gate0.rollback()
+            wait_for(lambda: _waiting_on_locks(db) >= 1 and count(db, "SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id "
+                                                                       "WHERE m.public_id = %s", m0) == 0,
+                     timeout=30, what="the second round to wait for M2's gate")
+            callback = next(r.callback_url for r in provider.requests if r.body["message"].startswith("first"))
             report = {}
-            reporter = threading.Thread(target=lambda: report.update(
-                response=requests.post(callback.replace(STACK_ENV["TEXTING_PUBLIC_BASE_URL"], BASE_URL),
-                                       json={"status": "invalid", "message_id": "h-" + m1}, timeout=60)))
+            reporter = threading.Thread(target=lambda: report.update(response=_report(callback, "invalid", "h-" + m1)))
             reporter.start()
             wait_for(lambda: _waiting_on_locks(db) >= 2, timeout=30, what="the report to wait too")
-            gate.rollback()
+            gate2.rollback()
             reporter.join(timeout=60)
             out, err = sender.communicate(timeout=60)
         finally:
-            gate.close()
+            if sender.poll() is None:
+                sender.kill()
     assert sender.returncode == 0 and "run aborted" not in err, err
     assert report["response"].status_code == 200, report["response"].text
     assert report["response"].json()["applied"] is True
