@@ -39,4 +39,11 @@ final class SafeTextTests: XCTestCase {
         XCTAssertTrue(SafeText.containsControlCharacters("a\u{0}"))
         XCTAssertFalse(SafeText.containsControlCharacters("p1-6f1c é"))
     }
+
+    func testMaskingReplacesEverySpellingOfEachSecret() {
+        let body = Array(#"to +15555550123 (15555550123): "Hi \"Ann\"\nbye" / Hi "Ann""#.utf8) + [0x0A] + Array("bye".utf8)
+        let masked = SafeText.masking(body, [("[message]", "Hi \"Ann\"\nbye"), ("[number]", "+15555550123"), ("[number]", "15555550123")])
+        XCTAssertEqual(String(decoding: masked, as: UTF8.self), #"to [number] ([number]): "[message]" / [message]"#)
+        XCTAssertEqual(SafeText.masking([1, 2, 3], [("x", "")]), [1, 2, 3])
+    }
 }

@@ -75,11 +75,17 @@ final class SenderOutcomeTests: XCTestCase {
                        .retry(provider: "p1", error: "503", delayMilliseconds: 500))
     }
 
-    func testTheNumberAndTheBodyAnEchoingProviderQuotesAreMasked() throws {
-        let answer = ProviderAnswer.permanent(reason: "provider rejected the message (400): bad number +15555550123 / 15555550123 for 'Your code is 123456'")
-        guard case .failed(_, _, _, let detail) = try outcome(answer, sent()).disposition else { return XCTFail() }
-        XCTAssertFalse(detail.contains("5555550123"), detail)
-        XCTAssertFalse(detail.contains("Your code is"), detail)
-        XCTAssertTrue(detail.contains("[number]") && detail.contains("[message]"), detail)
+    func testTheNumberAndTheTextAnEchoingProviderQuotesAreMasked() throws {
+        let job = try sent(body: "Your code is 123456\nand \"quoted\"").job
+        // Raw, JSON-escaped, and past the 200 bytes an excerpt keeps.
+        let body = String(repeating: "-", count: 190) + #"{"error":"bad number +15555550123 / 15555550123 for 'Your code is 123456\nand \"quoted\"'"}"#
+            + " then raw: Your code is 123456\nand \"quoted\""
+        let answer = ProviderAnswer(HTTPResponse(status: 400, body: Array(body.utf8)), masking: Sender.secrets(of: job))
+        guard case .permanent(let reason) = answer else { return XCTFail() }
+        XCTAssertFalse(reason.contains("5555550123"), reason)
+        XCTAssertFalse(reason.contains("Your code"), reason)
+        let whole = ProviderAnswer(HTTPResponse(status: 400, body: Array(String(body.dropFirst(190)).utf8)), masking: Sender.secrets(of: job))
+        guard case .permanent(let shown) = whole else { return XCTFail() }
+        XCTAssertTrue(shown.contains("[number] / [number] for '[message]'"), shown)
     }
 }

@@ -200,28 +200,15 @@ def s3_sender_kill(r, mocks):
     senders = h.Senders(3, restart_delay=0.1).start()
     tally = h.Tally()
     threads = h.run_load(keys, seconds, tally, per_thread_rate=100, seed=3)
-    rng = random.Random(3)
-    kills, leased_at_kill = 0, []
-    deadline = time.monotonic() + seconds
-    with h.db() as c:
-        while time.monotonic() < deadline and kills < 2000:
-            time.sleep(rng.uniform(0.1, 0.4))
-            pid = senders.kill_one(rng)
-            if pid is not None:
-                kills += 1
-                # What that sender held unrecorded (claimed, in flight, or answered but not
-                # written down): the jobs still leased to it (leased_by is "<host>:<pid>").
-                leased_at_kill.append(c.execute("SELECT count(*) FROM jobs WHERE leased_by LIKE %s",
-                                                (f"%:{pid}",)).fetchone()[0])
+    kills, bound, leased = h.kill_senders(senders, seconds, random.Random(3), pause=(0.1, 0.4), max_kills=2000)
     h.join_all(threads, 30)
     senders.stop()
     r.check(kills >= pick(50, 15), f"only {kills} kills")
     r.check(h.drain("chaos-s3", 90, mocks), "the queue did not drain within 90 s")
-    concurrency = h.SENDER_SETTINGS["TEXTING_SENDER_CONCURRENCY"]
-    bound = min(kills * concurrency, sum(leased_at_kill))
     r.take(tally, h.account("chaos-s3", tally, mocks, dup_bound=bound, allow_sent=True), bound)
     r.notes.append(f"{kills} SIGKILLs over {seconds} s (3 senders, restarted 0.1 s after each death); "
-                   f"duplicate bound min({kills} kills x {concurrency}, {sum(leased_at_kill)} jobs leased to the killed senders at their deaths) = {bound}")
+                   f"duplicate bound min({kills} kills x {h.SENDER_SETTINGS['TEXTING_SENDER_CONCURRENCY']}, {leased} jobs leased "
+                   f"to the killed senders at their deaths) = {bound}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -571,21 +558,11 @@ def s8_hostile_providers(r, mocks):
         senders = h.Senders(2, restart_delay=0.1, TEXTING_PROVIDERS=fleet.setting).start()
         tally = h.Tally()
         threads = h.run_load(keys, seconds, tally, per_thread_rate=40, seed=8)
-        rng = random.Random(8)
-        kills, leased_at_kill = 0, []
-        deadline = time.monotonic() + seconds
-        with h.db() as c:
-            while time.monotonic() < deadline and kills < 500:
-                time.sleep(rng.uniform(0.5, 1.5))
-                pid = senders.kill_one(rng)
-                if pid is not None:
-                    kills += 1
-                    leased_at_kill.append(c.execute("SELECT count(*) FROM jobs WHERE leased_by LIKE %s", (f"%:{pid}",)).fetchone()[0])
+        kills, bound, _ = h.kill_senders(senders, seconds, random.Random(8), pause=(0.5, 1.5), max_kills=500)
         h.join_all(threads, 30)
         senders.stop()
         drained = h.drain("chaos-s8", 120, fleet, TEXTING_PROVIDERS=fleet.setting)
         r.check(drained, "the queue did not drain within 120 s")
-        bound = min(kills * h.SENDER_SETTINGS["TEXTING_SENDER_CONCURRENCY"], sum(leased_at_kill))
         r.take(tally, h.account("chaos-s8", tally, fleet, dup_bound=bound, allow_sent=True,
                                 allowed_failures=("provider_rejected", "provider_reported_failed", "retries_exhausted")), bound)
     finally:

@@ -407,6 +407,24 @@ def sender_log_count(text):
         return 0
 
 
+def kill_senders(senders, seconds, rng, pause, max_kills):
+    """SIGKILLs one of `senders` after every pause drawn from `pause` (seconds, a range) for
+    `seconds`. Returns how many were killed and the duplicate bound: what the killed senders
+    held unrecorded at their deaths (claimed, in flight, or answered but not written down:
+    the jobs still leased to them, leased_by being "<host>:<pid>"), at most the concurrency
+    per kill."""
+    kills, leased_at_kill = 0, []
+    deadline = time.monotonic() + seconds
+    with db() as c:
+        while time.monotonic() < deadline and kills < max_kills:
+            time.sleep(rng.uniform(*pause))
+            pid = senders.kill_one(rng)
+            if pid is not None:
+                kills += 1
+                leased_at_kill.append(c.execute("SELECT count(*) FROM jobs WHERE leased_by LIKE %s", (f"%:{pid}",)).fetchone()[0])
+    return kills, min(kills * SENDER_SETTINGS["TEXTING_SENDER_CONCURRENCY"], sum(leased_at_kill)), sum(leased_at_kill)
+
+
 def run_sender_once(timeout=120, **overrides):
     env = {**os.environ, **STACK_ENV, **{k: str(v) for k, v in {**SENDER_SETTINGS, **overrides}.items()}}
     with open(os.path.join(RUN_DIR, "log", "chaos-senders.log"), "a") as logfile:

@@ -18,7 +18,8 @@
 ///    **temporary**.
 ///
 /// Reasons quote at most 200 bytes of the body, with control characters and invalid UTF-8
-/// escaped (`SafeText.excerpt`).
+/// escaped (`SafeText.excerpt`) and what the provider may have echoed of what we sent it (the
+/// number, the text) masked.
 public enum ProviderAnswer: Sendable, Equatable {
     /// `providerMessageID` is nil when the provider's id was not usable (rule 2).
     case accepted(providerMessageID: String?)
@@ -29,17 +30,19 @@ public enum ProviderAnswer: Sendable, Equatable {
     /// The longest provider id kept, in UTF-8 bytes.
     public static let maximumProviderMessageIDBytes = 200
 
-    public init(_ result: Result<HTTPResponse, HTTPClientError>) {
+    /// `masking`: what the request carried that a quoted body must not show, each with the
+    /// label that replaces it (`SafeText.masking`).
+    public init(_ result: Result<HTTPResponse, HTTPClientError>, masking secrets: [(label: String, text: String)] = []) {
         switch result {
         case .failure(let error):
             self = .temporary(reason: SafeText.escaped(error.description, maximumBytes: 300), retryAfterMilliseconds: nil)
         case .success(let response):
-            self.init(response)
+            self.init(response, masking: secrets)
         }
     }
 
-    public init(_ response: HTTPResponse) {
-        let excerpt = SafeText.excerpt(response.body)
+    public init(_ response: HTTPResponse, masking secrets: [(label: String, text: String)] = []) {
+        let excerpt = SafeText.excerpt(SafeText.masking(response.body, secrets))
         switch response.status {
         case 200...299:
             let body = response.body.starts(with: Self.byteOrderMark) ? Array(response.body.dropFirst(3)) : response.body

@@ -69,7 +69,7 @@ public final class Sender {
             var outcomes: [JobOutcome] = []
             var answers: [(provider: String, answer: ProviderAnswer)] = []
             for (sent, completion) in completed {
-                let answer = ProviderAnswer(completion.result)
+                let answer = ProviderAnswer(completion.result, masking: Self.secrets(of: sent.job))
                 let outcome = Self.outcome(of: sent, answer: answer, configuration: configuration,
                                            nowMilliseconds: Self.nowMilliseconds(), random: Double.random(in: 0..<1))
                 Self.log(outcome, publicID: sent.job.publicID)
@@ -209,9 +209,7 @@ public final class Sender {
     }
 
     /// What a provider's answer to a send means for its job: a pure rule (the clock and the
-    /// backoff's random draw are arguments), run on the pump thread. What the provider said is
-    /// kept in the outcome with the recipient's number and the message's text masked, in case
-    /// the provider echoed them: the outcome goes to logs.
+    /// backoff's random draw are arguments), run on the pump thread.
     static func outcome(of sent: InFlight, answer: ProviderAnswer, configuration: SenderConfiguration,
                         nowMilliseconds: Int64, random: Double) -> JobOutcome {
         let job = sent.job
@@ -221,9 +219,8 @@ public final class Sender {
         case .accepted(let providerMessageID):
             disposition = .sent(provider: provider, providerMessageID: providerMessageID)
         case .permanent(let reason):
-            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: masked(reason, of: job))
+            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: reason)
         case .temporary(let reason, let retryAfter):
-            let reason = masked(reason, of: job)
             let delay = max(retryAfter ?? 0, configuration.backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
             if job.attempts >= configuration.maximumAttempts {
                 disposition = .failed(attempts: job.attempts, provider: provider, code: "retries_exhausted",
@@ -238,14 +235,13 @@ public final class Sender {
         return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
     }
 
-    /// `text` with the job's number (also without its `+`) and message body replaced.
-    static func masked(_ text: String, of job: ClaimedJob) -> String {
-        var text = text
-        // The body first: it may contain the number. Bodies of a few characters would mask
-        // ordinary words of the provider's answer, so only longer ones are looked for.
-        if job.body.count >= 8 { text = text.replacing(job.body, with: "[message]") }
-        text = text.replacing(job.toNumber, with: "[number]")
-        return text.replacing(String(job.toNumber.drop { $0 == "+" }), with: "[number]")
+    /// What a provider's answer must not quote, in case it echoes what it was sent: the
+    /// message's text (first: it may contain the number; a text of a few characters would
+    /// mask ordinary words, so only longer ones) and the recipient's number, with and without
+    /// its `+`. The answer's quotes go to logs and to the message's error.
+    static func secrets(of job: ClaimedJob) -> [(label: String, text: String)] {
+        (job.body.count >= 8 ? [("[message]", job.body)] : [])
+            + [("[number]", job.toNumber), ("[number]", String(job.toNumber.drop { $0 == "+" }))]
     }
 
     /// Every failure and retry names the message and the provider (never the number or body).

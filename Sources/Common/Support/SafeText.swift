@@ -50,6 +50,36 @@ public enum SafeText {
         return wasCut && !escaped.hasSuffix("…") ? escaped + "…" : escaped
     }
 
+    /// `bytes` with every occurrence of each secret's text replaced by its label, e.g. a
+    /// phone number by `[number]`: for quoting what a peer sent, when it may echo what we sent
+    /// it. Secrets are looked for as they are and as a JSON string would spell them.
+    public static func masking(_ bytes: [UInt8], _ secrets: [(label: String, text: String)]) -> [UInt8] {
+        var result = bytes
+        for (label, text) in secrets where !text.isEmpty {
+            for spelling in Set([Array(text.utf8), Array(JSONValue.string(text).serialized().dropFirst().dropLast())]) {
+                result = replacing(spelling, with: Array(label.utf8), in: result)
+            }
+        }
+        return result
+    }
+
+    private static func replacing(_ needle: [UInt8], with replacement: [UInt8], in haystack: [UInt8]) -> [UInt8] {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return haystack }
+        var result: [UInt8] = []
+        result.reserveCapacity(haystack.count)
+        var index = 0
+        while index < haystack.count {
+            if haystack[index] == needle[0], index + needle.count <= haystack.count, haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                result += replacement
+                index += needle.count
+            } else {
+                result.append(haystack[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
     /// Whether `text` holds a character `escaped` would escape.
     public static func containsControlCharacters<S: StringProtocol>(_ text: S) -> Bool {
         text.unicodeScalars.contains(where: isControl)
