@@ -23,8 +23,9 @@ public struct JobQueue {
     /// stale, for the caller to log and count.
     ///
     /// Locks follow the one order every writer of these tables keeps (see `lockOrder`): the
-    /// jobs by message id, then their messages by id, before anything is changed. Accepted
-    /// sends, the common case, are then recorded in one statement for the whole batch.
+    /// jobs, by message id, before anything is changed; their messages are then locked by the
+    /// statements that change them. Accepted sends, the common case, are recorded in one
+    /// statement for the whole batch.
     /// - Returns: the outcomes that were stale and changed nothing.
     public func record(_ outcomes: [JobOutcome], holder: String) throws(PostgresError) -> [JobOutcome] {
         guard !outcomes.isEmpty else { return [] }
@@ -35,9 +36,6 @@ public struct JobQueue {
             held.insert(try row.int("message_id"))
         }
         let current = outcomes.filter { held.contains(Int($0.messageID)) }
-        if !current.isEmpty {
-            try connection.execute(Self.lockMessages, [PostgresArray.literal(current.map { String($0.messageID) })])
-        }
         var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String]) = ([], [], [], [])
         var sentKeys: Set<String> = []
         for outcome in current {
@@ -101,17 +99,20 @@ public struct JobQueue {
     /// takes their locks, so that none waits for another in a cycle (a deadlock, which
     /// PostgreSQL ends by aborting one of them):
     ///
-    ///     phone_numbers  →  jobs (by message id)  →  messages (by id)
+    ///     phone_numbers  →  jobs (by message id)  →  messages
     ///
+    /// and a transaction that locks several messages first holds the job of each (or, for an
+    /// `invalid` report, the number and the jobs of all its messages), so two of them never
+    /// wait for each other's messages:
     /// - accepting a message: its number (upsert), then new rows nobody else can see;
     /// - a claim: due jobs (SKIP LOCKED, never waiting), then their messages;
-    /// - recording outcomes (`record`): the jobs still held, then their messages, both sorted;
+    /// - recording outcomes (`record`): the jobs still held, sorted, then their messages;
     /// - canceling a message: its job, then the message;
     /// - an `invalid` report (`DeliveryStore`): the number, then the jobs of its messages,
-    ///   then its messages, both sorted;
-    /// - requeueing a message (`MessageRequeue`): its number, then the message;
+    ///   sorted, then its messages, sorted;
+    /// - requeueing a message (`MessageRequeue`): its number, then the message (it has no job);
     /// - `delivered` and `failed` reports: messages only (one, or a batch that skips locked rows).
-    public static let lockOrder = "phone_numbers, then jobs by message id, then messages by id"
+    public static let lockOrder = "phone_numbers, then jobs by message id, then messages"
 
     /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
     /// by `$3` for the attempt `$2` (in the same order as `$1`). Locked in message id order.
@@ -121,10 +122,6 @@ public struct JobQueue {
         WHERE j.leased_by = $3 AND j.attempts = o.attempt
         ORDER BY j.message_id
         FOR NO KEY UPDATE OF j
-        """, planning: .eachExecution)
-
-    static let lockMessages = Query("jobs.lock_messages", """
-        SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
         """, planning: .eachExecution)
 
     /// SKIP LOCKED lets concurrent senders take disjoint batches without waiting on each
