@@ -45,7 +45,9 @@ public struct DeliveryStore {
     /// report is kept in `delivery_events` (up to `maximumEventsPerMessage` per message), and
     /// `invalid` makes the number inactive and fails its other queued messages together with it.
     public func apply(_ report: Report) throws -> Outcome {
-        guard report.report == .invalid else { return try applyWaiting(report) }
+        // One statement; should it wait past lock_timeout (a stalled writer holds the message),
+        // it is tried again rather than answered 5xx.
+        guard report.report == .invalid else { return try connection.retryingConflicts(3) { try applyWaiting(report) } }
         // `invalid` also deactivates the number and fails its queued messages. Locks are
         // taken in `JobQueue.lockOrder` (the number, its messages' jobs, its messages), each
         // statement with a new snapshot, so the jobs an accept committed while this waited for

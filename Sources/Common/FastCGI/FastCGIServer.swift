@@ -257,9 +257,9 @@ public struct FastCGIServer<Context>: Sendable {
             return try handler(&context, httpRequest)
         } catch let problem as Problem {
             return .problem(problem, requestID: requestID)
-        } catch let error as PostgresError where error.isUnavailable {
+        } catch let error as PostgresError where error.isTransient {
             Log.error("request \(requestID ?? "-"): \(error)")
-            return .problem(.databaseUnavailable, requestID: requestID)
+            return .problem(error.isUnavailable ? .databaseUnavailable : .databaseBusy, requestID: requestID)
         } catch {
             Log.error("request \(requestID ?? "-") \(httpRequest.method) \(RequestLogLine.redactedPath(httpRequest.path)): \(error)")
             return .problem(Problem(.internalError, "Something went wrong on our side; nothing was changed. Quote the request id when reporting it."), requestID: requestID)

@@ -47,4 +47,10 @@ public struct Problem: Error, Sendable, CustomStringConvertible {
     public static let databaseUnavailable = Problem(
         .serviceUnavailable, "The database is unreachable. If it went away as the request was being stored, the message may exist: retry after a few seconds with the same Idempotency-Key to get it rather than a second one.",
         headers: [("Retry-After", "5")])
+
+    /// The 503 answer for a request the database could not carry out now (it waited too long
+    /// for a lock or a statement, or lost a race it could not retry): nothing was changed.
+    public static let databaseBusy = Problem(
+        .serviceUnavailable, "The database is busy and nothing was changed; retry after a few seconds (with the same Idempotency-Key for a POST).",
+        headers: [("Retry-After", "5")])
 }

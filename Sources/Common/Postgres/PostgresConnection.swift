@@ -157,13 +157,20 @@ public final class PostgresConnection {
     /// failure (`PostgresError.isConflict`): it was rolled back whole, so nothing is applied
     /// twice. `body` must do nothing outside the database that cannot be repeated.
     public func transaction<T>(retryingConflicts retries: Int, _ body: (PostgresConnection) throws -> T) throws -> T {
+        try retryingConflicts(retries) { try transaction(body) }
+    }
+
+    /// Runs `body` (one statement in autocommit, or a whole `transaction`) and runs it again,
+    /// up to `retries` more times, after a conflict (`PostgresError.isConflict`): what failed
+    /// was rolled back whole.
+    public func retryingConflicts<T>(_ retries: Int, _ body: () throws -> T) throws -> T {
         var attempt = 0
         while true {
             do {
-                return try transaction(body)
+                return try body()
             } catch let error as PostgresError where error.isConflict && attempt < retries {
                 attempt += 1
-                Log.warning("\(error); trying the transaction again (\(attempt) of \(retries))")
+                Log.warning("\(error); trying again (\(attempt) of \(retries))")
             }
         }
     }

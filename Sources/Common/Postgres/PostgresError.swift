@@ -46,6 +46,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// It was rolled back whole, so running it again is safe.
     public var isConflict: Bool { sqlState == "40P01" || sqlState == "40001" || sqlState == "55P03" }
 
+    /// True when the database could not do it now, but may in a moment: unavailable, a lost
+    /// race, or a statement past `statement_timeout` (57014). Answered 503 with Retry-After.
+    public var isTransient: Bool { isUnavailable || isConflict || sqlState == "57014" }
+
     public var description: String {
         var text = "postgres"
         if let queryName { text += " query \(queryName)" }
