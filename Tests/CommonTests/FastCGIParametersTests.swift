@@ -138,12 +138,22 @@ final class FastCGIParametersTests: XCTestCase {
         XCTAssertNoThrow(try parse(refusedWith("QUERY_STRING", String(repeating: "a", count: FastCGIParameters.maximumValueBytes))))
     }
 
-    func testHeaderValuesMayHoldTabsButNoOtherControlCharacters() throws {
-        XCTAssertEqual(try parse(refusedWith("HTTP_USER_AGENT", "a\tb")).headers["user-agent"], "a\tb")
+    func testHeaderValuesTheHandlersReadMayHoldTabsButNoOtherControlCharacters() throws {
+        XCTAssertEqual(try parse(refusedWith("HTTP_IDEMPOTENCY_KEY", "a\tb")).headers["idempotency-key"], "a\tb")
         for value in ["a\rb", "a\nb", "a\u{0}b", "a\u{7F}"] {
-            assertRefused(refusedWith("HTTP_USER_AGENT", value), mentioning: "header value")
+            assertRefused(refusedWith("HTTP_IDEMPOTENCY_KEY", value), mentioning: "idempotency-key")
+            assertRefused(refusedWith("HTTP_AUTHORIZATION", value), mentioning: "authorization")
         }
-        assertRefused(refusedWith("HTTP_USER_AGENT", String(repeating: "a", count: FastCGIParameters.maximumValueBytes + 1)))
+        assertRefused(refusedWith("HTTP_AUTHORIZATION", String(repeating: "a", count: FastCGIParameters.maximumValueBytes + 1)))
+    }
+
+    func testAHeaderNoHandlerReadsIsDroppedWhenItsValueIsBad() throws {
+        // A provider's Latin-1 User-Agent must not cost it its delivery report.
+        XCTAssertEqual(try parse(refusedWith("HTTP_USER_AGENT", "a\tb")).headers["user-agent"], "a\tb")
+        for value in ["a\rb", "a\u{0}b", String(repeating: "a", count: FastCGIParameters.maximumValueBytes + 1)] {
+            XCTAssertNil(try parse(refusedWith("HTTP_USER_AGENT", value)).headers["user-agent"])
+        }
+        XCTAssertNil(try parse(entries(nginx, replacing: ["HTTP_USER_AGENT": [0x63, 0x61, 0x66, 0xE9]])).headers["user-agent"])
     }
 
     func testOddHeaderNamesAreRefused() {

@@ -7,7 +7,8 @@
 /// each parameter as a C string, so a NUL byte inside one ends it there: what is checked is
 /// what libfcgi kept. Text must be valid UTF-8 and is never repaired (`String(cString:)`
 /// would turn every invalid sequence into U+FFFD, so two different `Idempotency-Key`s could
-/// arrive as the same one): invalid UTF-8 anywhere we read is a 400.
+/// arrive as the same one): invalid UTF-8 anywhere we read is a 400. A header no handler
+/// reads (`headersRead`) with a bad value is dropped instead.
 ///
 /// Parameters read: `REQUEST_METHOD`, `DOCUMENT_URI` (else `SCRIPT_NAME`), `QUERY_STRING`,
 /// `CONTENT_LENGTH`, `CONTENT_TYPE`, `REQUEST_ID`, `REMOTE_ADDR` and every `HTTP_*`. Any
@@ -53,7 +54,13 @@ public struct FastCGIParameters: Sendable, Equatable {
             let value = Array(entry[(equals + 1)...])
             if name.starts(with: Self.httpPrefix) {
                 let header = try Self.headerName(name.dropFirst(Self.httpPrefix.count))
-                headers[header] = try Self.text(value, parameter: "a header value", allowingTab: true, limit: Self.maximumValueBytes)
+                do {
+                    headers[header] = try Self.text(value, parameter: "the header \(header)", allowingTab: true, limit: Self.maximumValueBytes)
+                } catch where !Self.headersRead.contains(header) {
+                    // A header no handler reads (a provider's Latin-1 User-Agent, say) is
+                    // dropped rather than failing the request: it can do no harm unread.
+                    continue
+                }
             } else if let read = Self.readNames.first(where: { $0.utf8.elementsEqual(name) }) {
                 if let earlier = named[read], earlier != value {
                     throw Self.bad("The FastCGI parameter \(read) is given twice, with different values.")
@@ -124,6 +131,9 @@ public struct FastCGIParameters: Sendable, Equatable {
     }
 
     private static let httpPrefix = Array("HTTP_".utf8)
+    /// The headers the handlers read: a bad value in one of these is a 400; in any other the
+    /// header is dropped.
+    static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
     private static let readNames = ["REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
                                     "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID", "REMOTE_ADDR"]
 
