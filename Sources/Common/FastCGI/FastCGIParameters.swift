@@ -70,7 +70,7 @@ public struct FastCGIParameters: Sendable, Equatable {
         }
 
         guard let methodBytes = named["REQUEST_METHOD"] else { throw Self.bad("REQUEST_METHOD is missing.") }
-        guard (1...Self.maximumMethodBytes).contains(methodBytes.count), methodBytes.allSatisfy(Self.isTokenByte) else {
+        guard (1...Self.maximumMethodBytes).contains(methodBytes.count), HTTPToken.isToken(methodBytes) else {
             throw Self.bad("REQUEST_METHOD must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~) of at most \(Self.maximumMethodBytes) characters.")
         }
         method = String(decoding: methodBytes, as: UTF8.self)
@@ -144,7 +144,7 @@ public struct FastCGIParameters: Sendable, Equatable {
     private static func contentLength(_ bytes: [UInt8], maximumBodyBytes: Int) throws(Problem) -> Int {
         guard !bytes.isEmpty else { return 0 }
         guard bytes.count <= 18, bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
-            throw bad("CONTENT_LENGTH must be a decimal number of bytes (digits only, at most 18); got `\(printable(bytes))`.")
+            throw bad("CONTENT_LENGTH must be a decimal number of bytes (digits only, at most 18); got `\(SafeText.excerpt(bytes, maximumBytes: 20))`.")
         }
         let length = bytes.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
         guard length <= maximumBodyBytes else {
@@ -160,7 +160,7 @@ public struct FastCGIParameters: Sendable, Equatable {
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
         }
         guard (1...maximumHeaderNameBytes).contains(bytes.count), bytes.allSatisfy(isNameByte) else {
-            throw bad("A header parameter must be HTTP_ and then at most \(maximumHeaderNameBytes) upper-case letters, digits or `_`; got `HTTP_\(printable(bytes))`.")
+            throw bad("A header parameter must be HTTP_ and then at most \(maximumHeaderNameBytes) upper-case letters, digits or `_`; got `HTTP_\(SafeText.excerpt(bytes, maximumBytes: 20))`.")
         }
         return String(decoding: bytes.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 | 0x20 }, as: UTF8.self)
     }
@@ -179,19 +179,5 @@ public struct FastCGIParameters: Sendable, Equatable {
     private static func requestID(_ bytes: [UInt8]) -> String? {
         guard (1...maximumRequestIDBytes).contains(bytes.count), bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// RFC 9110 `tchar`.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
-
-    /// At most 20 bytes of a refused value for the `detail`, anything but visible ASCII as `?`.
-    private static func printable<C: Collection<UInt8>>(_ bytes: C) -> String {
-        String(decoding: bytes.prefix(20).map { (0x21...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
-            + (bytes.count > 20 ? "…" : "")
     }
 }

@@ -148,26 +148,13 @@ final class HTTPTransfer {
             throw .invalidArgument("maximumResponseBytes must be positive, got \(request.maximumResponseBytes)")
         }
         guard !request.url.utf8.contains(0) else { throw .invalidArgument("URL contains a NUL byte") }
-        guard isToken(request.method) else { throw .invalidArgument("method \(String(reflecting: request.method)) is not an HTTP token") }
+        guard HTTPToken.isToken(request.method.utf8) else { throw .invalidArgument("method \(String(reflecting: request.method)) is not an HTTP token") }
         for header in request.headers {
-            guard isToken(header.name) else {
+            guard HTTPToken.isToken(header.name.utf8) else {
                 throw .invalidArgument("header name \(String(reflecting: header.name)) is not an HTTP token")
             }
             guard !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 throw .invalidArgument("value of header \(header.name) contains CR, LF or NUL")
-            }
-        }
-    }
-
-    /// RFC 9110 token: one or more visible ASCII characters other than delimiters.
-    private static func isToken(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                true
-            default:
-                "!#$%&'*+-.^_`|~".utf8.contains(byte)
             }
         }
     }
