@@ -112,6 +112,10 @@ def test_sender_killed_mid_run_leaves_its_jobs_to_be_reclaimed(api, db, mocks, e
         mocks.configure(name, latency_ms=0)
     run_sender()
     assert all(api.status_of(i) in ("sent", "delivered") for i in ids)
+    # The killed sender's sends still sleep out their 3 s in the mocks: let them be answered
+    # here, or their acceptances land in the counters of whichever test runs next.
+    wait_for(lambda: all(mocks.stats(n)["accepted"] == mocks.stats(n)["received"] for n in MOCK_BASE),
+             timeout=15, what="the mocks to answer the killed sender's sends")
 
 
 def test_failing_provider_is_skipped_by_every_sender_once_its_breaker_opens(api, db, mocks, empty_queue):
