@@ -22,9 +22,13 @@ let package = Package(
         .executableTarget(name: "MessagesFCGI", dependencies: ["Common"]),
         .executableTarget(name: "DeliveryFCGI", dependencies: ["Common"]),
         .executableTarget(name: "SenderCron", dependencies: ["Common"]),
-        .executableTarget(name: "MockProvider", dependencies: ["Common"]),
+        // The mock provider's behaviour, linked only into the MockProvider executable (a test
+        // double has no place in the production binaries).
+        .target(name: "MockProviderKit", dependencies: ["Common"]),
+        .executableTarget(name: "MockProvider", dependencies: ["Common", "MockProviderKit"]),
         .executableTarget(name: "TextingCtl", dependencies: ["Common"]),
-        .testTarget(name: "CommonTests", dependencies: ["Common"]),
+        .testTarget(name: "CommonTests", dependencies: ["Common", "MockProviderKit"]),
+        .testTarget(name: "MockProviderKitTests", dependencies: ["MockProviderKit", "Common"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Common
+import MockProviderKit
 import Glibc
 
 // MockProvider: a stand-in SMS provider behind nginx (FastCGI), honouring the provider

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Common
+import MockProviderKit
 
 final class ProgramDescriptionTests: XCTestCase {
     private let all = [ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron,

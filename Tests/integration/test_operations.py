@@ -476,3 +476,16 @@ http {{
         except subprocess.TimeoutExpired:
             nginx.kill()
             nginx.wait(timeout=10)
+
+
+def test_no_production_binary_links_the_mock_provider():
+    # The mock provider's code lives in MockProviderKit, linked into MockProvider alone: a
+    # test double has no place in what is deployed. (A check that can fail: it finds the mock
+    # in MockProvider itself.)
+    def mock_symbols(binary):
+        symbols = subprocess.run(["nm", os.path.join(BIN, binary)], capture_output=True, text=True, timeout=60)
+        assert symbols.returncode == 0, symbols.stderr
+        return [line for line in symbols.stdout.splitlines() if "MockProvider" in line]
+    assert mock_symbols("MockProvider"), "nm finds no MockProvider symbol even in MockProvider"
+    for binary in ("MessagesFCGI", "DeliveryFCGI", "SenderCron", "textingctl"):
+        assert mock_symbols(binary) == [], f"{binary} links mock provider code"

@@ -1,6 +1,6 @@
 /// Every environment variable of the service, described once for the programs' `--help`
-/// (the README's configuration table says the same; the readers are in `Configuration/`,
-/// `Sender/` and `MockProvider/`).
+/// (the README's configuration table says the same; the readers are in `Configuration/` and
+/// `Sender/`; the mock provider's own settings are in MockProviderKit).
 public enum SettingCatalog {
     public static let databaseURL = SettingDescription("TEXTING_DATABASE_URL", "libpq connection string or URI", default: nil)
     public static let preparedStatements = SettingDescription("TEXTING_DATABASE_PREPARED_STATEMENTS", "on: each query is prepared once per connection; off for PgBouncer before 1.21 in transaction mode", default: "on")
@@ -30,18 +30,4 @@ public enum SettingCatalog {
     public static let maximumAttempts = SettingDescription("TEXTING_MAX_ATTEMPTS", "attempts before a message fails with retries_exhausted (1-100)", default: "6")
     public static let breakerFailures = SettingDescription("TEXTING_BREAKER_FAILURES", "temporary failures in a row that open a provider's circuit breaker", default: "5")
     public static let breakerCooldown = SettingDescription("TEXTING_BREAKER_COOLDOWN_SECONDS", "how long every sender then skips that provider (1-3600)", default: "30")
-
-    /// The mock provider's own settings (development and tests only).
-    public static let mock: [SettingDescription] = [
-        SettingDescription("MOCK_NAME", "the name it reports in /_mock/stats", default: "mock"),
-        SettingDescription("MOCK_THREADS", "FastCGI worker threads (1-512)", default: "32"),
-        SettingDescription("MOCK_LATENCY_MS", "added to every /send answer (0-60000)", default: "0"),
-        SettingDescription("MOCK_FAILURE_RATE", "share of sends answered 500 (0-1)", default: "0"),
-        SettingDescription("MOCK_RATE_LIMIT_RATE", "share of sends answered 429 (0-1)", default: "0"),
-        SettingDescription("MOCK_REJECT_RATE", "share of sends answered 400, a permanent rejection (0-1)", default: "0"),
-        SettingDescription("MOCK_RETRY_AFTER_SECONDS", "Retry-After of the 429 answers (0-3600)", default: "1"),
-        SettingDescription("MOCK_CALLBACK_DELAY_MS", "delay before the delivery callback; -1: no callback", default: "200"),
-        SettingDescription("MOCK_CALLBACK_STATUSES", "weights of the reported statuses, e.g. delivered=90,failed=5,invalid=5", default: "delivered=100"),
-        SettingDescription("MOCK_CALLBACK_EARLY", "1: the callback overtakes the answer to /send", default: "0"),
-    ]
 }

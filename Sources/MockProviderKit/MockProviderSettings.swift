@@ -1,3 +1,4 @@
+import Common
 /// How the mock provider behaves; set at start from `MOCK_*` variables and changed at run
 /// time with `POST /_mock/config`, so one test can make a provider fail without a restart.
 public struct MockProviderSettings: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Common
 import FoundationEssentials
 import Glibc
 import Synchronization

@@ -1,5 +1,6 @@
 import XCTest
-@testable import Common
+import Common
+@testable import MockProviderKit
 
 final class MockProviderSettingsTests: XCTestCase {
     private func assertRejected(_ values: [String: String], setting: String, file: StaticString = #filePath, line: UInt = #line) {
