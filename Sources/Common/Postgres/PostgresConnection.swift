@@ -81,13 +81,6 @@ public final class PostgresConnection {
         }
     }
 
-    /// Whether a transaction is open on this connection.
-    public var isInTransaction: Bool {
-        guard let handle else { return false }
-        let status = PQtransactionStatus(handle)
-        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
-    }
-
     /// Runs one parameterised statement; parameters travel separately from the SQL, in text
     /// format. The corresponding C functions are `PQprepare` and `PQexecPrepared`, or
     /// `PQexecParams` without prepared statements and for a query planned at each execution

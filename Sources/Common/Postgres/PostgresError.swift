@@ -39,8 +39,6 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
     }
 
-    public var isUniqueViolation: Bool { sqlState == "23505" }
-
     /// True when the transaction lost a race rather than failed: a deadlock (40P01), a
     /// serialization failure (40001), or a lock it waited for past `lock_timeout` (55P03).
     /// It was rolled back whole, so running it again is safe.
