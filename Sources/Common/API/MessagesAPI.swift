@@ -99,9 +99,10 @@ public struct MessagesAPI: Sendable {
             case .none:
                 // On this connection, inside the transaction that holds the key.
                 let outcome = try MessageStore(connection: connection).accept([MessageStore.Acceptance(message, owner: owner)])[0]
-                let response = try answer(outcome, message)
-                let id = response.headers.first { $0.name == "Location" }.map { String($0.value.dropFirst("/messages/".count)) } ?? ""
-                try idempotency.complete(owner: owner, key: idempotencyKey, messageID: id)
+                let response = try answer(outcome, message)  // throws for anything but an acceptance
+                if case .accepted(let record) = outcome {
+                    try idempotency.complete(owner: owner, key: idempotencyKey, messageID: record.id)
+                }
                 return response
             }
         }
