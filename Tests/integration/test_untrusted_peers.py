@@ -273,14 +273,14 @@ def test_repeated_reports_keep_a_bounded_audit_trail(api, db, empty_queue):
 # --- 4. a sender that stalled past its lease
 
 def test_a_stalled_sender_changes_nothing_once_its_lease_was_taken(api, db, empty_queue):
-    # Sender A's provider answers after 6 s; its lease is 1 s. Sender B claims the job when
-    # the lease runs out and sends it through another provider. A's late answer must not
-    # overwrite what B recorded.
+    # Sender A's provider holds its answer until sender B is done; A's lease is 1 s. B claims
+    # the job when the lease runs out and sends it through another provider. A's late answer
+    # must not overwrite what B recorded.
     message_id = _post(api, "stalled sender")
     before = _metric("texting_events_total", event="sender_stale_outcome")
     release = threading.Event()
-    with HostileProvider(lambda r: Hold(release, _accept(r), timeout=6)) as slow, HostileProvider(_accept) as fast:
-        a = start_sender(TEXTING_PROVIDERS=f"h1={slow.url}", TEXTING_SENDER_LEASE_SECONDS=1, TEXTING_PROVIDER_TIMEOUT_MS=20_000, **FAST_RETRY)
+    with HostileProvider(lambda r: Hold(release, _accept(r), timeout=90)) as slow, HostileProvider(_accept) as fast:
+        a = start_sender(TEXTING_PROVIDERS=f"h1={slow.url}", TEXTING_SENDER_LEASE_SECONDS=1, TEXTING_PROVIDER_TIMEOUT_MS=100_000, **FAST_RETRY)
         wait_for(lambda: len(slow.requests) == 1, timeout=30, what="sender A's send")
         wait_for(lambda: count(db, """SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id
                                       WHERE m.public_id = %s AND j.leased_until < now()""", message_id) == 1,
