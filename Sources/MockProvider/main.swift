@@ -10,7 +10,7 @@ ProgramCatalog.mockProvider.handleCommandLine()
 let environment = EnvironmentReader()
 do {
     let provider = MockProvider(name: environment.string("MOCK_NAME", default: "mock"), settings: try MockProviderSettings(environment))
-    Thread.start { provider.runCallbackLoop() }
+    PosixThread.start { provider.runCallbackLoop() }
     let server = FastCGIServer(
         socketPath: ServiceConfiguration.fastCGISocket(environment),
         threadCount: try environment.int("MOCK_THREADS", default: 32, range: 1...512),

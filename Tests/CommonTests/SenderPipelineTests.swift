@@ -98,7 +98,7 @@ final class SenderPipelineTests: XCTestCase {
 
     func testConditionLockWaiterWakesWhenAnotherThreadMakesItReady() {
         let lock = ConditionLock(0)
-        let thread = Thread.start {
+        let thread = PosixThread.start {
             usleep(20_000)
             lock.withLock { $0 = 42 }
         }

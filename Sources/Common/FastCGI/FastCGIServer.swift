@@ -59,7 +59,7 @@ public struct FastCGIServer<Context>: Sendable {
         for _ in 0..<threadCount {
             let server = self
             state.running.add(1, ordering: .sequentiallyConsistent)
-            let thread = Thread.start {
+            let thread = PosixThread.start {
                 server.workerLoop(listenDescriptor: listenDescriptor, state: state)
                 state.running.subtract(1, ordering: .sequentiallyConsistent)
             }

@@ -52,7 +52,7 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
         self.maximumBatch = max(1, maximumBatch)
         self.key = key
         for _ in 0..<self.committers {
-            Thread.start { [self] in commitLoop(makeConnection(), commit) }
+            PosixThread.start { [self] in commitLoop(makeConnection(), commit) }
         }
     }
 

@@ -56,7 +56,7 @@ final class OutcomeRecorder: Sendable {
     /// thread (a `PostgresConnection` belongs to one thread). `holder` is the sender's id, the
     /// holder of the leases it records under.
     init(configuration: SenderConfiguration, holder: String) {
-        let thread = Thread.start { [state] in Self.recordRounds(state: state, configuration: configuration, holder: holder) }
+        let thread = PosixThread.start { [state] in Self.recordRounds(state: state, configuration: configuration, holder: holder) }
         state.withLock { $0.thread = thread }
     }
 

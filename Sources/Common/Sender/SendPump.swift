@@ -44,7 +44,7 @@ public final class SendPump<Context: Sendable>: Sendable {
     /// thread with every batch of finished requests, each exactly once.
     /// - Throws: the client's error when it cannot be made (invalid limit, out of memory).
     public init(maxConnections: Int, completed: @escaping @Sendable ([(Context, HTTPCompletion)]) -> Void) throws(HTTPClientError) {
-        let thread = Thread.start { [state] in
+        let thread = PosixThread.start { [state] in
             Self.pump(state: state, maxConnections: maxConnections, completed: completed)
         }
         let failure = state.withLock(waitingUntil: \.started, timeoutMilliseconds: nil) { state -> HTTPClientError? in

@@ -1,8 +1,9 @@
 import Glibc
 
-/// Starts POSIX threads. (Foundation's `Thread` is not in FoundationEssentials, and a closure
-/// written in `main.swift` would be main-actor isolated and trap on another thread.)
-public enum Thread {
+/// Starts POSIX threads. Named apart from Foundation's `Thread` (which FoundationEssentials
+/// lacks) so that neither shadows the other. The closure must be `@Sendable`: one written in
+/// `main.swift` would be main-actor isolated and trap on another thread.
+public enum PosixThread {
     /// Runs `body` on a new thread and returns its handle.
     @discardableResult
     public static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t {
