@@ -63,7 +63,9 @@ public struct DeliveryStore {
             for row in try connection.execute(Self.lockNumberJobs, [phoneNumberID]).rows { jobs.append(try row.string("message_id")) }
             let id = try message.string("id")
             try connection.execute(Self.lockNumberMessages, [PostgresArray.literal(jobs + [id])])
-            let state = try connection.execute(Self.currentState, [id] + Self.attemptParameters(report)).first
+            let attempt = Self.attemptParameters(report)
+            let state = try connection.execute(Self.currentState, [id, attempt.generation, attempt.number, attempt.provider,
+                                                                   report.providerMessageID]).first
             guard let state, let current = MessageStatus(rawValue: try state.string("status")) else {
                 throw PostgresError(kind: .statement, sqlState: nil, message: "unknown status in messages", queryName: Self.currentState.name)
             }
@@ -78,11 +80,11 @@ public struct DeliveryStore {
         }
     }
 
-    /// The attempt a report's URL names and the reported provider id, as the SQL parameters
-    /// of `belongsToCurrentAttempt` (-1, -1, '' for a URL that names no attempt).
-    private static func attemptParameters(_ report: Report) -> [String?] {
-        guard let attempt = report.attempt else { return ["-1", "-1", "", report.providerMessageID] }
-        return [String(attempt.generation), String(attempt.number), attempt.provider, report.providerMessageID]
+    /// The attempt a report's URL names, as the SQL parameters `gen`, `att`, `prv` of
+    /// `belongsToCurrentAttempt` (-1, -1, '' for a URL that names none).
+    private static func attemptParameters(_ report: Report) -> (generation: String, number: String, provider: String) {
+        guard let attempt = report.attempt else { return ("-1", "-1", "") }
+        return (String(attempt.generation), String(attempt.number), attempt.provider)
     }
 
     /// How `delivery_events.attempt` shows the attempt a report's URL named.
@@ -113,8 +115,8 @@ public struct DeliveryStore {
             PostgresArray.literal(reports.map(\.messageID)), PostgresArray.literal(reports.map(\.providerMessageID)),
             PostgresArray.literal(reports.map(\.report.rawValue)), PostgresArray.literal(reports.map { $0.requestID ?? "" }),
             Self.deliverableFrom, Self.failableFrom, Self.failedCode, Self.failedDetail,
-            PostgresArray.literal(attempts.map { $0[0]! }), PostgresArray.literal(attempts.map { $0[1]! }),
-            PostgresArray.literal(attempts.map { $0[2]! }), PostgresArray.literal(reports.map { Self.attemptText($0) ?? "" }),
+            PostgresArray.literal(attempts.map(\.generation)), PostgresArray.literal(attempts.map(\.number)),
+            PostgresArray.literal(attempts.map(\.provider)), PostgresArray.literal(reports.map { Self.attemptText($0) ?? "" }),
             String(Self.maximumEventsPerMessage),
         ]).rows
         var outcomes: [Outcome?] = Array(repeating: nil, count: reports.count)

@@ -42,7 +42,15 @@ public enum ProviderAnswer: Sendable, Equatable {
     }
 
     public init(_ response: HTTPResponse, masking secrets: [(label: String, text: String)] = []) {
-        let excerpt = SafeText.excerpt(SafeText.masking(response.body, secrets))
+        // Only for answers that are quoted (not an acceptance, the common case), and only over
+        // the head of the body the excerpt can show, plus room for a secret that starts in it
+        // (its JSON spelling is at most 6 bytes per byte).
+        var excerpt: String {
+            let longest = secrets.map { $0.text.utf8.count }.max() ?? 0
+            let head = Array(response.body.prefix(Self.excerptBytes + 4 + 6 * longest))
+            let quoted = SafeText.excerpt(SafeText.masking(head, secrets), maximumBytes: Self.excerptBytes)
+            return head.count < response.body.count && !quoted.hasSuffix("…") ? quoted + "…" : quoted
+        }
         switch response.status {
         case 200...299:
             let body = response.body.starts(with: Self.byteOrderMark) ? Array(response.body.dropFirst(3)) : response.body
@@ -68,4 +76,6 @@ public enum ProviderAnswer: Sendable, Equatable {
     }
 
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+    /// The most of a body a reason quotes.
+    private static let excerptBytes = 200
 }
