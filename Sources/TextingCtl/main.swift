@@ -76,6 +76,11 @@ do {
         print(try MetricsStore(connection: try connection()).snapshot().report)
     case .prune:
         print(try Pruning(connection: try connection()).prune().summary)
+    case .sql(nil):
+        print(NamedQueries.all.map(\.name).sorted().joined(separator: "\n"))
+    case .sql(let name?):
+        guard let query = NamedQueries.named(name) else { fail("no statement is called \(name); `textingctl sql` lists them", status: 2) }
+        print(query.sql)
     }
 } catch {
     fail("\(error)")

@@ -23,6 +23,15 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id.uppercased()]), .messagesRequeue(id: UUID(uuidString: id)!))
         XCTAssertEqual(try AdminCommand.parse(["stats"]), .stats)
         XCTAssertEqual(try AdminCommand.parse(["prune"]), .prune)
+        XCTAssertEqual(try AdminCommand.parse(["sql"]), .sql(name: nil))
+        XCTAssertEqual(try AdminCommand.parse(["sql", "jobs.claim"]), .sql(name: "jobs.claim"))
+    }
+
+    func testEveryNamedStatementHasItsOwnName() {
+        let names = NamedQueries.all.map(\.name)
+        XCTAssertEqual(Set(names).count, names.count, "two statements share a name")
+        XCTAssertEqual(NamedQueries.named("jobs.claim")?.sql, JobQueue.claim.sql)
+        XCTAssertNil(NamedQueries.named("jobs.nothing"))
     }
 
     func testMalformedCommandsSayWhatIsMissingInOneLine() {
@@ -38,6 +47,7 @@ final class AdminCommandTests: XCTestCase {
             (["numbers", "reactivate", "+1555", "+1666"], "needs one phone number"),
             (["messages", "requeue"], "needs one message id"),
             (["messages", "requeue", "42"], "needs a message id (a UUID"),
+            (["sql", "jobs.claim", "extra"], "unknown command"),
             (["messages", "cancel", "x"], "unknown command `messages cancel`"),
         ]
         for (arguments, expected) in cases {

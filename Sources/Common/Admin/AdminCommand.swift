@@ -11,6 +11,8 @@ public enum AdminCommand: Equatable, Sendable {
     case messagesRequeue(id: UUID)
     case stats
     case prune
+    /// Print a named statement's SQL (no name: list the names). Needs no database.
+    case sql(name: String?)
 
     /// A malformed command: `message` is the one line to print (exit status 2).
     public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -28,6 +30,7 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
         "textingctl stats                        queue depth, due jobs, oldest due age, messages by status, breakers",
         "textingctl prune                        delete Idempotency-Key records older than 24 hours",
+        "textingctl sql [NAME]                   print the SQL of the named statement (no NAME: list the names)",
     ]
 
     /// Reads the arguments after the program name.
@@ -64,6 +67,10 @@ public enum AdminCommand: Equatable, Sendable {
             return .stats
         case ("prune"?, nil):
             return .prune
+        case ("sql"?, nil):
+            return .sql(name: nil)
+        case ("sql"?, let name?) where rest.isEmpty:
+            return .sql(name: name)
         case (nil, _):
             throw UsageError(message: "a command is needed; see `textingctl --help`")
         default:
