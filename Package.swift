@@ -1,7 +1,29 @@
 // swift-tools-version:6.0
 // The texting service: two FastCGI responders, a sender run by a systemd timer, an admin
 // CLI and a mock SMS provider, all on libfcgi, libpq and libcurl from Debian.
+//
+// The library code lives under Sources/Common as layered modules; each may import only the
+// ones below it, and the compiler holds that (docs/architecture.md):
+//
+//   TextingService                 the two APIs, group commit, the sender, the programs' wiring
+//   TextingStore                   all SQL: stores, the job queue, the migrator
+//   TextingPostgres  TextingFastCGI  TextingHTTPClient   one wrapper per C library
+//   TextingDomain                  numbers, bodies, segments, statuses, backoff, routing, signing
+//   TextingSupport                 JSON, RFC 3339, base64url, threads, logging, settings, digests
+//
+// MockProviderKit (the mock SMS provider) and TextingTesting (test servers) sit beside the
+// stack and are linked only into MockProvider and the test targets.
 import PackageDescription
+
+/// A library module under Sources/Common.
+func layer(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Sources/Common/\(name)")
+}
+
+/// The unit tests of `module`, under Tests/CommonTests.
+func tests(of module: String, _ extra: [Target.Dependency] = []) -> Target {
+    .testTarget(name: "\(module)Tests", dependencies: [.target(name: module)] + extra, path: "Tests/CommonTests/\(module)Tests")
+}
 
 let package = Package(
     name: "texting",
@@ -18,17 +40,37 @@ let package = Package(
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "Common", dependencies: ["CFastCGI", "CPostgres", "CCurl", "CCrypto"]),
-        .executableTarget(name: "MessagesFCGI", dependencies: ["Common"]),
-        .executableTarget(name: "DeliveryFCGI", dependencies: ["Common"]),
-        .executableTarget(name: "SenderCron", dependencies: ["Common"]),
+
+        layer("TextingSupport", ["CCrypto"]),
+        layer("TextingDomain", ["TextingSupport"]),
+        layer("TextingPostgres", ["TextingSupport", "CPostgres"]),
+        layer("TextingFastCGI", ["TextingSupport", "CFastCGI"]),
+        layer("TextingHTTPClient", ["TextingSupport", "CCurl"]),
+        layer("TextingStore", ["TextingDomain", "TextingPostgres"]),
+        layer("TextingService", ["TextingStore", "TextingFastCGI", "TextingHTTPClient"]),
+
+        // Thin executables: read the settings, wire the pieces, run.
+        .executableTarget(name: "MessagesFCGI", dependencies: ["TextingService"]),
+        .executableTarget(name: "DeliveryFCGI", dependencies: ["TextingService"]),
+        .executableTarget(name: "SenderCron", dependencies: ["TextingService"]),
+        .executableTarget(name: "TextingCtl", dependencies: ["TextingService"]),
+
         // The mock provider's behaviour, linked only into the MockProvider executable (a test
         // double has no place in the production binaries).
-        .target(name: "MockProviderKit", dependencies: ["Common"]),
-        .executableTarget(name: "MockProvider", dependencies: ["Common", "MockProviderKit"]),
-        .executableTarget(name: "TextingCtl", dependencies: ["Common"]),
-        .testTarget(name: "CommonTests", dependencies: ["Common", "MockProviderKit"]),
-        .testTarget(name: "MockProviderKitTests", dependencies: ["MockProviderKit", "Common"]),
+        .target(name: "MockProviderKit", dependencies: ["TextingDomain", "TextingFastCGI", "TextingHTTPClient"]),
+        .executableTarget(name: "MockProvider", dependencies: ["MockProviderKit"]),
+
+        // What tests share: an echoing HTTP server on loopback.
+        layer("TextingTesting", []),
+
+        tests(of: "TextingSupport"),
+        tests(of: "TextingDomain"),
+        tests(of: "TextingPostgres"),
+        tests(of: "TextingFastCGI"),
+        tests(of: "TextingHTTPClient", ["TextingTesting"]),
+        tests(of: "TextingStore"),
+        tests(of: "TextingService", ["TextingTesting", "MockProviderKit"]),
+        tests(of: "MockProviderKit"),
     ],
     swiftLanguageModes: [.v6]
 )

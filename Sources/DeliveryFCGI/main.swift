@@ -1,4 +1,4 @@
-import Common
+import TextingService
 
 // DeliveryFCGI: providers' delivery reports (POST /messages/delivery_status) as a FastCGI responder.
 FastCGIProgram.run(ProgramCatalog.deliveryFCGI) { environment in

@@ -1,4 +1,4 @@
-import Common
+import TextingService
 
 // MessagesFCGI: the client API (/messages, /healthz, /metrics) as a FastCGI responder.
 FastCGIProgram.run(ProgramCatalog.messagesFCGI) { environment in

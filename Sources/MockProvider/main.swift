@@ -1,18 +1,19 @@
-import Common
-import MockProviderKit
 import Glibc
+import MockProviderKit
+import TextingFastCGI
+import TextingSupport
 
 // MockProvider: a stand-in SMS provider behind nginx (FastCGI), honouring the provider
 // contract, with settable latency, failures, 429s and delivery callbacks.
 // Before the callback thread starts: it must not be a thread a SIGTERM can kill.
 StopSignals.block()
-ProgramCatalog.mockProvider.handleCommandLine()
+MockProviderProgram.description.handleCommandLine()
 let environment = EnvironmentReader()
 do {
     let provider = MockProvider(name: environment.string("MOCK_NAME", default: "mock"), settings: try MockProviderSettings(environment))
     PosixThread.start { provider.runCallbackLoop() }
     let server = FastCGIServer(
-        socketPath: ServiceConfiguration.fastCGISocket(environment),
+        socketPath: FastCGISettings.socketPath(environment),
         threadCount: try environment.int("MOCK_THREADS", default: 32, range: 1...512),
         // Its counters (/_mock/stats) say what it received; a log line per send would only
         // weigh on the benchmark's measurement of the providers alone.

@@ -1,7 +1,9 @@
-import Common
 import FoundationEssentials
 import Glibc
 import Synchronization
+import TextingFastCGI
+import TextingHTTPClient
+import TextingSupport
 
 /// A stand-in SMS provider that honours the provider contract over HTTP (behind nginx, as a
 /// FastCGI responder), for development, tests and benchmarks. It counts what it receives by

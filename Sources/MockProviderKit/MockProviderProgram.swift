@@ -1,20 +1,18 @@
-import Common
+import TextingFastCGI
+import TextingSupport
 
-// The mock provider's `--help`: its description and its own settings, kept with the mock
-// (the service's programs and settings are in Common's ProgramCatalog and SettingCatalog).
-
-extension ProgramCatalog {
-    public static let mockProvider = ProgramDescription(
+/// The mock provider's `--help`: its description and its own settings, kept with the mock
+/// (the service's programs and settings are TextingService's ProgramCatalog and SettingCatalog).
+public enum MockProviderProgram {
+    public static let description = ProgramDescription(
         name: "MockProvider",
         summary: "a stand-in SMS provider (FastCGI behind nginx) for development and tests, honouring the provider contract.",
         usage: ["MockProvider"],
         details: ["Serves POST /send, and GET /_mock/stats, POST /_mock/config, POST /_mock/reset to read and change its behaviour at run time. Listens on TEXTING_FCGI_SOCKET (or the socket on standard input). SIGTERM or SIGINT: finishes the requests in hand, then exits 0 (a second one meanwhile is ignored). A bad setting: one line naming it, exit 1."],
-        settings: [SettingCatalog.fastCGISocket] + SettingCatalog.mock)
-}
+        settings: [FastCGISettings.socket] + settings)
 
-extension SettingCatalog {
     /// The mock provider's own settings (development and tests only).
-    public static let mock: [SettingDescription] = [
+    public static let settings: [SettingDescription] = [
         SettingDescription("MOCK_NAME", "the name it reports in /_mock/stats", default: "mock"),
         SettingDescription("MOCK_THREADS", "FastCGI worker threads (1-512)", default: "32"),
         SettingDescription("MOCK_LATENCY_MS", "added to every /send answer (0-60000)", default: "0"),

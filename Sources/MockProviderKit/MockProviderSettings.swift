@@ -1,4 +1,6 @@
-import Common
+import TextingFastCGI
+import TextingSupport
+
 /// How the mock provider behaves; set at start from `MOCK_*` variables and changed at run
 /// time with `POST /_mock/config`, so one test can make a provider fail without a restart.
 public struct MockProviderSettings: Sendable, Equatable {

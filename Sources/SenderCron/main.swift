@@ -1,7 +1,8 @@
-import Common
 import FoundationEssentials
 import Glibc
 import Synchronization
+import TextingService
+import TextingSupport
 
 // SenderCron: one run of the sender, as the systemd timer starts it. `--once` drains what is
 // due and exits; otherwise it runs for TEXTING_SENDER_RUN_SECONDS, woken by LISTEN/NOTIFY.

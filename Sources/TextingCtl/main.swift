@@ -1,5 +1,9 @@
-import Common
 import Glibc
+import TextingDomain
+import TextingPostgres
+import TextingService
+import TextingStore
+import TextingSupport
 
 // textingctl: the operator's command line: migrations, API keys, numbers, messages, figures
 // and pruning. Each command is one call into Common; this file only wires and prints.

@@ -1,0 +1,64 @@
+import TextingSupport
+
+/// The query string of `GET /messages`, checked: `to_number`, `status`, `limit` (1–100,
+/// default 20) and `after`, the opaque cursor a previous page returned as `next_after`.
+public struct MessageListQuery: Sendable, Equatable {
+    public let toNumber: PhoneNumber?
+    public let status: MessageStatus?
+    public let limit: Int
+    /// Only messages older than this internal id (decoded from `after`).
+    public let before: Int64?
+
+    public static let parameters: Set<String> = ["to_number", "status", "limit", "after"]
+    /// A page's size when the client does not say, and the most it may ask for.
+    public static let defaultPageSize = 20
+    public static let maximumPageSize = 100
+
+    public init(parameters: [String: String], defaultCountryCode: String) throws(ValidationError) {
+        if let unknown = parameters.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
+            throw ValidationError(.invalidParameter, "`\(unknown.prefix(40))` is not a parameter of this listing; use to_number, status, limit and after.", field: unknown)
+        }
+        if var raw = parameters["to_number"] {
+            // An unencoded `+` arrives as a space (form encoding); a number never starts with one.
+            if raw.first == " ", raw.dropFirst().first?.isNumber == true { raw = "+" + raw.dropFirst() }
+            toNumber = try PhoneNumber(parsing: raw, defaultCountryCode: defaultCountryCode)
+        } else {
+            toNumber = nil
+        }
+        if let raw = parameters["status"] {
+            guard let status = MessageStatus(rawValue: raw) else {
+                throw ValidationError(.invalidParameter, "`status` must be one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", ")); got `\(raw.prefix(40))`.", field: "status")
+            }
+            self.status = status
+        } else {
+            status = nil
+        }
+        if let raw = parameters["limit"] {
+            guard let limit = Int(raw), (1...Self.maximumPageSize).contains(limit) else {
+                throw ValidationError(.invalidParameter, "`limit` must be a whole number from 1 to \(Self.maximumPageSize); got `\(raw.prefix(40))`.", field: "limit")
+            }
+            self.limit = limit
+        } else {
+            limit = Self.defaultPageSize
+        }
+        if let raw = parameters["after"] {
+            guard let before = Self.decodeCursor(raw) else {
+                throw ValidationError(.invalidParameter, "`after` must be a `next_after` value from a previous page, unchanged.", field: "after")
+            }
+            self.before = before
+        } else {
+            before = nil
+        }
+    }
+
+    /// The opaque cursor for "older than the message with this internal id".
+    public static func cursor(before id: Int64) -> String {
+        Base64URL.encode(Array("v1:\(id)".utf8))
+    }
+
+    static func decodeCursor(_ text: String) -> Int64? {
+        guard text.utf8.count <= 64, let bytes = Base64URL.decode(text), let plain = String(validating: bytes, as: UTF8.self),
+              plain.hasPrefix("v1:"), let id = Int64(plain.dropFirst(3)), id > 0 else { return nil }
+        return id
+    }
+}

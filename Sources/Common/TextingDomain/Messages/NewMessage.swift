@@ -1,0 +1,63 @@
+import FoundationEssentials
+import TextingSupport
+
+/// A `POST /messages` body, checked field by field. Once you hold one, every field is valid.
+public struct NewMessage: Sendable {
+    public let to: PhoneNumber
+    public let body: MessageBody
+    /// When the first attempt is due; nil for now.
+    public let sendAt: Date?
+    /// How long the message may wait for a successful send before it fails as `expired`.
+    public let validitySeconds: Int?
+
+    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period"]
+    /// The longest validity a client may ask for: a week, as SMS centres commonly allow.
+    public static let maximumValiditySeconds = 7 * 24 * 3600
+
+    public init(json: [String: JSONValue], defaultCountryCode: String, now: Date = .now) throws(ValidationError) {
+        if let unknown = json.keys.sorted().first(where: { !Self.fields.contains($0) }) {
+            throw ValidationError(.unknownField, "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at` and `validity_period`.", field: unknown)
+        }
+        let rawNumber = try Self.string(json, "to_number", example: "+15555550100")
+        let rawMessage = try Self.string(json, "message", example: "Hello")
+        to = try PhoneNumber(parsing: rawNumber, defaultCountryCode: defaultCountryCode)
+        body = try MessageBody(validating: rawMessage)
+        switch json["send_at"] {
+        case nil, .null?:
+            sendAt = nil
+        case .string(let text)?:
+            guard let seconds = RFC3339.secondsSince1970(text) else {
+                throw ValidationError(.invalidParameter, "`send_at` must be an RFC 3339 time such as 2026-12-01T09:30:00Z; got `\(text.prefix(40))`.", field: "send_at")
+            }
+            let date = Date(timeIntervalSince1970: seconds)
+            guard date.timeIntervalSince(now) < Double(Self.maximumValiditySeconds * 5) else {
+                throw ValidationError(.invalidParameter, "`send_at` may be at most 35 days ahead.", field: "send_at")
+            }
+            sendAt = date > now ? date : nil
+        case let other?:
+            throw ValidationError(.wrongType, "`send_at` must be a string (RFC 3339 time); got a \(other.typeName).", field: "send_at")
+        }
+        switch json["validity_period"] {
+        case nil, .null?:
+            validitySeconds = nil
+        case .number(let seconds)?:
+            guard seconds == seconds.rounded(), seconds >= 1, seconds <= Double(Self.maximumValiditySeconds) else {
+                throw ValidationError(.invalidParameter, "`validity_period` must be whole seconds from 1 to \(Self.maximumValiditySeconds); got \(seconds).", field: "validity_period")
+            }
+            validitySeconds = Int(seconds)
+        case let other?:
+            throw ValidationError(.wrongType, "`validity_period` must be a number of seconds; got a \(other.typeName).", field: "validity_period")
+        }
+    }
+
+    private static func string(_ json: [String: JSONValue], _ field: String, example: String) throws(ValidationError) -> String {
+        switch json[field] {
+        case .string(let value)?:
+            return value
+        case nil:
+            throw ValidationError(.missingField, "`\(field)` is required, e.g. \"\(field)\": \"\(example)\".", field: field)
+        case let other?:
+            throw ValidationError(.wrongType, "`\(field)` must be a string; got a \(other.typeName).", field: field)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import TextingSupport
+
+/// One SMS provider the sender may use, as configured by the sysadmin.
+public struct ProviderConfig: Sendable, Equatable {
+    /// Short identifier recorded with each attempt, so logs and rows say who was tried.
+    public let name: String
+    /// The provider's send endpoint.
+    public let url: String
+    /// Relative share of traffic; see ``SmoothWeightedRoundRobin``.
+    public let weight: Int
+
+    public init(name: String, url: String, weight: Int) {
+        self.name = name
+        self.url = url
+        self.weight = weight
+    }
+
+    /// Parses `TEXTING_PROVIDERS` strictly, so a typo stops the process at start-up instead
+    /// of silently dropping a provider or skewing traffic.
+    ///
+    /// Format: comma-separated `name=url` entries, each optionally followed by `;weight=N`
+    /// (1...1000, default 1). URLs containing `,` or `;` are not supported.
+    public static func parseList(_ text: String) throws(ConfigurationError) -> [ProviderConfig] {
+        guard !trimmed(text).isEmpty else {
+            throw failure("no providers are configured")
+        }
+        var providers: [ProviderConfig] = []
+        for (position, rawEntry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            let entry = trimmed(rawEntry)
+            let provider = try parseEntry(entry, position: position + 1)
+            guard !providers.contains(where: { $0.name == provider.name }) else {
+                throw failure("entry `\(entry)` repeats the provider name `\(provider.name)`; names must be unique")
+            }
+            providers.append(provider)
+        }
+        return providers
+    }
+
+    private static let expectedFormat =
+        "expected comma-separated `name=url` entries, each optionally followed by `;weight=N`, e.g. "
+        + "`p1=http://127.0.0.1:9101/send;weight=30,p2=http://127.0.0.1:9102/send;weight=70`"
+
+    private static let weightRange = 1...1000
+
+    private static func failure(_ what: String) -> ConfigurationError {
+        ConfigurationError(setting: "TEXTING_PROVIDERS", problem: "\(what); \(expectedFormat).")
+    }
+
+    private static func parseEntry(_ entry: String, position: Int) throws(ConfigurationError) -> ProviderConfig {
+        guard !entry.isEmpty else {
+            throw failure("entry \(position) is empty")
+        }
+        guard let equals = entry.firstIndex(of: "=") else {
+            throw failure("entry `\(entry)` has no `=` between name and URL")
+        }
+        let name = trimmed(entry[..<equals])
+        let parts = entry[entry.index(after: equals)...].split(separator: ";", omittingEmptySubsequences: false)
+        let url = trimmed(parts[0])
+
+        guard isValidName(name) else {
+            throw failure("entry `\(entry)` has the name `\(name)`; a name is 1 to 32 letters, digits, `_` or `-`")
+        }
+        guard isValidURL(url) else {
+            throw failure("entry `\(entry)` has the URL `\(url)`; it must be an http:// or https:// URL with a host")
+        }
+
+        var weight: Int?
+        for rawParameter in parts.dropFirst() {
+            let parameter = trimmed(rawParameter)
+            guard parameter.hasPrefix("weight=") else {
+                throw failure("entry `\(entry)` has the unknown parameter `\(parameter)`; only `weight=N` is allowed")
+            }
+            guard weight == nil else {
+                throw failure("entry `\(entry)` gives `weight` more than once")
+            }
+            let value = trimmed(parameter.dropFirst("weight=".count))
+            guard !value.isEmpty, value.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
+                  let number = Int(value), weightRange.contains(number) else {
+                throw failure(
+                    "entry `\(entry)` has the weight `\(value)`; a weight is a whole number from "
+                        + "\(weightRange.lowerBound) to \(weightRange.upperBound)"
+                )
+            }
+            weight = number
+        }
+        return ProviderConfig(name: name, url: url, weight: weight ?? 1)
+    }
+
+    /// 1 to 32 letters, digits, `_` or `-`: safe in a URL, a log line and a metric label.
+    static func isValidName(_ name: String) -> Bool {
+        (1...32).contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || scalar == "_" || scalar == "-"
+        }
+    }
+
+    /// A light check, enough to catch typos such as a missing scheme or host; libcurl does
+    /// the real parsing.
+    private static func isValidURL(_ url: String) -> Bool {
+        guard !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 }) else {
+            return false
+        }
+        let lowered = url.lowercased()
+        let schemeLength: Int
+        if lowered.hasPrefix("http://") {
+            schemeLength = "http://".count
+        } else if lowered.hasPrefix("https://") {
+            schemeLength = "https://".count
+        } else {
+            return false
+        }
+        let rest = url.dropFirst(schemeLength)
+        var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") {
+            authority = authority[authority.index(after: at)...]
+        }
+        var host = authority
+        var port: Substring?
+        if authority.hasPrefix("[") {
+            // IPv6 literal, e.g. http://[::1]:9101/send
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { return false }
+                port = after.dropFirst()
+            }
+        } else if let colon = authority.firstIndex(of: ":") {
+            host = authority[..<colon]
+            port = authority[authority.index(after: colon)...]
+        }
+        guard !host.isEmpty else { return false }
+        if let port {
+            guard !port.isEmpty, port.count <= 5, port.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
+                  let number = Int(port), (1...65535).contains(number) else { return false }
+        }
+        return true
+    }
+
+    private static func trimmed(_ text: String) -> String {
+        trimmed(text[...])
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else {
+            return ""
+        }
+        return String(scalars[first...last])
+    }
+}

@@ -1,0 +1,31 @@
+/// A job a sender holds under lease, with what it needs to decide and send.
+public struct ClaimedJob: Sendable {
+    public let messageID: Int64
+    public let publicID: String
+    public let toNumber: String
+    public let body: String
+    /// Attempts including this one: this claim's attempt number.
+    public let attempts: Int
+    /// How many times an operator requeued the message (`CallbackAttempt.generation`).
+    public let generation: Int
+    /// The provider the previous attempt used, to try another one this time.
+    public let lastProvider: String?
+    public let status: MessageStatus
+    public let phoneNumberActive: Bool
+    /// When the message stops being worth sending (Unix milliseconds), if it has a validity.
+    public let expiresAtMilliseconds: Int64?
+
+    public init(messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
+                lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, expiresAtMilliseconds: Int64?) {
+        self.messageID = messageID
+        self.publicID = publicID
+        self.toNumber = toNumber
+        self.body = body
+        self.attempts = attempts
+        self.generation = generation
+        self.lastProvider = lastProvider
+        self.status = status
+        self.phoneNumberActive = phoneNumberActive
+        self.expiresAtMilliseconds = expiresAtMilliseconds
+    }
+}

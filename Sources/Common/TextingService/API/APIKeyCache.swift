@@ -1,0 +1,33 @@
+import Synchronization
+import TextingDomain
+import TextingPostgres
+import TextingStore
+
+/// Which key a secret belongs to, remembered once it was seen active, so that
+/// `POST /messages` skips a round trip per request. What is remembered never goes stale: a
+/// key's hash and id never change. Only revocation does, and the statement that stores
+/// messages (`MessageStore.accept`) checks it itself, so a revoked key still stores nothing
+/// from the moment `textingctl keys revoke` commits. Reads and cancels do not use this: they
+/// look the key up on every request.
+public final class APIKeyCache: Sendable {
+    /// Keys remembered at most; past that the memory starts over (keys are few in practice).
+    public let capacity: Int
+    private let owners = Mutex<[String: Int64]>([:])
+
+    public init(capacity: Int = 10_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// The owner id of the key `secret`, nil for an unknown or revoked one (never remembered,
+    /// so a key made a moment ago works at once).
+    public func owner(secret: String, connection: PostgresConnection) throws(PostgresError) -> Int64? {
+        let hash = APIKey.hash(secret)
+        if let owner = owners.withLock({ $0[hash] }) { return owner }
+        guard let owner = try APIKeyStore(connection: connection).authenticate(hash: hash) else { return nil }
+        owners.withLock {
+            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
+            $0[hash] = owner
+        }
+        return owner
+    }
+}

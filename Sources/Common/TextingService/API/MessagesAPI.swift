@@ -1,0 +1,177 @@
+import FoundationEssentials
+import TextingDomain
+import TextingFastCGI
+import TextingPostgres
+import TextingStore
+import TextingSupport
+
+/// The client API behind `/messages` (MessagesFCGI): routing, authentication, input checks
+/// and answers.
+public struct MessagesAPI: Sendable {
+    public let defaultCountryCode: String
+    /// Commits the messages of concurrent `POST /messages` together (group commit).
+    private let acceptor: MessageAcceptor
+    /// The keys `POST /messages` has seen, so that it skips their lookup.
+    private let keys = APIKeyCache()
+
+    public init(defaultCountryCode: String, acceptor: MessageAcceptor) {
+        self.defaultCountryCode = defaultCountryCode
+        self.acceptor = acceptor
+    }
+
+    /// Answers one request on the calling worker's own connection.
+    public func handle(_ request: HTTPServerRequest, connection: PostgresConnection) throws -> HTTPServerResponse {
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        switch segments.count {
+        case 1 where segments[0] == "healthz":
+            // No API key: nginx lets only local clients reach it (deploy/nginx.conf).
+            try allow(request, ["GET", "HEAD"])
+            return try health(connection: connection)
+        case 1 where segments[0] == "metrics":
+            // No API key: nginx lets only local scrapers reach it (deploy/nginx.conf).
+            try allow(request, ["GET", "HEAD"])
+            let text = try MetricsStore(connection: connection).prometheusText()
+            return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
+        case 1 where segments[0] == "messages":
+            // Creating trusts a remembered key: the statement that stores checks revocation.
+            // Not with an Idempotency-Key, whose replay stores nothing and so checks nothing.
+            let remembered = request.method == "POST" && request.header("idempotency-key") == nil
+            let owner = try authenticate(request, connection: connection, remembered: remembered)
+            try allow(request, ["GET", "HEAD", "POST"])
+            return request.method == "POST" ? try create(request, owner: owner, connection: connection)
+                                            : try list(request, owner: owner, connection: connection)
+        case 2 where segments[0] == "messages":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD"])
+            return .json(200, try find(segments[1], owner: owner, connection: connection).json)
+        case 3 where segments[0] == "messages" && segments[2] == "cancel":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["POST"])
+            return try cancel(segments[1], owner: owner, connection: connection)
+        default:
+            throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id} and /messages/{id}/cancel.")
+        }
+    }
+
+    private func allow(_ request: HTTPServerRequest, _ methods: [String]) throws(Problem) {
+        guard methods.contains(request.method) else {
+            throw Problem.methodNotAllowed(request.method, allowed: methods.filter { $0 != "HEAD" })
+        }
+    }
+
+    /// The owner of the request's `Authorization: Bearer` key; 401 otherwise.
+    private func authenticate(_ request: HTTPServerRequest, connection: PostgresConnection, remembered: Bool = false) throws -> Int64 {
+        guard let header = request.header("authorization") else {
+            throw Problem(.unauthorized, "Send your API key as `Authorization: Bearer <key>`.",
+                          headers: [("WWW-Authenticate", "Bearer realm=\"texting\"")])
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Self.invalidKey }
+        let secret = parts[1].trimmed
+        let owner = remembered ? try keys.owner(secret: secret, connection: connection)
+                               : try APIKeyStore(connection: connection).authenticate(secret: secret)
+        guard let owner else { throw Self.invalidKey }
+        return owner
+    }
+
+    static let invalidKey = Problem(
+        .unauthorized, "The API key is unknown or revoked; send a valid key as `Authorization: Bearer <key>`.",
+        headers: [("WWW-Authenticate", "Bearer realm=\"texting\", error=\"invalid_token\"")])
+
+    private func create(_ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        let json = try request.jsonObject()
+        let message = try Problem.validating { () throws(ValidationError) in try NewMessage(json: json, defaultCountryCode: defaultCountryCode) }
+        guard let idempotencyKey = try Self.idempotencyKey(request) else {
+            return try answer(acceptor.accept(MessageStore.Acceptance(message, owner: owner)), message)
+        }
+        // The fingerprint is of the parsed body, so whitespace and key order do not matter.
+        let fingerprint = Digest.sha256Hex(JSONValue.object(json).serialized())
+        return try connection.transaction { connection in
+            let idempotency = IdempotencyStore(connection: connection)
+            switch try idempotency.claim(owner: owner, key: idempotencyKey, fingerprint: fingerprint) {
+            case .differentRequest:
+                throw Problem(.idempotencyKeyReused, "This Idempotency-Key was used in the last 24 hours with a different body; use a new key for a new message.",
+                              field: "Idempotency-Key")
+            case .sameRequest(let messageID):
+                guard let uuid = UUID(uuidString: messageID), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
+                    throw Problem(.internalError, "The message this Idempotency-Key created cannot be found.")
+                }
+                return .json(201, record.json, headers: [("Location", "/messages/\(record.id)"), ("Idempotent-Replayed", "true")])
+            case .none:
+                // On this connection, inside the transaction that holds the key.
+                let outcome = try MessageStore(connection: connection).accept([MessageStore.Acceptance(message, owner: owner)])[0]
+                let response = try answer(outcome, message)  // throws for anything but an acceptance
+                if case .accepted(let record) = outcome {
+                    try idempotency.complete(owner: owner, key: idempotencyKey, messageID: record.id)
+                }
+                return response
+            }
+        }
+    }
+
+    private func answer(_ outcome: MessageStore.Outcome, _ message: NewMessage) throws(Problem) -> HTTPServerResponse {
+        switch outcome {
+        case .accepted(let record):
+            return .json(201, record.json, headers: [("Location", "/messages/\(record.id)")])
+        case .phoneNumberInactive:
+            throw Problem(.phoneNumberInactive, "\(message.to.e164) is inactive: a provider reported it invalid, so nothing more is sent to it.", field: "to_number")
+        case .keyRevoked:
+            throw Self.invalidKey
+        }
+    }
+
+    /// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+    static func idempotencyKey(_ request: HTTPServerRequest) throws(Problem) -> String? {
+        guard let key = request.header("idempotency-key") else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw Problem(.invalidIdempotencyKey, "`Idempotency-Key` must be 1 to 255 visible ASCII characters, e.g. a UUID.", field: "Idempotency-Key")
+        }
+        return key
+    }
+
+    private func find(_ id: String, owner: Int64, connection: PostgresConnection) throws -> MessageRecord {
+        guard let uuid = UUID(uuidString: id), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
+            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+        }
+        return record
+    }
+
+    private func cancel(_ id: String, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        guard let uuid = UUID(uuidString: id) else {
+            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+        }
+        switch try MessageStore(connection: connection).cancel(id: uuid, owner: owner) {
+        case .canceled(let record):
+            return .json(200, record.json)
+        case .notCancelable(let status):
+            throw Problem(.messageNotCancelable, "The message is \(status.rawValue); only a queued message that no sender has tried yet can be canceled.")
+        case .notFound:
+            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+        }
+    }
+
+    private func list(_ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        let query = try Problem.validating { () throws(ValidationError) in
+            try MessageListQuery(parameters: request.queryParameters, defaultCountryCode: defaultCountryCode)
+        }
+        let page = try MessageStore(connection: connection).list(owner: owner, toNumber: query.toNumber, status: query.status, before: query.before, limit: query.limit)
+        let next: JSONValue = page.more ? page.records.last.flatMap { $0.row["internal_id"] }.flatMap { Int64($0) }.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
+        return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
+    }
+
+    /// 200 `{"status":"ok","database":"ok"}`, or 503 naming what is down: this process
+    /// answers, so the only thing that can be is the database.
+    private func health(connection: PostgresConnection) throws(Problem) -> HTTPServerResponse {
+        do {
+            try DatabaseHealth(connection: connection).check()
+        } catch {
+            Log.warning("healthz: database unreachable: \(error)")
+            throw Self.databaseDown
+        }
+        return .json(200, ["status": "ok", "database": "ok"])
+    }
+
+    static let databaseDown = Problem(
+        .serviceUnavailable, "database unreachable: MessagesFCGI is running but cannot reach PostgreSQL (TEXTING_DATABASE_URL).",
+        headers: [("Retry-After", "5")])
+}

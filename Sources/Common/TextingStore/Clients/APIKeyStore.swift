@@ -1,0 +1,56 @@
+import TextingDomain
+import TextingPostgres
+
+/// The SQL for API keys, in one place: made, listed and revoked by `textingctl`, checked on
+/// every client request.
+public struct APIKeyStore {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Creates a key named `name`; returns the record and the secret, which is never stored.
+    public func create(name: String) throws -> (key: APIKey, secret: String) {
+        let secret = APIKey.generateSecret()
+        let prefix = String(secret.prefix(APIKey.scheme.count + 6))
+        guard let row = try connection.execute(Self.insert, [name, prefix, APIKey.hash(secret)]).first else {
+            throw PostgresError(kind: .statement, sqlState: nil, message: "insert returned no row", queryName: Self.insert.name)
+        }
+        return (try Self.key(row), secret)
+    }
+
+    public func list() throws -> [APIKey] {
+        try connection.execute(Self.listAll).rows.map(Self.key)
+    }
+
+    /// Revokes the key with public id `publicID`; false if there is no such key.
+    public func revoke(publicID: String) throws(PostgresError) -> Bool {
+        try connection.execute(Self.revoke, [publicID]).affectedRows == 1
+    }
+
+    /// The owner id of an active key, nil for an unknown or revoked one.
+    public func authenticate(secret: String) throws(PostgresError) -> Int64? {
+        try authenticate(hash: APIKey.hash(secret))
+    }
+
+    /// The owner id of the active key whose hash (`APIKey.hash`) is `hash`.
+    public func authenticate(hash: String) throws(PostgresError) -> Int64? {
+        try connection.execute(Self.findActive, [hash]).first.flatMap { $0.optionalInt("id") }.map(Int64.init)
+    }
+
+    private static func key(_ row: PostgresRow) throws -> APIKey {
+        APIKey(id: Int64(try row.int("id")), publicID: try row.string("public_id"), name: try row.string("name"),
+               prefix: try row.string("prefix"), createdAt: try row.string("created_at"), revokedAt: row["revoked_at"])
+    }
+
+    private static let columns = """
+        id, public_id::text AS public_id, name, prefix,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+        to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+        """
+    static let insert = Query("api_keys.insert", "INSERT INTO api_keys (name, prefix, key_hash) VALUES ($1, $2, $3) RETURNING \(columns)")
+    static let listAll = Query("api_keys.list", "SELECT \(columns) FROM api_keys ORDER BY id")
+    static let revoke = Query("api_keys.revoke", "UPDATE api_keys SET revoked_at = now() WHERE public_id::text = $1 AND revoked_at IS NULL")
+    static let findActive = Query("api_keys.find_active", "SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+}

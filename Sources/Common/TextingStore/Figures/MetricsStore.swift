@@ -1,0 +1,64 @@
+import TextingDomain
+import TextingPostgres
+
+/// The figures `GET /metrics` and `textingctl stats` show, read from the database: whatever
+/// process asks, it sees the whole system (all senders, all hosts).
+public struct MetricsStore {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// The figures now. Each query is a snapshot of its own (no transaction around them): a
+    /// scrape does not hold back vacuum, and the figures are gauges anyway.
+    public func snapshot() throws(PostgresError) -> SystemSnapshot {
+        var snapshot = SystemSnapshot()
+        if let queue = try connection.execute(Self.queue).first {
+            snapshot.jobs = queue.optionalInt("jobs") ?? 0
+            snapshot.dueJobs = queue.optionalInt("due") ?? 0
+            snapshot.oldestDueSeconds = queue["oldest_due_seconds"].flatMap { Double($0) } ?? 0
+        }
+        for row in try connection.execute(Self.messagesByStatus).rows {
+            if let status = row["status"].flatMap(MessageStatus.init(rawValue:)) {
+                snapshot.messagesByStatus[status] = row.optionalInt("count") ?? 0
+            }
+        }
+        for row in try connection.execute(Self.phoneNumbersByStatus).rows {
+            if let status = row["status"] {
+                snapshot.phoneNumbersByStatus[status] = row.optionalInt("count") ?? 0
+            }
+        }
+        snapshot.attempts = try connection.execute(Self.attempts).rows.map { row in
+            SystemSnapshot.ProviderAttempts(provider: row["provider"] ?? "", outcome: row["outcome"] ?? "", count: row.optionalInt("count") ?? 0)
+        }
+        snapshot.providers = try connection.execute(Self.health).rows.map { row in
+            SystemSnapshot.ProviderHealth(provider: row["provider"] ?? "", consecutiveFailures: row.optionalInt("consecutive_failures") ?? 0,
+                                          openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
+        }
+        snapshot.events = try ServiceCounters(connection: connection).all()
+        return snapshot
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    public func prometheusText() throws(PostgresError) -> String {
+        try snapshot().prometheusText
+    }
+
+    static let queue = Query("metrics.queue", """
+        SELECT count(*) AS jobs, count(*) FILTER (WHERE run_at <= now()) AS due,
+               coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)::numeric(12,3) AS oldest_due_seconds
+        FROM jobs
+        """)
+    /// A full count: fine at the sizes one PostgreSQL holds for a scrape every 15 s or more;
+    /// mind it if messages are never archived.
+    static let messagesByStatus = Query("metrics.messages_by_status", "SELECT status::text AS status, count(*) AS count FROM messages GROUP BY status")
+    static let phoneNumbersByStatus = Query("metrics.phone_numbers_by_status", "SELECT status::text AS status, count(*) AS count FROM phone_numbers GROUP BY status")
+    static let attempts = Query("metrics.attempts", "SELECT provider, outcome, count FROM provider_attempts ORDER BY provider, outcome")
+    /// `open_for_seconds` is NULL while the breaker is closed.
+    static let health = Query("metrics.health", """
+        SELECT provider, consecutive_failures,
+               CASE WHEN open_until > now() THEN extract(epoch FROM open_until - now())::numeric(12,3) END AS open_for_seconds
+        FROM provider_health ORDER BY provider
+        """)
+}

@@ -1,0 +1,141 @@
+import TextingDomain
+import TextingSupport
+
+/// The system's figures at one moment, read from the database by `MetricsStore`: what
+/// `GET /metrics` exposes to Prometheus and `textingctl stats` shows an operator.
+public struct SystemSnapshot: Sendable, Equatable {
+    /// Jobs in the queue: messages still to be sent, including retries and scheduled ones.
+    public var jobs: Int
+    /// Jobs due now.
+    public var dueJobs: Int
+    /// Age of the oldest due job in seconds; 0 when none is due.
+    public var oldestDueSeconds: Double
+    /// Messages by status; a status with no message is absent or 0.
+    public var messagesByStatus: [MessageStatus: Int]
+    /// Phone numbers by status (`active`, `inactive`).
+    public var phoneNumbersByStatus: [String: Int]
+    public var attempts: [ProviderAttempts]
+    public var providers: [ProviderHealth]
+    /// Events that leave no row behind (`ServiceCounters`), since the database was created.
+    public var events: [ServiceCounters.Event: Int] = [:]
+
+    /// Send attempts of one provider with one outcome, since the database was created.
+    public struct ProviderAttempts: Sendable, Equatable {
+        public var provider: String
+        /// `accepted`, `temporary_failure` or `permanent_failure`.
+        public var outcome: String
+        public var count: Int
+
+        public init(provider: String, outcome: String, count: Int) {
+            self.provider = provider
+            self.outcome = outcome
+            self.count = count
+        }
+    }
+
+    /// One provider's circuit breaker, shared by every sender.
+    public struct ProviderHealth: Sendable, Equatable {
+        public var provider: String
+        public var consecutiveFailures: Int
+        /// Seconds until senders try it again; nil while the breaker is closed.
+        public var openForSeconds: Double?
+
+        public init(provider: String, consecutiveFailures: Int, openForSeconds: Double?) {
+            self.provider = provider
+            self.consecutiveFailures = consecutiveFailures
+            self.openForSeconds = openForSeconds
+        }
+    }
+
+    /// The statuses a phone number can have (the `phone_number_status` type).
+    public static let phoneNumberStatuses = ["active", "inactive"]
+
+    public init(jobs: Int = 0, dueJobs: Int = 0, oldestDueSeconds: Double = 0, messagesByStatus: [MessageStatus: Int] = [:],
+                phoneNumbersByStatus: [String: Int] = [:], attempts: [ProviderAttempts] = [], providers: [ProviderHealth] = []) {
+        self.jobs = jobs
+        self.dueJobs = dueJobs
+        self.oldestDueSeconds = oldestDueSeconds
+        self.messagesByStatus = messagesByStatus
+        self.phoneNumbersByStatus = phoneNumbersByStatus
+        self.attempts = attempts
+        self.providers = providers
+    }
+
+    /// The Prometheus text exposition (format 0.0.4). Every status is listed, 0 included, so
+    /// that a series does not vanish when its count drops to 0.
+    public var prometheusText: String {
+        var text = PrometheusText()
+        text.gauge("texting_queue_jobs", "Jobs in the queue (messages still to be sent, including retries and scheduled ones).", value: String(jobs))
+        text.gauge("texting_queue_due_jobs", "Jobs due now.", value: String(dueJobs))
+        text.gauge("texting_queue_oldest_due_seconds", "Age of the oldest due job in seconds (0 when none is due).", value: Self.seconds(oldestDueSeconds))
+        text.header("texting_messages", "gauge", "Messages by status.")
+        for status in MessageStatus.allCases {
+            text.sample("texting_messages", labels: ["status": status.rawValue], value: String(messagesByStatus[status] ?? 0))
+        }
+        text.header("texting_phone_numbers", "gauge", "Phone numbers by status (inactive: a provider reported the number invalid).")
+        for status in Self.phoneNumberStatuses {
+            text.sample("texting_phone_numbers", labels: ["status": status], value: String(phoneNumbersByStatus[status] ?? 0))
+        }
+        text.header("texting_provider_attempts_total", "counter", "Send attempts by provider and outcome.")
+        for attempt in attempts {
+            text.sample("texting_provider_attempts_total", labels: ["provider": attempt.provider, "outcome": attempt.outcome], value: String(attempt.count))
+        }
+        // Each family's samples follow its own TYPE line, as the format requires.
+        text.header("texting_provider_breaker_open", "gauge", "1 while senders skip the provider after repeated failures.")
+        for provider in providers {
+            text.sample("texting_provider_breaker_open", labels: ["provider": provider.provider], value: provider.openForSeconds == nil ? "0" : "1")
+        }
+        text.header("texting_provider_consecutive_failures", "gauge", "Temporary failures in a row.")
+        for provider in providers {
+            text.sample("texting_provider_consecutive_failures", labels: ["provider": provider.provider], value: String(provider.consecutiveFailures))
+        }
+        text.header("texting_events_total", "counter", "Events that change nothing, e.g. a stalled sender's outcome recorded after its lease was taken.")
+        for event in ServiceCounters.Event.allCases {
+            text.sample("texting_events_total", labels: ["event": event.rawValue], value: String(events[event] ?? 0))
+        }
+        return text.output
+    }
+
+    /// What `textingctl stats` prints: one `key: value` line per figure, for people and grep.
+    public var report: String {
+        var lines = [
+            "queue_jobs: \(jobs)",
+            "queue_due_jobs: \(dueJobs)",
+            "queue_oldest_due_seconds: \(Self.seconds(oldestDueSeconds))",
+            "messages: " + MessageStatus.allCases.map { "\($0.rawValue)=\(messagesByStatus[$0] ?? 0)" }.joined(separator: " "),
+            "phone_numbers: " + Self.phoneNumberStatuses.map { "\($0)=\(phoneNumbersByStatus[$0] ?? 0)" }.joined(separator: " "),
+            "events: " + ServiceCounters.Event.allCases.map { "\($0.rawValue)=\(events[$0] ?? 0)" }.joined(separator: " "),
+        ]
+        if providers.isEmpty && attempts.isEmpty {
+            lines.append("providers: none tried yet")
+        }
+        let names = (providers.map(\.provider) + attempts.map(\.provider)).reduce(into: [String]()) { names, name in
+            if !names.contains(name) { names.append(name) }
+        }
+        for name in names {
+            var line = "provider \(name): breaker "
+            if let health = providers.first(where: { $0.provider == name }) {
+                line += health.openForSeconds.map { "open (tried again in \(Self.seconds($0)) s)" } ?? "closed"
+                line += " consecutive_failures=\(health.consecutiveFailures)"
+            } else {
+                line += "closed consecutive_failures=0"
+            }
+            for outcome in ["accepted", "temporary_failure", "permanent_failure"] {
+                line += " \(outcome)=\(attempts.first { $0.provider == name && $0.outcome == outcome }?.count ?? 0)"
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Seconds with at most 3 decimals, without trailing zeros (`0`, `1.5`, `12.345`).
+    static func seconds(_ value: Double) -> String {
+        let milliseconds = Int((max(0, value) * 1000).rounded())
+        let whole = milliseconds / 1000, fraction = milliseconds % 1000
+        guard fraction > 0 else { return String(whole) }
+        var digits = String(fraction)
+        digits = String(repeating: "0", count: 3 - digits.count) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
+    }
+}

@@ -1,0 +1,189 @@
+import FoundationEssentials
+import TextingDomain
+import TextingPostgres
+import TextingSupport
+
+/// The SQL for accepting, reading, listing and canceling messages, in one place. Every query
+/// is scoped to the API key that owns the messages.
+public struct MessageStore {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// What happened to a `POST /messages`.
+    public enum Outcome: Sendable {
+        case accepted(MessageRecord)
+        case phoneNumberInactive
+        /// The API key was revoked after the request was authenticated: nothing was stored.
+        case keyRevoked
+    }
+
+    /// One message to accept: what the client sent and the API key it authenticated with.
+    public struct Acceptance: Sendable {
+        public let message: NewMessage
+        public let owner: Int64
+
+        public init(_ message: NewMessage, owner: Int64) {
+            self.message = message
+            self.owner = owner
+        }
+    }
+
+    /// Stores the messages and queues their jobs in one statement, hence one transaction,
+    /// one round trip and one WAL flush however many there are (`MessageAcceptor` gathers
+    /// the requests that arrive together). Outcomes come back in the order given.
+    ///
+    /// The upsert locks each phone number's row, so an `invalid` callback for the same number
+    /// either commits first (and this sees `inactive`) or waits for this to commit (and then
+    /// fails the message this queued): a message is never queued for a number that is
+    /// already inactive, nor left queued after it became so. Numbers are locked in sorted
+    /// order, so two batches sharing numbers wait for each other instead of deadlocking.
+    /// The key is checked for revocation in the same statement: a key revoked after the
+    /// request was authenticated stores nothing.
+    public func accept(_ batch: [Acceptance]) throws(PostgresError) -> [Outcome] {
+        guard !batch.isEmpty else { return [] }
+        // The public ids are made here, so that each row of the batch finds its answer.
+        let publicIDs = RandomUUID.make(batch.count).map { $0.uuidString.lowercased() }
+        var columns: [[String]] = Array(repeating: [], count: 7)
+        for (acceptance, publicID) in zip(batch, publicIDs) {
+            let message = acceptance.message
+            columns[0].append(publicID)
+            columns[1].append(message.to.e164)
+            columns[2].append(message.body.text)
+            columns[3].append(message.body.segmentation.encoding.rawValue)
+            columns[4].append(String(message.body.segmentation.segments))
+            // Array literals have no NULL element here: -1 and 0 stand for "none".
+            columns[5].append(message.sendAt.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-1")
+            columns[6].append(String(message.validitySeconds ?? 0))
+        }
+        let owners = batch.map { String($0.owner) }
+        let result = try connection.execute(Self.accept, columns.map(PostgresArray.literal) + [PostgresArray.literal(owners)])
+        var rows: [String: PostgresRow] = [:]
+        for row in result.rows {
+            if let id = row["request_id"] { rows[id] = row }
+        }
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        for publicID in publicIDs {
+            guard let row = rows[publicID] else {
+                throw PostgresError(kind: .statement, sqlState: nil, message: "accept returned no row for a message", queryName: Self.accept.name)
+            }
+            if row["key_active"] != "t" {
+                outcomes.append(.keyRevoked)
+            } else if row["id"] == nil {
+                outcomes.append(.phoneNumberInactive)
+            } else {
+                outcomes.append(.accepted(MessageRecord(row: row)))
+            }
+        }
+        return outcomes
+    }
+
+    /// The message with public id `id`, if `owner` owns it.
+    public func find(id: UUID, owner: Int64) throws(PostgresError) -> MessageRecord? {
+        try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).first.map(MessageRecord.init)
+    }
+
+    /// A page of `owner`'s messages, newest first, strictly older than `before` (a message's
+    /// internal id, from the cursor). One more row than asked for tells whether a next page exists.
+    public func list(owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, before: Int64?, limit: Int) throws(PostgresError) -> (records: [MessageRecord], more: Bool) {
+        let rows = try connection.execute(Self.list, [
+            String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1),
+        ]).rows
+        return (rows.prefix(limit).map(MessageRecord.init), rows.count > limit)
+    }
+
+    /// What a cancel request found.
+    public enum CancelOutcome {
+        case canceled(MessageRecord)
+        case notCancelable(MessageStatus)
+        case notFound
+    }
+
+    /// Cancels `owner`'s message `id` if it is still queued (no attempt made yet). Locks the
+    /// job before the message, in the sender's order, so a cancel racing a claim waits for
+    /// it instead of deadlocking with it.
+    public func cancel(id: UUID, owner: Int64) throws -> CancelOutcome {
+        try connection.transaction { connection in
+            guard let target = try connection.execute(Self.findInternalID, [id.uuidString.lowercased(), String(owner)]).first else {
+                return .notFound
+            }
+            let internalID = try target.string("id")
+            try connection.execute(Self.lockJob, [internalID])
+            let canceled = try connection.execute(Self.markCanceled, [internalID, Self.cancelableFrom])
+            if canceled.affectedRows == 0 {
+                let current = try connection.execute(Self.currentStatus, [internalID]).first.flatMap { $0["status"] }.flatMap(MessageStatus.init) ?? .failed
+                return .notCancelable(current)
+            }
+            try connection.execute(Self.deleteJob, [internalID])
+            guard let record = try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).first else {
+                return .notFound
+            }
+            return .canceled(MessageRecord(row: record))
+        }
+    }
+
+    static let cancelableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .canceled).map(\.rawValue))
+
+    static let accept = Query("messages.accept", """
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::bigint[])
+                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, api_key_id)
+        ), key AS (
+            SELECT id FROM api_keys WHERE id = ANY($8::bigint[]) AND revoked_at IS NULL
+        ), number AS (
+            INSERT INTO phone_numbers AS p (number)
+            SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
+            ON CONFLICT (number) DO UPDATE SET number = p.number
+            RETURNING p.id, p.number, p.status
+        ), m AS (
+            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, api_key_id)
+            SELECT i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
+                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), i.api_key_id
+            FROM input i
+            JOIN key ON key.id = i.api_key_id
+            JOIN number ON number.number = i.number
+            CROSS JOIN LATERAL (SELECT to_timestamp(nullif(i.send_at_ms, -1) / 1000.0) AS send_at) s
+            WHERE number.status = 'active'
+            RETURNING *
+        ), job AS (
+            INSERT INTO jobs (message_id, run_at)
+            SELECT m.id, coalesce(m.send_at, now()) FROM m
+        )
+        SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, \(MessageRecord.columns)
+        FROM input i
+        LEFT JOIN key ON key.id = i.api_key_id
+        LEFT JOIN number p ON p.number = i.number
+        LEFT JOIN m ON m.public_id = i.public_id
+        """)
+
+    static let findByID = Query("messages.find_by_id", """
+        SELECT \(MessageRecord.columns)
+        FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+        WHERE m.public_id = $1::uuid AND m.api_key_id = $2::bigint
+        """)
+
+    /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
+    /// same however deep it is and rows inserted meanwhile neither repeat nor vanish.
+    static let list = Query("messages.list", """
+        SELECT \(MessageRecord.columns), m.id AS internal_id
+        FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+        WHERE m.api_key_id = $1::bigint
+          AND ($2::text IS NULL OR m.phone_number_id = (SELECT id FROM phone_numbers WHERE number = $2))
+          AND ($3::message_status IS NULL OR m.status = $3::message_status)
+          AND ($4::bigint IS NULL OR m.id < $4::bigint)
+        ORDER BY m.id DESC
+        LIMIT $5::integer
+        """)
+
+    static let findInternalID = Query("messages.find_internal_id", "SELECT id FROM messages WHERE public_id = $1::uuid AND api_key_id = $2::bigint")
+    static let lockJob = Query("messages.cancel_lock_job", "SELECT message_id FROM jobs WHERE message_id = $1::bigint FOR UPDATE")
+    static let markCanceled = Query("messages.cancel", """
+        UPDATE messages SET status = 'canceled', canceled_at = now(), updated_at = now()
+        WHERE id = $1::bigint AND status = ANY($2::message_status[])
+        """)
+    static let currentStatus = Query("messages.current_status", "SELECT status::text AS status FROM messages WHERE id = $1::bigint")
+    static let deleteJob = Query("messages.cancel_delete_job", "DELETE FROM jobs WHERE message_id = $1::bigint")
+}

@@ -1,0 +1,32 @@
+import TextingPostgres
+
+/// Every named statement the service runs, for `textingctl sql NAME`: tools that must run the
+/// very statements the service runs (the benchmark's pgbench ceilings) ask the binary for
+/// them instead of reading the Swift sources.
+public enum NamedQueries {
+    /// Each statement once, by name. A statement added to a store belongs here too (a unit test
+    /// checks the names are unique).
+    public static let all: [Query] = [
+        JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
+        JobQueue.drop, JobQueue.nextDue, JobQueue.listen, JobQueue.markIdle, JobQueue.markBusy,
+        MessageStore.accept, MessageStore.findByID, MessageStore.list, MessageStore.findInternalID,
+        MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
+        IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.deleteExpired,
+        PhoneNumberReactivation.reactivate, PhoneNumberReactivation.find,
+        MessageRequeue.lock, MessageRequeue.requeue, Pruning.staleIdleSenders,
+        APIKeyStore.insert, APIKeyStore.listAll, APIKeyStore.revoke, APIKeyStore.findActive,
+        ProviderHealthStore.notClosed, ProviderHealthStore.updateHealth, ProviderHealthStore.countAttempts,
+        MetricsStore.queue, MetricsStore.messagesByStatus, MetricsStore.phoneNumbersByStatus, MetricsStore.attempts,
+        MetricsStore.health, ServiceCounters.add, ServiceCounters.all, DatabaseHealth.check,
+        DeliveryStore.findNumber, DeliveryStore.lockNumber, DeliveryStore.lockNumberJobs,
+        DeliveryStore.lockNumberMessages, DeliveryStore.currentState, DeliveryStore.recordEvent,
+        DeliveryStore.markInvalid, DeliveryStore.deactivateNumber, DeliveryStore.failQueuedMessages,
+        DeliveryStore.applyWaiting, DeliveryStore.applyTogether,
+        Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
+    ]
+
+    /// The statement called `name`, if there is one.
+    public static func named(_ name: String) -> Query? {
+        all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,216 @@
+import TextingDomain
+import TextingPostgres
+
+/// The job queue's SQL, in one place: claiming due jobs under a lease and recording what
+/// became of them.
+public struct JobQueue {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`.
+    public func claim(limit: Int, leaseSeconds: Int, senderID: String) throws(PostgresError) -> [ClaimedJob] {
+        var jobs: [ClaimedJob] = []
+        for row in try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).rows {
+            jobs.append(try ClaimedJob(row: row))
+        }
+        return jobs
+    }
+
+    /// Records outcomes, inside the caller's transaction, but only those whose lease `holder`
+    /// still holds: the job still exists, claimed by `holder` with the outcome's attempt
+    /// number. A sender that stalled past its lease (a paused process, a cut network) and
+    /// whose job another sender has claimed since changes nothing: its outcomes come back as
+    /// stale, for the caller to log and count.
+    ///
+    /// Locks follow the one order every writer of these tables keeps (see `lockOrder`): the
+    /// jobs, by message id, before anything is changed; their messages are then locked by the
+    /// statements that change them. Accepted sends, the common case, are recorded in one
+    /// statement for the whole batch.
+    /// - Returns: the outcomes that were stale and changed nothing.
+    public func record(_ outcomes: [JobOutcome], holder: String) throws(PostgresError) -> [JobOutcome] {
+        guard !outcomes.isEmpty else { return [] }
+        var held: Set<Int> = []
+        for row in try connection.execute(Self.lockHeldJobs, [
+            PostgresArray.literal(outcomes.map { String($0.messageID) }), PostgresArray.literal(outcomes.map { String($0.attempt) }), holder,
+        ]).rows {
+            held.insert(try row.int("message_id"))
+        }
+        let current = outcomes.filter { held.contains(Int($0.messageID)) }
+        var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String]) = ([], [], [], [])
+        var sentKeys: Set<String> = []
+        for outcome in current {
+            let id = String(outcome.messageID)
+            switch outcome.disposition {
+            case .sent(let provider, let providerMessageID):
+                sent.ids.append(id)
+                sent.providers.append(provider)
+                // One statement sees none of its own rows: an id a provider repeats within the
+                // batch is dropped here, as the statement drops one it gave an earlier batch.
+                // An empty id stands for none.
+                let isNew = providerMessageID.map { sentKeys.insert("\(provider)\u{0}\($0)").inserted } ?? false
+                sent.providerMessageIDs.append(isNew ? providerMessageID ?? "" : "")
+                sent.attempts.append(String(outcome.attempt))
+            case .retry(let provider, let error, let delay):
+                try connection.execute(Self.reschedule, [id, String(delay), provider, Self.bounded(error)])
+            case .failed(let attempts, let provider, let code, let detail):
+                try connection.execute(Self.markFailed, [id, code, Self.bounded(detail), provider, String(attempts), Self.failedFrom])
+            case .dropped:
+                try connection.execute(Self.drop, [id])
+            }
+        }
+        if !sent.ids.isEmpty {
+            try connection.execute(Self.markSent, [
+                PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
+                PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
+            ])
+        }
+        return outcomes.filter { !held.contains(Int($0.messageID)) }
+    }
+
+    /// Error texts are stored for operators, at most 500 characters of them.
+    private static func bounded(_ text: String) -> String { String(text.unicodeScalars.prefix(500)) }
+
+    /// Milliseconds until the next job comes due (0 if one is due now), nil when the queue is empty.
+    public func millisecondsUntilNextDue() throws(PostgresError) -> Int? {
+        try connection.execute(Self.nextDue).first?["wait_ms"].flatMap { Int($0) }
+    }
+
+    /// Subscribes this connection to the notification sent when jobs are inserted.
+    public func listen() throws(PostgresError) {
+        try connection.execute(Self.listen)
+    }
+
+    /// Marks `senderID` as sleeping, so that new jobs wake it with a NOTIFY. Call before the
+    /// last look at the queue: a job inserted after that look then notifies.
+    public func markIdle(senderID: String) throws(PostgresError) {
+        try connection.execute(Self.markIdle, [senderID])
+    }
+
+    /// Marks `senderID` busy again: inserts stop paying for a NOTIFY it does not need.
+    public func markBusy(senderID: String) throws(PostgresError) {
+        try connection.execute(Self.markBusy, [senderID])
+    }
+
+    // The status guards come from the one transition table, so SQL cannot move a message backwards.
+    static let sentFrom = PostgresArray.literal(MessageStatus.predecessors(of: .sent).map(\.rawValue))
+    static let failedFrom = PostgresArray.literal(MessageStatus.predecessors(of: .failed).map(\.rawValue))
+
+    /// The one order in which every transaction that writes more than one of these rows
+    /// takes their locks, so that none waits for another in a cycle (a deadlock, which
+    /// PostgreSQL ends by aborting one of them):
+    ///
+    ///     phone_numbers  →  jobs (by message id)  →  messages
+    ///
+    /// and a transaction that locks several messages first holds the job of each (or, for an
+    /// `invalid` report, the number and the jobs of all its messages), so two of them never
+    /// wait for each other's messages:
+    /// - accepting a message: its number (upsert), then new rows nobody else can see;
+    /// - a claim: due jobs (SKIP LOCKED, never waiting), then their messages;
+    /// - recording outcomes (`record`): the jobs still held, sorted, then their messages;
+    /// - canceling a message: its job, then the message;
+    /// - an `invalid` report (`DeliveryStore`): the number, then the jobs of its messages,
+    ///   sorted, then its messages, sorted;
+    /// - requeueing a message (`MessageRequeue`): its number, then the message (it has no job);
+    /// - `delivered` and `failed` reports: messages only (one, or a batch that skips locked rows).
+    public static let lockOrder = "phone_numbers, then jobs by message id, then messages"
+
+    /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
+    /// by `$3` for the attempt `$2` (in the same order as `$1`). Locked in message id order.
+    static let lockHeldJobs = Query("jobs.lock_held", """
+        SELECT j.message_id FROM jobs j
+        JOIN unnest($1::bigint[], $2::integer[]) AS o(id, attempt) ON o.id = j.message_id
+        WHERE j.leased_by = $3 AND j.attempts = o.attempt
+        ORDER BY j.message_id
+        FOR NO KEY UPDATE OF j
+        """, planning: .eachExecution)
+
+    /// SKIP LOCKED lets concurrent senders take disjoint batches without waiting on each
+    /// other. The row lock lasts only for this statement's transaction; what keeps another
+    /// sender off the job while it is being sent is the lease: `run_at` moves to the lease's
+    /// end, so the job is not due again unless this sender dies (or overruns) and the lease
+    /// runs out, and then it is reclaimed and nothing is lost.
+    ///
+    /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
+    /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
+    static let claim = Query("jobs.claim", """
+        WITH due AS (
+            SELECT message_id FROM jobs
+            WHERE run_at <= now()
+            ORDER BY run_at
+            LIMIT $1::integer
+            FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE jobs j
+            SET run_at = now() + make_interval(secs => $2::integer),
+                leased_until = now() + make_interval(secs => $2::integer),
+                leased_by = $3, attempts = j.attempts + 1
+            WHERE j.message_id = ANY(ARRAY(SELECT message_id FROM due))
+            RETURNING j.message_id, j.attempts, j.last_provider
+        ), marked AS (
+            UPDATE messages m SET status = 'sending', updated_at = now()
+            FROM claimed c WHERE m.id = c.message_id AND m.status = 'queued'
+        )
+        SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
+               m.status::text AS status, p.number, p.status::text AS number_status,
+               (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms
+        FROM claimed c
+        JOIN messages m ON m.id = c.message_id
+        JOIN phone_numbers p ON p.id = m.phone_number_id
+        """, planning: .eachExecution)
+
+    /// A callback may already have moved the message past `sent`; then only the provider's
+    /// details are kept. A provider that reuses an id it gave another message has it dropped
+    /// rather than failing the whole batch on the unique constraint. The jobs are deleted by
+    /// key: `IN (SELECT id FROM sent)` made the planner scan the whole jobs table.
+    static let markSent = Query("jobs.mark_sent", """
+        WITH sent AS (
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[]) AS o(id, provider, provider_message_id, attempts)
+        ), message AS (
+            UPDATE messages m SET
+                status = CASE WHEN m.status = ANY($5::message_status[]) THEN 'sent'::message_status ELSE m.status END,
+                provider = sent.provider,
+                provider_message_id = CASE WHEN sent.provider_message_id = '' OR EXISTS (
+                    SELECT 1 FROM messages other
+                    WHERE other.provider = sent.provider AND other.provider_message_id = sent.provider_message_id AND other.id <> m.id
+                ) THEN NULL ELSE sent.provider_message_id END,
+                attempts = sent.attempts, sent_at = coalesce(m.sent_at, now()), updated_at = now()
+            FROM sent WHERE m.id = sent.id
+        )
+        DELETE FROM jobs WHERE message_id = ANY($1::bigint[])
+        """, planning: .eachExecution)
+
+    static let reschedule = Query("jobs.reschedule", """
+        UPDATE jobs SET run_at = now() + make_interval(secs => $2::integer / 1000.0),
+            last_provider = $3, last_error = $4, leased_by = NULL, leased_until = NULL
+        WHERE message_id = $1::bigint
+        """)
+
+    static let markFailed = Query("jobs.mark_failed", """
+        WITH message AS (
+            UPDATE messages SET status = 'failed', error_code = $2, error_detail = $3,
+                provider = coalesce($4, provider), attempts = $5::integer,
+                failed_at = now(), updated_at = now()
+            WHERE id = $1::bigint AND status = ANY($6::message_status[])
+        )
+        DELETE FROM jobs WHERE message_id = $1::bigint
+        """)
+
+    static let drop = Query("jobs.drop", "DELETE FROM jobs WHERE message_id = $1::bigint")
+
+    /// NULL on an empty queue (`greatest` alone would turn the NULL into 0 and keep an idle
+    /// sender polling).
+    static let nextDue = Query("jobs.next_due", """
+        SELECT CASE WHEN min(run_at) IS NULL THEN NULL
+                    ELSE greatest(0, ceil(extract(epoch FROM (min(run_at) - now())) * 1000))::bigint END AS wait_ms
+        FROM jobs
+        """)
+
+    static let listen = Query("jobs.listen", "LISTEN texting_jobs")
+    static let markIdle = Query("jobs.mark_idle", """
+        INSERT INTO idle_senders (sender_id) VALUES ($1) ON CONFLICT (sender_id) DO UPDATE SET since = now()
+        """)
+    static let markBusy = Query("jobs.mark_busy", "DELETE FROM idle_senders WHERE sender_id = $1")
+}

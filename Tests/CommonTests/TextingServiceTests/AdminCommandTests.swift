@@ -1,0 +1,55 @@
+import FoundationEssentials
+import TextingStore
+import XCTest
+
+@testable import TextingService
+
+final class AdminCommandTests: XCTestCase {
+    private func usageError(_ arguments: [String]) -> String? {
+        do {
+            _ = try AdminCommand.parse(arguments)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    func testEveryCommandIsRead() throws {
+        XCTAssertEqual(try AdminCommand.parse(["migrate"]), .migrate)
+        XCTAssertEqual(try AdminCommand.parse(["keys", "create", "billing", "service"]), .keysCreate(name: "billing service"))
+        XCTAssertEqual(try AdminCommand.parse(["keys", "list"]), .keysList)
+        XCTAssertEqual(try AdminCommand.parse(["keys", "revoke", "7c1e"]), .keysRevoke(id: "7c1e"))
+        XCTAssertEqual(try AdminCommand.parse(["numbers", "reactivate", "+15555550100"]), .numbersReactivate(number: "+15555550100"))
+        let id = "4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7e"
+        XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id]), .messagesRequeue(id: UUID(uuidString: id)!))
+        XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id.uppercased()]), .messagesRequeue(id: UUID(uuidString: id)!))
+        XCTAssertEqual(try AdminCommand.parse(["stats"]), .stats)
+        XCTAssertEqual(try AdminCommand.parse(["prune"]), .prune)
+        XCTAssertEqual(try AdminCommand.parse(["sql"]), .sql(name: nil))
+        XCTAssertEqual(try AdminCommand.parse(["sql", "jobs.claim"]), .sql(name: "jobs.claim"))
+    }
+
+    func testMalformedCommandsSayWhatIsMissingInOneLine() {
+        let cases: [([String], String)] = [
+            ([], "a command is needed"),
+            (["frobnicate"], "unknown command `frobnicate`"),
+            (["stats", "now"], "unknown command `stats now`"),
+            (["keys", "create"], "name of 1 to 100 characters"),
+            (["keys", "create", String(repeating: "x", count: 101)], "name of 1 to 100 characters"),
+            (["keys", "revoke"], "needs the key's id"),
+            (["keys", "list", "all"], "unknown command"),
+            (["numbers", "reactivate"], "needs one phone number"),
+            (["numbers", "reactivate", "+1555", "+1666"], "needs one phone number"),
+            (["messages", "requeue"], "needs one message id"),
+            (["messages", "requeue", "42"], "needs a message id (a UUID"),
+            (["sql", "jobs.claim", "extra"], "unknown command"),
+            (["messages", "cancel", "x"], "unknown command `messages cancel`"),
+        ]
+        for (arguments, expected) in cases {
+            let message = usageError(arguments)
+            XCTAssertNotNil(message, "\(arguments)")
+            XCTAssertTrue(message?.contains(expected) ?? false, "\(arguments): \(message ?? "")")
+            XCTAssertFalse(message?.contains("\n") ?? true, "\(arguments)")
+        }
+    }
+}

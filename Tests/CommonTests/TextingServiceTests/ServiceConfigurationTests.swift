@@ -1,0 +1,82 @@
+import TextingSupport
+import XCTest
+
+@testable import TextingService
+
+final class ServiceConfigurationTests: XCTestCase {
+    private func assertRejected(_ name: String, _ value: String, file: StaticString = #filePath, line: UInt = #line,
+                                _ load: (EnvironmentReader) throws -> Any) {
+        XCTAssertThrowsError(try load(EnvironmentReader([name: value])), "\(name)=\(value)", file: file, line: line) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.setting, name, "\(name)=\(value)", file: file, line: line)
+        }
+    }
+
+    func testDatabaseURLIsRequired() throws {
+        XCTAssertEqual(try ServiceConfiguration.databaseURL(EnvironmentReader(["TEXTING_DATABASE_URL": "postgresql://texting@db/texting"])),
+                       "postgresql://texting@db/texting")
+        assertRejected("TEXTING_DATABASE_URL", "") { try ServiceConfiguration.databaseURL($0) }
+    }
+
+    func testPublicBaseURLKeepsPathPrefixButDropsTrailingSlashes() throws {
+        let url = try ServiceConfiguration.publicBaseURL(EnvironmentReader(["TEXTING_PUBLIC_BASE_URL": "http://10.0.0.5:8080/texting//"]))
+        XCTAssertEqual(url, "http://10.0.0.5:8080/texting")
+    }
+
+    func testPublicBaseURLWithoutSchemeOrHostIsRejected() {
+        for bad in ["sms.example.com", "https://", "http:/sms.example.com", "ftp://sms.example.com"] {
+            assertRejected("TEXTING_PUBLIC_BASE_URL", bad) { try ServiceConfiguration.publicBaseURL($0) }
+        }
+    }
+
+    func testShortCallbackSecretIsRejected() {
+        assertRejected("TEXTING_CALLBACK_SECRET", "openssl-rand-hex-16-is-too-few") { try ServiceConfiguration.callbackSigner($0) }
+    }
+
+    func testCallbackMaxAgeDefaultsToAWeek() throws {
+        let signer = try ServiceConfiguration.callbackSigner(EnvironmentReader(["TEXTING_CALLBACK_SECRET": String(repeating: "s", count: 64)]))
+        XCTAssertEqual(signer.maximumAgeSeconds, 604_800)
+    }
+
+    func testDefaultCountryCodeDefaultsToOneAndIsTrimmed() throws {
+        XCTAssertEqual(try ServiceConfiguration.defaultCountryCode(EnvironmentReader([:])), "1")
+        XCTAssertEqual(try ServiceConfiguration.defaultCountryCode(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": " 44 "])), "44")
+    }
+
+    func testBadDefaultCountryCodeNamesTheSetting() {
+        for bad in ["+44", "0", "044", "1234", "uk"] {
+            XCTAssertThrowsError(try ServiceConfiguration.defaultCountryCode(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": bad])), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_DEFAULT_COUNTRY_CODE", bad)
+            }
+        }
+    }
+
+    func testFastCGIThreadsRangeIsChecked() throws {
+        // The default is the one `--help` and the README state.
+        XCTAssertEqual(String(try ServiceConfiguration.fastCGIThreads(EnvironmentReader([:]))), SettingCatalog.fastCGIThreads.defaultValue)
+        XCTAssertThrowsError(try ServiceConfiguration.fastCGIThreads(EnvironmentReader(["TEXTING_FCGI_THREADS": "0"]))) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_FCGI_THREADS")
+        }
+    }
+
+    func testCommitConnectionsRangeIsChecked() throws {
+        XCTAssertEqual(String(try ServiceConfiguration.commitConnections(EnvironmentReader([:]))), SettingCatalog.commitConnections.defaultValue)
+        XCTAssertEqual(try ServiceConfiguration.commitConnections(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": "4"])), 4)
+        for bad in ["0", "65", "two"] {
+            XCTAssertThrowsError(try ServiceConfiguration.commitConnections(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": bad])), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_COMMIT_CONNECTIONS", bad)
+            }
+        }
+    }
+
+    func testPreparedStatementsAreOnByDefaultAndCanBeTurnedOff() throws {
+        XCTAssertTrue(try ServiceConfiguration.preparedStatements(EnvironmentReader([:])))
+        XCTAssertFalse(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "off"])))
+        XCTAssertTrue(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "ON"])))
+    }
+
+    func testAnythingElseNamesTheSetting() {
+        XCTAssertThrowsError(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "maybe"]))) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_DATABASE_PREPARED_STATEMENTS")
+        }
+    }
+}
