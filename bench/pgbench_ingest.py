@@ -45,8 +45,8 @@ def main():
     if not re.fullmatch(r'[0-9]+', owner):
         sys.exit("pgbench_ingest: the owner must be an API key's id")
     read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
-    store = read("Sources/Common/Messaging/MessageStore.swift")
-    record = read("Sources/Common/Messaging/MessageRecord.swift")
+    store = read("Sources/Common/TextingStore/Messages/MessageStore.swift")
+    record = read("Sources/Common/TextingStore/Messages/MessageRecord.swift")
 
     accept = query(store, "accept", "messages.accept", "pgbench_ingest")
     accept = accept.replace(r'\(MessageRecord.columns)', record_columns(record))

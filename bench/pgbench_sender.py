@@ -5,7 +5,7 @@ One pgbench transaction is one sender batch, as far as the database sees it: `jo
 (JobQueue.claim: up to BATCH due jobs, FOR UPDATE SKIP LOCKED, leased; its own implicit
 transaction) and then `jobs.mark_sent` (JobQueue.record for a batch of accepted sends: one
 statement taking arrays) inside BEGIN/COMMIT, as Sender.record runs it. The statements are
-read from Sources/Common/Queue/JobQueue.swift, so the ceiling keeps running what the sender
+read from Sources/Common/TextingStore/Queue/JobQueue.swift, so the ceiling keeps running what the sender
 runs. Left out: the provider-health statements the sender runs around them (snapshot
 before a claim, tallies in the record transaction), and the HTTP in between.
 
@@ -50,9 +50,9 @@ def predecessors(status_source, target):
 def main():
     project = sys.argv[1]
     read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
-    queue = read("Sources/Common/Queue/JobQueue.swift")
-    configuration = read("Sources/Common/Sender/SenderConfiguration.swift")
-    status = read("Sources/Common/Messaging/MessageStatus.swift")
+    queue = read("Sources/Common/TextingStore/Queue/JobQueue.swift")
+    configuration = read("Sources/Common/TextingService/Sender/SenderConfiguration.swift")
+    status = read("Sources/Common/TextingDomain/Messages/MessageStatus.swift")
 
     batch = setting_default(configuration, "TEXTING_SENDER_BATCH_SIZE")
     timeout_ms = setting_default(configuration, "TEXTING_PROVIDER_TIMEOUT_MS")
@@ -90,7 +90,7 @@ def main():
         1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'",
     }, "pgbench_sender")
 
-    print("-- Rendered by bench/pgbench_sender.py from Sources/Common/Queue/JobQueue.swift: one sender")
+    print("-- Rendered by bench/pgbench_sender.py from Sources/Common/TextingStore/Queue/JobQueue.swift: one sender")
     print(f"-- batch ({batch} jobs, lease {lease} s): jobs.claim, then jobs.mark_sent in a transaction.")
     print("-- JobQueue.claim")
     print(claim.strip() + " \\gset")

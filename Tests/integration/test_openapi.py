@@ -58,7 +58,7 @@ def test_document_is_a_valid_openapi_3_1_document():
 
 
 def test_document_names_every_problem_code_of_the_service_and_of_nginx():
-    with open(os.path.join(PROJECT, "Sources", "Common", "HTTP", "ProblemCode.swift"), encoding="utf-8") as f:
+    with open(os.path.join(PROJECT, "Sources", "Common", "TextingFastCGI", "HTTP", "ProblemCode.swift"), encoding="utf-8") as f:
         service_codes = set(re.findall(r'^\s*case \w+ = "(\w+)"', f.read(), re.MULTILINE))
     with open(os.path.join(PROJECT, "deploy", "nginx.conf"), encoding="utf-8") as f:
         nginx_codes = set(re.findall(r'"code":"(\w+)"', f.read()))

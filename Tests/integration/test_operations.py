@@ -22,7 +22,7 @@ NGINX = "/usr/sbin/nginx"
 
 
 def _version():
-    with open(os.path.join(PROJECT, "Sources", "Common", "Program", "TextingVersion.swift"), encoding="utf-8") as f:
+    with open(os.path.join(PROJECT, "Sources", "Common", "TextingSupport", "Program", "TextingVersion.swift"), encoding="utf-8") as f:
         return re.search(r'static let current = "([^"]+)"', f.read()).group(1)
 
 
