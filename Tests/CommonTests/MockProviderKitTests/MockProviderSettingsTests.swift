@@ -2,6 +2,8 @@ import TextingFastCGI
 import TextingSupport
 import XCTest
 
+// @testable: checks the mock's dice (`answer`, `drawStatus`) with chosen draws; they are
+// internal so that the mock's public face stays its HTTP behaviour.
 @testable import MockProviderKit
 
 final class MockProviderSettingsTests: XCTestCase {

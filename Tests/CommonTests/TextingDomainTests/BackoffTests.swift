@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class BackoffTests: XCTestCase {
     private let backoff = Backoff(baseMilliseconds: 1000, maximumMilliseconds: 60000)

@@ -1,7 +1,7 @@
 import TextingSupport
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class CallbackSignerTests: XCTestCase {
     private static let secret = "0123456789abcdef0123456789abcdef-callback"

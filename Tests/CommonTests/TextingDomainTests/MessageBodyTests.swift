@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class MessageBodyTests: XCTestCase {
     private func assertRejected(_ text: String, code: ValidationError.Code,

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class MessageStatusTests: XCTestCase {
     private let allowed: Set<String> = [

@@ -2,7 +2,7 @@ import FoundationEssentials
 import TextingSupport
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class NewMessageTests: XCTestCase {
     /// 2026-03-01T12:00:00Z

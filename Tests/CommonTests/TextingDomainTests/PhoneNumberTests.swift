@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class PhoneNumberTests: XCTestCase {
     private func parse(_ raw: String, _ defaultCountryCode: String = "1") throws -> String {

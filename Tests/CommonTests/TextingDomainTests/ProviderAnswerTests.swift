@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class ProviderAnswerTests: XCTestCase {
     private func answer(_ status: Int, _ body: String = "", retryAfter: String? = nil) -> ProviderAnswer {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class ProviderBalancerTests: XCTestCase {
     private func provider(_ name: String, weight: Int = 1) -> ProviderConfig {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class ProviderConfigTests: XCTestCase {
     @discardableResult

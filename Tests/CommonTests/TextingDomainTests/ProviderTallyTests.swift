@@ -1,7 +1,7 @@
 import TextingSupport
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class ProviderTallyTests: XCTestCase {
     func testTrailingFailuresCountOnlyFailuresAfterTheLastAnswer() {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class SMSSegmentationTests: XCTestCase {
     private func a(_ count: Int) -> String { String(repeating: "a", count: count) }

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingDomain
+import TextingDomain
 
 final class SmoothWeightedRoundRobinTests: XCTestCase {
     private func picks(_ weights: [Int], _ count: Int, excluding excluded: Set<Int> = []) -> [Int?] {

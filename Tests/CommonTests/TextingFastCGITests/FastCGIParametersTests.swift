@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingFastCGI
+import TextingFastCGI
 
 final class FastCGIParametersTests: XCTestCase {
     /// What nginx sends for `POST /messages?x=1` with a JSON body (fastcgi_params plus ours).

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingFastCGI
+import TextingFastCGI
 
 final class FastCGIRecordScreenTests: XCTestCase {
     private func record(_ type: UInt8, id: Int = 1, _ content: [UInt8], padding: Int = 0, version: UInt8 = 1) -> [UInt8] {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingFastCGI
+import TextingFastCGI
 
 final class HTTPServerRequestTests: XCTestCase {
     private func query(_ text: String) -> [String: String] {

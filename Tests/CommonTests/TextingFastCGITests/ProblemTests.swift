@@ -1,7 +1,7 @@
 import TextingSupport
 import XCTest
 
-@testable import TextingFastCGI
+import TextingFastCGI
 
 final class ProblemTests: XCTestCase {
     func testDocumentHasTypeTitleStatusDetailAndCode() {

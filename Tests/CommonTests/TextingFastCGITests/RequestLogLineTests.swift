@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingFastCGI
+import TextingFastCGI
 
 final class RequestLogLineTests: XCTestCase {
     func testLineHasRequestIDMethodPathStatusAndDuration() {

@@ -1,7 +1,7 @@
 import TextingTesting
 import XCTest
 
-@testable import TextingHTTPClient
+import TextingHTTPClient
 
 /// Runs the client against a real HTTP/1.1 server on 127.0.0.1 (`TestHTTPServer`). No test
 /// asserts on speed; every wait is bounded by a request timeout or a loop limit.

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingPostgres
+import TextingPostgres
 
 final class PostgresArrayTests: XCTestCase {
     func testElementsAreQuotedAndEscaped() {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingPostgres
+import TextingPostgres
 
 final class PostgresErrorTests: XCTestCase {
     private func error(_ sqlState: String?, kind: PostgresError.Kind = .statement) -> PostgresError {

@@ -1,5 +1,7 @@
 import XCTest
 
+// @testable: checks the libpq keywords a session becomes (`connectionParameters`), which
+// nothing outside the module needs to see.
 @testable import TextingPostgres
 
 final class PostgresParameterTests: XCTestCase {

@@ -2,7 +2,7 @@ import FoundationEssentials
 import TextingStore
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 final class AdminCommandTests: XCTestCase {
     private func usageError(_ arguments: [String]) -> String? {

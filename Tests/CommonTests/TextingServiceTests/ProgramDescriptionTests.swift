@@ -2,7 +2,7 @@ import MockProviderKit
 import TextingSupport
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 final class ProgramDescriptionTests: XCTestCase {
     private let all = [ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron,

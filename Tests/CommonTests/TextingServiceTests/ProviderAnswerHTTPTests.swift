@@ -2,7 +2,7 @@ import TextingDomain
 import TextingHTTPClient
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 /// A transfer's result judged by the domain's rules (`ProviderAnswer+HTTP`).
 final class ProviderAnswerHTTPTests: XCTestCase {

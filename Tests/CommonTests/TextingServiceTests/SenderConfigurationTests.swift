@@ -2,7 +2,7 @@ import TextingFastCGI
 import TextingSupport
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 /// `SenderConfiguration` as loaded from a fixed environment; every bad value must be reported
 /// under the name of the variable that holds it.

@@ -4,6 +4,8 @@ import TextingPostgres
 import TextingSupport
 import XCTest
 
+// @testable: `Sender.outcome` and `Sender.InFlight` are the sender's internal rule, checked
+// here with the clock and the random draw as arguments.
 @testable import TextingService
 
 /// `Sender.outcome`: what a provider's answer means for its job, a pure rule (the clock and

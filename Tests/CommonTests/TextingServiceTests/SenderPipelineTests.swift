@@ -5,7 +5,7 @@ import TextingSupport
 import TextingTesting
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 /// The sender's hand-offs between threads: the pump that drives the HTTP sends, and the lock
 /// the pipeline's threads sleep on. (The recorder needs a database: see

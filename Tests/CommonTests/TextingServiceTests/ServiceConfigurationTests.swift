@@ -1,7 +1,7 @@
 import TextingSupport
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 final class ServiceConfigurationTests: XCTestCase {
     private func assertRejected(_ name: String, _ value: String, file: StaticString = #filePath, line: UInt = #line,

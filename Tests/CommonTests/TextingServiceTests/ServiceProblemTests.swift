@@ -3,7 +3,7 @@ import TextingFastCGI
 import TextingPostgres
 import XCTest
 
-@testable import TextingService
+import TextingService
 
 /// Where domain and database errors become problem documents (`Problem+Service`).
 final class ServiceProblemTests: XCTestCase {

@@ -1,7 +1,7 @@
 import TextingDomain
 import XCTest
 
-@testable import TextingStore
+import TextingStore
 
 final class MessageRequeueTests: XCTestCase {
     func testOnlyAFailedMessageToAnActiveNumberWithinItsValidityIsRequeued() {

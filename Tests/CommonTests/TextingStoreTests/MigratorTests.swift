@@ -1,7 +1,7 @@
 import FoundationEssentials
 import XCTest
 
-@testable import TextingStore
+import TextingStore
 
 final class MigratorTests: XCTestCase {
     private var directories: [String] = []

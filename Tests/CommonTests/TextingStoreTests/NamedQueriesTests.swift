@@ -1,12 +1,12 @@
 import XCTest
 
-@testable import TextingStore
+import TextingStore
 
 final class NamedQueriesTests: XCTestCase {
     func testEveryNamedStatementHasItsOwnName() {
         let names = NamedQueries.all.map(\.name)
         XCTAssertEqual(Set(names).count, names.count, "two statements share a name")
-        XCTAssertEqual(NamedQueries.named("jobs.claim")?.sql, JobQueue.claim.sql)
+        XCTAssertTrue(NamedQueries.named("jobs.claim")?.sql.contains("FOR UPDATE SKIP LOCKED") == true)
         XCTAssertNil(NamedQueries.named("jobs.nothing"))
     }
 }

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingStore
+import TextingStore
 
 final class PruningTests: XCTestCase {
     func testPruneSummaryCountsAndSaysJobsNeedNoPruning() {

@@ -1,7 +1,7 @@
 import TextingDomain
 import XCTest
 
-@testable import TextingStore
+import TextingStore
 
 final class SystemSnapshotTests: XCTestCase {
     private let snapshot = SystemSnapshot(

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingSupport
+import TextingSupport
 
 final class DigestTests: XCTestCase {
     private func bytes(hex: String) -> [UInt8] {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingSupport
+import TextingSupport
 
 /// The strict RFC 8259 rules of `JSONParser`, through `JSONValue.parse`.
 final class JSONParserTests: XCTestCase {
@@ -188,7 +188,7 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testNestingUpToTheLimitIsAccepted() throws {
-        let depth = JSONParser.maximumDepth
+        let depth = JSONValue.maximumNestingDepth
         XCTAssertEqual(depth, 64)
         let arrays = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
         var expected: JSONValue = []
@@ -201,7 +201,7 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testNestingPastTheLimitIsRejected() {
-        let depth = JSONParser.maximumDepth + 1
+        let depth = JSONValue.maximumNestingDepth + 1
         assertRejected(String(repeating: "[", count: depth) + String(repeating: "]", count: depth),
                        mentioning: "nesting deeper than 64 levels", at: 64)
         assertRejected(String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth),
@@ -490,7 +490,7 @@ final class JSONParserTests: XCTestCase {
 
     func testNestingAtTheLimitRoundTrips() throws {
         var value: JSONValue = ["leaf": 1]
-        for index in 1..<JSONParser.maximumDepth { value = index.isMultiple(of: 2) ? ["k": value] : [value] }
+        for index in 1..<JSONValue.maximumNestingDepth { value = index.isMultiple(of: 2) ? ["k": value] : [value] }
         XCTAssertEqual(try JSONValue.parse(value.serialized()), value)
     }
 }

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingSupport
+import TextingSupport
 
 final class JSONValueTests: XCTestCase {
     private func parse(_ text: String) throws -> JSONValue {

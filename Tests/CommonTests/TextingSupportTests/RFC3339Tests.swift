@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TextingSupport
+import TextingSupport
 
 final class RFC3339Tests: XCTestCase {
     func testValidSpellingsGiveTheSameInstant() {

@@ -29,6 +29,11 @@ public struct CallbackSigner: Sendable {
         public let messageID: String
         /// The attempt the URL was issued for; nil for a `v1` URL.
         public let attempt: CallbackAttempt?
+
+        public init(messageID: String, attempt: CallbackAttempt?) {
+            self.messageID = messageID
+            self.attempt = attempt
+        }
     }
 
     /// The query string (without `?`) for `attempt` of message `messageID`, issued at

@@ -129,7 +129,7 @@ public struct SystemSnapshot: Sendable, Equatable {
     }
 
     /// Seconds with at most 3 decimals, without trailing zeros (`0`, `1.5`, `12.345`).
-    static func seconds(_ value: Double) -> String {
+    public static func seconds(_ value: Double) -> String {
         let milliseconds = Int((max(0, value) * 1000).rounded())
         let whole = milliseconds / 1000, fraction = milliseconds % 1000
         guard fraction > 0 else { return String(whole) }

@@ -12,7 +12,7 @@
 struct JSONParser {
     /// How deeply arrays and objects may nest. The parser recurses once per level, so this
     /// bounds its stack use; request bodies nest two or three levels.
-    static let maximumDepth = 64
+    static let maximumDepth = JSONValue.maximumNestingDepth
 
     /// Keys quoted in an error are cut to this many characters.
     private static let quotedKeyLimit = 32

@@ -12,6 +12,9 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// The deepest nesting of arrays and objects `parse` accepts.
+    public static let maximumNestingDepth = 64
+
     /// Parses UTF-8 JSON text strictly by RFC 8259 (see `JSONParser`); throws `JSONParseError`
     /// with a short reason and byte offset for bad input.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
