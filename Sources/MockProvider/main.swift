@@ -10,11 +10,11 @@ StopSignals.block()
 MockProviderProgram.description.handleCommandLine()
 let environment = EnvironmentReader()
 do {
-    let provider = MockProvider(name: environment.string("MOCK_NAME", default: "mock"), settings: try MockProviderSettings(environment))
+    let provider = MockProvider(name: try MockSettings.name.read(environment), settings: try MockProviderSettings(environment))
     PosixThread.start { provider.runCallbackLoop() }
     let server = FastCGIServer(
-        socketPath: FastCGISettings.socketPath(environment),
-        threadCount: try environment.int("MOCK_THREADS", default: 32, range: 1...512),
+        socketPath: try FastCGISettings.socket.read(environment),
+        threadCount: try MockSettings.threads.read(environment),
         // Its counters (/_mock/stats) say what it received; a log line per send would only
         // weigh on the benchmark's measurement of the providers alone.
         logsRequests: false,

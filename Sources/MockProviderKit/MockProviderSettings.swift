@@ -25,27 +25,14 @@ public struct MockProviderSettings: Sendable, Equatable {
     public init() {}
 
     public init(_ environment: EnvironmentReader) throws(ConfigurationError) {
-        latencyMilliseconds = try environment.int("MOCK_LATENCY_MS", default: 0, range: 0...60_000)
-        failureRate = try Self.rate(environment, "MOCK_FAILURE_RATE")
-        rateLimitRate = try Self.rate(environment, "MOCK_RATE_LIMIT_RATE")
-        rejectRate = try Self.rate(environment, "MOCK_REJECT_RATE")
-        retryAfterSeconds = try environment.int("MOCK_RETRY_AFTER_SECONDS", default: 1, range: 0...3600)
-        callbackDelayMilliseconds = try environment.int("MOCK_CALLBACK_DELAY_MS", default: 200, range: -1...3_600_000)
-        if let mix = environment.optional("MOCK_CALLBACK_STATUSES") {
-            guard let parsed = Self.parseStatuses(mix) else {
-                throw ConfigurationError(setting: "MOCK_CALLBACK_STATUSES", problem: "must look like delivered=90,failed=5,invalid=5; got `\(mix)`")
-            }
-            callbackStatuses = parsed
-        }
-        callbackBeforeAnswer = environment.optional("MOCK_CALLBACK_EARLY") == "1"
-    }
-
-    private static func rate(_ environment: EnvironmentReader, _ name: String) throws(ConfigurationError) -> Double {
-        guard let text = environment.optional(name) else { return 0 }
-        guard let value = Double(text), (0...1).contains(value) else {
-            throw ConfigurationError(setting: name, problem: "must be a number from 0 to 1; got `\(text)`")
-        }
-        return value
+        latencyMilliseconds = try MockSettings.latency.read(environment)
+        failureRate = try MockSettings.failureRate.read(environment)
+        rateLimitRate = try MockSettings.rateLimitRate.read(environment)
+        rejectRate = try MockSettings.rejectRate.read(environment)
+        retryAfterSeconds = try MockSettings.retryAfter.read(environment)
+        callbackDelayMilliseconds = try MockSettings.callbackDelay.read(environment)
+        callbackStatuses = try MockSettings.callbackStatuses.read(environment)
+        callbackBeforeAnswer = try MockSettings.callbackEarly.read(environment)
     }
 
     static func parseStatuses(_ text: String) -> [String: Int]? {

@@ -31,7 +31,7 @@ do {
 do {
     switch command {
     case .migrate:
-        let directory = environment.string("TEXTING_MIGRATIONS_DIR", default: "migrations")
+        let directory = try ServiceSettings.migrationsDirectory.read(environment)
         let migrations = try Migrator.load(directory: directory)
         let applied = try Migrator(connection: try connection()).apply(migrations)
         print(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
@@ -53,7 +53,7 @@ do {
     case .numbersReactivate(let typed):
         let number: PhoneNumber
         do {
-            number = try PhoneNumber(parsing: typed, defaultCountryCode: try ServiceConfiguration.defaultCountryCode(environment))
+            number = try PhoneNumber(parsing: typed, defaultCountryCode: try ServiceSettings.defaultCountryCode.read(environment))
         } catch let error as ValidationError {
             fail("numbers reactivate: \(error.detail)", status: 2)
         }
@@ -82,6 +82,10 @@ do {
         print(try Pruning(connection: try connection()).prune().summary)
     case .sql(nil):
         print(NamedQueries.all.map(\.name).sorted().joined(separator: "\n"))
+    case .settings(.table):
+        print(ServiceSettings.markdownTable, terminator: "")
+    case .settings(.example):
+        print(ServiceSettings.exampleFile, terminator: "")
     case .sql(let name?):
         guard let query = NamedQueries.named(name) else { fail("no statement is called \(name); `textingctl sql` lists them", status: 2) }
         print(query.sql)

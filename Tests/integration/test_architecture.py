@@ -92,3 +92,25 @@ def test_every_library_module_has_its_own_test_target(targets):
         test = targets.get(f"{name}Tests")
         assert test and test["type"] == "test" and name in test["dependencies"], f"{name} has no test target"
         assert glob.glob(os.path.join(PROJECT, "Tests", "CommonTests", f"{name}Tests", "*.swift")), f"{name}Tests has no tests"
+
+
+DOCUMENTS = ["README.md", "docs/architecture.md", "Tests/chaos/README.md"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_documents_point_only_at_files_in_the_repository(document):
+    """A clone must stand on its own: every link and every path the document names in code
+    spans (`Sources/…`, `docs/…`, `Tests/…`) exists in the repository, and nothing points
+    outside it (`../`)."""
+    with open(os.path.join(PROJECT, document), encoding="utf-8") as f:
+        text = f.read()
+    base = os.path.dirname(os.path.join(PROJECT, document))
+    for target in re.findall(r"\]\(([^)\s#]+)", text):
+        if re.match(r"[a-z]+://", target):
+            continue
+        assert os.path.exists(os.path.join(base, target)), (document, target)
+    assert "../shared" not in text, document
+    prefixes = ("Sources/", "Tests/", "docs/", "deploy/", "scripts/", "bench/", "migrations/")
+    for path in re.findall(r"`([A-Za-z][\w./+-]*)`", text):
+        if path.startswith(prefixes) and "*" not in path and "<" not in path and "NNNN" not in path:
+            assert glob.glob(os.path.join(PROJECT, path.rstrip("/"))), (document, path)

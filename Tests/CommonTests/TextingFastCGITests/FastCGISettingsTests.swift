@@ -4,8 +4,8 @@ import XCTest
 import TextingFastCGI
 
 final class FastCGISettingsTests: XCTestCase {
-    func testFastCGISocketIsOptional() {
-        XCTAssertNil(FastCGISettings.socketPath(EnvironmentReader([:])))
-        XCTAssertEqual(FastCGISettings.socketPath(EnvironmentReader(["TEXTING_FCGI_SOCKET": "/run/texting/messages.sock"])), "/run/texting/messages.sock")
+    func testFastCGISocketIsOptional() throws {
+        XCTAssertNil(try FastCGISettings.socket.read(EnvironmentReader([:])))
+        XCTAssertEqual(try FastCGISettings.socket.read(EnvironmentReader(["TEXTING_FCGI_SOCKET": "/run/texting/messages.sock"])), "/run/texting/messages.sock")
     }
 }

@@ -27,6 +27,8 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(try AdminCommand.parse(["prune"]), .prune)
         XCTAssertEqual(try AdminCommand.parse(["sql"]), .sql(name: nil))
         XCTAssertEqual(try AdminCommand.parse(["sql", "jobs.claim"]), .sql(name: "jobs.claim"))
+        XCTAssertEqual(try AdminCommand.parse(["settings", "table"]), .settings(.table))
+        XCTAssertEqual(try AdminCommand.parse(["settings", "example"]), .settings(.example))
     }
 
     func testMalformedCommandsSayWhatIsMissingInOneLine() {
@@ -43,6 +45,8 @@ final class AdminCommandTests: XCTestCase {
             (["messages", "requeue"], "needs one message id"),
             (["messages", "requeue", "42"], "needs a message id (a UUID"),
             (["sql", "jobs.claim", "extra"], "unknown command"),
+            (["settings"], "needs `table` or `example`"),
+            (["settings", "json"], "needs `table` or `example`; got `json`"),
             (["messages", "cancel", "x"], "unknown command `messages cancel`"),
         ]
         for (arguments, expected) in cases {

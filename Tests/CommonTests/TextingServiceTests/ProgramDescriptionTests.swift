@@ -53,11 +53,8 @@ final class ProgramDescriptionTests: XCTestCase {
             for setting in program.settings {
                 let line = help.split(separator: "\n").first { $0.hasPrefix("  \(setting.name) ") }
                 XCTAssertNotNil(line, "\(program.name): \(setting.name)")
-                if let defaultValue = setting.defaultValue, !defaultValue.isEmpty {
-                    XCTAssertTrue(line?.hasSuffix("(default: \(defaultValue))") ?? false, String(line ?? ""))
-                } else if setting.defaultValue == nil {
-                    XCTAssertTrue(line?.hasSuffix("(required)") ?? false, String(line ?? ""))
-                }
+                let fallback = setting.isRequired ? "(required)" : "(default: \(setting.defaultText))"
+                XCTAssertTrue(line?.hasSuffix(fallback) ?? false, String(line ?? ""))
             }
         }
         XCTAssertTrue(ProgramCatalog.senderCron.helpText.contains("--once  "))

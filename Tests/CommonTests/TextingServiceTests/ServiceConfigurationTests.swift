@@ -12,19 +12,19 @@ final class ServiceConfigurationTests: XCTestCase {
     }
 
     func testDatabaseURLIsRequired() throws {
-        XCTAssertEqual(try ServiceConfiguration.databaseURL(EnvironmentReader(["TEXTING_DATABASE_URL": "postgresql://texting@db/texting"])),
+        XCTAssertEqual(try ServiceSettings.databaseURL.read(EnvironmentReader(["TEXTING_DATABASE_URL": "postgresql://texting@db/texting"])),
                        "postgresql://texting@db/texting")
-        assertRejected("TEXTING_DATABASE_URL", "") { try ServiceConfiguration.databaseURL($0) }
+        assertRejected("TEXTING_DATABASE_URL", "") { try ServiceSettings.databaseURL.read($0) }
     }
 
     func testPublicBaseURLKeepsPathPrefixButDropsTrailingSlashes() throws {
-        let url = try ServiceConfiguration.publicBaseURL(EnvironmentReader(["TEXTING_PUBLIC_BASE_URL": "http://10.0.0.5:8080/texting//"]))
+        let url = try ServiceSettings.publicBaseURL.read(EnvironmentReader(["TEXTING_PUBLIC_BASE_URL": "http://10.0.0.5:8080/texting//"]))
         XCTAssertEqual(url, "http://10.0.0.5:8080/texting")
     }
 
     func testPublicBaseURLWithoutSchemeOrHostIsRejected() {
         for bad in ["sms.example.com", "https://", "http:/sms.example.com", "ftp://sms.example.com"] {
-            assertRejected("TEXTING_PUBLIC_BASE_URL", bad) { try ServiceConfiguration.publicBaseURL($0) }
+            assertRejected("TEXTING_PUBLIC_BASE_URL", bad) { try ServiceSettings.publicBaseURL.read($0) }
         }
     }
 
@@ -38,13 +38,13 @@ final class ServiceConfigurationTests: XCTestCase {
     }
 
     func testDefaultCountryCodeDefaultsToOneAndIsTrimmed() throws {
-        XCTAssertEqual(try ServiceConfiguration.defaultCountryCode(EnvironmentReader([:])), "1")
-        XCTAssertEqual(try ServiceConfiguration.defaultCountryCode(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": " 44 "])), "44")
+        XCTAssertEqual(try ServiceSettings.defaultCountryCode.read(EnvironmentReader([:])), "1")
+        XCTAssertEqual(try ServiceSettings.defaultCountryCode.read(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": " 44 "])), "44")
     }
 
     func testBadDefaultCountryCodeNamesTheSetting() {
         for bad in ["+44", "0", "044", "1234", "uk"] {
-            XCTAssertThrowsError(try ServiceConfiguration.defaultCountryCode(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": bad])), bad) { error in
+            XCTAssertThrowsError(try ServiceSettings.defaultCountryCode.read(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": bad])), bad) { error in
                 XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_DEFAULT_COUNTRY_CODE", bad)
             }
         }
@@ -52,30 +52,30 @@ final class ServiceConfigurationTests: XCTestCase {
 
     func testFastCGIThreadsRangeIsChecked() throws {
         // The default is the one `--help` and the README state.
-        XCTAssertEqual(String(try ServiceConfiguration.fastCGIThreads(EnvironmentReader([:]))), SettingCatalog.fastCGIThreads.defaultValue)
-        XCTAssertThrowsError(try ServiceConfiguration.fastCGIThreads(EnvironmentReader(["TEXTING_FCGI_THREADS": "0"]))) { error in
+        XCTAssertEqual(String(try ServiceSettings.fastCGIThreads.read(EnvironmentReader([:]))), ServiceSettings.fastCGIThreads.description.defaultText)
+        XCTAssertThrowsError(try ServiceSettings.fastCGIThreads.read(EnvironmentReader(["TEXTING_FCGI_THREADS": "0"]))) { error in
             XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_FCGI_THREADS")
         }
     }
 
     func testCommitConnectionsRangeIsChecked() throws {
-        XCTAssertEqual(String(try ServiceConfiguration.commitConnections(EnvironmentReader([:]))), SettingCatalog.commitConnections.defaultValue)
-        XCTAssertEqual(try ServiceConfiguration.commitConnections(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": "4"])), 4)
+        XCTAssertEqual(String(try ServiceSettings.commitConnections.read(EnvironmentReader([:]))), ServiceSettings.commitConnections.description.defaultText)
+        XCTAssertEqual(try ServiceSettings.commitConnections.read(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": "4"])), 4)
         for bad in ["0", "65", "two"] {
-            XCTAssertThrowsError(try ServiceConfiguration.commitConnections(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": bad])), bad) { error in
+            XCTAssertThrowsError(try ServiceSettings.commitConnections.read(EnvironmentReader(["TEXTING_COMMIT_CONNECTIONS": bad])), bad) { error in
                 XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_COMMIT_CONNECTIONS", bad)
             }
         }
     }
 
     func testPreparedStatementsAreOnByDefaultAndCanBeTurnedOff() throws {
-        XCTAssertTrue(try ServiceConfiguration.preparedStatements(EnvironmentReader([:])))
-        XCTAssertFalse(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "off"])))
-        XCTAssertTrue(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "ON"])))
+        XCTAssertTrue(try ServiceSettings.preparedStatements.read(EnvironmentReader([:])))
+        XCTAssertFalse(try ServiceSettings.preparedStatements.read(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "off"])))
+        XCTAssertTrue(try ServiceSettings.preparedStatements.read(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "ON"])))
     }
 
     func testAnythingElseNamesTheSetting() {
-        XCTAssertThrowsError(try ServiceConfiguration.preparedStatements(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "maybe"]))) { error in
+        XCTAssertThrowsError(try ServiceSettings.preparedStatements.read(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "maybe"]))) { error in
             XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_DATABASE_PREPARED_STATEMENTS")
         }
     }

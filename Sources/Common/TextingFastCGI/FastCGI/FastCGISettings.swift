@@ -1,13 +1,10 @@
 import TextingSupport
 
-/// The setting every FastCGI program shares.
+/// The setting every FastCGI program shares, declared once.
 public enum FastCGISettings {
-    public static let socket = SettingDescription(
-        "TEXTING_FCGI_SOCKET", "unix socket to listen on; unset: the socket systemd passes on standard input", default: "")
-
     /// `TEXTING_FCGI_SOCKET`: the unix socket to listen on; unset under systemd socket
     /// activation, where the socket arrives on standard input.
-    public static func socketPath(_ environment: EnvironmentReader) -> String? {
-        environment.optional(socket.name)
-    }
+    public static let socket = Setting<String?>.optional(
+        "TEXTING_FCGI_SOCKET", "unix socket a FastCGI process listens on; unset under systemd socket activation (the socket arrives on standard input)",
+        example: "/run/texting/messages.sock", readBy: ["MessagesFCGI", "DeliveryFCGI", "MockProvider"])
 }

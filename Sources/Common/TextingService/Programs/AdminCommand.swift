@@ -13,6 +13,12 @@ public enum AdminCommand: Equatable, Sendable {
     case prune
     /// Print a named statement's SQL (no name: list the names). Needs no database.
     case sql(name: String?)
+    /// Print the settings as the README's table or as the example settings file. Needs no database.
+    case settings(SettingsFormat)
+
+    public enum SettingsFormat: String, Equatable, Sendable {
+        case table, example
+    }
 
     /// A malformed command: `message` is the one line to print (exit status 2).
     public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -31,6 +37,7 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl stats                        queue depth, due jobs, oldest due age, messages by status, breakers",
         "textingctl prune                        delete Idempotency-Key records older than 24 hours",
         "textingctl sql [NAME]                   print the SQL of the named statement (no NAME: list the names)",
+        "textingctl settings table|example       print every setting as the README's table or as the example settings file",
     ]
 
     /// Reads the arguments after the program name.
@@ -71,6 +78,13 @@ public enum AdminCommand: Equatable, Sendable {
             return .sql(name: nil)
         case ("sql"?, let name?) where rest.isEmpty:
             return .sql(name: name)
+        case ("settings"?, let format?) where rest.isEmpty:
+            guard let format = SettingsFormat(rawValue: format) else {
+                throw UsageError(message: "settings needs `table` or `example`; got `\(format.prefix(40))`")
+            }
+            return .settings(format)
+        case ("settings"?, nil):
+            throw UsageError(message: "settings needs `table` or `example`, e.g. `textingctl settings example`")
         case (nil, _):
             throw UsageError(message: "a command is needed; see `textingctl --help`")
         default:

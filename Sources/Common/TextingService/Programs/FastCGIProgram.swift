@@ -23,8 +23,8 @@ public enum FastCGIProgram {
             let makeConnection = try ServiceConfiguration.databaseConnection(environment)
             let handler = try makeHandler(environment)
             let server = FastCGIServer(
-                socketPath: FastCGISettings.socketPath(environment),
-                threadCount: try ServiceConfiguration.fastCGIThreads(environment),
+                socketPath: try FastCGISettings.socket.read(environment),
+                threadCount: try ServiceSettings.fastCGIThreads.read(environment),
                 makeContext: makeConnection,
                 handler: { connection, request in try answeringDatabaseErrors(request) { try handler(connection, request) } })
             try server.run()

@@ -7,38 +7,32 @@ public enum ProgramCatalog {
     ]
 
     public static let messagesFCGI = ProgramDescription(
-        name: "MessagesFCGI",
+        name: ServiceSettings.messagesFCGI,
         summary: "the client API (/messages, /healthz, /metrics) as a FastCGI responder behind nginx.",
         usage: ["MessagesFCGI"],
         details: fastCGIDetails,
-        settings: SettingCatalog.database + [SettingCatalog.defaultCountryCode, SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads,
-                   SettingCatalog.commitConnections])
+        settings: ServiceSettings.read(by: ServiceSettings.messagesFCGI))
 
     public static let deliveryFCGI = ProgramDescription(
-        name: "DeliveryFCGI",
+        name: ServiceSettings.deliveryFCGI,
         summary: "providers' delivery reports (POST /messages/delivery_status) as a FastCGI responder behind nginx.",
         usage: ["DeliveryFCGI"],
         details: fastCGIDetails,
-        settings: SettingCatalog.database + [SettingCatalog.callbackSecret, SettingCatalog.callbackMaxAge,
-                   SettingCatalog.fastCGISocket, SettingCatalog.fastCGIThreads, SettingCatalog.commitConnections])
+        settings: ServiceSettings.read(by: ServiceSettings.deliveryFCGI))
 
     public static let senderCron = ProgramDescription(
-        name: "SenderCron",
+        name: ServiceSettings.senderCron,
         summary: "one run of the sender: claims due jobs and sends them to the SMS providers.",
         usage: ["SenderCron [--once]"],
         details: ["Runs for TEXTING_SENDER_RUN_SECONDS, woken by LISTEN/NOTIFY when work arrives, then exits for its systemd timer to start the next run; ends with one summary line. SIGTERM: claims nothing more, records what is in flight, exits 0. A bad setting: one line naming it, exit 1."],
         options: [("--once", "send what is due now, then exit")],
-        settings: SettingCatalog.database + [SettingCatalog.providers, SettingCatalog.publicBaseURL,
-                   SettingCatalog.callbackSecret, SettingCatalog.callbackMaxAge, SettingCatalog.senderRunSeconds,
-                   SettingCatalog.senderBatchSize, SettingCatalog.senderConcurrency, SettingCatalog.providerTimeout, SettingCatalog.senderLease,
-                   SettingCatalog.backoffBase, SettingCatalog.backoffMaximum, SettingCatalog.maximumAttempts,
-                   SettingCatalog.breakerFailures, SettingCatalog.breakerCooldown])
+        settings: ServiceSettings.read(by: ServiceSettings.senderCron))
 
     public static let textingctl = ProgramDescription(
-        name: "textingctl",
+        name: ServiceSettings.textingctl,
         summary: "the operator's command line for the texting service.",
         usage: AdminCommand.usageLines,
         details: ["Results go to standard output, errors to standard error as one line; exit status 0 on success, 1 when the command could not be carried out, 2 for a malformed command. Load the services' settings first, e.g. `set -a; . /etc/texting/texting.env; set +a`."],
-        settings: SettingCatalog.database + [SettingCatalog.migrationsDirectory, SettingCatalog.defaultCountryCode],
+        settings: ServiceSettings.read(by: ServiceSettings.textingctl),
         takesCommands: true)
 }

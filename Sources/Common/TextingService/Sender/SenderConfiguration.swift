@@ -40,26 +40,25 @@ public struct SenderConfiguration: Sendable {
     }
 
     public init(_ environment: EnvironmentReader) throws(ConfigurationError) {
-        databaseURL = try ServiceConfiguration.databaseURL(environment)
-        preparedStatements = try ServiceConfiguration.preparedStatements(environment)
+        databaseURL = try ServiceSettings.databaseURL.read(environment)
+        preparedStatements = try ServiceSettings.preparedStatements.read(environment)
         databaseSession = try ServiceConfiguration.databaseSession(environment)
-        providers = try ProviderConfig.parseList(try environment.required("TEXTING_PROVIDERS", example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70"))
-        publicBaseURL = try ServiceConfiguration.publicBaseURL(environment)
+        providers = try ServiceSettings.providers.read(environment)
+        publicBaseURL = try ServiceSettings.publicBaseURL.read(environment)
         signer = try ServiceConfiguration.callbackSigner(environment)
-        batchSize = try environment.int("TEXTING_SENDER_BATCH_SIZE", default: 100, range: 1...1000)
-        concurrency = try environment.int("TEXTING_SENDER_CONCURRENCY", default: 200, range: 1...2000)
-        providerTimeoutMilliseconds = try environment.int("TEXTING_PROVIDER_TIMEOUT_MS", default: 5000, range: 100...120_000)
-        leaseSeconds = try environment.int("TEXTING_SENDER_LEASE_SECONDS",
-                                           default: Self.defaultLeaseSeconds(providerTimeoutMilliseconds: providerTimeoutMilliseconds), range: 1...86_400)
-        let base = try environment.int("TEXTING_BACKOFF_BASE_MS", default: 2000, range: 0...3_600_000)
-        let maximum = try environment.int("TEXTING_BACKOFF_MAX_MS", default: 600_000, range: 0...86_400_000)
+        batchSize = try ServiceSettings.senderBatchSize.read(environment)
+        concurrency = try ServiceSettings.senderConcurrency.read(environment)
+        providerTimeoutMilliseconds = try ServiceSettings.providerTimeout.read(environment)
+        leaseSeconds = try ServiceSettings.senderLease.read(environment) ?? Self.defaultLeaseSeconds(providerTimeoutMilliseconds: providerTimeoutMilliseconds)
+        let base = try ServiceSettings.backoffBase.read(environment)
+        let maximum = try ServiceSettings.backoffMaximum.read(environment)
         guard maximum >= base else {
-            throw ConfigurationError(setting: "TEXTING_BACKOFF_MAX_MS", problem: "must be at least TEXTING_BACKOFF_BASE_MS (\(base))")
+            throw ConfigurationError(setting: ServiceSettings.backoffMaximum.name, problem: "must be at least \(ServiceSettings.backoffBase.name) (\(base))")
         }
         backoff = Backoff(baseMilliseconds: base, maximumMilliseconds: maximum)
-        maximumAttempts = try environment.int("TEXTING_MAX_ATTEMPTS", default: 6, range: 1...100)
-        runSeconds = try environment.int("TEXTING_SENDER_RUN_SECONDS", default: 55, range: 1...3600)
-        breakerFailures = try environment.int("TEXTING_BREAKER_FAILURES", default: 5, range: 1...10_000)
-        breakerCooldownSeconds = try environment.int("TEXTING_BREAKER_COOLDOWN_SECONDS", default: 30, range: 1...3600)
+        maximumAttempts = try ServiceSettings.maximumAttempts.read(environment)
+        runSeconds = try ServiceSettings.senderRunSeconds.read(environment)
+        breakerFailures = try ServiceSettings.breakerFailures.read(environment)
+        breakerCooldownSeconds = try ServiceSettings.breakerCooldown.read(environment)
     }
 }

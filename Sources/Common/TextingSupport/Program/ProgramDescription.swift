@@ -87,7 +87,7 @@ public struct ProgramDescription: Sendable {
             lines.append("settings (environment variables; under systemd from EnvironmentFile=/etc/texting/texting.env):")
             let width = settings.map(\.name.count).max() ?? 0
             for setting in settings {
-                let fallback = setting.defaultValue.map { "default: \($0.isEmpty ? "unset" : $0)" } ?? "required"
+                let fallback = setting.isRequired ? "required" : "default: \(setting.defaultText)"
                 lines.append("  " + setting.name.padded(to: width) + "  " + setting.meaning + " (" + fallback + ")")
             }
         }

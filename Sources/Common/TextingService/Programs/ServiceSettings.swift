@@ -1,0 +1,183 @@
+import TextingDomain
+import TextingFastCGI
+import TextingSupport
+
+/// Every `TEXTING_*` environment variable, declared once: name, meaning, default, range, who
+/// reads it, and the rule its value must follow. `ServiceConfiguration` and
+/// `SenderConfiguration` read through these; `--help` (`ProgramCatalog`), the example settings
+/// file and the README's table are printed from them (`textingctl settings`), and a test fails
+/// when the committed README or example file differ. The mock provider's `MOCK_*` settings are
+/// MockProviderKit's.
+public enum ServiceSettings {
+    // The programs, as `readBy` names them.
+    public static let messagesFCGI = "MessagesFCGI"
+    public static let deliveryFCGI = "DeliveryFCGI"
+    public static let senderCron = "SenderCron"
+    public static let textingctl = "textingctl"
+    static let everyProgram = [messagesFCGI, deliveryFCGI, senderCron, textingctl]
+    static let fastCGIPrograms = [messagesFCGI, deliveryFCGI]
+
+    // MARK: - The database
+
+    public static let databaseURL = Setting<String>.required(
+        "TEXTING_DATABASE_URL", "the PostgreSQL database: a libpq connection string or URI",
+        example: "host=127.0.0.1 port=5432 dbname=texting user=texting password=replace-me", readBy: everyProgram,
+        notes: "The units run under systemd's DynamicUser, so peer authentication cannot map them to a role: use a password (or a client certificate). Through PgBouncer in transaction mode works too (see TEXTING_DATABASE_PREPARED_STATEMENTS).")
+    public static let preparedStatements = Setting<Bool>.onOff(
+        "TEXTING_DATABASE_PREPARED_STATEMENTS",
+        "`on`: each query is prepared once per connection; `off` for PgBouncer before 1.21 in transaction mode, which cannot keep named prepared statements",
+        default: true, readBy: everyProgram)
+    public static let statementTimeout = Setting<Int>.integer(
+        "TEXTING_DATABASE_STATEMENT_TIMEOUT_MS", "`statement_timeout` of every connection in ms, 0: none (`textingctl migrate` runs without it)",
+        default: 30_000, range: 0...3_600_000, readBy: everyProgram,
+        notes: "The five TEXTING_DATABASE_* limits travel as libpq connection keywords after TEXTING_DATABASE_URL, so they win over the same keywords in it.")
+    public static let lockTimeout = Setting<Int>.integer(
+        "TEXTING_DATABASE_LOCK_TIMEOUT_MS",
+        "`lock_timeout` in ms, 0: none: a statement waiting this long for a lock fails (a sender's recording round, an `invalid` report are tried again; a request is answered 503) instead of queueing",
+        default: 10_000, range: 0...3_600_000, readBy: everyProgram)
+    public static let idleInTransactionTimeout = Setting<Int>.integer(
+        "TEXTING_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        "`idle_in_transaction_session_timeout` in ms, 0: none: the server ends a session that sits this long in an open transaction (a paused process), releasing its locks",
+        default: 60_000, range: 0...3_600_000, readBy: everyProgram)
+    public static let connectTimeout = Setting<Int>.integer(
+        "TEXTING_DATABASE_CONNECT_TIMEOUT", "seconds to wait for a connection (libpq `connect_timeout`)",
+        default: 5, range: 2...300, readBy: everyProgram)
+    public static let keepalivesIdle = Setting<Int>.integer(
+        "TEXTING_DATABASE_KEEPALIVES_IDLE",
+        "TCP keepalives: first probe after this many idle seconds, then every third of it; 3 lost probes end the connection",
+        default: 30, range: 1...7200, readBy: everyProgram)
+
+    // MARK: - Callbacks and numbers
+
+    public static let publicBaseURL = Setting<String>.required(
+        "TEXTING_PUBLIC_BASE_URL", "where providers reach nginx (https in production); callbacks go to `<this>/messages/delivery_status`",
+        example: "https://sms.example.com", readBy: [senderCron]
+    ).checked { url, invalid throws(ConfigurationError) in
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.split(separator: "/").count >= 2 else {
+            throw invalid("must be an http:// or https:// URL such as https://sms.example.com; got `\(url)`")
+        }
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+    public static let callbackSecret = Setting<String>.required(
+        "TEXTING_CALLBACK_SECRET", "HMAC key signing callback URLs, at least \(CallbackSigner.minimumSecretLength) characters (`openssl rand -hex 32`)",
+        example: "$(openssl rand -hex 32)", placeholder: "", readBy: [deliveryFCGI, senderCron],
+        notes: "Left empty in the example file on purpose: the services refuse to start until it is set."
+    ).checked { secret, invalid throws(ConfigurationError) in
+        guard secret.utf8.count >= CallbackSigner.minimumSecretLength else {
+            throw invalid("must be at least \(CallbackSigner.minimumSecretLength) characters; make one with `openssl rand -hex 32`")
+        }
+        return secret
+    }
+    public static let callbackMaxAge = Setting<Int>.integer(
+        "TEXTING_CALLBACK_MAX_AGE", "seconds a signed callback URL stays valid (604800: a week)",
+        default: 7 * 24 * 3600, range: 60...(90 * 24 * 3600), readBy: [deliveryFCGI, senderCron])
+    public static let providers = Setting<String>.required(
+        "TEXTING_PROVIDERS", "the SMS providers: comma-separated `name=url` entries, each optionally followed by `;weight=N` (1-1000, default 1)",
+        example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70", readBy: [senderCron]
+    ).checked { text, _ throws(ConfigurationError) in try ProviderConfig.parseList(text) }
+    public static let defaultCountryCode = Setting<String>.text(
+        "TEXTING_DEFAULT_COUNTRY_CODE", "calling code (digits, no `+`) given to numbers written without `+`, e.g. 1112223333 → +11112223333",
+        default: "1", readBy: [messagesFCGI, textingctl]
+    ).checked { text, invalid throws(ConfigurationError) in
+        let code = text.trimmed
+        guard PhoneNumber.isValidCountryCode(code) else { throw invalid("must be 1 to 3 digits without `+`, e.g. 1 or 44; got `\(code)`") }
+        return code
+    }
+
+    // MARK: - The FastCGI processes
+
+    public static let fastCGIThreads = Setting<Int>.integer(
+        "TEXTING_FCGI_THREADS",
+        "worker threads per FastCGI process, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads and commit connections and two per running sender",
+        default: 32, range: 1...256, readBy: fastCGIPrograms, notes: "With the defaults: 2 x (32 + 2) + 2 per sender.")
+    public static let commitConnections = Setting<Int>.integer(
+        "TEXTING_COMMIT_CONNECTIONS",
+        "connections per FastCGI process that commit concurrent requests' writes in batches (group commit): accepted messages, delivery reports",
+        default: 2, range: 1...64, readBy: fastCGIPrograms)
+
+    // MARK: - textingctl
+
+    public static let migrationsDirectory = Setting<String>.text(
+        "TEXTING_MIGRATIONS_DIR", "folder of numbered `.sql` migrations that `textingctl migrate` applies (relative to the working directory)",
+        default: "migrations", readBy: [textingctl],
+        notes: "texting-migrate.service sets it already: set it here only for textingctl by hand.", example: "/usr/local/share/texting/migrations")
+
+    // MARK: - The sender
+
+    public static let senderRunSeconds = Setting<Int>.integer(
+        "TEXTING_SENDER_RUN_SECONDS", "how long one SenderCron run lasts before it exits and its timer starts the next",
+        default: 55, range: 1...3600, readBy: [senderCron], notes: "Keep it well below the TimeoutStartSec=120 of texting-sender.service.")
+    public static let senderBatchSize = Setting<Int>.integer(
+        "TEXTING_SENDER_BATCH_SIZE", "due jobs one sender claims per query", default: 100, range: 1...1000, readBy: [senderCron])
+    public static let senderConcurrency = Setting<Int>.integer(
+        "TEXTING_SENDER_CONCURRENCY", "provider requests one sender keeps in flight at once", default: 200, range: 1...2000, readBy: [senderCron])
+    public static let providerTimeout = Setting<Int>.integer(
+        "TEXTING_PROVIDER_TIMEOUT_MS", "milliseconds a provider has to answer a send before it counts as a temporary failure",
+        default: 5000, range: 100...120_000, readBy: [senderCron])
+    public static let senderLease = Setting<Int?>.integer(
+        "TEXTING_SENDER_LEASE_SECONDS",
+        "how long a claimed job stays with its sender before another may take it; a sender whose lease was taken records nothing for it",
+        derived: "2 × provider timeout + 30", example: "40", range: 1...86_400, readBy: [senderCron])
+    public static let backoffBase = Setting<Int>.integer(
+        "TEXTING_BACKOFF_BASE_MS", "first retry delay in ms: base × 2^(attempt−1), capped by TEXTING_BACKOFF_MAX_MS, with jitter (half fixed, half random)",
+        default: 2000, range: 0...3_600_000, readBy: [senderCron])
+    public static let backoffMaximum = Setting<Int>.integer(
+        "TEXTING_BACKOFF_MAX_MS", "ceiling of any retry delay in ms, at least TEXTING_BACKOFF_BASE_MS",
+        default: 600_000, range: 0...86_400_000, readBy: [senderCron])
+    public static let maximumAttempts = Setting<Int>.integer(
+        "TEXTING_MAX_ATTEMPTS", "send attempts before a message fails with `retries_exhausted`", default: 6, range: 1...100, readBy: [senderCron])
+    public static let breakerFailures = Setting<Int>.integer(
+        "TEXTING_BREAKER_FAILURES", "temporary failures in a row (5xx, 429, timeouts) that open a provider's circuit breaker: every sender skips it",
+        default: 5, range: 1...10_000, readBy: [senderCron])
+    public static let breakerCooldown = Setting<Int>.integer(
+        "TEXTING_BREAKER_COOLDOWN_SECONDS", "how long every sender skips a provider whose breaker opened; then it is tried again",
+        default: 30, range: 1...3600, readBy: [senderCron])
+
+    /// Every setting of the service, in the order the README, the example file and `--help`
+    /// list them.
+    public static let all: [SettingDescription] = [
+        databaseURL.description, publicBaseURL.description, callbackSecret.description, providers.description,
+        preparedStatements.description, statementTimeout.description, lockTimeout.description, idleInTransactionTimeout.description,
+        connectTimeout.description, keepalivesIdle.description, callbackMaxAge.description, defaultCountryCode.description,
+        FastCGISettings.socket.description, fastCGIThreads.description, commitConnections.description, migrationsDirectory.description,
+        senderRunSeconds.description, senderBatchSize.description, senderConcurrency.description, providerTimeout.description,
+        senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
+        breakerFailures.description, breakerCooldown.description,
+    ]
+
+    /// The settings `program` reads, for its `--help`.
+    public static func read(by program: String) -> [SettingDescription] {
+        all.filter { $0.readers.contains(program) }
+    }
+}
+
+extension ServiceSettings {
+    /// The README's settings table (`textingctl settings table`).
+    public static var markdownTable: String {
+        SettingsDocument.markdownTable(all, readers: readerLabel)
+    }
+
+    /// `deploy/texting.env.example` (`textingctl settings example`).
+    public static var exampleFile: String {
+        SettingsDocument.exampleFile(header: exampleHeader, all)
+    }
+
+    /// "all", "FastCGI processes", or the programs by name.
+    static func readerLabel(_ readers: [String]) -> String {
+        if Set(readers) == Set(everyProgram) { return "all" }
+        if Set(readers).subtracting(["MockProvider"]) == Set(fastCGIPrograms) { return "FastCGI processes" }
+        return readers.filter { $0 != "MockProvider" }.map { $0 == senderCron ? "sender" : $0 }.sorted().joined(separator: ", ")
+    }
+
+    static let exampleHeader = [
+        "Settings of the texting service, printed by `textingctl settings example` from the declarations the programs read.",
+        "Install as /etc/texting/texting.env, readable by root only (it holds the database password and the callback secret; systemd reads it as root before it starts each unit's dynamic user):",
+        "    sudo install -d -m 0700 -o root -g root /etc/texting",
+        "    sudo install -m 0600 -o root -g root texting.env.example /etc/texting/texting.env",
+        "One KEY=value per line, no quotes. Every process checks its settings at start and exits with one line naming the bad one; `<program> --help` lists the settings each program reads.",
+        "",
+        "The required settings come first: edit them. The others are commented out at their defaults (or at an example where unset is the default): uncomment a line to change it.",
+    ]
+}
