@@ -27,11 +27,11 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private final class Ticket: @unchecked Sendable {
         let item: Item
         let key: String?
-        let done: ConditionLock<State>.Condition
+        let done: WorkerThreads<State>.Condition
         /// Set under the lock by the committer that wrote it.
         var result: Result<Outcome, PostgresError>?
 
-        init(_ item: Item, key: String?, done: ConditionLock<State>.Condition) {
+        init(_ item: Item, key: String?, done: WorkerThreads<State>.Condition) {
             self.item = item
             self.key = key
             self.done = done
@@ -42,9 +42,9 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private struct State {
         var pending: [Ticket] = []
     }
-    /// Committers wait for `pending` to fill; each request waits on its own ticket's
+    /// The committers wait for `pending` to fill; each request waits on its own ticket's
     /// condition, so a commit wakes only the requests it answers.
-    private let lock = ConditionLock(State())
+    private let committerThreads = WorkerThreads(State())
     private let key: (@Sendable (Item) -> String)?
 
     /// Starts the committer threads; each makes its connection on its own thread (a
@@ -54,28 +54,24 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
         self.committers = max(1, committers)
         self.maximumBatch = max(1, maximumBatch)
         self.key = key
-        for _ in 0..<self.committers {
-            PosixThread.start { [self] in commitLoop(makeConnection(), commit) }
-        }
+        committerThreads.start(count: self.committers) { [self] _ in commitLoop(makeConnection(), commit) }
     }
 
     /// Writes `item` with whatever else is waiting and returns its outcome once the
     /// transaction that holds it has committed, or the error its batch met (the database
     /// down: nothing of it was written).
     public func submit(_ item: Item) throws(PostgresError) -> Outcome {
-        let ticket = Ticket(item, key: key?(item), done: lock.makeCondition())
-        lock.withLock { $0.pending.append(ticket) }
-        let result = lock.withLock(waitingOn: ticket.done, until: { _ in ticket.result != nil }) { _ in ticket.result! }
+        let ticket = Ticket(item, key: key?(item), done: committerThreads.makeCondition())
+        committerThreads.withWork { $0.pending.append(ticket) }
+        let result = committerThreads.withWork(waitingOn: ticket.done, until: { _ in ticket.result != nil }) { _ in ticket.result! }
         return try result.get()
     }
 
     private func commitLoop(_ connection: PostgresConnection, _ commit: Commit) {
-        while true {
-            let batch = lock.withLock(waitingUntil: { !$0.pending.isEmpty }, timeoutMilliseconds: nil) { state in
-                Self.take(&state.pending, limit: maximumBatch)
-            }
+        // The committers run as long as the process: nothing stops them.
+        while let batch = committerThreads.next(waitingUntil: { !$0.pending.isEmpty }, { Self.take(&$0.pending, limit: maximumBatch) }) {
             let results = commit(batch.map(\.item), connection)
-            lock.withLock { _ in
+            committerThreads.withWork { _ in
                 for (index, ticket) in batch.enumerated() {
                     ticket.result = index < results.count ? results[index]
                         : .failure(PostgresError(kind: .statement, sqlState: nil, message: "the batch gave no result for this item", queryName: nil))

@@ -36,11 +36,9 @@ final class OutcomeRecorder: Sendable {
         /// Handled (committed, or found stale or unrecordable), not yet taken back by the sender.
         var recorded: [RecordedOutcome] = []
         var failure: (any Error)?
-        var stopRequested = false
-        var thread: pthread_t?
     }
 
-    private let state = ConditionLock(State())
+    private let worker = WorkerThreads(State())
 
     /// An outcome the recorder is done with, and whether it changed anything.
     struct RecordedOutcome: Sendable, Equatable {
@@ -60,15 +58,14 @@ final class OutcomeRecorder: Sendable {
     /// thread (a `PostgresConnection` belongs to one thread). `holder` is the sender's id, the
     /// holder of the leases it records under.
     init(configuration: SenderConfiguration, holder: String) {
-        let thread = PosixThread.start { [state] in Self.recordRounds(state: state, configuration: configuration, holder: holder) }
-        state.withLock { $0.thread = thread }
+        worker.start { worker in Self.recordRounds(worker, configuration: configuration, holder: holder) }
     }
 
     /// Hands in outcomes to record, and the provider answers behind them (none for an
     /// outcome decided without sending).
     func add(_ outcomes: [JobOutcome], answers: [(provider: String, answer: ProviderAnswer)] = []) {
         guard !outcomes.isEmpty else { return }
-        state.withLock { state in
+        worker.withWork { state in
             state.pending += outcomes
             for (provider, answer) in answers {
                 state.tallies[provider, default: ProviderTally(provider: provider)].record(answer)
@@ -79,25 +76,20 @@ final class OutcomeRecorder: Sendable {
     /// The outcomes handled since the last call, each returned once.
     /// - Throws: the error of a round that could not be recorded; nothing more is recorded after one.
     func takeRecorded() throws -> [RecordedOutcome] {
-        try state.withLock(Self.takeRecorded)
+        try worker.withWork(Self.takeRecorded)
     }
 
     /// Like `takeRecorded()`, but first waits up to `timeoutMilliseconds` for a commit.
     func waitForRecorded(timeoutMilliseconds: Int) throws -> [RecordedOutcome] {
-        try state.withLock(waitingUntil: { !$0.recorded.isEmpty || $0.failure != nil },
-                           timeoutMilliseconds: timeoutMilliseconds, Self.takeRecorded)
+        try worker.withWork(waitingUntil: { !$0.recorded.isEmpty || $0.failure != nil },
+                            timeoutMilliseconds: timeoutMilliseconds, Self.takeRecorded)
     }
 
     /// Ends the recorder thread and waits for it. What was handed in and not yet recorded is
     /// abandoned: call it once everything came back recorded, or when giving up on the run.
     /// Safe to call twice.
     func stop() {
-        let thread = state.withLock { state -> pthread_t? in
-            state.stopRequested = true
-            defer { state.thread = nil }
-            return state.thread
-        }
-        if let thread { pthread_join(thread, nil) }
+        worker.stop()
     }
 
     private static func takeRecorded(_ state: inout State) throws -> [RecordedOutcome] {
@@ -108,24 +100,20 @@ final class OutcomeRecorder: Sendable {
 
     // MARK: - The recorder thread
 
-    private static func recordRounds(state: ConditionLock<State>, configuration: SenderConfiguration, holder: String) {
+    private static func recordRounds(_ worker: WorkerThreads<State>, configuration: SenderConfiguration, holder: String) {
         let connection = configuration.makeConnection()
-        while true {
-            let round = state.withLock(waitingUntil: { !$0.pending.isEmpty || $0.stopRequested },
-                                       timeoutMilliseconds: nil) { state -> ([JobOutcome], [ProviderTally])? in
-                if state.stopRequested { return nil }
-                defer {
-                    state.pending.removeAll(keepingCapacity: true)
-                    state.tallies = [:]
-                }
-                return (state.pending, state.tallies.values.sorted { $0.provider < $1.provider })
+        while let (outcomes, tallies) = worker.next(waitingUntil: { !$0.pending.isEmpty }, { state -> ([JobOutcome], [ProviderTally]) in
+            defer {
+                state.pending.removeAll(keepingCapacity: true)
+                state.tallies = [:]
             }
-            guard let (outcomes, tallies) = round else { return }
+            return (state.pending, state.tallies.values.sorted { $0.provider < $1.provider })
+        }) {
             do {
                 let recorded = try record(outcomes, tallies: tallies, holder: holder, connection: connection, configuration: configuration)
-                state.withLock { $0.recorded += recorded }
+                worker.withWork { $0.recorded += recorded }
             } catch {
-                state.withLock { $0.failure = error }
+                worker.withWork { $0.failure = error }
                 return
             }
         }

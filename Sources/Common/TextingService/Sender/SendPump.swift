@@ -28,32 +28,24 @@ public final class SendPump<Context: Sendable>: Sendable {
         /// Set once the pump thread has made its client, or failed to.
         var started = false
         var startFailure: HTTPClientError?
-        var stopRequested = false
-        var thread: pthread_t?
         /// Ends the pump's wait in libcurl; set while the pump's client exists.
         var waker: HTTPClient.Waker?
     }
 
     /// The longest the pump waits in libcurl while requests are in flight. New requests and
     /// `stop` wake it at once (`HTTPClient.Waker`), and a completion ends the wait too; with
-    /// nothing in flight it sleeps until work comes.
+    /// nothing in flight it sleeps until something is handed in.
     static var pollMilliseconds: Int { 500 }
 
-    private let state = ConditionLock(State())
+    private let worker = WorkerThreads(State())
 
     /// Starts the pump thread with an `HTTPClient` of `maxConnections` connections (per host
     /// and in total), and returns once that client exists. `completed` is called on the pump
     /// thread with every batch of finished requests, each exactly once.
     /// - Throws: the client's error when it cannot be made (invalid limit, out of memory).
     public init(maxConnections: Int, completed: @escaping @Sendable ([(Context, HTTPCompletion)]) -> Void) throws(HTTPClientError) {
-        let thread = PosixThread.start { [state] in
-            Self.pump(state: state, maxConnections: maxConnections, completed: completed)
-        }
-        let failure = state.withLock(waitingUntil: \.started, timeoutMilliseconds: nil) { state -> HTTPClientError? in
-            state.thread = thread
-            return state.startFailure
-        }
-        if let failure {
+        worker.start { worker in Self.pump(worker, maxConnections: maxConnections, completed: completed) }
+        if let failure = worker.withWork(waitingUntil: \.started, timeoutMilliseconds: nil, { $0.startFailure }) {
             stop()
             throw failure
         }
@@ -62,7 +54,7 @@ public final class SendPump<Context: Sendable>: Sendable {
     /// Hands `sends` to the pump thread, which starts them at once.
     public func start(_ sends: [Send]) {
         guard !sends.isEmpty else { return }
-        state.withLock {
+        worker.withWork {
             $0.toStart.append(contentsOf: sends)
             $0.waker?.wake()
         }
@@ -72,47 +64,36 @@ public final class SendPump<Context: Sendable>: Sendable {
     /// completions never come): call it once everything handed in has come back, or when
     /// giving up on the run. Safe to call twice.
     public func stop() {
-        let thread = state.withLock { state -> pthread_t? in
-            state.stopRequested = true
-            state.waker?.wake()
-            defer { state.thread = nil }
-            return state.thread
-        }
-        if let thread { pthread_join(thread, nil) }
+        worker.stop { $0.waker?.wake() }
     }
 
     // MARK: - The pump thread
 
-    private static func pump(state: ConditionLock<State>, maxConnections: Int,
+    private static func pump(_ worker: WorkerThreads<State>, maxConnections: Int,
                              completed: @Sendable ([(Context, HTTPCompletion)]) -> Void) {
         let client: HTTPClient
         do {
             client = try HTTPClient(maxConnectionsPerHost: maxConnections, maxTotalConnections: maxConnections)
         } catch {
-            state.withLock {
+            worker.withWork {
                 $0.startFailure = error
                 $0.started = true
             }
             return
         }
-        state.withLock {
+        worker.withWork {
             $0.started = true
             $0.waker = client.waker
         }
         // The waker must not outlive the client, which goes when this returns.
-        defer { state.withLock { $0.waker = nil } }
+        defer { worker.withWork { $0.waker = nil } }
         var contexts: [Int: Context] = [:]
         var nextTag = 0
-        while true {
-            // Sleep only with nothing in flight: otherwise curl must be driven.
-            let idle = contexts.isEmpty
-            let sends = state.withLock(waitingUntil: { !idle || !$0.toStart.isEmpty || $0.stopRequested },
-                                       timeoutMilliseconds: nil) { state -> [Send]? in
-                if state.stopRequested { return nil }
-                defer { state.toStart.removeAll(keepingCapacity: true) }
-                return state.toStart
-            }
-            guard let sends else { return }
+        // Sleep only with nothing in flight: otherwise curl must be driven.
+        while let sends = worker.next(waitingUntil: { [idle = contexts.isEmpty] in !idle || !$0.toStart.isEmpty }, { state -> [Send] in
+            defer { state.toStart.removeAll(keepingCapacity: true) }
+            return state.toStart
+        }) {
             for send in sends {
                 nextTag += 1
                 contexts[nextTag] = send.context
