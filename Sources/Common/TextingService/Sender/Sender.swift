@@ -37,7 +37,7 @@ public final class Sender {
     public private(set) var summary = SenderSummary()
 
     /// A send in flight: what the pump needs to turn its answer into an outcome.
-    struct InFlight: Sendable {
+    private struct InFlight: Sendable {
         let job: ClaimedJob
         let provider: ProviderConfig
     }
@@ -60,6 +60,16 @@ public final class Sender {
     /// (else no claim would ever fit).
     private var claimBatchSize: Int { min(configuration.batchSize, configuration.concurrency) }
 
+    /// Where a run stands between two turns of its loop.
+    private struct Progress {
+        /// Claimed by this run, outcome not yet committed.
+        var unrecorded = 0
+        /// Whether the last claim found work (or something since says there may be more).
+        var queueMayHaveWork = true
+        /// Whether this sender said it sleeps (`idle_senders`).
+        var idle = false
+    }
+
     /// `once`: drain what is due now, then return. Otherwise run for the configured time,
     /// sleeping on `LISTEN` between bursts so new messages go out within milliseconds. Either
     /// way every outcome is recorded before it returns, also when `shouldStop` asks it to end
@@ -70,86 +80,103 @@ public final class Sender {
         if !once { try queue.listen() }
         let recorder = OutcomeRecorder(configuration: configuration, holder: senderID)
         defer { recorder.stop() }
-        let pump = try SendPump<InFlight>(maxConnections: configuration.concurrency) { [configuration] completed in
+        let pump = try makePump(recordingInto: recorder)
+        // Runs before the recorder's: normally both are idle by then; after an error the
+        // sends in flight and the outcomes not yet recorded are abandoned to their leases.
+        defer { pump.stop() }
+        var progress = Progress()
+        while true {
+            let stopping = shouldStop() || (!once && Date.now >= deadline)
+            collect(try recorder.takeRecorded(), into: &progress)
+            // Claim while there is room for a whole batch and the queue had work last time.
+            if !stopping && progress.queueMayHaveWork && progress.unrecorded + claimBatchSize <= configuration.concurrency {
+                try claimAndDispatch(&progress, to: pump, recorder: recorder)
+            } else if progress.unrecorded > 0 {
+                // Bounded, so that a stop request is seen while slow sends are in flight.
+                collect(try recorder.waitForRecorded(timeoutMilliseconds: 200), into: &progress)
+            } else if stopping || (once && !progress.queueMayHaveWork) {
+                try finish(progress)
+                return
+            } else {
+                try sleepUntilWork(&progress, deadline: deadline)
+            }
+        }
+    }
+
+    /// The pump, which judges each answer on its thread and hands the outcomes to `recorder`.
+    private func makePump(recordingInto recorder: OutcomeRecorder) throws(HTTPClientError) -> SendPump<InFlight> {
+        try SendPump<InFlight>(maxConnections: configuration.concurrency) { [configuration] completed in
             var outcomes: [JobOutcome] = []
             var answers: [(provider: String, answer: ProviderAnswer)] = []
             for (sent, completion) in completed {
-                let answer = ProviderAnswer(completion.result, masking: Self.secrets(of: sent.job))
-                let outcome = Self.outcome(of: sent, answer: answer, configuration: configuration,
-                                           nowMilliseconds: Self.nowMilliseconds(), random: Double.random(in: 0..<1))
+                let answer = ProviderAnswer(completion.result, masking: sent.job.secrets)
+                let outcome = JobOutcome(answer: answer, job: sent.job, provider: sent.provider.name, backoff: configuration.backoff,
+                                         maximumAttempts: configuration.maximumAttempts, nowMilliseconds: Self.nowMilliseconds(),
+                                         random: Double.random(in: 0..<1))
                 Self.log(outcome, publicID: sent.job.publicID)
                 outcomes.append(outcome)
                 answers.append((sent.provider.name, answer))
             }
             recorder.add(outcomes, answers: answers)
         }
-        // Runs before the recorder's: normally both are idle by then; after an error the
-        // sends in flight and the outcomes not yet recorded are abandoned to their leases.
-        defer { pump.stop() }
-        /// Claimed by this run, outcome not yet committed.
-        var unrecorded = 0
-        var queueMayHaveWork = true
-        var idle = false
-        while true {
-            let stopping = shouldStop() || (!once && Date.now >= deadline)
-            let recorded = try recorder.takeRecorded()
-            unrecorded -= count(recorded)
-            // A retry may already be due, and new messages may have come in.
-            if !recorded.isEmpty { queueMayHaveWork = true }
-            // Claim while there is room for a whole batch and the queue had work last time.
-            if !stopping && queueMayHaveWork && unrecorded + claimBatchSize <= configuration.concurrency {
-                let claimed = try claim()
-                unrecorded += claimed.jobs.count
-                if claimed.queueDrained { queueMayHaveWork = false }
-                var decided: [JobOutcome] = []
-                var sends: [SendPump<InFlight>.Send] = []
-                for job in claimed.jobs {
-                    if let outcome = outcomeWithoutSending(job) {
-                        Self.log(outcome, publicID: job.publicID)
-                        decided.append(outcome)
-                    } else {
-                        sends.append(send(job))
-                    }
-                }
-                pump.start(sends)
-                recorder.add(decided)
-                continue
-            }
-            if unrecorded > 0 {
-                // Bounded, so that a stop request is seen while slow sends are in flight.
-                let recorded = try recorder.waitForRecorded(timeoutMilliseconds: 200)
-                unrecorded -= count(recorded)
-                if !recorded.isEmpty { queueMayHaveWork = true }
-                continue
-            }
-            if stopping || (once && !queueMayHaveWork) {
-                if idle { try queue.markBusy(senderID: senderID) }
-                // Housekeeping that belongs to no request: forget idempotency keys past 24 hours.
-                summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
-                return
-            }
-            // Idle: sleep until a new job is notified or the next retry comes due. Say so
-            // first, then look: a job inserted after the look sends a NOTIFY.
-            if !idle {
-                try queue.markIdle(senderID: senderID)
-                idle = true
-            }
-            var untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
-            if let untilProviderTried = providerHealth.millisecondsUntilAnyProviderIsTried(providers: providerNames) {
-                untilDue = max(untilDue, untilProviderTried)
-            }
-            let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
-            // At least a few milliseconds: due jobs another sender holds locked for a moment
-            // must not turn this into a busy loop.
-            let notified = try connection.waitForNotifications(timeoutMilliseconds: min(max(untilDue, 5), untilDeadline, 1000))
-            if !notified.isEmpty || untilDue <= 1000 {
-                try queue.markBusy(senderID: senderID)
-                idle = false
+    }
+
+    /// Counts what the recorder is done with; a retry may already be due and new messages may
+    /// have come in, so the queue is worth another look.
+    private func collect(_ recorded: [OutcomeRecorder.RecordedOutcome], into progress: inout Progress) {
+        for outcome in recorded { summary.count(outcome) }
+        progress.unrecorded -= recorded.count
+        if !recorded.isEmpty { progress.queueMayHaveWork = true }
+    }
+
+    /// Claims a batch, sends what is to be sent and hands the rest's outcomes to the recorder.
+    private func claimAndDispatch(_ progress: inout Progress, to pump: SendPump<InFlight>, recorder: OutcomeRecorder) throws {
+        let claimed = try claim()
+        progress.unrecorded += claimed.jobs.count
+        if claimed.queueDrained { progress.queueMayHaveWork = false }
+        var decided: [JobOutcome] = []
+        var sends: [SendPump<InFlight>.Send] = []
+        for job in claimed.jobs {
+            if let outcome = JobOutcome.withoutSending(job, nowMilliseconds: Self.nowMilliseconds()) {
+                Self.log(outcome, publicID: job.publicID)
+                decided.append(outcome)
             } else {
-                try queue.markIdle(senderID: senderID)  // refresh: rows older than a minute stop counting
+                sends.append(send(job))
             }
-            queueMayHaveWork = true
         }
+        pump.start(sends)
+        recorder.add(decided)
+    }
+
+    /// The run is over: this sender no longer sleeps, and housekeeping that belongs to no
+    /// request is done (Idempotency-Keys past 24 hours forgotten).
+    private func finish(_ progress: Progress) throws {
+        if progress.idle { try queue.markBusy(senderID: senderID) }
+        summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
+    }
+
+    /// Idle: sleeps until a new job is notified or the next retry comes due (at most a
+    /// second). Says so first, then looks: a job inserted after the look sends a NOTIFY.
+    private func sleepUntilWork(_ progress: inout Progress, deadline: Date) throws {
+        if !progress.idle {
+            try queue.markIdle(senderID: senderID)
+            progress.idle = true
+        }
+        var untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
+        if let untilProviderTried = providerHealth.millisecondsUntilAnyProviderIsTried(providers: providerNames) {
+            untilDue = max(untilDue, untilProviderTried)
+        }
+        let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
+        // At least a few milliseconds: due jobs another sender holds locked for a moment
+        // must not turn this into a busy loop.
+        let notified = try connection.waitForNotifications(timeoutMilliseconds: min(max(untilDue, 5), untilDeadline, 1000))
+        if !notified.isEmpty || untilDue <= 1000 {
+            try queue.markBusy(senderID: senderID)
+            progress.idle = false
+        } else {
+            try queue.markIdle(senderID: senderID)  // refresh: rows older than a minute stop counting
+        }
+        progress.queueMayHaveWork = true
     }
 
     /// Reads the breakers (as far as recorded: outcomes still waiting for a commit count from
@@ -166,12 +193,6 @@ public final class Sender {
         let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
         summary.claimed += jobs.count
         return (jobs, jobs.count < limit || limit < claimBatchSize)
-    }
-
-    /// Counts handled outcomes into the summary; returns how many there were.
-    private func count(_ recorded: [OutcomeRecorder.RecordedOutcome]) -> Int {
-        for outcome in recorded { summary.count(outcome) }
-        return recorded.count
     }
 
     /// Chooses the provider for a claimed job and builds its request.
@@ -193,60 +214,6 @@ public final class Sender {
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds)
         summary.attemptsByProvider[provider.name, default: 0] += 1
         return SendPump.Send(request: request, context: InFlight(job: job, provider: provider))
-    }
-
-    /// The outcome of a claimed job that is not to be sent, or nil when it is.
-    private func outcomeWithoutSending(_ job: ClaimedJob) -> JobOutcome? {
-        let disposition: JobOutcome.Disposition
-        // Canceled, failed by an `invalid` report, or already final: nothing to send.
-        if job.status != .queued && job.status != .sending {
-            disposition = .dropped
-        } else if !job.phoneNumberActive {
-            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
-                                  detail: "A provider reported the phone number invalid; nothing more is sent to it.")
-        } else if let expiry = job.expiresAtMilliseconds, expiry <= Self.nowMilliseconds() {
-            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "expired",
-                                  detail: "The message's validity period ran out before it could be sent.")
-        } else {
-            return nil
-        }
-        return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
-    }
-
-    /// What a provider's answer to a send means for its job: a pure rule (the clock and the
-    /// backoff's random draw are arguments), run on the pump thread.
-    static func outcome(of sent: InFlight, answer: ProviderAnswer, configuration: SenderConfiguration,
-                        nowMilliseconds: Int64, random: Double) -> JobOutcome {
-        let job = sent.job
-        let provider = sent.provider.name
-        let disposition: JobOutcome.Disposition
-        switch answer {
-        case .accepted(let providerMessageID):
-            disposition = .sent(provider: provider, providerMessageID: providerMessageID)
-        case .permanent(let reason):
-            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: reason)
-        case .temporary(let reason, let retryAfter):
-            let delay = max(retryAfter ?? 0, configuration.backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
-            if job.attempts >= configuration.maximumAttempts {
-                disposition = .failed(attempts: job.attempts, provider: provider, code: "retries_exhausted",
-                                      detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
-            } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds + Int64(delay) {
-                disposition = .failed(attempts: job.attempts, provider: provider, code: "expired",
-                                      detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
-            } else {
-                disposition = .retry(provider: provider, error: reason, delayMilliseconds: delay)
-            }
-        }
-        return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
-    }
-
-    /// What a provider's answer must not quote, in case it echoes what it was sent: the
-    /// message's text (first: it may contain the number; a text of a few characters would
-    /// mask ordinary words, so only longer ones) and the recipient's number, with and without
-    /// its `+`. The answer's quotes go to logs and to the message's error.
-    static func secrets(of job: ClaimedJob) -> [(label: String, text: String)] {
-        (job.body.count >= 8 ? [("[message]", job.body)] : [])
-            + [("[number]", job.toNumber), ("[number]", String(job.toNumber.drop { $0 == "+" }))]
     }
 
     /// Every failure and retry names the message and the provider (never the number or body).

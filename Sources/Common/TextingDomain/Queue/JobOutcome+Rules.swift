@@ -1,0 +1,57 @@
+/// The rules that decide a claimed job's outcome: pure (the clock and the backoff's random
+/// draw are arguments), so they are checked without a provider or a database.
+extension JobOutcome {
+    /// What a provider's answer to a send means for its job: sent; failed for good (rejected,
+    /// attempts used up, or the validity running out before the next attempt); or retried
+    /// after the backoff (or the provider's `Retry-After`, if longer) on another provider.
+    public init(answer: ProviderAnswer, job: ClaimedJob, provider: String, backoff: Backoff, maximumAttempts: Int,
+                nowMilliseconds: Int64, random: Double) {
+        let disposition: Disposition
+        switch answer {
+        case .accepted(let providerMessageID):
+            disposition = .sent(provider: provider, providerMessageID: providerMessageID)
+        case .permanent(let reason):
+            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: reason)
+        case .temporary(let reason, let retryAfter):
+            let delay = max(retryAfter ?? 0, backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
+            if job.attempts >= maximumAttempts {
+                disposition = .failed(attempts: job.attempts, provider: provider, code: "retries_exhausted",
+                                      detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
+            } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds + Int64(delay) {
+                disposition = .failed(attempts: job.attempts, provider: provider, code: "expired",
+                                      detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
+            } else {
+                disposition = .retry(provider: provider, error: reason, delayMilliseconds: delay)
+            }
+        }
+        self.init(messageID: job.messageID, attempt: job.attempts, disposition)
+    }
+
+    /// The outcome of a claimed job that is not to be sent (canceled or already final, its
+    /// number inactive, its validity over), or nil when it is to be sent.
+    public static func withoutSending(_ job: ClaimedJob, nowMilliseconds: Int64) -> JobOutcome? {
+        let disposition: Disposition
+        if job.status != .queued && job.status != .sending {
+            disposition = .dropped
+        } else if !job.phoneNumberActive {
+            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
+                                  detail: "A provider reported the phone number invalid; nothing more is sent to it.")
+        } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds {
+            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "expired",
+                                  detail: "The message's validity period ran out before it could be sent.")
+        } else {
+            return nil
+        }
+        return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
+    }
+}
+
+extension ClaimedJob {
+    /// What a provider's answer must not quote, in case it echoes what it was sent: the
+    /// message's text (first: it may contain the number; a text of a few characters would
+    /// mask ordinary words, so only longer ones) and the recipient's number, with and without
+    /// its `+`. The answer's quotes go to logs and to the message's error.
+    public var secrets: [(label: String, text: String)] {
+        (body.count >= 8 ? [("[message]", body)] : []) + [("[number]", toNumber), ("[number]", String(toNumber.drop { $0 == "+" }))]
+    }
+}
