@@ -4,5 +4,10 @@ public struct PostgresResult: Sendable {
     /// `PQcmdTuples`: rows inserted, updated or deleted; 0 for other statements.
     public let affectedRows: Int
 
+    public init(rows: [PostgresRow], affectedRows: Int) {
+        self.rows = rows
+        self.affectedRows = affectedRows
+    }
+
     public var first: PostgresRow? { rows.first }
 }

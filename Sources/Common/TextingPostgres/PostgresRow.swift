@@ -4,6 +4,12 @@ public struct PostgresRow: Sendable {
     public let columns: [String]
     public let values: [String?]
 
+    /// A row of these columns and values (NULL as nil), as libpq gives them or a test makes them.
+    public init(columns: [String], values: [String?]) {
+        self.columns = columns
+        self.values = values
+    }
+
     /// The raw text of a column, nil for SQL NULL.
     public subscript(_ column: String) -> String? {
         guard let index = columns.firstIndex(of: column) else { return nil }

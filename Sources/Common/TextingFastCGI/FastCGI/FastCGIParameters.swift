@@ -13,7 +13,7 @@ import TextingSupport
 /// reads (`headersRead`) with a bad value is dropped instead.
 ///
 /// Parameters read: `REQUEST_METHOD`, `DOCUMENT_URI` (else `SCRIPT_NAME`), `QUERY_STRING`,
-/// `CONTENT_LENGTH`, `CONTENT_TYPE`, `REQUEST_ID`, `REMOTE_ADDR` and every `HTTP_*`. Any
+/// `CONTENT_LENGTH`, `CONTENT_TYPE`, `REQUEST_ID` and every `HTTP_*`. Any
 /// other parameter is ignored unchecked. One we read that appears twice with two values is
 /// refused (nginx sends `DOCUMENT_URI` twice, with one value); `HTTP_*` repeats (nginx
 /// before 1.23 sends a repeated header so) keep the last, as before.
@@ -37,7 +37,6 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// Header names lowercased with `-` for `_`; `CONTENT_TYPE` as `content-type`.
     public let headers: [String: String]
     public let requestID: String?
-    public let remoteAddress: String?
     /// The body's length in bytes, at most the `maximumBodyBytes` given.
     public let contentLength: Int
 
@@ -106,18 +105,13 @@ public struct FastCGIParameters: Sendable, Equatable {
         } else {
             requestID = nil
         }
-        if let address = named["REMOTE_ADDR"] {
-            remoteAddress = try Self.text(address, parameter: "REMOTE_ADDR", allowingTab: false, limit: 64)
-        } else {
-            remoteAddress = nil
-        }
         contentLength = try Self.contentLength(named["CONTENT_LENGTH"] ?? [], maximumBodyBytes: maximumBodyBytes)
     }
 
     /// The request, once its body (exactly `contentLength` bytes) has been read.
     public func request(body: [UInt8]) -> HTTPServerRequest {
         HTTPServerRequest(method: method, path: path, queryString: queryString, headers: headers,
-                          body: body, requestID: requestID, remoteAddress: remoteAddress)
+                          body: body, requestID: requestID)
     }
 
     /// The request id to quote in a problem document when the parameters as a whole were
@@ -137,7 +131,7 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// header is dropped.
     static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
     private static let readNames = ["REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
-                                    "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID", "REMOTE_ADDR"]
+                                    "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID"]
 
     private static func bad(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 

@@ -12,17 +12,14 @@ public struct HTTPServerRequest: Sendable {
     public let body: [UInt8]
     /// nginx's `$request_id`, passed as `REQUEST_ID`.
     public let requestID: String?
-    /// The client address nginx saw.
-    public let remoteAddress: String?
 
-    public init(method: String, path: String, queryString: String = "", headers: [String: String] = [:], body: [UInt8] = [], requestID: String? = nil, remoteAddress: String? = nil) {
+    public init(method: String, path: String, queryString: String = "", headers: [String: String] = [:], body: [UInt8] = [], requestID: String? = nil) {
         self.method = method
         self.path = path
         self.queryString = queryString
         self.headers = headers
         self.body = body
         self.requestID = requestID
-        self.remoteAddress = remoteAddress
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }

@@ -155,7 +155,7 @@ public struct MessagesAPI: Sendable {
             try MessageListQuery(parameters: request.queryParameters, defaultCountryCode: defaultCountryCode)
         }
         let page = try MessageStore(connection: connection).list(owner: owner, toNumber: query.toNumber, status: query.status, before: query.before, limit: query.limit)
-        let next: JSONValue = page.more ? page.records.last.flatMap { $0.row["internal_id"] }.flatMap { Int64($0) }.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
+        let next: JSONValue = page.more ? page.records.last?.internalID.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
         return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
     }
 

@@ -14,14 +14,14 @@ public struct APIKeyStore {
     public func create(name: String) throws -> (key: APIKey, secret: String) {
         let secret = APIKey.generateSecret()
         let prefix = String(secret.prefix(APIKey.scheme.count + 6))
-        guard let row = try connection.execute(Self.insert, [name, prefix, APIKey.hash(secret)]).first else {
+        guard let key: APIKey = try connection.execute(Self.insert, [name, prefix, APIKey.hash(secret)]).decodeFirst() else {
             throw PostgresError(kind: .statement, sqlState: nil, message: "insert returned no row", queryName: Self.insert.name)
         }
-        return (try Self.key(row), secret)
+        return (key, secret)
     }
 
-    public func list() throws -> [APIKey] {
-        try connection.execute(Self.listAll).rows.map(Self.key)
+    public func list() throws(PostgresError) -> [APIKey] {
+        try connection.execute(Self.listAll).decode()
     }
 
     /// Revokes the key with public id `publicID`; false if there is no such key.
@@ -39,11 +39,6 @@ public struct APIKeyStore {
         try connection.execute(Self.findActive, [hash]).first.flatMap { $0.optionalInt("id") }.map(Int64.init)
     }
 
-    private static func key(_ row: PostgresRow) throws -> APIKey {
-        APIKey(id: Int64(try row.int("id")), publicID: try row.string("public_id"), name: try row.string("name"),
-               prefix: try row.string("prefix"), createdAt: try row.string("created_at"), revokedAt: row["revoked_at"])
-    }
-
     private static let columns = """
         id, public_id::text AS public_id, name, prefix,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
@@ -53,4 +48,12 @@ public struct APIKeyStore {
     static let listAll = Query("api_keys.list", "SELECT \(columns) FROM api_keys ORDER BY id")
     static let revoke = Query("api_keys.revoke", "UPDATE api_keys SET revoked_at = now() WHERE public_id::text = $1 AND revoked_at IS NULL")
     static let findActive = Query("api_keys.find_active", "SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+}
+
+extension APIKey: PostgresRowDecodable {
+    /// A row with `APIKeyStore`'s key columns.
+    public init(row: PostgresRow) throws(PostgresError) {
+        self.init(id: Int64(try row.int("id")), publicID: try row.string("public_id"), name: try row.string("name"),
+                  prefix: try row.string("prefix"), createdAt: try row.string("created_at"), revokedAt: row["revoked_at"])
+    }
 }

@@ -1,9 +1,32 @@
+import TextingDomain
 import TextingPostgres
-import TextingSupport
 
-/// A message as stored, as the API shows it.
-public struct MessageRecord: Sendable {
-    public let row: PostgresRow
+/// A message as stored, every field typed; timestamps are RFC 3339 UTC text as the database
+/// formats them (no date parsing on the hot path).
+public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
+    /// The public id (a UUID, lowercase).
+    public let id: String
+    public let toNumber: String
+    public let body: String
+    public let status: MessageStatus
+    public let segments: Int
+    public let encoding: String
+    public let provider: String?
+    public let providerMessageID: String?
+    public let attempts: Int
+    public let errorCode: String?
+    public let errorDetail: String?
+    public let createdAt: String
+    public let updatedAt: String
+    public let sendAt: String?
+    public let expiresAt: String?
+    public let sentAt: String?
+    public let deliveredAt: String?
+    public let failedAt: String?
+    public let canceledAt: String?
+    /// The internal id, which orders a listing; only `MessageStore.list` selects it (for the
+    /// next page's cursor).
+    public let internalID: Int64?
 
     /// The columns every query that returns a message selects, timestamps already in
     /// RFC 3339 UTC so that no date parsing happens on the hot path.
@@ -21,37 +44,29 @@ public struct MessageRecord: Sendable {
         "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS \(name)"
     }
 
-    public init(row: PostgresRow) {
-        self.row = row
-    }
-
-    public var id: String { row["id"] ?? "" }
-
-    /// The JSON representation (`GET /messages/{id}` and friends).
-    public var json: JSONValue {
-        var error: JSONValue = .null
-        if let code = row["error_code"] {
-            error = ["code": .string(code), "detail": JSONValue(row["error_detail"])]
+    public init(row: PostgresRow) throws(PostgresError) {
+        id = try row.string("id")
+        toNumber = try row.string("to_number")
+        body = try row.string("body")
+        guard let status = MessageStatus(rawValue: try row.string("status")) else {
+            throw PostgresError(kind: .statement, sqlState: nil, message: "unknown message status", queryName: nil)
         }
-        return [
-            "id": JSONValue(row["id"]),
-            "to_number": JSONValue(row["to_number"]),
-            "message": JSONValue(row["body"]),
-            "status": JSONValue(row["status"]),
-            "segments": JSONValue(row.optionalInt("segments")),
-            "encoding": JSONValue(row["encoding"]),
-            "provider": JSONValue(row["provider"]),
-            "provider_message_id": JSONValue(row["provider_message_id"]),
-            "attempts": JSONValue(row.optionalInt("attempts")),
-            "error": error,
-            "created_at": JSONValue(row["created_at"]),
-            "updated_at": JSONValue(row["updated_at"]),
-            "send_at": JSONValue(row["send_at"]),
-            "expires_at": JSONValue(row["expires_at"]),
-            "sent_at": JSONValue(row["sent_at"]),
-            "delivered_at": JSONValue(row["delivered_at"]),
-            "failed_at": JSONValue(row["failed_at"]),
-            "canceled_at": JSONValue(row["canceled_at"]),
-        ]
+        self.status = status
+        segments = try row.int("segments")
+        encoding = try row.string("encoding")
+        provider = row["provider"]
+        providerMessageID = row["provider_message_id"]
+        attempts = try row.int("attempts")
+        errorCode = row["error_code"]
+        errorDetail = row["error_detail"]
+        createdAt = try row.string("created_at")
+        updatedAt = try row.string("updated_at")
+        sendAt = row["send_at"]
+        expiresAt = row["expires_at"]
+        sentAt = row["sent_at"]
+        deliveredAt = row["delivered_at"]
+        failedAt = row["failed_at"]
+        canceledAt = row["canceled_at"]
+        internalID = row["internal_id"].flatMap { Int64($0) }
     }
 }

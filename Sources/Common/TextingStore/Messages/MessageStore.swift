@@ -75,7 +75,7 @@ public struct MessageStore {
             } else if row["id"] == nil {
                 outcomes.append(.phoneNumberInactive)
             } else {
-                outcomes.append(.accepted(MessageRecord(row: row)))
+                outcomes.append(.accepted(try MessageRecord(row: row)))
             }
         }
         return outcomes
@@ -83,16 +83,16 @@ public struct MessageStore {
 
     /// The message with public id `id`, if `owner` owns it.
     public func find(id: UUID, owner: Int64) throws(PostgresError) -> MessageRecord? {
-        try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).first.map(MessageRecord.init)
+        try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).decodeFirst()
     }
 
     /// A page of `owner`'s messages, newest first, strictly older than `before` (a message's
     /// internal id, from the cursor). One more row than asked for tells whether a next page exists.
     public func list(owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, before: Int64?, limit: Int) throws(PostgresError) -> (records: [MessageRecord], more: Bool) {
-        let rows = try connection.execute(Self.list, [
+        let records: [MessageRecord] = try connection.execute(Self.list, [
             String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1),
-        ]).rows
-        return (rows.prefix(limit).map(MessageRecord.init), rows.count > limit)
+        ]).decode()
+        return (Array(records.prefix(limit)), records.count > limit)
     }
 
     /// What a cancel request found.
@@ -118,10 +118,10 @@ public struct MessageStore {
                 return .notCancelable(current)
             }
             try connection.execute(Self.deleteJob, [internalID])
-            guard let record = try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).first else {
+            guard let record: MessageRecord = try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).decodeFirst() else {
                 return .notFound
             }
-            return .canceled(MessageRecord(row: record))
+            return .canceled(record)
         }
     }
 

@@ -1,9 +1,9 @@
 import TextingDomain
 import TextingPostgres
 
-extension ClaimedJob {
+extension ClaimedJob: PostgresRowDecodable {
     /// A row of `jobs.claim`.
-    init(row: PostgresRow) throws(PostgresError) {
+    public init(row: PostgresRow) throws(PostgresError) {
         guard let status = MessageStatus(rawValue: try row.string("status")) else {
             throw PostgresError(kind: .statement, sqlState: nil, message: "unknown message status", queryName: "jobs.claim")
         }

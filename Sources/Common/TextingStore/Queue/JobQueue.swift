@@ -12,11 +12,7 @@ public struct JobQueue {
 
     /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`.
     public func claim(limit: Int, leaseSeconds: Int, senderID: String) throws(PostgresError) -> [ClaimedJob] {
-        var jobs: [ClaimedJob] = []
-        for row in try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).rows {
-            jobs.append(try ClaimedJob(row: row))
-        }
-        return jobs
+        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode()
     }
 
     /// Records outcomes, inside the caller's transaction, but only those whose lease `holder`
