@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Renders the pgbench script for the ingest diagnostic from the service's own SQL.
 
-The statement is read from the Swift sources, so the diagnostic keeps running exactly what
+The statement comes from the built service (`textingctl sql messages.accept`), so the
+diagnostic keeps running exactly what
 `POST /messages` commits (without an Idempotency-Key): MessageStore.accept, here with one
 message per statement and transaction, as a lone request commits it. Under load
 MessageAcceptor puts many concurrent requests in one such statement (group commit); the
@@ -10,12 +11,12 @@ is not in it: POST /messages remembers keys (APIKeyCache) and the statement chec
 revocation itself. Parameters become literals or pgbench variables (pgbench -M simple sends
 no parameters):
 
-  usage: pgbench_ingest.py PROJECT_DIR OWNER_ID > ingest.pgbench
+  usage: pgbench_ingest.py TEXTINGCTL OWNER_ID > ingest.pgbench
 """
 import re
 import sys
 
-from swift_sql import query, substitute
+from service_sql import statement, substitute
 
 
 # bench/ingest.lua's text (GSM-7, no quotes): bodies are its first 20 to 144 characters.
@@ -23,35 +24,11 @@ TEXT = ("Benchmark message: your code is 482913. It expires in 10 minutes. Do no
         "we never ask for it by phone or e-mail. Thank you")
 
 
-def record_columns(source):
-    match = re.search(r'public static let columns = """\n(.*?)\n\s*"""', source, re.S)
-    if not match:
-        sys.exit("pgbench_ingest: cannot find MessageRecord.columns; update bench/pgbench_ingest.py")
-    text = match.group(1)
-    template = re.search(r'private static func timestamp\(_ column: String, _ name: String\) -> String \{\s*"(.*?)"\s*\}',
-                         source, re.S)
-    if not template:
-        sys.exit("pgbench_ingest: cannot find MessageRecord.timestamp; update bench/pgbench_ingest.py")
-    shape = template.group(1).replace('\\"', '"')
-
-    def expand(m):
-        return shape.replace(r'\(column)', m.group(1)).replace(r'\(name)', m.group(2))
-
-    return re.sub(r'\\\(timestamp\("([^"]+)", "([^"]+)"\)\)', expand, text)
-
-
 def main():
-    project, owner = sys.argv[1], sys.argv[2]
+    textingctl, owner = sys.argv[1], sys.argv[2]
     if not re.fullmatch(r'[0-9]+', owner):
         sys.exit("pgbench_ingest: the owner must be an API key's id")
-    read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
-    store = read("Sources/Common/TextingStore/Messages/MessageStore.swift")
-    record = read("Sources/Common/TextingStore/Messages/MessageRecord.swift")
-
-    accept = query(store, "accept", "messages.accept", "pgbench_ingest")
-    accept = accept.replace(r'\(MessageRecord.columns)', record_columns(record))
-    if '\\(' in accept:
-        sys.exit("pgbench_ingest: an unexpanded Swift interpolation is left; update bench/pgbench_ingest.py")
+    accept = statement(textingctl, "messages.accept", "pgbench_ingest")
 
     # A batch of one, as MessageStore.accept sends it for {"to_number": "+1555…", "message":
     # <20 to 144 characters of bench/ingest.lua's text>}: public id, number, body, encoding,
@@ -66,7 +43,7 @@ def main():
         7: "ARRAY[0]",
         8: f"ARRAY[{owner}]",
     }, "pgbench_ingest")
-    print("-- Rendered by bench/pgbench_ingest.py from the Swift sources: what POST /messages commits for a lone request.")
+    print("-- Rendered by bench/pgbench_ingest.py from `textingctl sql messages.accept`: what POST /messages commits for a lone request.")
     print("\\set n random(0, 9999999)")
     print("\\set len 20 + random(0, 124)")
     print("-- MessageStore.accept, a batch of one")

@@ -4,9 +4,9 @@
 One pgbench transaction is one sender batch, as far as the database sees it: `jobs.claim`
 (JobQueue.claim: up to BATCH due jobs, FOR UPDATE SKIP LOCKED, leased; its own implicit
 transaction) and then `jobs.mark_sent` (JobQueue.record for a batch of accepted sends: one
-statement taking arrays) inside BEGIN/COMMIT, as Sender.record runs it. The statements are
-read from Sources/Common/TextingStore/Queue/JobQueue.swift, so the ceiling keeps running what the sender
-runs. Left out: the provider-health statements the sender runs around them (snapshot
+statement taking arrays) inside BEGIN/COMMIT, as the sender's recorder runs it. The
+statements and the defaults come from the built service (`textingctl sql`, `textingctl
+settings example`), so the ceiling keeps running what the sender runs. Left out: the provider-health statements the sender runs around them (snapshot
 before a claim, tallies in the record transaction), and the HTTP in between.
 
 The claim's rows are aggregated in the database into the arrays mark_sent takes (pgbench
@@ -14,20 +14,13 @@ cannot keep a multi-row result); every column the sender reads is still formed, 
 Run with -M prepared (the sender's default, TEXTING_DATABASE_PREPARED_STATEMENTS=on): the
 arrays then travel as text parameters, as PostgresArray.literal sends them.
 
-  usage: pgbench_sender.py PROJECT_DIR > sender.pgbench
+  usage: pgbench_sender.py TEXTINGCTL PROJECT_DIR > sender.pgbench
   prints the batch size on standard error as `batch=N` (what the claim asks for).
 """
 import re
 import sys
 
-from swift_sql import query, substitute
-
-
-def setting_default(source, setting):
-    match = re.search(r'"' + re.escape(setting) + r'",\s*default:\s*([0-9_]+)', source)
-    if not match:
-        sys.exit(f"pgbench_sender: cannot find the default of {setting} in SenderConfiguration.swift; update bench/pgbench_sender.py")
-    return int(match.group(1).replace("_", ""))
+from service_sql import setting_default, statement, substitute
 
 
 def predecessors(status_source, target):
@@ -48,23 +41,18 @@ def predecessors(status_source, target):
 
 
 def main():
-    project = sys.argv[1]
-    read = lambda path: open(f"{project}/{path}", encoding="utf-8").read()
-    queue = read("Sources/Common/TextingStore/Queue/JobQueue.swift")
-    configuration = read("Sources/Common/TextingService/Sender/SenderConfiguration.swift")
-    status = read("Sources/Common/TextingDomain/Messages/MessageStatus.swift")
+    textingctl, project = sys.argv[1], sys.argv[2]
+    # The status table is a domain rule, not SQL: read from its one Swift file.
+    status = open(f"{project}/Sources/Common/TextingDomain/Messages/MessageStatus.swift", encoding="utf-8").read()
 
-    batch = setting_default(configuration, "TEXTING_SENDER_BATCH_SIZE")
-    timeout_ms = setting_default(configuration, "TEXTING_PROVIDER_TIMEOUT_MS")
-    # SenderConfiguration.leaseSeconds
+    batch = setting_default(textingctl, "TEXTING_SENDER_BATCH_SIZE", "pgbench_sender")
+    timeout_ms = setting_default(textingctl, "TEXTING_PROVIDER_TIMEOUT_MS", "pgbench_sender")
+    # SenderConfiguration.defaultLeaseSeconds
     lease = (timeout_ms * 2) // 1000 + 30
     sent_from = "{" + ",".join(predecessors(status, "sent")) + "}"
 
-    claim = query(queue, "claim", "jobs.claim", "pgbench_sender")
-    mark_sent = query(queue, "markSent", "jobs.mark_sent", "pgbench_sender")
-    for text in (claim, mark_sent):
-        if '\\(' in text:
-            sys.exit("pgbench_sender: an unexpanded Swift interpolation is left; update bench/pgbench_sender.py")
+    claim = statement(textingctl, "jobs.claim", "pgbench_sender")
+    mark_sent = statement(textingctl, "jobs.mark_sent", "pgbench_sender")
 
     # The claim's last top-level SELECT (what the sender reads) becomes a CTE of its own; the
     # outer query forms mark_sent's arguments from it as if every send had been accepted.
@@ -90,7 +78,7 @@ def main():
         1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'",
     }, "pgbench_sender")
 
-    print("-- Rendered by bench/pgbench_sender.py from Sources/Common/TextingStore/Queue/JobQueue.swift: one sender")
+    print("-- Rendered by bench/pgbench_sender.py from `textingctl sql jobs.claim` and `jobs.mark_sent`: one sender")
     print(f"-- batch ({batch} jobs, lease {lease} s): jobs.claim, then jobs.mark_sent in a transaction.")
     print("-- JobQueue.claim")
     print(claim.strip() + " \\gset")
