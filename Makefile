@@ -20,7 +20,7 @@ run:
 test:
 	scripts/test
 
-# Benchmarks, not tests (nothing is asserted): each figure beside its ceiling, see scripts/bench.
+# Benchmarks, not tests (nothing is asserted): each figure beside its ceiling, see bench/bench.py.
 .PHONY: bench
 bench:
 	scripts/bench

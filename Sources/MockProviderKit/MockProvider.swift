@@ -48,10 +48,12 @@ public final class MockProvider: Sendable {
         case ("GET", "/_mock/stats"): return .json(200, stats())
         case ("POST", "/_mock/config"):
             let json = try request.jsonObject()
-            return .json(200, try state.withLock { state throws(Problem) in
-                try state.settings.update(from: json)
-                return state.settings.json
-            })
+            return .json(
+                200,
+                try state.withLock { state throws(Problem) in
+                    try state.settings.update(from: json)
+                    return state.settings.json
+                })
         case ("POST", "/_mock/reset"):
             state.withLock { state in
                 // Callbacks already on their way stay counted, so the count never goes below zero.
@@ -68,8 +70,9 @@ public final class MockProvider: Sendable {
     private func send(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
         let json = try request.jsonObject()
         guard case .string(let to)? = json["to_number"], to.hasPrefix("+"),
-              case .string(let message)? = json["message"], !message.isEmpty,
-              case .string(let callbackURL)? = json["callback_url"], callbackURL.hasPrefix("http") else {
+            case .string(let message)? = json["message"], !message.isEmpty,
+            case .string(let callbackURL)? = json["callback_url"], callbackURL.hasPrefix("http")
+        else {
             return .json(400, ["error": "to_number, message and callback_url are required strings"])
         }
         let key = request.header("idempotency-key") ?? ""
@@ -150,10 +153,12 @@ public final class MockProvider: Sendable {
                 usleep(10_000)
                 continue
             }
-            let results = http.performAll(due.map {
-                HTTPRequest(url: $0.url, method: "POST", headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
-                            body: $0.body, timeoutMilliseconds: 10_000)
-            })
+            let results = http.performAll(
+                due.map {
+                    HTTPRequest(
+                        url: $0.url, method: "POST", headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+                        body: $0.body, timeoutMilliseconds: 10_000)
+                })
             state.withLock { state in
                 state.callbacksInFlight -= due.count
                 for result in results {

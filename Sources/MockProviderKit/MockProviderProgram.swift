@@ -8,7 +8,9 @@ public enum MockProviderProgram {
         name: "MockProvider",
         summary: "a stand-in SMS provider (FastCGI behind nginx) for development and tests, honouring the provider contract.",
         usage: ["MockProvider"],
-        details: ["Serves POST /send, and GET /_mock/stats, POST /_mock/config, POST /_mock/reset to read and change its behaviour at run time. Listens on TEXTING_FCGI_SOCKET (or the socket on standard input). SIGTERM or SIGINT: finishes the requests in hand, then exits 0 (a second one meanwhile is ignored). A bad setting: one line naming it, exit 1."],
+        details: [
+            "Serves POST /send, and GET /_mock/stats, POST /_mock/config, POST /_mock/reset to read and change its behaviour at run time. Listens on TEXTING_FCGI_SOCKET (or the socket on standard input). SIGTERM or SIGINT: finishes the requests in hand, then exits 0 (a second one meanwhile is ignored). A bad setting: one line naming it, exit 1."
+        ],
         settings: [FastCGISettings.socket.description] + settings)
 
     /// The mock provider's own settings (development and tests only), in `--help` order.

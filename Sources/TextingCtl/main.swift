@@ -60,7 +60,9 @@ do {
         // The operator typed the number: echoing it on stdout is fine; logs never show it.
         switch try PhoneNumberReactivation(connection: try connection()).reactivate(number) {
         case .reactivated:
-            print("reactivated \(number.e164): new messages to it are accepted again (its failed messages stay failed; `textingctl messages requeue ID` sends one again)")
+            print(
+                "reactivated \(number.e164): new messages to it are accepted again (its failed messages stay failed; `textingctl messages requeue ID` sends one again)"
+            )
         case .alreadyActive:
             print("\(number.e164) is already active: nothing changed")
         case .unknownNumber:

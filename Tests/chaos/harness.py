@@ -17,34 +17,29 @@ import time
 import urllib.parse
 import uuid
 
-import psycopg
-import requests
+import sys
 
-RUN_DIR = os.environ["RUN_DIR"]
-BIN = os.environ["TEXTING_BIN"]
-BASE_URL = os.environ["TEXTING_TEST_BASE_URL"].rstrip("/")
+import psycopg
+
 PROJECT = os.environ.get("PROJECT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(PROJECT, "Tests", "support"))
+from texting_support import processes  # noqa: E402
+from texting_support.mocks import Mocks as _Mocks  # noqa: E402
+from texting_support.stack import Stack, database_port  # noqa: E402
+
+STACK = Stack()
+RUN_DIR = STACK.run_dir
+BIN = STACK.bin
+BASE_URL = STACK.base_url
 HOST = "127.0.0.1"
 PORT = int(urllib.parse.urlsplit(BASE_URL).port or 80)
 SHORT = os.environ.get("CHAOS_SHORT") == "1"
 PG_CTL = "/usr/lib/postgresql/15/bin/pg_ctl"
 
 
-def _load_env(path):
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                values[key] = value.strip()
-    return values
-
-
-STACK_ENV = _load_env(os.path.join(RUN_DIR, "texting.env"))
-PROVIDERS = [entry.split(";")[0].split("=", 1) for entry in STACK_ENV["TEXTING_PROVIDERS"].split(",")]
-MOCK_BASE = {name: url.rsplit("/", 1)[0] for name, url in PROVIDERS}
-PG_PORT = next(p.split("=", 1)[1] for p in STACK_ENV["TEXTING_DATABASE_URL"].split() if p.startswith("port="))
+STACK_ENV = STACK.env
+MOCK_BASE = STACK.mock_bases
+PG_PORT = database_port(STACK_ENV)
 
 # The senders' settings for the suite: short backoffs and cool-downs so that a scenario's
 # retries happen within its seconds, and attempts enough to outlast a provider outage.
@@ -89,24 +84,17 @@ def create_keys(prefix, n):
 
 
 def stack_pid(name):
-    with open(os.path.join(RUN_DIR, "pids", f"{name}.pid")) as f:
-        return int(f.read().strip())
+    """The PID scripts/stack recorded for this stack's process `name`."""
+    return processes.stack_pid(RUN_DIR, name)
 
 
-def pid_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
+pid_alive = processes.pid_alive
 
 
 def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
+    rss = processes.rss_kib(pid)
+    assert rss is not None, f"no VmRSS for {pid}"
+    return rss
 
 
 def stack_up():
@@ -292,31 +280,11 @@ def healthz():
 # ---------------------------------------------------------------------------------------
 # Mock providers
 
-class Mocks:
+class Mocks(_Mocks):
+    """The mock providers, reset to the suite's defaults."""
+
     def __init__(self):
-        self.session = requests.Session()
-
-    def configure(self, name, **settings):
-        r = self.session.post(f"{MOCK_BASE[name]}/_mock/config", json=settings, timeout=10)
-        assert r.status_code == 200, r.text
-
-    def reset(self):
-        for name in MOCK_BASE:
-            self.configure(name, **MOCK_DEFAULTS)
-            assert self.session.post(f"{MOCK_BASE[name]}/_mock/reset", json={}, timeout=10).status_code == 200
-
-    def stats(self, name):
-        return self.session.get(f"{MOCK_BASE[name]}/_mock/stats", timeout=30).json()
-
-    def callbacks_outstanding(self):
-        """Callbacks the mocks have yet to make or to hear the answer of."""
-        return sum(s["callbacks_pending"] + s["callbacks_in_flight"] for s in map(self.stats, MOCK_BASE))
-
-    def accepted_by_key(self):
-        total = collections.Counter()
-        for name in MOCK_BASE:
-            total.update(self.stats(name)["accepted_by_key"])
-        return total
+        super().__init__(MOCK_BASE, MOCK_DEFAULTS)
 
 
 # ---------------------------------------------------------------------------------------

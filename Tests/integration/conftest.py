@@ -15,29 +15,22 @@ import time
 import urllib.parse
 import uuid
 
+import sys
+
 import psycopg
 import pytest
 import requests
 
-RUN_DIR = os.environ["RUN_DIR"]
-BIN = os.environ["TEXTING_BIN"]
-BASE_URL = os.environ["TEXTING_TEST_BASE_URL"].rstrip("/")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from texting_support.mocks import Mocks as _Mocks  # noqa: E402
+from texting_support.stack import Stack  # noqa: E402
 
-
-def _load_env(path):
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                values[key] = value.strip().strip('"').strip("'")
-    return values
-
-
-STACK_ENV = _load_env(os.path.join(RUN_DIR, "texting.env"))
-PROVIDERS = [entry.split(";")[0].split("=", 1) for entry in STACK_ENV["TEXTING_PROVIDERS"].split(",")]
-MOCK_BASE = {name: url.rsplit("/", 1)[0] for name, url in PROVIDERS}
+STACK = Stack()
+RUN_DIR = STACK.run_dir
+BIN = STACK.bin
+BASE_URL = STACK.base_url
+STACK_ENV = STACK.env
+MOCK_BASE = STACK.mock_bases
 DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "reject_rate": 0, "retry_after_seconds": 1,
                          "callback_delay_ms": 100, "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
 
@@ -220,28 +213,11 @@ def flood(raw_requests, total, connections=8, batch=50, stop=None, deadline_seco
     return answers
 
 
-class Mocks:
+class Mocks(_Mocks):
+    """The mock providers, reset to the integration tests' defaults."""
+
     def __init__(self):
-        self.session = requests.Session()
-
-    def configure(self, name, **settings):
-        response = self.session.post(f"{MOCK_BASE[name]}/_mock/config", json=settings)
-        assert response.status_code == 200, response.text
-
-    def reset(self):
-        for name in MOCK_BASE:
-            self.configure(name, **DEFAULT_MOCK_SETTINGS)
-            assert self.session.post(f"{MOCK_BASE[name]}/_mock/reset", json={}).status_code == 200
-
-    def stats(self, name):
-        return self.session.get(f"{MOCK_BASE[name]}/_mock/stats").json()
-
-    def accepted_by_key(self):
-        """How many times each message id (Idempotency-Key) was accepted, over all providers."""
-        total = collections.Counter()
-        for name in MOCK_BASE:
-            total.update(self.stats(name)["accepted_by_key"])
-        return total
+        super().__init__(MOCK_BASE, DEFAULT_MOCK_SETTINGS)
 
 
 @pytest.fixture(scope="session", autouse=True)

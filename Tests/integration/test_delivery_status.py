@@ -4,6 +4,7 @@ import time
 import uuid
 
 import psycopg
+import requests
 
 from conftest import (BASE_URL, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
                       sign_callback, store_messages, wait_for)
@@ -227,8 +228,8 @@ def test_mock_counts_each_refused_callback_with_its_reason(mocks):
     # a callback DeliveryFCGI refuses (here a forged signature: 401) counts as failed, with its
     # status, and nothing stays in flight.
     forged = f"{BASE_URL}/messages/delivery_status?mid={uuid.uuid4()}&ts={int(time.time())}&sig={'0' * 64}"
-    send = mocks.session.post(f"{MOCK_BASE['p1']}/send", json={"to_number": "+15550000001", "message": "hi", "callback_url": forged},
-                              headers={"Idempotency-Key": str(uuid.uuid4())})
+    send = requests.post(f"{MOCK_BASE['p1']}/send", json={"to_number": "+15550000001", "message": "hi", "callback_url": forged},
+                         headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10)
     assert send.status_code == 200, send.text
 
     def settled():

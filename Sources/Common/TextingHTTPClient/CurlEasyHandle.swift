@@ -103,6 +103,7 @@ final class CurlEasyHandle {
 
 /// The C signature curl uses for both body and header callbacks:
 /// (data, size, count, context) -> bytes consumed.
-typealias CurlDataCallback = @convention(c) (
-    UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
-) -> Int
+typealias CurlDataCallback =
+    @convention(c) (
+        UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
+    ) -> Int

@@ -174,7 +174,8 @@ public final class HTTPClient {
         while let message = curl_multi_info_read(multi, &messagesLeft) {
             // Read everything needed now: the message is freed by curl_multi_remove_handle.
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
-                  let transfer = activeTransfers.removeValue(forKey: handle) else { continue }
+                let transfer = activeTransfers.removeValue(forKey: handle)
+            else { continue }
             let transferCode = message.pointee.data.result
             let result: Result<HTTPResponse, HTTPClientError>
             if transferCode == CURLE_OK {
@@ -224,12 +225,15 @@ public final class HTTPClient {
         if idleEasyHandles.count < maxIdleEasyHandles {
             idleEasyHandles.append(transfer.easy)
         }
-        deliver(tag: transfer.tag, belongsToPerformAll: transfer.belongsToPerformAll, result: result,
-                elapsed: transfer.startedAt.duration(to: .now))
+        deliver(
+            tag: transfer.tag, belongsToPerformAll: transfer.belongsToPerformAll, result: result,
+            elapsed: transfer.startedAt.duration(to: .now))
     }
 
-    private func deliver(tag: Int, belongsToPerformAll: Bool, result: Result<HTTPResponse, HTTPClientError>,
-                         elapsed: Duration) {
+    private func deliver(
+        tag: Int, belongsToPerformAll: Bool, result: Result<HTTPResponse, HTTPClientError>,
+        elapsed: Duration
+    ) {
         if belongsToPerformAll {
             performAllResults[tag] = result
             performAllRemaining -= 1

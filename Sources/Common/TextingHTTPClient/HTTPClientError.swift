@@ -38,8 +38,8 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case CURLE_OPERATION_TIMEDOUT:
             self = .timedOut
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
-             CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
-             CURLE_PARTIAL_FILE:
+            CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
+            CURLE_PARTIAL_FILE:
             self = .connectionFailed(message)
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_BAD_FUNCTION_ARGUMENT:
             self = .invalidArgument(message)

@@ -135,7 +135,8 @@ final class HTTPTransfer {
     private static func trimmed(_ text: Substring) -> String {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let start = text.firstIndex(where: { !isBlank($0) }),
-              let end = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+            let end = text.lastIndex(where: { !isBlank($0) })
+        else { return "" }
         return String(text[start...end])
     }
 
@@ -143,7 +144,8 @@ final class HTTPTransfer {
     /// strings that a NUL would silently cut short, and transfers without a time limit.
     private static func validate(_ request: HTTPRequest) throws(HTTPClientError) {
         guard request.timeoutMilliseconds > 0, request.connectTimeoutMilliseconds > 0 else {
-            throw .invalidArgument("timeouts must be positive, got \(request.timeoutMilliseconds) ms total and \(request.connectTimeoutMilliseconds) ms connect")
+            throw .invalidArgument(
+                "timeouts must be positive, got \(request.timeoutMilliseconds) ms total and \(request.connectTimeoutMilliseconds) ms connect")
         }
         guard request.maximumResponseBytes > 0 else {
             throw .invalidArgument("maximumResponseBytes must be positive, got \(request.maximumResponseBytes)")

@@ -91,8 +91,9 @@ public final class PostgresConnection {
         // libpq takes C strings: a NUL would silently cut a value short (an array literal
         // then fails to parse, or worse, a shorter value is stored).
         if let index = parameters.firstIndex(where: { $0?.utf8.contains(0) == true }) {
-            throw PostgresError(kind: .invalidParameter, sqlState: nil,
-                                message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot carry", queryName: query.name)
+            throw PostgresError(
+                kind: .invalidParameter, sqlState: nil,
+                message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot carry", queryName: query.name)
         }
         try ensureUsable()
         guard let connection = handle else { throw unavailable(query) }
@@ -208,8 +209,9 @@ public final class PostgresConnection {
     /// Turns a `PGresult` into rows or a thrown error, and frees it exactly once.
     private func consume(_ result: OpaquePointer?, query: String, connection: OpaquePointer) throws(PostgresError) -> PostgresResult {
         guard let result else {
-            throw PostgresError(kind: PQstatus(connection) == CONNECTION_OK ? .statement : .connection,
-                                sqlState: nil, message: Self.errorMessage(connection), queryName: query)
+            throw PostgresError(
+                kind: PQstatus(connection) == CONNECTION_OK ? .statement : .connection,
+                sqlState: nil, message: Self.errorMessage(connection), queryName: query)
         }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -219,9 +221,10 @@ public final class PostgresConnection {
             let sqlState = Self.field(result, texting_pg_diag_sqlstate())
             let message = Self.field(result, texting_pg_diag_message_primary()) ?? Self.errorMessage(connection)
             let broken = PQstatus(connection) != CONNECTION_OK
-            throw PostgresError(kind: broken && sqlState == nil ? .connection : .statement,
-                                sqlState: sqlState, message: message, queryName: query,
-                                constraint: Self.field(result, texting_pg_diag_constraint_name()))
+            throw PostgresError(
+                kind: broken && sqlState == nil ? .connection : .statement,
+                sqlState: sqlState, message: message, queryName: query,
+                constraint: Self.field(result, texting_pg_diag_constraint_name()))
         }
         let columnCount = Int(PQnfields(result))
         let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
@@ -246,7 +249,7 @@ public final class PostgresConnection {
     /// libpq takes `const char * const *`; the C strings live exactly as long as the call.
     private static func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
         let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
-        defer { copies.forEach { free($0) } }
+        defer { for copy in copies { free(copy) } }
         let pointers = copies.map { UnsafePointer($0) }
         return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }

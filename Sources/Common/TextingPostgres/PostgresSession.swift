@@ -35,8 +35,11 @@ public struct PostgresSession: Sendable, Equatable {
             ("keepalives_idle", String(keepalivesIdleSeconds)),
             ("keepalives_interval", String(max(1, keepalivesIdleSeconds / 3))),
             ("keepalives_count", "3"),
-            ("options", "-c statement_timeout=\(statementTimeoutMilliseconds) -c lock_timeout=\(lockTimeoutMilliseconds)"
-                + " -c idle_in_transaction_session_timeout=\(idleInTransactionTimeoutMilliseconds)"),
+            (
+                "options",
+                "-c statement_timeout=\(statementTimeoutMilliseconds) -c lock_timeout=\(lockTimeoutMilliseconds)"
+                    + " -c idle_in_transaction_session_timeout=\(idleInTransactionTimeoutMilliseconds)"
+            ),
         ]
     }
 }

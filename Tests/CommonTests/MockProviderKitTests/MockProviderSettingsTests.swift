@@ -16,8 +16,10 @@ final class MockProviderSettingsTests: XCTestCase {
         }
     }
 
-    private func assertUpdateRejected(_ json: [String: JSONValue], _ code: ProblemCode, field: String,
-                                      file: StaticString = #filePath, line: UInt = #line) {
+    private func assertUpdateRejected(
+        _ json: [String: JSONValue], _ code: ProblemCode, field: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var settings = MockProviderSettings()
         do {
             try settings.update(from: json)
@@ -40,16 +42,17 @@ final class MockProviderSettingsTests: XCTestCase {
     }
 
     func testEnvironmentValuesAreRead() throws {
-        let settings = try MockProviderSettings(EnvironmentReader([
-            "MOCK_LATENCY_MS": "250",
-            "MOCK_FAILURE_RATE": "0.5",
-            "MOCK_RATE_LIMIT_RATE": "1",
-            "MOCK_REJECT_RATE": "0.25",
-            "MOCK_RETRY_AFTER_SECONDS": "7",
-            "MOCK_CALLBACK_DELAY_MS": "-1",
-            "MOCK_CALLBACK_STATUSES": "delivered=90,invalid=10",
-            "MOCK_CALLBACK_EARLY": "1",
-        ]))
+        let settings = try MockProviderSettings(
+            EnvironmentReader([
+                "MOCK_LATENCY_MS": "250",
+                "MOCK_FAILURE_RATE": "0.5",
+                "MOCK_RATE_LIMIT_RATE": "1",
+                "MOCK_REJECT_RATE": "0.25",
+                "MOCK_RETRY_AFTER_SECONDS": "7",
+                "MOCK_CALLBACK_DELAY_MS": "-1",
+                "MOCK_CALLBACK_STATUSES": "delivered=90,invalid=10",
+                "MOCK_CALLBACK_EARLY": "1",
+            ]))
         XCTAssertEqual(settings.latencyMilliseconds, 250)
         XCTAssertEqual(settings.failureRate, 0.5)
         XCTAssertEqual(settings.rateLimitRate, 1)

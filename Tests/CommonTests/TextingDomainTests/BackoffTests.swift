@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class BackoffTests: XCTestCase {
     private let backoff = Backoff(baseMilliseconds: 1000, maximumMilliseconds: 60000)

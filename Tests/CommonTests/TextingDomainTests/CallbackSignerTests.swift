@@ -1,7 +1,6 @@
+import TextingDomain
 import TextingSupport
 import XCTest
-
-import TextingDomain
 
 final class CallbackSignerTests: XCTestCase {
     private static let secret = "0123456789abcdef0123456789abcdef-callback"
@@ -139,10 +138,13 @@ final class CallbackSignerTests: XCTestCase {
 
     func testAttemptBoundQueryVerifiesAndNamesTheAttempt() {
         let query = signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt)
-        XCTAssertEqual(query, "mid=\(messageID)&gen=1&att=3&prv=p-2&ts=\(issuedAt)&sig="
-                       + Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array("v2|\(messageID)|1|3|p-2|\(issuedAt)".utf8))))
-        XCTAssertEqual(signer.verify(parameters: parameters(query), now: issuedAt + 5),
-                       CallbackSigner.SignedCallback(messageID: messageID, attempt: attempt))
+        XCTAssertEqual(
+            query,
+            "mid=\(messageID)&gen=1&att=3&prv=p-2&ts=\(issuedAt)&sig="
+                + Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array("v2|\(messageID)|1|3|p-2|\(issuedAt)".utf8))))
+        XCTAssertEqual(
+            signer.verify(parameters: parameters(query), now: issuedAt + 5),
+            CallbackSigner.SignedCallback(messageID: messageID, attempt: attempt))
     }
 
     func testChangingTheAttemptProviderOrGenerationBreaksTheSignature() {
@@ -168,8 +170,10 @@ final class CallbackSignerTests: XCTestCase {
 
     func testMalformedAttemptFieldsAreRejected() {
         let signed = parameters(signer.signedQuery(messageID: messageID, attempt: attempt, issuedAt: issuedAt))
-        for (name, value) in [("att", "-1"), ("att", "+3"), ("att", ""), ("att", "99999999999999999999"), ("gen", "1.0"),
-                              ("prv", ""), ("prv", "p|2"), ("prv", String(repeating: "p", count: 33))] {
+        for (name, value) in [
+            ("att", "-1"), ("att", "+3"), ("att", ""), ("att", "99999999999999999999"), ("gen", "1.0"),
+            ("prv", ""), ("prv", "p|2"), ("prv", String(repeating: "p", count: 33)),
+        ] {
             var changed = signed
             changed[name] = value
             XCTAssertNil(signer.verify(parameters: changed, now: issuedAt), "\(name)=\(value)")

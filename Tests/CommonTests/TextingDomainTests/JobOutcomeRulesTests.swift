@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 /// `JobOutcome(answer:…)` and `JobOutcome.withoutSending`: what a provider's answer, or the
 /// job itself, means for a claimed job; pure rules (the clock and the backoff's random draw
@@ -14,46 +13,64 @@ final class JobOutcomeRulesTests: XCTestCase {
         let provider = "p1"
     }
 
-    private func sent(attempts: Int = 1, expiresAt: Int64? = nil, body: String = "Your code is 123456",
-                      number: String = "+15555550123", status: MessageStatus = .sending, active: Bool = true) -> Sent {
-        Sent(job: ClaimedJob(messageID: 42, publicID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", toNumber: number, body: body, attempts: attempts,
-                             generation: 0, lastProvider: nil, status: status, phoneNumberActive: active, expiresAtMilliseconds: expiresAt))
+    private func sent(
+        attempts: Int = 1, expiresAt: Int64? = nil, body: String = "Your code is 123456",
+        number: String = "+15555550123", status: MessageStatus = .sending, active: Bool = true
+    ) -> Sent {
+        Sent(
+            job: ClaimedJob(
+                messageID: 42, publicID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", toNumber: number, body: body, attempts: attempts,
+                generation: 0, lastProvider: nil, status: status, phoneNumberActive: active, expiresAtMilliseconds: expiresAt))
     }
 
     private func outcome(_ answer: ProviderAnswer, _ sent: Sent, maximumAttempts: Int = 6, random: Double = 0) -> JobOutcome {
-        JobOutcome(answer: answer, job: sent.job, provider: sent.provider, backoff: backoff, maximumAttempts: maximumAttempts,
-                   nowMilliseconds: now, random: random)
+        JobOutcome(
+            answer: answer, job: sent.job, provider: sent.provider, backoff: backoff, maximumAttempts: maximumAttempts,
+            nowMilliseconds: now, random: random)
     }
 
     func testAcceptedIsSentUnderTheClaimsAttempt() throws {
-        XCTAssertEqual(outcome(.accepted(providerMessageID: "p1-7"), sent(attempts: 3)),
-                       JobOutcome(messageID: 42, attempt: 3, .sent(provider: "p1", providerMessageID: "p1-7")))
-        XCTAssertEqual(outcome(.accepted(providerMessageID: nil), sent()),
-                       JobOutcome(messageID: 42, attempt: 1, .sent(provider: "p1", providerMessageID: nil)))
+        XCTAssertEqual(
+            outcome(.accepted(providerMessageID: "p1-7"), sent(attempts: 3)),
+            JobOutcome(messageID: 42, attempt: 3, .sent(provider: "p1", providerMessageID: "p1-7")))
+        XCTAssertEqual(
+            outcome(.accepted(providerMessageID: nil), sent()),
+            JobOutcome(messageID: 42, attempt: 1, .sent(provider: "p1", providerMessageID: nil)))
     }
 
     func testPermanentFailsWithTheProvidersReason() throws {
-        XCTAssertEqual(outcome(.permanent(reason: "provider rejected the message (400): nope"), sent(attempts: 2)),
-                       JobOutcome(messageID: 42, attempt: 2, .failed(attempts: 2, provider: "p1", code: "provider_rejected",
-                                                                     detail: "provider rejected the message (400): nope")))
+        XCTAssertEqual(
+            outcome(.permanent(reason: "provider rejected the message (400): nope"), sent(attempts: 2)),
+            JobOutcome(
+                messageID: 42, attempt: 2,
+                .failed(
+                    attempts: 2, provider: "p1", code: "provider_rejected",
+                    detail: "provider rejected the message (400): nope")))
     }
 
     func testTemporaryRetriesAfterTheBackoffDrawnFromRandom() throws {
         // Attempt 2: ceiling 2000 ms; "equal jitter" gives 1000 + random × 1000.
-        XCTAssertEqual(outcome(.temporary(reason: "503", retryAfterMilliseconds: nil), sent(attempts: 2), random: 0).disposition,
-                       .retry(provider: "p1", error: "503", delayMilliseconds: 1000))
-        XCTAssertEqual(outcome(.temporary(reason: "503", retryAfterMilliseconds: nil), sent(attempts: 2), random: 0.5).disposition,
-                       .retry(provider: "p1", error: "503", delayMilliseconds: 1500))
+        XCTAssertEqual(
+            outcome(.temporary(reason: "503", retryAfterMilliseconds: nil), sent(attempts: 2), random: 0).disposition,
+            .retry(provider: "p1", error: "503", delayMilliseconds: 1000))
+        XCTAssertEqual(
+            outcome(.temporary(reason: "503", retryAfterMilliseconds: nil), sent(attempts: 2), random: 0.5).disposition,
+            .retry(provider: "p1", error: "503", delayMilliseconds: 1500))
     }
 
     func testRetryAfterLongerThanTheBackoffWins() throws {
-        XCTAssertEqual(outcome(.temporary(reason: "429", retryAfterMilliseconds: 30_000), sent(attempts: 1)).disposition,
-                       .retry(provider: "p1", error: "429", delayMilliseconds: 30_000))
+        XCTAssertEqual(
+            outcome(.temporary(reason: "429", retryAfterMilliseconds: 30_000), sent(attempts: 1)).disposition,
+            .retry(provider: "p1", error: "429", delayMilliseconds: 30_000))
     }
 
     func testTemporaryOnTheLastAttemptFailsAsRetriesExhausted() throws {
-        guard case .failed(let attempts, _, let code, let detail) = outcome(.temporary(reason: "timed out", retryAfterMilliseconds: nil),
-                                                                               sent(attempts: 3), maximumAttempts: 3).disposition else {
+        guard
+            case .failed(let attempts, _, let code, let detail) = outcome(
+                .temporary(reason: "timed out", retryAfterMilliseconds: nil),
+                sent(attempts: 3), maximumAttempts: 3
+            ).disposition
+        else {
             return XCTFail()
         }
         XCTAssertEqual(attempts, 3)
@@ -63,17 +80,23 @@ final class JobOutcomeRulesTests: XCTestCase {
 
     func testTemporaryWhoseNextAttemptIsPastTheValidityFailsAsExpired() throws {
         // The next attempt would come 500 ms from now at the earliest; the message expires in 400.
-        guard case .failed(_, _, let code, _) = outcome(.temporary(reason: "503", retryAfterMilliseconds: nil),
-                                                          sent(attempts: 1, expiresAt: now + 400)).disposition else { return XCTFail() }
+        guard
+            case .failed(_, _, let code, _) = outcome(
+                .temporary(reason: "503", retryAfterMilliseconds: nil),
+                sent(attempts: 1, expiresAt: now + 400)
+            ).disposition
+        else { return XCTFail() }
         XCTAssertEqual(code, "expired")
-        XCTAssertEqual(outcome(.temporary(reason: "503", retryAfterMilliseconds: nil), sent(attempts: 1, expiresAt: now + 60_000)).disposition,
-                       .retry(provider: "p1", error: "503", delayMilliseconds: 500))
+        XCTAssertEqual(
+            outcome(.temporary(reason: "503", retryAfterMilliseconds: nil), sent(attempts: 1, expiresAt: now + 60_000)).disposition,
+            .retry(provider: "p1", error: "503", delayMilliseconds: 500))
     }
 
     func testTheNumberAndTheTextAnEchoingProviderQuotesAreMasked() throws {
         let job = sent(body: "Your code is 123456\nand \"quoted\"").job
         // Raw, JSON-escaped, and past the 200 bytes an excerpt keeps.
-        let body = String(repeating: "-", count: 190) + #"{"error":"bad number +15555550123 / 15555550123 for 'Your code is 123456\nand \"quoted\"'"}"#
+        let body =
+            String(repeating: "-", count: 190) + #"{"error":"bad number +15555550123 / 15555550123 for 'Your code is 123456\nand \"quoted\"'"}"#
             + " then raw: Your code is 123456\nand \"quoted\""
         let answer = ProviderAnswer(status: 400, retryAfter: nil, body: Array(body.utf8), masking: job.secrets)
         guard case .permanent(let reason) = answer else { return XCTFail() }
@@ -87,7 +110,10 @@ final class JobOutcomeRulesTests: XCTestCase {
     func testAJobNotToBeSentGetsItsOutcomeWithoutSending() {
         XCTAssertNil(JobOutcome.withoutSending(sent().job, nowMilliseconds: now))
         XCTAssertEqual(JobOutcome.withoutSending(sent(status: .canceled).job, nowMilliseconds: now)?.disposition, .dropped)
-        guard case .failed(let attempts, nil, "phone_number_inactive", _)? = JobOutcome.withoutSending(sent(attempts: 2, active: false).job, nowMilliseconds: now)?.disposition else {
+        guard
+            case .failed(let attempts, nil, "phone_number_inactive", _)? = JobOutcome.withoutSending(
+                sent(attempts: 2, active: false).job, nowMilliseconds: now)?.disposition
+        else {
             return XCTFail("an inactive number fails the job")
         }
         XCTAssertEqual(attempts, 1, "the claim's attempt was not made")

@@ -1,10 +1,11 @@
+import TextingDomain
 import XCTest
 
-import TextingDomain
-
 final class MessageBodyTests: XCTestCase {
-    private func assertRejected(_ text: String, code: ValidationError.Code,
-                                file: StaticString = #filePath, line: UInt = #line) -> String {
+    private func assertRejected(
+        _ text: String, code: ValidationError.Code,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> String {
         do {
             _ = try MessageBody(validating: text)
             XCTFail("message was accepted", file: file, line: line)
@@ -42,7 +43,7 @@ final class MessageBodyTests: XCTestCase {
         let body = try MessageBody(validating: String(repeating: "😀", count: 1600))
         XCTAssertEqual(body.segmentation.encoding, .ucs2)
         XCTAssertEqual(body.segmentation.units, 3200)
-        XCTAssertEqual(body.segmentation.segments, 49) // 33 emoji per 67-unit segment: 48 full + 16
+        XCTAssertEqual(body.segmentation.segments, 49)  // 33 emoji per 67-unit segment: 48 full + 16
         _ = assertRejected(String(repeating: "😀", count: 1601), code: .messageTooLong)
     }
 

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class MessageStatusTests: XCTestCase {
     private let allowed: Set<String> = [
@@ -50,8 +49,9 @@ final class MessageStatusTests: XCTestCase {
     }
 
     func testRawValuesAreDatabaseSpellings() {
-        XCTAssertEqual(MessageStatus.allCases.map(\.rawValue),
-                       ["queued", "sending", "sent", "delivered", "failed", "invalid", "canceled"])
+        XCTAssertEqual(
+            MessageStatus.allCases.map(\.rawValue),
+            ["queued", "sending", "sent", "delivered", "failed", "invalid", "canceled"])
         XCTAssertNil(MessageStatus(rawValue: "cancelled"))
     }
 

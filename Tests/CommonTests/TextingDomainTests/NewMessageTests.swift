@@ -1,8 +1,7 @@
 import FoundationEssentials
+import TextingDomain
 import TextingSupport
 import XCTest
-
-import TextingDomain
 
 final class NewMessageTests: XCTestCase {
     /// 2026-03-01T12:00:00Z
@@ -12,8 +11,10 @@ final class NewMessageTests: XCTestCase {
         try NewMessage(json: json, defaultCountryCode: country, now: now)
     }
 
-    private func assertProblem(_ json: [String: JSONValue], _ code: ValidationError.Code, field: String,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertProblem(
+        _ json: [String: JSONValue], _ code: ValidationError.Code, field: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let message = try make(json)
             XCTFail("expected \(code.rawValue), accepted \(message.to) \(message.body.text)", file: file, line: line)
@@ -55,7 +56,7 @@ final class NewMessageTests: XCTestCase {
     }
 
     func testNumberGivenAsJSONNumberIsWrongType() {
-        assertProblem(["to_number": 15555550100, "message": "hi"], .wrongType, field: "to_number")
+        assertProblem(["to_number": 15_555_550_100, "message": "hi"], .wrongType, field: "to_number")
     }
 
     func testNullRequiredFieldIsWrongType() {

@@ -1,14 +1,15 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class PhoneNumberTests: XCTestCase {
     private func parse(_ raw: String, _ defaultCountryCode: String = "1") throws -> String {
         try PhoneNumber(parsing: raw, defaultCountryCode: defaultCountryCode).e164
     }
 
-    private func assertInvalid(_ raw: String, _ defaultCountryCode: String = "1",
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertInvalid(
+        _ raw: String, _ defaultCountryCode: String = "1",
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let number = try PhoneNumber(parsing: raw, defaultCountryCode: defaultCountryCode)
             XCTFail("`\(raw)` was accepted as \(number.e164)", file: file, line: line)
@@ -54,10 +55,10 @@ final class PhoneNumberTests: XCTestCase {
     }
 
     func testNANPNumberMustHaveExactlyElevenDigits() {
-        assertInvalid("555 0100")           // 7 local digits → +15550100
-        assertInvalid("+1 555 555 010")     // 10 digits
-        assertInvalid("+1 555 555 01000")   // 12 digits
-        assertInvalid("15555550100")        // the trunk 1 is not stripped: +115555550100
+        assertInvalid("555 0100")  // 7 local digits → +15550100
+        assertInvalid("+1 555 555 010")  // 10 digits
+        assertInvalid("+1 555 555 01000")  // 12 digits
+        assertInvalid("15555550100")  // the trunk 1 is not stripped: +115555550100
     }
 
     func testLeadingZeroAfterPlusIsInvalid() {
@@ -65,8 +66,10 @@ final class PhoneNumberTests: XCTestCase {
     }
 
     func testGarbageIsInvalid() {
-        for raw in ["12", "", "+", "  ", "abc", "++15555550100", "1-800-FLOWERS", "+1 555 555 0100 x12",
-                    "555+5550100", "+١٥٥٥٥٥٥٠١٠٠"] {
+        for raw in [
+            "12", "", "+", "  ", "abc", "++15555550100", "1-800-FLOWERS", "+1 555 555 0100 x12",
+            "555+5550100", "+١٥٥٥٥٥٥٠١٠٠",
+        ] {
             assertInvalid(raw)
         }
     }

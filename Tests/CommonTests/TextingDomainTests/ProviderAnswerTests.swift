@@ -1,14 +1,15 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class ProviderAnswerTests: XCTestCase {
     private func answer(_ status: Int, _ body: String = "", retryAfter: String? = nil) -> ProviderAnswer {
         ProviderAnswer(status: status, retryAfter: retryAfter, body: Array(body.utf8))
     }
 
-    private func assertTemporary(_ answer: ProviderAnswer, retryAfter expected: Int? = nil,
-                                 file: StaticString = #filePath, line: UInt = #line) {
+    private func assertTemporary(
+        _ answer: ProviderAnswer, retryAfter expected: Int? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard case .temporary(let reason, let retryAfter) = answer else {
             return XCTFail("expected temporary, got \(answer)", file: file, line: line)
         }
@@ -57,8 +58,10 @@ final class ProviderAnswerTests: XCTestCase {
         // duplicate SMS. The id itself cannot be stored or matched, so it is not kept.
         let longest = String(repeating: "x", count: 200)
         XCTAssertEqual(answer(200, #"{"message_id":"\#(longest)"}"#), .accepted(providerMessageID: longest))
-        for id in [String(repeating: "x", count: 201), String(repeating: "y", count: 10_000), #"abc\u0000def"#, #"line\r\nbreak"#,
-                   #"tab\there"#, #"\u0000"#, #"del\u007f"#, #"c1\u0085"#, #"sep\u2028"#] {
+        for id in [
+            String(repeating: "x", count: 201), String(repeating: "y", count: 10_000), #"abc\u0000def"#, #"line\r\nbreak"#,
+            #"tab\there"#, #"\u0000"#, #"del\u007f"#, #"c1\u0085"#, #"sep\u2028"#,
+        ] {
             XCTAssertEqual(answer(200, #"{"message_id":"\#(id)"}"#), .accepted(providerMessageID: nil), id)
         }
     }
@@ -80,7 +83,9 @@ final class ProviderAnswerTests: XCTestCase {
         let body = "e" + String(repeating: "\u{301}", count: 100_000)
         guard case .permanent(let reason) = answer(400, body) else { return XCTFail() }
         XCTAssertLessThan(reason.utf8.count, 400)
-        guard case .temporary(let big, _) = ProviderAnswer(status: 503, retryAfter: nil, body: Array(repeating: 0x41, count: 100 * 1024 * 1024)) else { return XCTFail() }
+        guard case .temporary(let big, _) = ProviderAnswer(status: 503, retryAfter: nil, body: Array(repeating: 0x41, count: 100 * 1024 * 1024)) else {
+            return XCTFail()
+        }
         XCTAssertLessThan(big.utf8.count, 400)
     }
 

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class ProviderBalancerTests: XCTestCase {
     private func provider(_ name: String, weight: Int = 1) -> ProviderConfig {

@@ -1,19 +1,21 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class ProviderConfigTests: XCTestCase {
     @discardableResult
-    private func assertRejected(_ text: String, mentioning fragment: String,
-                                file: StaticString = #filePath, line: UInt = #line) -> String {
+    private func assertRejected(
+        _ text: String, mentioning fragment: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> String {
         do {
             let providers = try ProviderConfig.parseList(text)
             XCTFail("accepted \(providers)", file: file, line: line)
         } catch {
             XCTAssertEqual(error.setting, "TEXTING_PROVIDERS", file: file, line: line)
             XCTAssertTrue(error.problem.contains(fragment), error.problem, file: file, line: line)
-            XCTAssertTrue(error.problem.contains("`p1=http://127.0.0.1:9101/send;weight=30,"),
-                          "problem should show the expected format", file: file, line: line)
+            XCTAssertTrue(
+                error.problem.contains("`p1=http://127.0.0.1:9101/send;weight=30,"),
+                "problem should show the expected format", file: file, line: line)
             return error.problem
         }
         return ""
@@ -22,18 +24,22 @@ final class ProviderConfigTests: XCTestCase {
     func testParsesDocumentedExample() throws {
         let providers = try ProviderConfig.parseList(
             "p1=http://127.0.0.1:9101/send;weight=30,p2=http://127.0.0.1:9102/send;weight=70")
-        XCTAssertEqual(providers, [
-            ProviderConfig(name: "p1", url: "http://127.0.0.1:9101/send", weight: 30),
-            ProviderConfig(name: "p2", url: "http://127.0.0.1:9102/send", weight: 70),
-        ])
+        XCTAssertEqual(
+            providers,
+            [
+                ProviderConfig(name: "p1", url: "http://127.0.0.1:9101/send", weight: 30),
+                ProviderConfig(name: "p2", url: "http://127.0.0.1:9102/send", weight: 70),
+            ])
     }
 
     func testWeightDefaultsToOneAndWhitespaceIsTrimmed() throws {
         let providers = try ProviderConfig.parseList(" twilio-eu = https://api.example.com:8443/v1/send?x=1 ,\n p_2=http://localhost;weight=1000 ")
-        XCTAssertEqual(providers, [
-            ProviderConfig(name: "twilio-eu", url: "https://api.example.com:8443/v1/send?x=1", weight: 1),
-            ProviderConfig(name: "p_2", url: "http://localhost", weight: 1000),
-        ])
+        XCTAssertEqual(
+            providers,
+            [
+                ProviderConfig(name: "twilio-eu", url: "https://api.example.com:8443/v1/send?x=1", weight: 1),
+                ProviderConfig(name: "p_2", url: "http://localhost", weight: 1000),
+            ])
     }
 
     func testAcceptsIPv6HostAndUserInfo() throws {

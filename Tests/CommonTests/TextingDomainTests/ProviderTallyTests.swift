@@ -1,7 +1,6 @@
+import TextingDomain
 import TextingSupport
 import XCTest
-
-import TextingDomain
 
 final class ProviderTallyTests: XCTestCase {
     func testTrailingFailuresCountOnlyFailuresAfterTheLastAnswer() {

@@ -1,12 +1,13 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class SMSSegmentationTests: XCTestCase {
     private func a(_ count: Int) -> String { String(repeating: "a", count: count) }
 
-    private func assertSegmentation(_ text: String, _ encoding: SMSEncoding, segments: Int, units: Int,
-                                    file: StaticString = #filePath, line: UInt = #line) {
+    private func assertSegmentation(
+        _ text: String, _ encoding: SMSEncoding, segments: Int, units: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let result = SMSSegmentation(text: text)
         XCTAssertEqual(result.encoding, encoding, file: file, line: line)
         XCTAssertEqual(result.segments, segments, file: file, line: line)
@@ -14,7 +15,8 @@ final class SMSSegmentationTests: XCTestCase {
     }
 
     func testEveryGSMBasicCharacterCostsOneSeptet() {
-        let basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+        let basic =
+            "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
             + "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
         XCTAssertEqual(basic.unicodeScalars.count, 127)
         let result = SMSSegmentation(text: basic)

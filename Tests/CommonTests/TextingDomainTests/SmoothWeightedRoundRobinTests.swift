@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingDomain
+import XCTest
 
 final class SmoothWeightedRoundRobinTests: XCTestCase {
     private func picks(_ weights: [Int], _ count: Int, excluding excluded: Set<Int> = []) -> [Int?] {

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingFastCGI
+import XCTest
 
 final class FastCGIParametersTests: XCTestCase {
     /// What nginx sends for `POST /messages?x=1` with a JSON body (fastcgi_params plus ours).
@@ -21,8 +20,10 @@ final class FastCGIParametersTests: XCTestCase {
         try FastCGIParameters(entries, maximumBodyBytes: maximumBodyBytes)
     }
 
-    private func assertRefused(_ entries: [[UInt8]], _ code: ProblemCode = .badRequest, mentioning: String? = nil,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused(
+        _ entries: [[UInt8]], _ code: ProblemCode = .badRequest, mentioning: String? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let parameters = try parse(entries)
             XCTFail("accepted: \(parameters)", file: file, line: line)

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingFastCGI
+import XCTest
 
 final class FastCGIRecordScreenTests: XCTestCase {
     private func record(_ type: UInt8, id: Int = 1, _ content: [UInt8], padding: Int = 0, version: UInt8 = 1) -> [UInt8] {
@@ -35,14 +34,16 @@ final class FastCGIRecordScreenTests: XCTestCase {
 
     func testPairSplitAcrossRecordsIsComplete() {
         let stream = pair("REQUEST_METHOD", "GET")
-        XCTAssertEqual(FastCGIRecordScreen.screen(begin() + record(4, Array(stream.prefix(5))) + record(4, Array(stream.dropFirst(5))) + record(4, [])), .complete)
+        XCTAssertEqual(
+            FastCGIRecordScreen.screen(begin() + record(4, Array(stream.prefix(5))) + record(4, Array(stream.dropFirst(5))) + record(4, [])), .complete)
     }
 
     func testFourByteLengthsWhoseSumOverflowsAnIntAreRefused() {
         // What aborted libfcgi: 0x5100ff11 + 0x469420b3 overflows its int.
         let stream: [UInt8] = [0xD1, 0x00, 0xFF, 0x11, 0xC6, 0x94, 0x20, 0xB3, 0x41]
-        XCTAssertEqual(FastCGIRecordScreen.screen(begin() + record(4, stream) + record(4, [])),
-                       .refused("a parameter's length reaches past the end of the parameters"))
+        XCTAssertEqual(
+            FastCGIRecordScreen.screen(begin() + record(4, stream) + record(4, [])),
+            .refused("a parameter's length reaches past the end of the parameters"))
     }
 
     func testLengthsPastTheStreamOrCutShortAreRefused() {

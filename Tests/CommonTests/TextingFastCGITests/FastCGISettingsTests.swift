@@ -1,7 +1,6 @@
+import TextingFastCGI
 import TextingSupport
 import XCTest
-
-import TextingFastCGI
 
 final class FastCGISettingsTests: XCTestCase {
     func testFastCGISocketIsOptional() throws {

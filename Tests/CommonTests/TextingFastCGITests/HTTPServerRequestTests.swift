@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingFastCGI
+import XCTest
 
 final class HTTPServerRequestTests: XCTestCase {
     private func query(_ text: String) -> [String: String] {
@@ -8,13 +7,16 @@ final class HTTPServerRequestTests: XCTestCase {
     }
 
     private func request(contentType: String?, body: String) -> HTTPServerRequest {
-        HTTPServerRequest(method: "POST", path: "/messages",
-                          headers: contentType.map { ["content-type": $0] } ?? [:],
-                          body: Array(body.utf8))
+        HTTPServerRequest(
+            method: "POST", path: "/messages",
+            headers: contentType.map { ["content-type": $0] } ?? [:],
+            body: Array(body.utf8))
     }
 
-    private func assertProblem(_ request: HTTPServerRequest, _ code: ProblemCode, status: Int,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertProblem(
+        _ request: HTTPServerRequest, _ code: ProblemCode, status: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let members = try request.jsonObject()
             XCTFail("expected \(code.rawValue), got \(members)", file: file, line: line)
@@ -153,8 +155,9 @@ final class HTTPServerRequestTests: XCTestCase {
     // MARK: - JSON the parser refuses
 
     func testTrailingCommaBodyIsAnswered400NamingTheProblem() {
-        let request = HTTPServerRequest(method: "POST", path: "/messages", headers: ["content-type": "application/json"],
-                                        body: Array(#"{"to_number":"+15555550100","message":"hi",}"#.utf8))
+        let request = HTTPServerRequest(
+            method: "POST", path: "/messages", headers: ["content-type": "application/json"],
+            body: Array(#"{"to_number":"+15555550100","message":"hi",}"#.utf8))
         XCTAssertThrowsError(try request.jsonObject()) { error in
             guard let problem = error as? Problem else { return XCTFail("threw \(error)") }
             XCTAssertEqual(problem.code, .malformedJSON)
@@ -164,8 +167,9 @@ final class HTTPServerRequestTests: XCTestCase {
     }
 
     func testDuplicateKeyBodyIsAnswered400NamingTheKey() {
-        let request = HTTPServerRequest(method: "POST", path: "/messages", headers: ["content-type": "application/json"],
-                                        body: Array(#"{"to_number":"+15555550100","message":"hi","to_number":"+15555550199"}"#.utf8))
+        let request = HTTPServerRequest(
+            method: "POST", path: "/messages", headers: ["content-type": "application/json"],
+            body: Array(#"{"to_number":"+15555550100","message":"hi","to_number":"+15555550199"}"#.utf8))
         XCTAssertThrowsError(try request.jsonObject()) { error in
             guard let problem = error as? Problem else { return XCTFail("threw \(error)") }
             XCTAssertEqual(problem.code, .malformedJSON)

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingFastCGI
+import XCTest
 
 final class ProblemCodeTests: XCTestCase {
     func testEveryCodeHasAnErrorStatusAndATitle() {

@@ -1,19 +1,20 @@
+import TextingFastCGI
 import TextingSupport
 import XCTest
-
-import TextingFastCGI
 
 final class ProblemTests: XCTestCase {
     func testDocumentHasTypeTitleStatusDetailAndCode() {
         let problem = Problem(.missingField, "`message` is required.")
         let document = problem.document(requestID: nil)
-        XCTAssertEqual(document, .object([
-            "type": "urn:texting:problem:missing_field",
-            "title": "A required field is missing",
-            "status": 422,
-            "detail": "`message` is required.",
-            "code": "missing_field",
-        ]))
+        XCTAssertEqual(
+            document,
+            .object([
+                "type": "urn:texting:problem:missing_field",
+                "title": "A required field is missing",
+                "status": 422,
+                "detail": "`message` is required.",
+                "code": "missing_field",
+            ]))
     }
 
     func testDocumentIncludesFieldAndRequestIDWhenGiven() {

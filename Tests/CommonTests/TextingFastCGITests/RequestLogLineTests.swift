@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingFastCGI
+import XCTest
 
 final class RequestLogLineTests: XCTestCase {
     func testLineHasRequestIDMethodPathStatusAndDuration() {
@@ -9,16 +8,19 @@ final class RequestLogLineTests: XCTestCase {
     }
 
     func testMissingOrHostileRequestIDAndMethodCannotBreakTheLine() {
-        XCTAssertTrue(RequestLogLine(requestID: nil, method: "", path: "/", status: 404, milliseconds: 0).text
-            .hasPrefix("request_id=- method=- path=/ status=404"))
+        XCTAssertTrue(
+            RequestLogLine(requestID: nil, method: "", path: "/", status: 404, milliseconds: 0).text
+                .hasPrefix("request_id=- method=- path=/ status=404"))
         let text = RequestLogLine(requestID: "abc def\nforged=1", method: "GE T\n", path: "/healthz", status: 200, milliseconds: -1).text
         XCTAssertFalse(text.contains("\n"))
         XCTAssertTrue(text.hasPrefix("request_id=abcdefforged1 method=GET path=/healthz status=200 duration_ms=0"), text)
     }
 
     func testRoutesAndMessageIDsAreLoggedAsTheyAre() {
-        for path in ["/messages", "/messages/delivery_status", "/healthz", "/metrics", "/_mock/stats", "/send",
-                     "/messages/4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7e", "/messages/4B6D1F0E-6A43-4C07-9D0B-2F1F5B0B8F7E/cancel"] {
+        for path in [
+            "/messages", "/messages/delivery_status", "/healthz", "/metrics", "/_mock/stats", "/send",
+            "/messages/4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7e", "/messages/4B6D1F0E-6A43-4C07-9D0B-2F1F5B0B8F7E/cancel",
+        ] {
             XCTAssertEqual(RequestLogLine.redactedPath(path), path)
         }
         XCTAssertEqual(RequestLogLine.redactedPath(""), "/")

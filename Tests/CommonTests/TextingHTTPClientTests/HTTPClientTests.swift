@@ -1,7 +1,6 @@
+import TextingHTTPClient
 import TextingTesting
 import XCTest
-
-import TextingHTTPClient
 
 /// Runs the client against a real HTTP/1.1 server on 127.0.0.1 (`TestHTTPServer`). No test
 /// asserts on speed; every wait is bounded by a request timeout or a loop limit.
@@ -103,8 +102,9 @@ final class HTTPClientTests: XCTestCase {
         let server = try TestHTTPServer()
         defer { server.stop() }
         let client = try HTTPClient()
-        let request = HTTPRequest(url: server.url(), headers: [HTTPHeader(name: "X-Test-Delay-Ms", value: "2000")],
-                                  timeoutMilliseconds: 200)
+        let request = HTTPRequest(
+            url: server.url(), headers: [HTTPHeader(name: "X-Test-Delay-Ms", value: "2000")],
+            timeoutMilliseconds: 200)
 
         let result = try XCTUnwrap(client.performAll([request]).first)
 
@@ -127,8 +127,9 @@ final class HTTPClientTests: XCTestCase {
         let server = try TestHTTPServer()
         defer { server.stop() }
         let client = try HTTPClient()
-        let request = HTTPRequest(url: server.url(), headers: [HTTPHeader(name: "X-Test-Status", value: "500")],
-                                  body: Array("provider down".utf8))
+        let request = HTTPRequest(
+            url: server.url(), headers: [HTTPHeader(name: "X-Test-Status", value: "500")],
+            body: Array("provider down".utf8))
 
         let response = try XCTUnwrap(client.performAll([request]).first).get()
 
@@ -140,10 +141,12 @@ final class HTTPClientTests: XCTestCase {
         let server = try TestHTTPServer()
         defer { server.stop() }
         let client = try HTTPClient()
-        let request = HTTPRequest(url: server.url("/old"), headers: [
-            HTTPHeader(name: "X-Test-Status", value: "302"),
-            HTTPHeader(name: "X-Test-Location", value: server.url("/new")),
-        ])
+        let request = HTTPRequest(
+            url: server.url("/old"),
+            headers: [
+                HTTPHeader(name: "X-Test-Status", value: "302"),
+                HTTPHeader(name: "X-Test-Location", value: server.url("/new")),
+            ])
 
         let response = try XCTUnwrap(client.performAll([request]).first).get()
 
@@ -159,8 +162,10 @@ final class HTTPClientTests: XCTestCase {
         let client = try HTTPClient()
         let successfulTags = 0..<20
         for tag in successfulTags {
-            client.start(HTTPRequest(url: server.url(), headers: [HTTPHeader(name: "X-Test-Delay-Ms", value: "\(tag % 4 * 30)")],
-                                     body: Array("tag \(tag)".utf8)), tag: tag)
+            client.start(
+                HTTPRequest(
+                    url: server.url(), headers: [HTTPHeader(name: "X-Test-Delay-Ms", value: "\(tag % 4 * 30)")],
+                    body: Array("tag \(tag)".utf8)), tag: tag)
         }
         client.start(HTTPRequest(url: "http://127.0.0.1:\(refusedPort)/"), tag: 100)
         client.start(HTTPRequest(url: "ftp://127.0.0.1/"), tag: 101)
@@ -257,9 +262,11 @@ final class HTTPClientTests: XCTestCase {
         defer { server.stop() }
         let client = try HTTPClient()
 
-        let response = try XCTUnwrap(client.performAll([
-            HTTPRequest(url: server.url(), headers: [HTTPHeader(name: "X-Empty", value: "")]),
-        ]).first).get()
+        let response = try XCTUnwrap(
+            client.performAll([
+                HTTPRequest(url: server.url(), headers: [HTTPHeader(name: "X-Empty", value: "")])
+            ]).first
+        ).get()
 
         XCTAssertEqual(response.header("x-echo-x-empty"), "")
     }

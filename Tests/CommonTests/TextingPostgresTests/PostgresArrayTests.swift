@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingPostgres
+import XCTest
 
 final class PostgresArrayTests: XCTestCase {
     func testElementsAreQuotedAndEscaped() {

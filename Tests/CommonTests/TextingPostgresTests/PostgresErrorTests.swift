@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingPostgres
+import XCTest
 
 final class PostgresErrorTests: XCTestCase {
     private func error(_ sqlState: String?, kind: PostgresError.Kind = .statement) -> PostgresError {

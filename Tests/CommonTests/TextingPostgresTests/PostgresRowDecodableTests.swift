@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingPostgres
+import XCTest
 
 final class PostgresRowDecodableTests: XCTestCase {
     private struct Pair: PostgresRowDecodable, Equatable {

@@ -1,8 +1,7 @@
 import FoundationEssentials
+import TextingService
 import TextingStore
 import XCTest
-
-import TextingService
 
 final class AdminCommandTests: XCTestCase {
     private func usageError(_ arguments: [String]) -> String? {

@@ -1,12 +1,13 @@
 import MockProviderKit
+import TextingService
 import TextingSupport
 import XCTest
 
-import TextingService
-
 final class ProgramDescriptionTests: XCTestCase {
-    private let all = [ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron,
-                       MockProviderProgram.description, ProgramCatalog.textingctl]
+    private let all = [
+        ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron,
+        MockProviderProgram.description, ProgramCatalog.textingctl,
+    ]
 
     func testHelpAndVersionAreAnsweredWhereverTheyStandForAService() {
         let sender = ProgramCatalog.senderCron

@@ -1,8 +1,7 @@
 import TextingDomain
 import TextingHTTPClient
-import XCTest
-
 import TextingService
+import XCTest
 
 /// A transfer's result judged by the domain's rules (`ProviderAnswer+HTTP`).
 final class ProviderAnswerHTTPTests: XCTestCase {

@@ -1,8 +1,7 @@
 import TextingFastCGI
+import TextingService
 import TextingSupport
 import XCTest
-
-import TextingService
 
 /// `SenderConfiguration` as loaded from a fixed environment; every bad value must be reported
 /// under the name of the variable that holds it.
@@ -20,8 +19,10 @@ final class SenderConfigurationTests: XCTestCase {
         return EnvironmentReader(values)
     }
 
-    private func assertRejected(_ changes: [String: String?], setting: String,
-                                file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRejected(
+        _ changes: [String: String?], setting: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             _ = try SenderConfiguration(environment(changes))
             XCTFail("\(changes) was accepted", file: file, line: line)
@@ -47,16 +48,17 @@ final class SenderConfigurationTests: XCTestCase {
     }
 
     func testExplicitNumericSettingsAreRead() throws {
-        let configuration = try SenderConfiguration(environment([
-            "TEXTING_SENDER_BATCH_SIZE": " 250 ",
-            "TEXTING_SENDER_CONCURRENCY": "16",
-            "TEXTING_PROVIDER_TIMEOUT_MS": "120000",
-            "TEXTING_BACKOFF_BASE_MS": "1000",
-            "TEXTING_BACKOFF_MAX_MS": "1000",
-            "TEXTING_MAX_ATTEMPTS": "3",
-            "TEXTING_SENDER_RUN_SECONDS": "3600",
-            "TEXTING_CALLBACK_MAX_AGE": "60",
-        ]))
+        let configuration = try SenderConfiguration(
+            environment([
+                "TEXTING_SENDER_BATCH_SIZE": " 250 ",
+                "TEXTING_SENDER_CONCURRENCY": "16",
+                "TEXTING_PROVIDER_TIMEOUT_MS": "120000",
+                "TEXTING_BACKOFF_BASE_MS": "1000",
+                "TEXTING_BACKOFF_MAX_MS": "1000",
+                "TEXTING_MAX_ATTEMPTS": "3",
+                "TEXTING_SENDER_RUN_SECONDS": "3600",
+                "TEXTING_CALLBACK_MAX_AGE": "60",
+            ]))
         XCTAssertEqual(configuration.batchSize, 250)
         XCTAssertEqual(configuration.concurrency, 16)
         XCTAssertEqual(configuration.providerTimeoutMilliseconds, 120_000)
@@ -133,7 +135,7 @@ final class SenderConfigurationTests: XCTestCase {
 
     func testBackoffMaximumBelowBaseNamesTheMaximum() {
         assertRejected(["TEXTING_BACKOFF_BASE_MS": "5000", "TEXTING_BACKOFF_MAX_MS": "4999"], setting: "TEXTING_BACKOFF_MAX_MS")
-        assertRejected(["TEXTING_BACKOFF_MAX_MS": "1000"], setting: "TEXTING_BACKOFF_MAX_MS") // below the default base of 2000
+        assertRejected(["TEXTING_BACKOFF_MAX_MS": "1000"], setting: "TEXTING_BACKOFF_MAX_MS")  // below the default base of 2000
     }
 
     func testLeaseIsLongerThanTwiceTheProviderTimeout() throws {

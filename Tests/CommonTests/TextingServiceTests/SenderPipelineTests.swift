@@ -1,11 +1,10 @@
 import Glibc
 import Synchronization
 import TextingHTTPClient
+import TextingService
 import TextingSupport
 import TextingTesting
 import XCTest
-
-import TextingService
 
 /// The sender's hand-offs between threads: the pump that drives the HTTP sends, and the lock
 /// the pipeline's threads sleep on. (The recorder needs a database: see
@@ -31,9 +30,11 @@ final class SenderPipelineTests: XCTestCase {
     }
 
     private func send(_ server: TestHTTPServer, _ context: Int, delayMilliseconds: Int = 0) -> SendPump<Int>.Send {
-        SendPump.Send(request: HTTPRequest(url: server.url(), headers: [HTTPHeader(name: "X-Test-Delay-Ms", value: "\(delayMilliseconds)")],
-                                           body: Array("send \(context)".utf8)),
-                      context: context)
+        SendPump.Send(
+            request: HTTPRequest(
+                url: server.url(), headers: [HTTPHeader(name: "X-Test-Delay-Ms", value: "\(delayMilliseconds)")],
+                body: Array("send \(context)".utf8)),
+            context: context)
     }
 
     func testPumpHandsOutEveryCompletionOnceWithItsContext() throws {

@@ -1,19 +1,21 @@
+import TextingService
 import TextingSupport
 import XCTest
 
-import TextingService
-
 final class ServiceConfigurationTests: XCTestCase {
-    private func assertRejected(_ name: String, _ value: String, file: StaticString = #filePath, line: UInt = #line,
-                                _ load: (EnvironmentReader) throws -> Any) {
+    private func assertRejected(
+        _ name: String, _ value: String, file: StaticString = #filePath, line: UInt = #line,
+        _ load: (EnvironmentReader) throws -> Any
+    ) {
         XCTAssertThrowsError(try load(EnvironmentReader([name: value])), "\(name)=\(value)", file: file, line: line) { error in
             XCTAssertEqual((error as? ConfigurationError)?.setting, name, "\(name)=\(value)", file: file, line: line)
         }
     }
 
     func testDatabaseURLIsRequired() throws {
-        XCTAssertEqual(try ServiceSettings.databaseURL.read(EnvironmentReader(["TEXTING_DATABASE_URL": "postgresql://texting@db/texting"])),
-                       "postgresql://texting@db/texting")
+        XCTAssertEqual(
+            try ServiceSettings.databaseURL.read(EnvironmentReader(["TEXTING_DATABASE_URL": "postgresql://texting@db/texting"])),
+            "postgresql://texting@db/texting")
         assertRejected("TEXTING_DATABASE_URL", "") { try ServiceSettings.databaseURL.read($0) }
     }
 

@@ -1,9 +1,8 @@
 import TextingDomain
 import TextingFastCGI
 import TextingPostgres
-import XCTest
-
 import TextingService
+import XCTest
 
 /// Where domain and database errors become problem documents (`Problem+Service`).
 final class ServiceProblemTests: XCTestCase {

@@ -16,13 +16,15 @@ final class SettingsDocumentsTests: XCTestCase {
 
     func testTheReadmeTableIsTheDeclarations() throws {
         let readme = try repositoryFile("README.md")
-        XCTAssertTrue(readme.contains(ServiceSettings.markdownTable),
-                      "README.md's settings table differs from the declarations: replace it with the output of `textingctl settings table`")
+        XCTAssertTrue(
+            readme.contains(ServiceSettings.markdownTable),
+            "README.md's settings table differs from the declarations: replace it with the output of `textingctl settings table`")
     }
 
     func testTheExampleSettingsFileIsTheDeclarations() throws {
-        XCTAssertEqual(try repositoryFile("deploy/texting.env.example"), ServiceSettings.exampleFile,
-                       "deploy/texting.env.example differs from the declarations: `textingctl settings example > deploy/texting.env.example`")
+        XCTAssertEqual(
+            try repositoryFile("deploy/texting.env.example"), ServiceSettings.exampleFile,
+            "deploy/texting.env.example differs from the declarations: `textingctl settings example > deploy/texting.env.example`")
     }
 
     func testEverySettingIsDeclaredOnceAndReadBySomeProgram() {

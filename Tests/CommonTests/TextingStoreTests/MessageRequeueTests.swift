@@ -1,7 +1,6 @@
 import TextingDomain
-import XCTest
-
 import TextingStore
+import XCTest
 
 final class MessageRequeueTests: XCTestCase {
     func testOnlyAFailedMessageToAnActiveNumberWithinItsValidityIsRequeued() {
@@ -23,7 +22,8 @@ final class MessageRequeueTests: XCTestCase {
     }
 
     func testTheStatusIsCheckedFirst() {
-        XCTAssertEqual(MessageRequeue.refusal(status: .delivered, numberActive: false, expired: true),
-                       "it is delivered; only a failed message can be requeued")
+        XCTAssertEqual(
+            MessageRequeue.refusal(status: .delivered, numberActive: false, expired: true),
+            "it is delivered; only a failed message can be requeued")
     }
 }

@@ -1,7 +1,6 @@
 import FoundationEssentials
-import XCTest
-
 import TextingStore
+import XCTest
 
 final class MigratorTests: XCTestCase {
     private var directories: [String] = []
@@ -70,8 +69,9 @@ final class MigratorTests: XCTestCase {
     }
 
     func testTwoFilesWithTheSameNumberAreRejected() throws {
-        assertRejected(try folder(["0003_add_index.sql": "", "0003_add_column.sql": "", "0001_a.sql": ""]),
-                       mentioning: ["0003_add_index.sql", "0003_add_column.sql"])
+        assertRejected(
+            try folder(["0003_add_index.sql": "", "0003_add_column.sql": "", "0001_a.sql": ""]),
+            mentioning: ["0003_add_index.sql", "0003_add_column.sql"])
     }
 
     func testSameNumberWrittenDifferentlyIsADuplicate() throws {

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingStore
+import XCTest
 
 final class NamedQueriesTests: XCTestCase {
     func testEveryNamedStatementHasItsOwnName() {

@@ -1,7 +1,6 @@
 import TextingDomain
-import XCTest
-
 import TextingStore
+import XCTest
 
 final class SystemSnapshotTests: XCTestCase {
     private let snapshot = SystemSnapshot(
@@ -54,15 +53,19 @@ final class SystemSnapshotTests: XCTestCase {
 
     func testReportShowsQueueStatusesNumbersAndBreakers() {
         let lines = snapshot.report.split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.prefix(5)), [
-            "queue_jobs: 3",
-            "queue_due_jobs: 2",
-            "queue_oldest_due_seconds: 1.5",
-            "messages: queued=2 sending=0 sent=0 delivered=10 failed=0 invalid=0 canceled=0",
-            "phone_numbers: active=12 inactive=1",
-        ])
+        XCTAssertEqual(
+            Array(lines.prefix(5)),
+            [
+                "queue_jobs: 3",
+                "queue_due_jobs: 2",
+                "queue_oldest_due_seconds: 1.5",
+                "messages: queued=2 sending=0 sent=0 delivered=10 failed=0 invalid=0 canceled=0",
+                "phone_numbers: active=12 inactive=1",
+            ])
         XCTAssertTrue(lines.contains("provider p1: breaker closed consecutive_failures=0 accepted=7 temporary_failure=0 permanent_failure=0"), snapshot.report)
-        XCTAssertTrue(lines.contains("provider p2: breaker open (tried again in 12.25 s) consecutive_failures=5 accepted=0 temporary_failure=5 permanent_failure=0"), snapshot.report)
+        XCTAssertTrue(
+            lines.contains("provider p2: breaker open (tried again in 12.25 s) consecutive_failures=5 accepted=0 temporary_failure=5 permanent_failure=0"),
+            snapshot.report)
     }
 
     func testSecondsAreShortAndNeverNegative() {

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingSupport
+import XCTest
 
 final class DigestTests: XCTestCase {
     private func bytes(hex: String) -> [UInt8] {
@@ -33,14 +32,16 @@ final class DigestTests: XCTestCase {
 
     func testHMACDependsOnKey() {
         let data = Array("v1|mid|1700000000".utf8)
-        XCTAssertNotEqual(Digest.hmacSHA256(key: Array("secret-a".utf8), data: data),
-                          Digest.hmacSHA256(key: Array("secret-b".utf8), data: data))
+        XCTAssertNotEqual(
+            Digest.hmacSHA256(key: Array("secret-a".utf8), data: data),
+            Digest.hmacSHA256(key: Array("secret-b".utf8), data: data))
     }
 
     func testSHA256OfABCMatchesKnownVector() {
         XCTAssertEqual(Digest.sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(Digest.sha256(Array("abc".utf8)),
-                       bytes(hex: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        XCTAssertEqual(
+            Digest.sha256(Array("abc".utf8)),
+            bytes(hex: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
     }
 
     func testSHA256OfEmptyInputMatchesKnownVector() {

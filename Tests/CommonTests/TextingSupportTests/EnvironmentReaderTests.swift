@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingSupport
+import XCTest
 
 final class EnvironmentReaderTests: XCTestCase {
     func testEnvironmentReaderTreatsEmptyAsUnset() throws {

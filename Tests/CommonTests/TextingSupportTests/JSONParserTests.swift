@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingSupport
+import XCTest
 
 /// The strict RFC 8259 rules of `JSONParser`, through `JSONValue.parse`.
 final class JSONParserTests: XCTestCase {
@@ -15,8 +14,10 @@ final class JSONParserTests: XCTestCase {
     /// Asserts the bytes are rejected with a reason containing every fragment (and, if given,
     /// at `offset`); returns the reason.
     @discardableResult
-    private func assertRejected(_ bytes: [UInt8], mentioning fragments: [String], at offset: Int? = nil,
-                                file: StaticString = #filePath, line: UInt = #line) -> String {
+    private func assertRejected(
+        _ bytes: [UInt8], mentioning fragments: [String], at offset: Int? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> String {
         let label = String(decoding: bytes.prefix(80), as: UTF8.self).debugDescription
         do {
             let value = try JSONValue.parse(bytes)
@@ -28,7 +29,8 @@ final class JSONParserTests: XCTestCase {
             }
             if let offset {
                 XCTAssertEqual(error.byteOffset, offset, "\(label): \(error.reason)", file: file, line: line)
-                XCTAssertTrue(error.reason.contains("at byte \(offset)"), "\(label): reason \"\(error.reason)\" should name byte \(offset)", file: file, line: line)
+                XCTAssertTrue(
+                    error.reason.contains("at byte \(offset)"), "\(label): reason \"\(error.reason)\" should name byte \(offset)", file: file, line: line)
             }
             // jsonObject() keeps 120 characters of the reason for the problem document.
             XCTAssertLessThanOrEqual(error.reason.count, 120, "\(label): \(error.reason)", file: file, line: line)
@@ -37,8 +39,10 @@ final class JSONParserTests: XCTestCase {
     }
 
     @discardableResult
-    private func assertRejected(_ text: String, mentioning fragments: String..., at offset: Int? = nil,
-                                file: StaticString = #filePath, line: UInt = #line) -> String {
+    private func assertRejected(
+        _ text: String, mentioning fragments: String..., at offset: Int? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> String {
         assertRejected(Array(text.utf8), mentioning: fragments, at: offset, file: file, line: line)
     }
 
@@ -202,10 +206,12 @@ final class JSONParserTests: XCTestCase {
 
     func testNestingPastTheLimitIsRejected() {
         let depth = JSONValue.maximumNestingDepth + 1
-        assertRejected(String(repeating: "[", count: depth) + String(repeating: "]", count: depth),
-                       mentioning: "nesting deeper than 64 levels", at: 64)
-        assertRejected(String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth),
-                       mentioning: "nesting deeper than 64 levels", at: 64 * 5)
+        assertRejected(
+            String(repeating: "[", count: depth) + String(repeating: "]", count: depth),
+            mentioning: "nesting deeper than 64 levels", at: 64)
+        assertRejected(
+            String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth),
+            mentioning: "nesting deeper than 64 levels", at: 64 * 5)
         // Rejected before the closing brackets are read, so an unterminated one fails the same way.
         assertRejected(String(repeating: "[", count: 100_000), mentioning: "nesting deeper than 64 levels", at: 64)
     }
@@ -412,8 +418,10 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testOverlongEncodingsAreRejected() {
-        for bytes: [UInt8] in [[0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF],
-                               [0xF0, 0x80, 0x80, 0x80], [0xF0, 0x8F, 0xBF, 0xBF]] {
+        for bytes: [UInt8] in [
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF],
+            [0xF0, 0x80, 0x80, 0x80], [0xF0, 0x8F, 0xBF, 0xBF],
+        ] {
             assertRejected(quoted(bytes), mentioning: ["invalid UTF-8", "overlong"], at: 1)
         }
     }

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingSupport
+import XCTest
 
 final class JSONValueTests: XCTestCase {
     private func parse(_ text: String) throws -> JSONValue {
@@ -24,11 +23,13 @@ final class JSONValueTests: XCTestCase {
 
     func testObjectWithNestedArrayAndNullParsesToMembers() throws {
         let value = try parse(#"{"to_number":"+15555550100","tags":[1,"two",null,false],"meta":{"a":{}}}"#)
-        XCTAssertEqual(value, .object([
-            "to_number": .string("+15555550100"),
-            "tags": .array([.number(1), .string("two"), .null, .bool(false)]),
-            "meta": .object(["a": .object([:])]),
-        ]))
+        XCTAssertEqual(
+            value,
+            .object([
+                "to_number": .string("+15555550100"),
+                "tags": .array([.number(1), .string("two"), .null, .bool(false)]),
+                "meta": .object(["a": .object([:])]),
+            ]))
         XCTAssertEqual(value["to_number"], .string("+15555550100"))
         XCTAssertNil(value["missing"])
     }

@@ -1,6 +1,5 @@
-import XCTest
-
 import TextingSupport
+import XCTest
 
 final class SafeTextTests: XCTestCase {
     func testPlainTextIsUnchanged() {
@@ -8,8 +7,9 @@ final class SafeTextTests: XCTestCase {
     }
 
     func testLineBreaksAndOtherControlCharactersAreEscaped() {
-        XCTAssertEqual(SafeText.escaped("a\r\nb\u{0}c\u{1b}[31md\u{7f}e\u{85}f\u{2028}g"),
-                       #"a\u{d}\u{a}b\u{0}c\u{1b}[31md\u{7f}e\u{85}f\u{2028}g"#)
+        XCTAssertEqual(
+            SafeText.escaped("a\r\nb\u{0}c\u{1b}[31md\u{7f}e\u{85}f\u{2028}g"),
+            #"a\u{d}\u{a}b\u{0}c\u{1b}[31md\u{7f}e\u{85}f\u{2028}g"#)
     }
 
     func testEscapedTextIsBoundedInBytes() {

@@ -1,12 +1,13 @@
-import XCTest
-
 import TextingSupport
+import XCTest
 
 final class SettingTests: XCTestCase {
     private let number = Setting<Int>.integer("N", "a number", default: 7, range: 1...100, readBy: ["P"])
 
-    private func assertRejected<Value>(_ setting: Setting<Value>, _ text: String, mentioning words: [String] = [],
-                                       file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRejected<Value>(
+        _ setting: Setting<Value>, _ text: String, mentioning words: [String] = [],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try setting.read(EnvironmentReader([setting.name: text])), text, file: file, line: line) { error in
             let error = error as? ConfigurationError
             XCTAssertEqual(error?.setting, setting.name, file: file, line: line)
@@ -38,8 +39,9 @@ final class SettingTests: XCTestCase {
         let url = Setting<String>.required("TEXTING_DATABASE_URL", "the database", example: "postgresql:///texting", readBy: [])
         XCTAssertEqual(try url.read(EnvironmentReader(["TEXTING_DATABASE_URL": "x"])), "x")
         XCTAssertThrowsError(try url.read(EnvironmentReader([:]))) { error in
-            XCTAssertEqual((error as? ConfigurationError)?.description,
-                           "configuration error: TEXTING_DATABASE_URL: is not set; e.g. TEXTING_DATABASE_URL=postgresql:///texting")
+            XCTAssertEqual(
+                (error as? ConfigurationError)?.description,
+                "configuration error: TEXTING_DATABASE_URL: is not set; e.g. TEXTING_DATABASE_URL=postgresql:///texting")
         }
         XCTAssertTrue(url.description.isRequired)
         XCTAssertEqual(url.description.defaultText, "required")

@@ -1,17 +1,19 @@
 import Synchronization
-import XCTest
-
 import TextingSupport
+import XCTest
 
 final class WorkerThreadsTests: XCTestCase {
     /// A worker that sums what is handed to it, until stopped.
     private func summer(count: Int = 1) -> WorkerThreads<(pending: [Int], total: Int)> {
         let workers = WorkerThreads<(pending: [Int], total: Int)>(([], 0))
         workers.start(count: count) { workers in
-            while let batch = workers.next(waitingUntil: { !$0.pending.isEmpty }, { work -> [Int] in
-                defer { work.pending.removeAll() }
-                return work.pending
-            }) {
+            while let batch = workers.next(
+                waitingUntil: { !$0.pending.isEmpty },
+                { work -> [Int] in
+                    defer { work.pending.removeAll() }
+                    return work.pending
+                })
+            {
                 workers.withWork { $0.total += batch.reduce(0, +) }
             }
         }

@@ -50,7 +50,8 @@ public struct CallbackSigner: Sendable {
     /// What a callback's query names, if its signature is genuine and not stale.
     public func verify(parameters: [String: String], now: Int) -> SignedCallback? {
         guard let messageID = parameters["mid"], let issuedText = parameters["ts"], let issuedAt = Int(issuedText),
-              let signature = parameters["sig"] else { return nil }
+            let signature = parameters["sig"]
+        else { return nil }
         // Allow a little clock skew between hosts, but no URL from the far future. Compared
         // without subtracting from `issuedAt`, which a caller controls and could overflow.
         guard issuedAt <= now + 300, issuedAt >= now - maximumAgeSeconds else { return nil }
@@ -60,7 +61,8 @@ public struct CallbackSigner: Sendable {
             signed = Self.v1(messageID, issuedAt)
         } else {
             guard let generation = parameters["gen"].flatMap(CallbackAttempt.count), let number = parameters["att"].flatMap(CallbackAttempt.count),
-                  let provider = parameters["prv"], ProviderConfig.isValidName(provider) else { return nil }
+                let provider = parameters["prv"], ProviderConfig.isValidName(provider)
+            else { return nil }
             attempt = CallbackAttempt(generation: generation, number: number, provider: provider)
             signed = Self.v2(messageID, attempt!, issuedAt)
         }
@@ -99,7 +101,8 @@ public struct CallbackAttempt: Sendable, Equatable {
     /// million. Only that one spelling is accepted, so a signed URL has one form.
     static func count(_ text: String) -> Int? {
         guard !text.isEmpty, text.utf8.count <= 7, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-              text == "0" || !text.hasPrefix("0"), let value = Int(text), value <= 1_000_000 else { return nil }
+            text == "0" || !text.hasPrefix("0"), let value = Int(text), value <= 1_000_000
+        else { return nil }
         return value
     }
 }

@@ -16,7 +16,8 @@ public struct MessageListQuery: Sendable, Equatable {
 
     public init(parameters: [String: String], defaultCountryCode: String) throws(ValidationError) {
         if let unknown = parameters.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
-            throw ValidationError(.invalidParameter, "`\(unknown.prefix(40))` is not a parameter of this listing; use to_number, status, limit and after.", field: unknown)
+            throw ValidationError(
+                .invalidParameter, "`\(unknown.prefix(40))` is not a parameter of this listing; use to_number, status, limit and after.", field: unknown)
         }
         if var raw = parameters["to_number"] {
             // An unencoded `+` arrives as a space (form encoding); a number never starts with one.
@@ -27,7 +28,9 @@ public struct MessageListQuery: Sendable, Equatable {
         }
         if let raw = parameters["status"] {
             guard let status = MessageStatus(rawValue: raw) else {
-                throw ValidationError(.invalidParameter, "`status` must be one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", ")); got `\(raw.prefix(40))`.", field: "status")
+                throw ValidationError(
+                    .invalidParameter, "`status` must be one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", ")); got `\(raw.prefix(40))`.",
+                    field: "status")
             }
             self.status = status
         } else {
@@ -35,7 +38,8 @@ public struct MessageListQuery: Sendable, Equatable {
         }
         if let raw = parameters["limit"] {
             guard let limit = Int(raw), (1...Self.maximumPageSize).contains(limit) else {
-                throw ValidationError(.invalidParameter, "`limit` must be a whole number from 1 to \(Self.maximumPageSize); got `\(raw.prefix(40))`.", field: "limit")
+                throw ValidationError(
+                    .invalidParameter, "`limit` must be a whole number from 1 to \(Self.maximumPageSize); got `\(raw.prefix(40))`.", field: "limit")
             }
             self.limit = limit
         } else {
@@ -58,7 +62,8 @@ public struct MessageListQuery: Sendable, Equatable {
 
     static func decodeCursor(_ text: String) -> Int64? {
         guard text.utf8.count <= 64, let bytes = Base64URL.decode(text), let plain = String(validating: bytes, as: UTF8.self),
-              plain.hasPrefix("v1:"), let id = Int64(plain.dropFirst(3)), id > 0 else { return nil }
+            plain.hasPrefix("v1:"), let id = Int64(plain.dropFirst(3)), id > 0
+        else { return nil }
         return id
     }
 }

@@ -16,7 +16,10 @@ public struct NewMessage: Sendable {
 
     public init(json: [String: JSONValue], defaultCountryCode: String, now: Date = .now) throws(ValidationError) {
         if let unknown = json.keys.sorted().first(where: { !Self.fields.contains($0) }) {
-            throw ValidationError(.unknownField, "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at` and `validity_period`.", field: unknown)
+            throw ValidationError(
+                .unknownField,
+                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at` and `validity_period`.",
+                field: unknown)
         }
         let rawNumber = try Self.string(json, "to_number", example: "+15555550100")
         let rawMessage = try Self.string(json, "message", example: "Hello")
@@ -27,7 +30,8 @@ public struct NewMessage: Sendable {
             sendAt = nil
         case .string(let text)?:
             guard let seconds = RFC3339.secondsSince1970(text) else {
-                throw ValidationError(.invalidParameter, "`send_at` must be an RFC 3339 time such as 2026-12-01T09:30:00Z; got `\(text.prefix(40))`.", field: "send_at")
+                throw ValidationError(
+                    .invalidParameter, "`send_at` must be an RFC 3339 time such as 2026-12-01T09:30:00Z; got `\(text.prefix(40))`.", field: "send_at")
             }
             let date = Date(timeIntervalSince1970: seconds)
             guard date.timeIntervalSince(now) < Double(Self.maximumValiditySeconds * 5) else {
@@ -42,7 +46,9 @@ public struct NewMessage: Sendable {
             validitySeconds = nil
         case .number(let seconds)?:
             guard seconds == seconds.rounded(), seconds >= 1, seconds <= Double(Self.maximumValiditySeconds) else {
-                throw ValidationError(.invalidParameter, "`validity_period` must be whole seconds from 1 to \(Self.maximumValiditySeconds); got \(seconds).", field: "validity_period")
+                throw ValidationError(
+                    .invalidParameter, "`validity_period` must be whole seconds from 1 to \(Self.maximumValiditySeconds); got \(seconds).",
+                    field: "validity_period")
             }
             validitySeconds = Int(seconds)
         case let other?:

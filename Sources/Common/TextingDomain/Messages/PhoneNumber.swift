@@ -40,9 +40,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// Punctuation people put in numbers that carries no meaning.
     private static let separators: Set<Unicode.Scalar> = [
         " ", "\t", "-", ".", "(", ")",
-        "\u{00A0}", // no-break space
-        "\u{2009}", // thin space
-        "\u{202F}", // narrow no-break space
+        "\u{00A0}",  // no-break space
+        "\u{2009}",  // thin space
+        "\u{202F}",  // narrow no-break space
     ]
 
     /// E.164 allows at most 15 digits; fewer than 7 cannot be a routable subscriber number.

@@ -75,7 +75,8 @@ public struct ProviderConfig: Sendable, Equatable {
             }
             let value = trimmed(parameter.dropFirst("weight=".count))
             guard !value.isEmpty, value.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
-                  let number = Int(value), weightRange.contains(number) else {
+                let number = Int(value), weightRange.contains(number)
+            else {
                 throw failure(
                     "entry `\(entry)` has the weight `\(value)`; a weight is a whole number from "
                         + "\(weightRange.lowerBound) to \(weightRange.upperBound)"
@@ -88,10 +89,11 @@ public struct ProviderConfig: Sendable, Equatable {
 
     /// 1 to 32 letters, digits, `_` or `-`: safe in a URL, a log line and a metric label.
     static func isValidName(_ name: String) -> Bool {
-        (1...32).contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy { scalar in
-            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
-                || scalar == "_" || scalar == "-"
-        }
+        (1...32).contains(name.unicodeScalars.count)
+            && name.unicodeScalars.allSatisfy { scalar in
+                ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                    || scalar == "_" || scalar == "-"
+            }
     }
 
     /// A light check, enough to catch typos such as a missing scheme or host; libcurl does
@@ -132,7 +134,8 @@ public struct ProviderConfig: Sendable, Equatable {
         guard !host.isEmpty else { return false }
         if let port {
             guard !port.isEmpty, port.count <= 5, port.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
-                  let number = Int(port), (1...65535).contains(number) else { return false }
+                let number = Int(port), (1...65535).contains(number)
+            else { return false }
         }
         return true
     }
@@ -144,7 +147,8 @@ public struct ProviderConfig: Sendable, Equatable {
     private static func trimmed(_ text: Substring) -> String {
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else {
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else {
             return ""
         }
         return String(scalars[first...last])

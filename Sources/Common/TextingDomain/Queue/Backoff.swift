@@ -18,7 +18,7 @@ public struct Backoff: Sendable, Equatable {
     /// - Parameter attempt: the number of attempts made so far; values below 1 count as 1.
     public func delayMilliseconds(afterAttempt attempt: Int, random: Double) -> Int {
         let ceiling = ceilingMilliseconds(afterAttempt: attempt)
-        let fraction = random >= 0 ? min(random, 1.0.nextDown) : 0 // also maps NaN to 0
+        let fraction = random >= 0 ? min(random, 1.0.nextDown) : 0  // also maps NaN to 0
         return ceiling / 2 + Int(fraction * Double(ceiling) / 2)
     }
 

@@ -15,8 +15,10 @@ public struct ClaimedJob: Sendable {
     /// When the message stops being worth sending (Unix milliseconds), if it has a validity.
     public let expiresAtMilliseconds: Int64?
 
-    public init(messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
-                lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, expiresAtMilliseconds: Int64?) {
+    public init(
+        messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
+        lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, expiresAtMilliseconds: Int64?
+    ) {
         self.messageID = messageID
         self.publicID = publicID
         self.toNumber = toNumber

@@ -4,8 +4,10 @@ extension JobOutcome {
     /// What a provider's answer to a send means for its job: sent; failed for good (rejected,
     /// attempts used up, or the validity running out before the next attempt); or retried
     /// after the backoff (or the provider's `Retry-After`, if longer) on another provider.
-    public init(answer: ProviderAnswer, job: ClaimedJob, provider: String, backoff: Backoff, maximumAttempts: Int,
-                nowMilliseconds: Int64, random: Double) {
+    public init(
+        answer: ProviderAnswer, job: ClaimedJob, provider: String, backoff: Backoff, maximumAttempts: Int,
+        nowMilliseconds: Int64, random: Double
+    ) {
         let disposition: Disposition
         switch answer {
         case .accepted(let providerMessageID):
@@ -15,11 +17,13 @@ extension JobOutcome {
         case .temporary(let reason, let retryAfter):
             let delay = max(retryAfter ?? 0, backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
             if job.attempts >= maximumAttempts {
-                disposition = .failed(attempts: job.attempts, provider: provider, code: "retries_exhausted",
-                                      detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
+                disposition = .failed(
+                    attempts: job.attempts, provider: provider, code: "retries_exhausted",
+                    detail: "No provider accepted the message after \(job.attempts) attempts; the last said: \(reason)")
             } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds + Int64(delay) {
-                disposition = .failed(attempts: job.attempts, provider: provider, code: "expired",
-                                      detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
+                disposition = .failed(
+                    attempts: job.attempts, provider: provider, code: "expired",
+                    detail: "The message's validity period runs out before the next attempt; the last said: \(reason)")
             } else {
                 disposition = .retry(provider: provider, error: reason, delayMilliseconds: delay)
             }
@@ -34,11 +38,13 @@ extension JobOutcome {
         if job.status != .queued && job.status != .sending {
             disposition = .dropped
         } else if !job.phoneNumberActive {
-            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
-                                  detail: "A provider reported the phone number invalid; nothing more is sent to it.")
+            disposition = .failed(
+                attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
+                detail: "A provider reported the phone number invalid; nothing more is sent to it.")
         } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds {
-            disposition = .failed(attempts: job.attempts - 1, provider: nil, code: "expired",
-                                  detail: "The message's validity period ran out before it could be sent.")
+            disposition = .failed(
+                attempts: job.attempts - 1, provider: nil, code: "expired",
+                detail: "The message's validity period ran out before it could be sent.")
         } else {
             return nil
         }

@@ -57,7 +57,7 @@ public struct FastCGIParameters: Sendable, Equatable {
                 let header = try Self.headerName(name.dropFirst(Self.httpPrefix.count))
                 do {
                     headers[header] = try Self.text(value, parameter: "the header \(header)", allowingTab: true, limit: Self.maximumValueBytes)
-                } catch where !Self.headersRead.contains(header) {
+                } catch  where !Self.headersRead.contains(header) {
                     // A header no handler reads (a provider's Latin-1 User-Agent, say) is
                     // dropped rather than failing the request: it can do no harm unread.
                     continue
@@ -110,8 +110,9 @@ public struct FastCGIParameters: Sendable, Equatable {
 
     /// The request, once its body (exactly `contentLength` bytes) has been read.
     public func request(body: [UInt8]) -> HTTPServerRequest {
-        HTTPServerRequest(method: method, path: path, queryString: queryString, headers: headers,
-                          body: body, requestID: requestID)
+        HTTPServerRequest(
+            method: method, path: path, queryString: queryString, headers: headers,
+            body: body, requestID: requestID)
     }
 
     /// The request id to quote in a problem document when the parameters as a whole were
@@ -130,8 +131,10 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// The headers the handlers read: a bad value in one of these is a 400; in any other the
     /// header is dropped.
     static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
-    private static let readNames = ["REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
-                                    "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID"]
+    private static let readNames = [
+        "REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
+        "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID",
+    ]
 
     private static func bad(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 
@@ -156,7 +159,9 @@ public struct FastCGIParameters: Sendable, Equatable {
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
         }
         guard (1...maximumHeaderNameBytes).contains(bytes.count), bytes.allSatisfy(isNameByte) else {
-            throw bad("A header parameter must be HTTP_ and then at most \(maximumHeaderNameBytes) upper-case letters, digits or `_`; got `HTTP_\(SafeText.excerpt(bytes, maximumBytes: 20))`.")
+            throw bad(
+                "A header parameter must be HTTP_ and then at most \(maximumHeaderNameBytes) upper-case letters, digits or `_`; got `HTTP_\(SafeText.excerpt(bytes, maximumBytes: 20))`."
+            )
         }
         return String(decoding: bytes.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 | 0x20 }, as: UTF8.self)
     }

@@ -31,8 +31,10 @@ public enum FastCGIRecordScreen {
     /// Judges the first bytes of a connection.
     public static func screen(_ bytes: [UInt8]) -> Verdict {
         func header(at offset: Int) -> (version: UInt8, type: UInt8, requestID: Int, contentLength: Int, paddingLength: Int) {
-            (bytes[offset], bytes[offset + 1], Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3]),
-             Int(bytes[offset + 4]) << 8 | Int(bytes[offset + 5]), Int(bytes[offset + 6]))
+            (
+                bytes[offset], bytes[offset + 1], Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3]),
+                Int(bytes[offset + 4]) << 8 | Int(bytes[offset + 5]), Int(bytes[offset + 6])
+            )
         }
         guard bytes.count >= 8 else { return .needMore(8) }
         let begin = header(at: 0)
@@ -66,7 +68,10 @@ public enum FastCGIRecordScreen {
         var index = 0
         func length() -> Int? {
             guard index < stream.count else { return nil }
-            guard stream[index] & 0x80 != 0 else { index += 1; return Int(stream[index - 1]) }
+            guard stream[index] & 0x80 != 0 else {
+                index += 1
+                return Int(stream[index - 1])
+            }
             guard index + 4 <= stream.count else { return nil }
             let value = stream[index..<(index + 4)].reduce(0) { $0 << 8 | Int($1) } & 0x7FFF_FFFF
             index += 4

@@ -31,9 +31,11 @@ public struct FastCGIServer<Context>: Sendable {
     private let makeContext: @Sendable () -> Context
     private let handler: @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
 
-    public init(socketPath: String?, threadCount: Int, maximumBodyBytes: Int = 16 * 1024, logsRequests: Bool = true,
-                makeContext: @escaping @Sendable () -> Context,
-                handler: @escaping @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse) {
+    public init(
+        socketPath: String?, threadCount: Int, maximumBodyBytes: Int = 16 * 1024, logsRequests: Bool = true,
+        makeContext: @escaping @Sendable () -> Context,
+        handler: @escaping @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
+    ) {
         self.socketPath = socketPath
         self.threadCount = max(1, threadCount)
         self.maximumBodyBytes = maximumBodyBytes
@@ -136,8 +138,11 @@ public struct FastCGIServer<Context>: Sendable {
             write(response, to: request.pointee.out)
             FCGX_Finish_r(request)
             if logsRequests {
-                Log.info(RequestLogLine(requestID: line.requestID, method: line.method, path: line.path,
-                                        status: response.status, milliseconds: Self.monotonicMilliseconds() - started).text)
+                Log.info(
+                    RequestLogLine(
+                        requestID: line.requestID, method: line.method, path: line.path,
+                        status: response.status, milliseconds: Self.monotonicMilliseconds() - started
+                    ).text)
             }
         }
         if request.pointee.ipcFd >= 0 { close(request.pointee.ipcFd) }
@@ -243,8 +248,9 @@ public struct FastCGIServer<Context>: Sendable {
         var received = 0
         while received < length {
             let read = body.withUnsafeMutableBytes { buffer in
-                FCGX_GetStr(buffer.baseAddress!.advanced(by: received).assumingMemoryBound(to: CChar.self),
-                            Int32(clamping: length - received), stream)
+                FCGX_GetStr(
+                    buffer.baseAddress!.advanced(by: received).assumingMemoryBound(to: CChar.self),
+                    Int32(clamping: length - received), stream)
             }
             guard read > 0 else { throw FastCGIParameters.truncatedBody(received: received, declared: length) }
             received += Int(read)
@@ -260,7 +266,8 @@ public struct FastCGIServer<Context>: Sendable {
             return .problem(problem, requestID: requestID)
         } catch {
             Log.error("request \(requestID ?? "-") \(httpRequest.method) \(RequestLogLine.redactedPath(httpRequest.path)): \(error)")
-            return .problem(Problem(.internalError, "Something went wrong on our side; nothing was changed. Quote the request id when reporting it."), requestID: requestID)
+            return .problem(
+                Problem(.internalError, "Something went wrong on our side; nothing was changed. Quote the request id when reporting it."), requestID: requestID)
         }
     }
 

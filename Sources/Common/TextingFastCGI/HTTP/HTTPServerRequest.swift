@@ -41,9 +41,11 @@ public struct HTTPServerRequest: Sendable {
     public func jsonObject() throws(Problem) -> [String: JSONValue] {
         let mediaType = (header("content-type") ?? "").split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
-            throw Problem(.unsupportedMediaType, mediaType.isEmpty
-                ? "Send the body as JSON with `Content-Type: application/json`."
-                : "Send the body as JSON with `Content-Type: application/json`; got `\(mediaType.prefix(64))`.")
+            throw Problem(
+                .unsupportedMediaType,
+                mediaType.isEmpty
+                    ? "Send the body as JSON with `Content-Type: application/json`."
+                    : "Send the body as JSON with `Content-Type: application/json`; got `\(mediaType.prefix(64))`.")
         }
         let value: JSONValue
         do {

@@ -19,9 +19,10 @@ public struct HTTPServerResponse: Sendable {
 
     /// A problem document (`application/problem+json`) with the problem's own headers.
     public static func problem(_ problem: Problem, requestID: String?) -> HTTPServerResponse {
-        HTTPServerResponse(status: problem.code.status,
-                           headers: [("Content-Type", "application/problem+json")] + problem.headers,
-                           body: problem.document(requestID: requestID).serialized())
+        HTTPServerResponse(
+            status: problem.code.status,
+            headers: [("Content-Type", "application/problem+json")] + problem.headers,
+            body: problem.document(requestID: requestID).serialized())
     }
 
     /// The reason phrase for the `Status:` line nginx turns into the HTTP status line.

@@ -35,7 +35,8 @@ public struct Problem: Error, Sendable, CustomStringConvertible {
 
     /// The 405 answer, naming the methods the resource does take.
     public static func methodNotAllowed(_ method: String, allowed: [String]) -> Problem {
-        Problem(.methodNotAllowed, "\(method) is not supported here; use \(allowed.joined(separator: " or ")).",
-                headers: [("Allow", allowed.joined(separator: ", "))])
+        Problem(
+            .methodNotAllowed, "\(method) is not supported here; use \(allowed.joined(separator: " or ")).",
+            headers: [("Allow", allowed.joined(separator: ", "))])
     }
 }

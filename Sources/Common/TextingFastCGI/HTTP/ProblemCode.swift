@@ -33,8 +33,9 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON, .badRequest: 400
         case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive,
-             .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter,
-             .invalidIdempotencyKey, .idempotencyKeyReused: 422
+            .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter,
+            .invalidIdempotencyKey, .idempotencyKeyReused:
+            422
         case .messageNotCancelable: 409
         case .unauthorized, .invalidSignature: 401
         case .notFound: 404

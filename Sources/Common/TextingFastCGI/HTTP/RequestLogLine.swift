@@ -21,7 +21,8 @@ public struct RequestLogLine: Sendable, Equatable {
         let id = requestID.map { Self.keep($0, allowed: Self.isIDCharacter, limit: 64) } ?? ""
         let verb = Self.keep(method, allowed: Self.isMethodCharacter, limit: 16)
         let milliseconds = (max(0, self.milliseconds) * 1000).rounded() / 1000
-        return "request_id=\(id.isEmpty ? "-" : id) method=\(verb.isEmpty ? "-" : verb) path=\(Self.redactedPath(path)) status=\(status) duration_ms=\(milliseconds)"
+        return
+            "request_id=\(id.isEmpty ? "-" : id) method=\(verb.isEmpty ? "-" : verb) path=\(Self.redactedPath(path)) status=\(status) duration_ms=\(milliseconds)"
     }
 
     /// The path with every segment that is neither a word (letters, `_`, `-`, `.`) nor a UUID

@@ -15,7 +15,9 @@ public struct DeliveryAPI: Sendable {
         self.applier = applier
     }
 
-    public func handle(_ request: HTTPServerRequest, connection: PostgresConnection, now: Int = Int(Date.now.timeIntervalSince1970)) throws -> HTTPServerResponse {
+    public func handle(_ request: HTTPServerRequest, connection: PostgresConnection, now: Int = Int(Date.now.timeIntervalSince1970)) throws
+        -> HTTPServerResponse
+    {
         guard request.path == "/messages/delivery_status" else {
             throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)).")
         }
@@ -37,14 +39,19 @@ public struct DeliveryAPI: Sendable {
         switch json["status"] {
         case .string(let value)?:
             guard let known = DeliveryReport(rawValue: value) else {
-                throw Problem(.unknownStatus, "`status` must be one of \(DeliveryReport.allCases.map(\.rawValue).joined(separator: ", ")); got `\(value.prefix(40))`.", field: "status")
+                throw Problem(
+                    .unknownStatus, "`status` must be one of \(DeliveryReport.allCases.map(\.rawValue).joined(separator: ", ")); got `\(value.prefix(40))`.",
+                    field: "status")
             }
             report = known
         case nil: throw Problem(.missingField, "`status` is required: delivered, failed or invalid.", field: "status")
         case let other?: throw Problem(.wrongType, "`status` must be a string; got a \(other.typeName).", field: "status")
         }
-        switch try applier.apply(DeliveryStore.Report(report, messageID: callback.messageID, attempt: callback.attempt, providerMessageID: providerMessageID, requestID: request.requestID),
-                                 connection: connection) {
+        switch try applier.apply(
+            DeliveryStore.Report(
+                report, messageID: callback.messageID, attempt: callback.attempt, providerMessageID: providerMessageID, requestID: request.requestID),
+            connection: connection)
+        {
         case .applied(let status):
             return .json(200, ["message_id": .string(providerMessageID), "status": .string(status.rawValue), "applied": true])
         case .unchanged(let status):

@@ -38,8 +38,9 @@ public struct MessagesAPI: Sendable {
             let remembered = request.method == "POST" && request.header("idempotency-key") == nil
             let owner = try authenticate(request, connection: connection, remembered: remembered)
             try allow(request, ["GET", "HEAD", "POST"])
-            return request.method == "POST" ? try create(request, owner: owner, connection: connection)
-                                            : try list(request, owner: owner, connection: connection)
+            return request.method == "POST"
+                ? try create(request, owner: owner, connection: connection)
+                : try list(request, owner: owner, connection: connection)
         case 2 where segments[0] == "messages":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["GET", "HEAD"])
@@ -62,14 +63,17 @@ public struct MessagesAPI: Sendable {
     /// The owner of the request's `Authorization: Bearer` key; 401 otherwise.
     private func authenticate(_ request: HTTPServerRequest, connection: PostgresConnection, remembered: Bool = false) throws -> Int64 {
         guard let header = request.header("authorization") else {
-            throw Problem(.unauthorized, "Send your API key as `Authorization: Bearer <key>`.",
-                          headers: [("WWW-Authenticate", "Bearer realm=\"texting\"")])
+            throw Problem(
+                .unauthorized, "Send your API key as `Authorization: Bearer <key>`.",
+                headers: [("WWW-Authenticate", "Bearer realm=\"texting\"")])
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Self.invalidKey }
         let secret = parts[1].trimmed
-        let owner = remembered ? try keys.owner(secret: secret, connection: connection)
-                               : try APIKeyStore(connection: connection).authenticate(secret: secret)
+        let owner =
+            remembered
+            ? try keys.owner(secret: secret, connection: connection)
+            : try APIKeyStore(connection: connection).authenticate(secret: secret)
         guard let owner else { throw Self.invalidKey }
         return owner
     }
@@ -90,8 +94,9 @@ public struct MessagesAPI: Sendable {
             let idempotency = IdempotencyStore(connection: connection)
             switch try idempotency.claim(owner: owner, key: idempotencyKey, fingerprint: fingerprint) {
             case .differentRequest:
-                throw Problem(.idempotencyKeyReused, "This Idempotency-Key was used in the last 24 hours with a different body; use a new key for a new message.",
-                              field: "Idempotency-Key")
+                throw Problem(
+                    .idempotencyKeyReused, "This Idempotency-Key was used in the last 24 hours with a different body; use a new key for a new message.",
+                    field: "Idempotency-Key")
             case .sameRequest(let messageID):
                 guard let uuid = UUID(uuidString: messageID), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
                     throw Problem(.internalError, "The message this Idempotency-Key created cannot be found.")
@@ -114,7 +119,8 @@ public struct MessagesAPI: Sendable {
         case .accepted(let record):
             return .json(201, record.json, headers: [("Location", "/messages/\(record.id)")])
         case .phoneNumberInactive:
-            throw Problem(.phoneNumberInactive, "\(message.to.e164) is inactive: a provider reported it invalid, so nothing more is sent to it.", field: "to_number")
+            throw Problem(
+                .phoneNumberInactive, "\(message.to.e164) is inactive: a provider reported it invalid, so nothing more is sent to it.", field: "to_number")
         case .keyRevoked:
             throw Self.invalidKey
         }
@@ -154,7 +160,8 @@ public struct MessagesAPI: Sendable {
         let query = try Problem.validating { () throws(ValidationError) in
             try MessageListQuery(parameters: request.queryParameters, defaultCountryCode: defaultCountryCode)
         }
-        let page = try MessageStore(connection: connection).list(owner: owner, toNumber: query.toNumber, status: query.status, before: query.before, limit: query.limit)
+        let page = try MessageStore(connection: connection).list(
+            owner: owner, toNumber: query.toNumber, status: query.status, before: query.before, limit: query.limit)
         let next: JSONValue = page.more ? page.records.last?.internalID.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
         return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
     }

@@ -42,7 +42,8 @@ extension Problem {
 
     /// The 503 answer for a database that cannot be reached: clients should try again.
     public static let databaseUnavailable = Problem(
-        .serviceUnavailable, "The database is unreachable. If it went away as the request was being stored, the message may exist: retry after a few seconds with the same Idempotency-Key to get it rather than a second one.",
+        .serviceUnavailable,
+        "The database is unreachable. If it went away as the request was being stored, the message may exist: retry after a few seconds with the same Idempotency-Key to get it rather than a second one.",
         headers: [("Retry-After", "5")])
 
     /// The 503 answer for a request the database could not carry out now (it waited too long

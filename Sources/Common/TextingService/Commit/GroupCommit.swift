@@ -49,8 +49,10 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
 
     /// Starts the committer threads; each makes its connection on its own thread (a
     /// `PostgresConnection` belongs to one thread), which connects on its first batch.
-    public init(committers: Int, maximumBatch: Int = 200, key: (@Sendable (Item) -> String)? = nil,
-                makeConnection: @escaping @Sendable () -> PostgresConnection, commit: @escaping Commit) {
+    public init(
+        committers: Int, maximumBatch: Int = 200, key: (@Sendable (Item) -> String)? = nil,
+        makeConnection: @escaping @Sendable () -> PostgresConnection, commit: @escaping Commit
+    ) {
         self.committers = max(1, committers)
         self.maximumBatch = max(1, maximumBatch)
         self.key = key
@@ -73,7 +75,9 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
             let results = commit(batch.map(\.item), connection)
             committerThreads.withWork { _ in
                 for (index, ticket) in batch.enumerated() {
-                    ticket.result = index < results.count ? results[index]
+                    ticket.result =
+                        index < results.count
+                        ? results[index]
                         : .failure(PostgresError(kind: .statement, sqlState: nil, message: "the batch gave no result for this item", queryName: nil))
                     ticket.done.signal()
                 }

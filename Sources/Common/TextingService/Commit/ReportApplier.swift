@@ -15,8 +15,10 @@ public final class ReportApplier: Sendable {
 
     /// `committers`: connections that apply batches (`TEXTING_COMMIT_CONNECTIONS`).
     public init(committers: Int, maximumBatch: Int = 200, makeConnection: @escaping @Sendable () -> PostgresConnection) {
-        group = GroupCommit(committers: committers, maximumBatch: maximumBatch, key: { $0.messageID.lowercased() },
-                            makeConnection: makeConnection) { batch, connection in
+        group = GroupCommit(
+            committers: committers, maximumBatch: maximumBatch, key: { $0.messageID.lowercased() },
+            makeConnection: makeConnection
+        ) { batch, connection in
             Self.commit(batch, DeliveryStore(connection: connection))
         }
     }

@@ -22,7 +22,9 @@ public enum ServiceSettings {
     public static let databaseURL = Setting<String>.required(
         "TEXTING_DATABASE_URL", "the PostgreSQL database: a libpq connection string or URI",
         example: "host=127.0.0.1 port=5432 dbname=texting user=texting password=replace-me", readBy: everyProgram,
-        notes: "The units run under systemd's DynamicUser, so peer authentication cannot map them to a role: use a password (or a client certificate). Through PgBouncer in transaction mode works too (see TEXTING_DATABASE_PREPARED_STATEMENTS).")
+        notes:
+            "The units run under systemd's DynamicUser, so peer authentication cannot map them to a role: use a password (or a client certificate). Through PgBouncer in transaction mode works too (see TEXTING_DATABASE_PREPARED_STATEMENTS)."
+    )
     public static let preparedStatements = Setting<Bool>.onOff(
         "TEXTING_DATABASE_PREPARED_STATEMENTS",
         "`on`: each query is prepared once per connection; `off` for PgBouncer before 1.21 in transaction mode, which cannot keep named prepared statements",

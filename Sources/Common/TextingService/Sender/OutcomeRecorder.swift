@@ -81,8 +81,9 @@ final class OutcomeRecorder: Sendable {
 
     /// Like `takeRecorded()`, but first waits up to `timeoutMilliseconds` for a commit.
     func waitForRecorded(timeoutMilliseconds: Int) throws -> [RecordedOutcome] {
-        try worker.withWork(waitingUntil: { !$0.recorded.isEmpty || $0.failure != nil },
-                            timeoutMilliseconds: timeoutMilliseconds, Self.takeRecorded)
+        try worker.withWork(
+            waitingUntil: { !$0.recorded.isEmpty || $0.failure != nil },
+            timeoutMilliseconds: timeoutMilliseconds, Self.takeRecorded)
     }
 
     /// Ends the recorder thread and waits for it. What was handed in and not yet recorded is
@@ -102,13 +103,16 @@ final class OutcomeRecorder: Sendable {
 
     private static func recordRounds(_ worker: WorkerThreads<State>, configuration: SenderConfiguration, holder: String) {
         let connection = configuration.makeConnection()
-        while let (outcomes, tallies) = worker.next(waitingUntil: { !$0.pending.isEmpty }, { state -> ([JobOutcome], [ProviderTally]) in
-            defer {
-                state.pending.removeAll(keepingCapacity: true)
-                state.tallies = [:]
-            }
-            return (state.pending, state.tallies.values.sorted { $0.provider < $1.provider })
-        }) {
+        while let (outcomes, tallies) = worker.next(
+            waitingUntil: { !$0.pending.isEmpty },
+            { state -> ([JobOutcome], [ProviderTally]) in
+                defer {
+                    state.pending.removeAll(keepingCapacity: true)
+                    state.tallies = [:]
+                }
+                return (state.pending, state.tallies.values.sorted { $0.provider < $1.provider })
+            })
+        {
             do {
                 let recorded = try record(outcomes, tallies: tallies, holder: holder, connection: connection, configuration: configuration)
                 worker.withWork { $0.recorded += recorded }
@@ -120,8 +124,10 @@ final class OutcomeRecorder: Sendable {
     }
 
     /// Records one round, as the type's documentation says.
-    static func record(_ outcomes: [JobOutcome], tallies: [ProviderTally], holder: String, connection: PostgresConnection,
-                       configuration: SenderConfiguration) throws -> [RecordedOutcome] {
+    static func record(
+        _ outcomes: [JobOutcome], tallies: [ProviderTally], holder: String, connection: PostgresConnection,
+        configuration: SenderConfiguration
+    ) throws -> [RecordedOutcome] {
         do {
             return try recordTogether(outcomes, tallies: tallies, holder: holder, connection: connection, configuration: configuration)
         } catch let error as PostgresError where error.kind != .connection && !error.isUnavailable {
@@ -134,8 +140,9 @@ final class OutcomeRecorder: Sendable {
             do {
                 recorded += try recordTogether([outcome], tallies: [], holder: holder, connection: connection, configuration: configuration)
             } catch let error as PostgresError where error.kind != .connection && !error.isUnavailable {
-                Log.error("sender: the outcome for message \(outcome.messageID) (attempt \(outcome.attempt)) could not be recorded (\(error)); "
-                          + "its job is sent again when its lease runs out")
+                Log.error(
+                    "sender: the outcome for message \(outcome.messageID) (attempt \(outcome.attempt)) could not be recorded (\(error)); "
+                        + "its job is sent again when its lease runs out")
                 recorded.append(RecordedOutcome(outcome: outcome, result: .unrecordable))
                 _ = try? connection.transaction(retryingConflicts: 3) { connection in
                     try ServiceCounters(connection: connection).add(1, to: .unrecordableSenderOutcome)
@@ -147,19 +154,23 @@ final class OutcomeRecorder: Sendable {
 
     /// One transaction for `outcomes` and `tallies`, tried again after a conflict or while the
     /// database is briefly away (up to about 3 s).
-    private static func recordTogether(_ outcomes: [JobOutcome], tallies: [ProviderTally], holder: String, connection: PostgresConnection,
-                                       configuration: SenderConfiguration) throws -> [RecordedOutcome] {
+    private static func recordTogether(
+        _ outcomes: [JobOutcome], tallies: [ProviderTally], holder: String, connection: PostgresConnection,
+        configuration: SenderConfiguration
+    ) throws -> [RecordedOutcome] {
         var pauses = [200, 800, 2000]
         while true {
             do {
                 return try connection.transaction(retryingConflicts: 3) { connection in
                     let stale = try JobQueue(connection: connection).record(outcomes, holder: holder)
-                    try ProviderHealthStore(connection: connection).record(tallies, failureThreshold: configuration.breakerFailures,
-                                                                          cooldownSeconds: configuration.breakerCooldownSeconds)
+                    try ProviderHealthStore(connection: connection).record(
+                        tallies, failureThreshold: configuration.breakerFailures,
+                        cooldownSeconds: configuration.breakerCooldownSeconds)
                     try ServiceCounters(connection: connection).add(stale.count, to: .staleSenderOutcome)
                     for outcome in stale {
-                        Log.warning("sender: lease of message \(outcome.messageID) (attempt \(outcome.attempt)) is gone, another sender "
-                                    + "took the job; its outcome changed nothing")
+                        Log.warning(
+                            "sender: lease of message \(outcome.messageID) (attempt \(outcome.attempt)) is gone, another sender "
+                                + "took the job; its outcome changed nothing")
                     }
                     let staleIDs = Set(stale.map(\.messageID))
                     return outcomes.map { RecordedOutcome(outcome: $0, result: staleIDs.contains($0.messageID) ? .stale : .recorded) }

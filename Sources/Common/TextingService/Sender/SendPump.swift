@@ -69,8 +69,10 @@ public final class SendPump<Context: Sendable>: Sendable {
 
     // MARK: - The pump thread
 
-    private static func pump(_ worker: WorkerThreads<State>, maxConnections: Int,
-                             completed: @Sendable ([(Context, HTTPCompletion)]) -> Void) {
+    private static func pump(
+        _ worker: WorkerThreads<State>, maxConnections: Int,
+        completed: @Sendable ([(Context, HTTPCompletion)]) -> Void
+    ) {
         let client: HTTPClient
         do {
             client = try HTTPClient(maxConnectionsPerHost: maxConnections, maxTotalConnections: maxConnections)
@@ -90,10 +92,13 @@ public final class SendPump<Context: Sendable>: Sendable {
         var contexts: [Int: Context] = [:]
         var nextTag = 0
         // Sleep only with nothing in flight: otherwise curl must be driven.
-        while let sends = worker.next(waitingUntil: { [idle = contexts.isEmpty] in !idle || !$0.toStart.isEmpty }, { state -> [Send] in
-            defer { state.toStart.removeAll(keepingCapacity: true) }
-            return state.toStart
-        }) {
+        while let sends = worker.next(
+            waitingUntil: { [idle = contexts.isEmpty] in !idle || !$0.toStart.isEmpty },
+            { state -> [Send] in
+                defer { state.toStart.removeAll(keepingCapacity: true) }
+                return state.toStart
+            })
+        {
             for send in sends {
                 nextTag += 1
                 contexts[nextTag] = send.context
@@ -101,9 +106,10 @@ public final class SendPump<Context: Sendable>: Sendable {
             }
             let completions = client.poll(timeoutMilliseconds: pollMilliseconds)
             if !completions.isEmpty {
-                completed(completions.compactMap { completion in
-                    contexts.removeValue(forKey: completion.tag).map { ($0, completion) }
-                })
+                completed(
+                    completions.compactMap { completion in
+                        contexts.removeValue(forKey: completion.tag).map { ($0, completion) }
+                    })
             }
         }
     }

@@ -52,7 +52,8 @@ public final class Sender {
         providerNames = configuration.providers.map(\.name)
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        senderID = "\(String(cString: host)):\(getpid())"
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        senderID = "\(hostName):\(getpid())"
         self.shouldStop = shouldStop
     }
 
@@ -110,9 +111,10 @@ public final class Sender {
             var answers: [(provider: String, answer: ProviderAnswer)] = []
             for (sent, completion) in completed {
                 let answer = ProviderAnswer(completion.result, masking: sent.job.secrets)
-                let outcome = JobOutcome(answer: answer, job: sent.job, provider: sent.provider.name, backoff: configuration.backoff,
-                                         maximumAttempts: configuration.maximumAttempts, nowMilliseconds: Self.nowMilliseconds(),
-                                         random: Double.random(in: 0..<1))
+                let outcome = JobOutcome(
+                    answer: answer, job: sent.job, provider: sent.provider.name, backoff: configuration.backoff,
+                    maximumAttempts: configuration.maximumAttempts, nowMilliseconds: Self.nowMilliseconds(),
+                    random: Double.random(in: 0..<1))
                 Self.log(outcome, publicID: sent.job.publicID)
                 outcomes.append(outcome)
                 answers.append((sent.provider.name, answer))
@@ -200,16 +202,20 @@ public final class Sender {
         let unavailable = Set(providerHealth.open.keys).union(probedProviders)
         let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailable)
         if providerHealth.halfOpen.contains(provider.name) { probedProviders.insert(provider.name) }
-        let callback = configuration.publicBaseURL + "/messages/delivery_status?"
-            + configuration.signer.signedQuery(messageID: job.publicID,
-                                               attempt: CallbackAttempt(generation: job.generation, number: job.attempts, provider: provider.name),
-                                               issuedAt: Int(Date.now.timeIntervalSince1970))
+        let callback =
+            configuration.publicBaseURL + "/messages/delivery_status?"
+            + configuration.signer.signedQuery(
+                messageID: job.publicID,
+                attempt: CallbackAttempt(generation: job.generation, number: job.attempts, provider: provider.name),
+                issuedAt: Int(Date.now.timeIntervalSince1970))
         let body: JSONValue = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
         let request = HTTPRequest(
             url: provider.url, method: "POST",
-            headers: [HTTPHeader(name: "Content-Type", value: "application/json"),
-                      // Names our message id so a provider that deduplicates can drop a repeat.
-                      HTTPHeader(name: "Idempotency-Key", value: job.publicID)],
+            headers: [
+                HTTPHeader(name: "Content-Type", value: "application/json"),
+                // Names our message id so a provider that deduplicates can drop a repeat.
+                HTTPHeader(name: "Idempotency-Key", value: job.publicID),
+            ],
             body: body.serialized(),
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds)
         summary.attemptsByProvider[provider.name, default: 0] += 1

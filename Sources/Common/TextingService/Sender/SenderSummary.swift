@@ -32,6 +32,7 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
-        return "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] expired_idempotency_keys=\(expiredIdempotencyKeys)"
+        return
+            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] expired_idempotency_keys=\(expiredIdempotencyKeys)"
     }
 }

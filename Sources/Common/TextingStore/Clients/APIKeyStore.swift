@@ -53,7 +53,8 @@ public struct APIKeyStore {
 extension APIKey: PostgresRowDecodable {
     /// A row with `APIKeyStore`'s key columns.
     public init(row: PostgresRow) throws(PostgresError) {
-        self.init(id: Int64(try row.int("id")), publicID: try row.string("public_id"), name: try row.string("name"),
-                  prefix: try row.string("prefix"), createdAt: try row.string("created_at"), revokedAt: row["revoked_at"])
+        self.init(
+            id: Int64(try row.int("id")), publicID: try row.string("public_id"), name: try row.string("name"),
+            prefix: try row.string("prefix"), createdAt: try row.string("created_at"), revokedAt: row["revoked_at"])
     }
 }

@@ -67,14 +67,23 @@ public struct DeliveryStore {
             let id = try message.string("id")
             try connection.execute(Self.lockNumberMessages, [PostgresArray.literal(jobs + [id])])
             let attempt = Self.attemptParameters(report)
-            let state = try connection.execute(Self.currentState, [id, attempt.generation, attempt.number, attempt.provider,
-                                                                   report.providerMessageID]).first
+            let state = try connection.execute(
+                Self.currentState,
+                [
+                    id, attempt.generation, attempt.number, attempt.provider,
+                    report.providerMessageID,
+                ]
+            ).first
             guard let state, let current = MessageStatus(rawValue: try state.string("status")) else {
                 throw PostgresError(kind: .statement, sqlState: nil, message: "unknown status in messages", queryName: Self.currentState.name)
             }
             let applies = try state.bool("current_attempt") && current.canTransition(to: .invalid)
-            try connection.execute(Self.recordEvent, [id, report.providerMessageID, report.report.rawValue, applies ? "t" : "f",
-                                                      report.requestID, Self.attemptText(report), String(Self.maximumEventsPerMessage)])
+            try connection.execute(
+                Self.recordEvent,
+                [
+                    id, report.providerMessageID, report.report.rawValue, applies ? "t" : "f",
+                    report.requestID, Self.attemptText(report), String(Self.maximumEventsPerMessage),
+                ])
             guard applies else { return .unchanged(current) }
             try connection.execute(Self.markInvalid, [id])
             try connection.execute(Self.deactivateNumber, [phoneNumberID])
@@ -114,14 +123,17 @@ public struct DeliveryStore {
         precondition(reports.allSatisfy { $0.report != .invalid }, "invalid reports are applied in their own transaction")
         guard !reports.isEmpty else { return [] }
         let attempts = reports.map(Self.attemptParameters)
-        let rows = try connection.execute(query, [
-            PostgresArray.literal(reports.map(\.messageID)), PostgresArray.literal(reports.map(\.providerMessageID)),
-            PostgresArray.literal(reports.map(\.report.rawValue)), PostgresArray.literal(reports.map { $0.requestID ?? "" }),
-            Self.deliverableFrom, Self.failableFrom, Self.failedCode, Self.failedDetail,
-            PostgresArray.literal(attempts.map(\.generation)), PostgresArray.literal(attempts.map(\.number)),
-            PostgresArray.literal(attempts.map(\.provider)), PostgresArray.literal(reports.map { Self.attemptText($0) ?? "" }),
-            String(Self.maximumEventsPerMessage),
-        ]).rows
+        let rows = try connection.execute(
+            query,
+            [
+                PostgresArray.literal(reports.map(\.messageID)), PostgresArray.literal(reports.map(\.providerMessageID)),
+                PostgresArray.literal(reports.map(\.report.rawValue)), PostgresArray.literal(reports.map { $0.requestID ?? "" }),
+                Self.deliverableFrom, Self.failableFrom, Self.failedCode, Self.failedDetail,
+                PostgresArray.literal(attempts.map(\.generation)), PostgresArray.literal(attempts.map(\.number)),
+                PostgresArray.literal(attempts.map(\.provider)), PostgresArray.literal(reports.map { Self.attemptText($0) ?? "" }),
+                String(Self.maximumEventsPerMessage),
+            ]
+        ).rows
         var outcomes: [Outcome?] = Array(repeating: nil, count: reports.count)
         for row in rows {
             let index = try row.int("ord") - 1
@@ -173,7 +185,9 @@ public struct DeliveryStore {
     /// second seeing the first's result) or not (`SKIP LOCKED`). Jobs are read, not
     /// locked: only messages are, so this takes no lock out of `JobQueue.lockOrder`.
     private static func applyReports(_ name: String, lock: String) -> Query {
-        Query(name, """
+        Query(
+            name,
+            """
             WITH input AS (
                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $9::integer[], $10::integer[], $11::text[], $12::text[])
                     WITH ORDINALITY AS i(public_id, provider_message_id, report, request_id, gen, att, prv, attempt, ord)
@@ -210,28 +224,38 @@ public struct DeliveryStore {
     static let applyTogether = applyReports("delivery.apply_together", lock: "FOR NO KEY UPDATE OF m SKIP LOCKED")
 
     /// The message's number, read without a lock: a message's number never changes.
-    static let findNumber = Query("delivery.find_number", """
+    static let findNumber = Query(
+        "delivery.find_number",
+        """
         SELECT id, phone_number_id FROM messages WHERE public_id = $1::uuid
         """)
 
-    static let lockNumber = Query("delivery.lock_number", """
+    static let lockNumber = Query(
+        "delivery.lock_number",
+        """
         SELECT id FROM phone_numbers WHERE id = $1::bigint FOR NO KEY UPDATE
         """)
 
-    static let lockNumberJobs = Query("delivery.lock_number_jobs", """
+    static let lockNumberJobs = Query(
+        "delivery.lock_number_jobs",
+        """
         SELECT j.message_id FROM jobs j JOIN messages m ON m.id = j.message_id
         WHERE m.phone_number_id = $1::bigint
         ORDER BY j.message_id
         FOR NO KEY UPDATE OF j
         """)
 
-    static let lockNumberMessages = Query("delivery.lock_number_messages", """
+    static let lockNumberMessages = Query(
+        "delivery.lock_number_messages",
+        """
         SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
         """, planning: .eachExecution)
 
     /// The locked message's status, and whether the report ($2-$5: the URL's attempt and the
     /// reported provider id) belongs to its current attempt.
-    static let currentState = Query("delivery.current_state", """
+    static let currentState = Query(
+        "delivery.current_state",
+        """
         SELECT m.status::text AS status,
                \(belongsToCurrentAttempt(gen: "$2::integer", att: "$3::integer", prv: "$4", pid: "$5")) AS current_attempt
         FROM messages m
@@ -240,17 +264,23 @@ public struct DeliveryStore {
         """)
 
     /// Kept unless the message already has $7 events.
-    static let recordEvent = Query("delivery.record_event", """
+    static let recordEvent = Query(
+        "delivery.record_event",
+        """
         INSERT INTO delivery_events (message_id, provider_message_id, reported_status, applied, request_id, attempt)
         SELECT $1::bigint, $2, $3, $4::boolean, $5, $6
         WHERE (SELECT count(*) FROM (SELECT 1 FROM delivery_events WHERE message_id = $1::bigint LIMIT $7::integer) kept) < $7::integer
         """)
 
-    static let markInvalid = Query("delivery.mark_invalid", """
+    static let markInvalid = Query(
+        "delivery.mark_invalid",
+        """
         UPDATE messages SET status = 'invalid', updated_at = now(), failed_at = now() WHERE id = $1::bigint
         """)
 
-    static let deactivateNumber = Query("delivery.deactivate_number", """
+    static let deactivateNumber = Query(
+        "delivery.deactivate_number",
+        """
         UPDATE phone_numbers SET status = 'inactive', inactivated_at = now(), updated_at = now()
         WHERE id = $1::bigint AND status = 'active'
         """)
@@ -259,7 +289,9 @@ public struct DeliveryStore {
     /// sender never sends it. Its jobs and messages are already locked (`apply`). A message a
     /// sender holds right now is caught by the sender's own check of the number's status
     /// before it sends, or ends `failed` whatever the provider answers.
-    static let failQueuedMessages = Query("delivery.fail_queued_messages", """
+    static let failQueuedMessages = Query(
+        "delivery.fail_queued_messages",
+        """
         WITH dropped AS (
             DELETE FROM jobs j USING messages m
             WHERE j.message_id = m.id AND m.phone_number_id = $1::bigint AND m.id <> $2::bigint

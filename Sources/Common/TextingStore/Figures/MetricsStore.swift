@@ -33,8 +33,9 @@ public struct MetricsStore {
             SystemSnapshot.ProviderAttempts(provider: row["provider"] ?? "", outcome: row["outcome"] ?? "", count: row.optionalInt("count") ?? 0)
         }
         snapshot.providers = try connection.execute(Self.health).rows.map { row in
-            SystemSnapshot.ProviderHealth(provider: row["provider"] ?? "", consecutiveFailures: row.optionalInt("consecutive_failures") ?? 0,
-                                          openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
+            SystemSnapshot.ProviderHealth(
+                provider: row["provider"] ?? "", consecutiveFailures: row.optionalInt("consecutive_failures") ?? 0,
+                openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
         }
         snapshot.events = try ServiceCounters(connection: connection).all()
         return snapshot
@@ -45,7 +46,9 @@ public struct MetricsStore {
         try snapshot().prometheusText
     }
 
-    static let queue = Query("metrics.queue", """
+    static let queue = Query(
+        "metrics.queue",
+        """
         SELECT count(*) AS jobs, count(*) FILTER (WHERE run_at <= now()) AS due,
                coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)::numeric(12,3) AS oldest_due_seconds
         FROM jobs
@@ -53,10 +56,13 @@ public struct MetricsStore {
     /// A full count: fine at the sizes one PostgreSQL holds for a scrape every 15 s or more;
     /// mind it if messages are never archived.
     static let messagesByStatus = Query("metrics.messages_by_status", "SELECT status::text AS status, count(*) AS count FROM messages GROUP BY status")
-    static let phoneNumbersByStatus = Query("metrics.phone_numbers_by_status", "SELECT status::text AS status, count(*) AS count FROM phone_numbers GROUP BY status")
+    static let phoneNumbersByStatus = Query(
+        "metrics.phone_numbers_by_status", "SELECT status::text AS status, count(*) AS count FROM phone_numbers GROUP BY status")
     static let attempts = Query("metrics.attempts", "SELECT provider, outcome, count FROM provider_attempts ORDER BY provider, outcome")
     /// `open_for_seconds` is NULL while the breaker is closed.
-    static let health = Query("metrics.health", """
+    static let health = Query(
+        "metrics.health",
+        """
         SELECT provider, consecutive_failures,
                CASE WHEN open_until > now() THEN extract(epoch FROM open_until - now())::numeric(12,3) END AS open_for_seconds
         FROM provider_health ORDER BY provider

@@ -34,7 +34,9 @@ public struct ServiceCounters {
         return counts
     }
 
-    static let add = Query("service_counters.add", """
+    static let add = Query(
+        "service_counters.add",
+        """
         INSERT INTO service_counters AS c (name, count) VALUES ($1, $2::bigint)
         ON CONFLICT (name) DO UPDATE SET count = c.count + EXCLUDED.count
         """)

@@ -50,8 +50,10 @@ public struct SystemSnapshot: Sendable, Equatable {
     /// The statuses a phone number can have (the `phone_number_status` type).
     public static let phoneNumberStatuses = ["active", "inactive"]
 
-    public init(jobs: Int = 0, dueJobs: Int = 0, oldestDueSeconds: Double = 0, messagesByStatus: [MessageStatus: Int] = [:],
-                phoneNumbersByStatus: [String: Int] = [:], attempts: [ProviderAttempts] = [], providers: [ProviderHealth] = []) {
+    public init(
+        jobs: Int = 0, dueJobs: Int = 0, oldestDueSeconds: Double = 0, messagesByStatus: [MessageStatus: Int] = [:],
+        phoneNumbersByStatus: [String: Int] = [:], attempts: [ProviderAttempts] = [], providers: [ProviderHealth] = []
+    ) {
         self.jobs = jobs
         self.dueJobs = dueJobs
         self.oldestDueSeconds = oldestDueSeconds
@@ -131,7 +133,8 @@ public struct SystemSnapshot: Sendable, Equatable {
     /// Seconds with at most 3 decimals, without trailing zeros (`0`, `1.5`, `12.345`).
     public static func seconds(_ value: Double) -> String {
         let milliseconds = Int((max(0, value) * 1000).rounded())
-        let whole = milliseconds / 1000, fraction = milliseconds % 1000
+        let whole = milliseconds / 1000
+        let fraction = milliseconds % 1000
         guard fraction > 0 else { return String(whole) }
         var digits = String(fraction)
         digits = String(repeating: "0", count: 3 - digits.count) + digits

@@ -41,19 +41,25 @@ public struct IdempotencyStore {
 
     /// Inserts the key, or takes over a record that has expired; returns no row when a live
     /// record exists.
-    static let claim = Query("idempotency.claim", """
+    static let claim = Query(
+        "idempotency.claim",
+        """
         INSERT INTO idempotency_keys AS k (api_key_id, key, request_hash) VALUES ($1::bigint, $2, $3)
         ON CONFLICT (api_key_id, key) DO UPDATE
             SET request_hash = EXCLUDED.request_hash, message_id = NULL, created_at = now()
             WHERE k.created_at < now() - interval '24 hours'
         RETURNING 1 AS claimed
         """)
-    static let find = Query("idempotency.find", """
+    static let find = Query(
+        "idempotency.find",
+        """
         SELECT k.request_hash, m.public_id::text AS message_id
         FROM idempotency_keys k LEFT JOIN messages m ON m.id = k.message_id
         WHERE k.api_key_id = $1::bigint AND k.key = $2
         """)
-    static let complete = Query("idempotency.complete", """
+    static let complete = Query(
+        "idempotency.complete",
+        """
         UPDATE idempotency_keys SET message_id = (SELECT id FROM messages WHERE public_id = $3::uuid)
         WHERE api_key_id = $1::bigint AND key = $2
         """)

@@ -88,10 +88,15 @@ public struct MessageStore {
 
     /// A page of `owner`'s messages, newest first, strictly older than `before` (a message's
     /// internal id, from the cursor). One more row than asked for tells whether a next page exists.
-    public func list(owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, before: Int64?, limit: Int) throws(PostgresError) -> (records: [MessageRecord], more: Bool) {
-        let records: [MessageRecord] = try connection.execute(Self.list, [
-            String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1),
-        ]).decode()
+    public func list(owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, before: Int64?, limit: Int) throws(PostgresError) -> (
+        records: [MessageRecord], more: Bool
+    ) {
+        let records: [MessageRecord] = try connection.execute(
+            Self.list,
+            [
+                String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1),
+            ]
+        ).decode()
         return (Array(records.prefix(limit)), records.count > limit)
     }
 
@@ -127,7 +132,9 @@ public struct MessageStore {
 
     static let cancelableFrom = PostgresArray.literal(MessageStatus.predecessors(of: .canceled).map(\.rawValue))
 
-    static let accept = Query("messages.accept", """
+    static let accept = Query(
+        "messages.accept",
+        """
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::bigint[])
                 AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, api_key_id)
@@ -159,7 +166,9 @@ public struct MessageStore {
         LEFT JOIN m ON m.public_id = i.public_id
         """)
 
-    static let findByID = Query("messages.find_by_id", """
+    static let findByID = Query(
+        "messages.find_by_id",
+        """
         SELECT \(MessageRecord.columns)
         FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
         WHERE m.public_id = $1::uuid AND m.api_key_id = $2::bigint
@@ -167,7 +176,9 @@ public struct MessageStore {
 
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
     /// same however deep it is and rows inserted meanwhile neither repeat nor vanish.
-    static let list = Query("messages.list", """
+    static let list = Query(
+        "messages.list",
+        """
         SELECT \(MessageRecord.columns), m.id AS internal_id
         FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
         WHERE m.api_key_id = $1::bigint
@@ -180,7 +191,9 @@ public struct MessageStore {
 
     static let findInternalID = Query("messages.find_internal_id", "SELECT id FROM messages WHERE public_id = $1::uuid AND api_key_id = $2::bigint")
     static let lockJob = Query("messages.cancel_lock_job", "SELECT message_id FROM jobs WHERE message_id = $1::bigint FOR UPDATE")
-    static let markCanceled = Query("messages.cancel", """
+    static let markCanceled = Query(
+        "messages.cancel",
+        """
         UPDATE messages SET status = 'canceled', canceled_at = now(), updated_at = now()
         WHERE id = $1::bigint AND status = ANY($2::message_status[])
         """)

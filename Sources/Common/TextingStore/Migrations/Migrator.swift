@@ -38,7 +38,8 @@ public struct Migrator {
                 throw ConfigurationError(setting: "TEXTING_MIGRATIONS_DIR", problem: "\(name) does not start with a number, e.g. 0002_add_index.sql")
             }
             guard let data = FileManager.default.contents(atPath: directory + "/" + name),
-                  let sql = String(validating: data, as: UTF8.self) else {
+                let sql = String(validating: data, as: UTF8.self)
+            else {
                 throw ConfigurationError(setting: "TEXTING_MIGRATIONS_DIR", problem: "cannot read \(name) as UTF-8")
             }
             migrations.append(Migration(version: version, name: name, sql: sql))
@@ -82,7 +83,9 @@ public struct Migrator {
 
     static let lock = Query("migrations.lock", "SELECT pg_advisory_lock($1::bigint)")
     static let unlock = Query("migrations.unlock", "SELECT pg_advisory_unlock($1::bigint)")
-    static let createTable = Query("migrations.create_table", """
+    static let createTable = Query(
+        "migrations.create_table",
+        """
         CREATE TABLE IF NOT EXISTS schema_migrations (
             version    integer PRIMARY KEY,
             name       text NOT NULL,

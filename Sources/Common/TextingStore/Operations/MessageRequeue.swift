@@ -58,7 +58,9 @@ public struct MessageRequeue {
     /// this to commit and fails the message this requeued, or commits first and this sees the
     /// number inactive. The number is found without a lock first, then locked; a message's
     /// number never changes.
-    static let lock = Query("messages.requeue_lock", """
+    static let lock = Query(
+        "messages.requeue_lock",
+        """
         WITH number AS (
             SELECT p.id, p.status FROM phone_numbers p
             WHERE p.id = (SELECT phone_number_id FROM messages WHERE public_id = $1::uuid)
@@ -74,7 +76,9 @@ public struct MessageRequeue {
     /// A failed message has no job (jobs are deleted when their message leaves the queue); the
     /// new one is due now, or at `send_at` if that is still ahead. Inserting it wakes an idle
     /// sender like any new job.
-    static let requeue = Query("messages.requeue", """
+    static let requeue = Query(
+        "messages.requeue",
+        """
         WITH m AS (
             UPDATE messages SET status = 'queued', attempts = 0, requeues = requeues + 1, error_code = NULL, error_detail = NULL,
                 provider = NULL, provider_message_id = NULL, sent_at = NULL, failed_at = NULL, updated_at = now()

@@ -28,7 +28,9 @@ public struct PhoneNumberReactivation {
 
     /// The row lock this takes orders it with `messages.accept` and the delivery callback's
     /// deactivation: whichever commits first, the other sees its result.
-    static let reactivate = Query("phone_numbers.reactivate", """
+    static let reactivate = Query(
+        "phone_numbers.reactivate",
+        """
         UPDATE phone_numbers SET status = 'active', inactivated_at = NULL, updated_at = now()
         WHERE number = $1 AND status = 'inactive'
         """)

@@ -30,8 +30,9 @@ public struct Pruning {
     }
 
     public func prune() throws(PostgresError) -> Result {
-        Result(idempotencyKeys: try IdempotencyStore(connection: connection).deleteExpired(),
-               idleSenders: try connection.execute(Self.staleIdleSenders).affectedRows)
+        Result(
+            idempotencyKeys: try IdempotencyStore(connection: connection).deleteExpired(),
+            idleSenders: try connection.execute(Self.staleIdleSenders).affectedRows)
     }
 
     /// The same minute the notify trigger uses (migrations/0004): rows it already ignores.

@@ -29,17 +29,23 @@ public struct ProviderHealthStore {
     /// Adds a batch's tallies, inside the caller's transaction (the one recording the outcomes).
     public func record(_ tallies: [ProviderTally], failureThreshold: Int, cooldownSeconds: Int) throws(PostgresError) {
         for tally in tallies {
-            try connection.execute(Self.updateHealth, [
-                tally.provider, tally.answered ? "t" : "f", String(tally.trailingFailures), String(tally.temporaryFailures),
-                String(failureThreshold), String(cooldownSeconds),
-            ])
-            for (outcome, count) in [("accepted", tally.accepted), ("temporary_failure", tally.temporaryFailures), ("permanent_failure", tally.permanentFailures)] where count > 0 {
+            try connection.execute(
+                Self.updateHealth,
+                [
+                    tally.provider, tally.answered ? "t" : "f", String(tally.trailingFailures), String(tally.temporaryFailures),
+                    String(failureThreshold), String(cooldownSeconds),
+                ])
+            for (outcome, count) in [
+                ("accepted", tally.accepted), ("temporary_failure", tally.temporaryFailures), ("permanent_failure", tally.permanentFailures),
+            ] where count > 0 {
                 try connection.execute(Self.countAttempts, [tally.provider, outcome, String(count)])
             }
         }
     }
 
-    static let notClosed = Query("provider_health.not_closed", """
+    static let notClosed = Query(
+        "provider_health.not_closed",
+        """
         SELECT provider, coalesce(open_until > now(), false) AS open,
                ceil(extract(epoch FROM open_until - now()) * 1000)::bigint AS open_ms
         FROM provider_health
@@ -48,7 +54,9 @@ public struct ProviderHealthStore {
 
     /// $2: the provider answered in this batch, so the count restarts from $3 (failures after
     /// the last answer); otherwise it grows by $4. Reaching $5 opens the breaker for $6 s.
-    static let updateHealth = Query("provider_health.update", """
+    static let updateHealth = Query(
+        "provider_health.update",
+        """
         INSERT INTO provider_health AS h (provider, consecutive_failures, open_until, updated_at)
         VALUES ($1, CASE WHEN $2::boolean THEN $3::integer ELSE $4::integer END,
                 CASE WHEN (CASE WHEN $2::boolean THEN $3::integer ELSE $4::integer END) >= $5::integer
@@ -65,7 +73,9 @@ public struct ProviderHealthStore {
             updated_at = now()
         """)
 
-    static let countAttempts = Query("provider_attempts.count", """
+    static let countAttempts = Query(
+        "provider_attempts.count",
+        """
         INSERT INTO provider_attempts AS a (provider, outcome, count) VALUES ($1, $2, $3::bigint)
         ON CONFLICT (provider, outcome) DO UPDATE SET count = a.count + EXCLUDED.count
         """)

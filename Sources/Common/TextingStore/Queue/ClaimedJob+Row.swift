@@ -7,9 +7,10 @@ extension ClaimedJob: PostgresRowDecodable {
         guard let status = MessageStatus(rawValue: try row.string("status")) else {
             throw PostgresError(kind: .statement, sqlState: nil, message: "unknown message status", queryName: "jobs.claim")
         }
-        self.init(messageID: Int64(try row.int("message_id")), publicID: try row.string("public_id"), toNumber: try row.string("number"),
-                  body: try row.string("body"), attempts: try row.int("attempts"), generation: try row.int("requeues"),
-                  lastProvider: row["last_provider"], status: status, phoneNumberActive: try row.string("number_status") == "active",
-                  expiresAtMilliseconds: row["expires_at_ms"].flatMap { Int64($0) })
+        self.init(
+            messageID: Int64(try row.int("message_id")), publicID: try row.string("public_id"), toNumber: try row.string("number"),
+            body: try row.string("body"), attempts: try row.int("attempts"), generation: try row.int("requeues"),
+            lastProvider: row["last_provider"], status: status, phoneNumberActive: try row.string("number_status") == "active",
+            expiresAtMilliseconds: row["expires_at_ms"].flatMap { Int64($0) })
     }
 }

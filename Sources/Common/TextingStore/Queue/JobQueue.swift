@@ -29,9 +29,12 @@ public struct JobQueue {
     public func record(_ outcomes: [JobOutcome], holder: String) throws(PostgresError) -> [JobOutcome] {
         guard !outcomes.isEmpty else { return [] }
         var held: Set<Int> = []
-        for row in try connection.execute(Self.lockHeldJobs, [
-            PostgresArray.literal(outcomes.map { String($0.messageID) }), PostgresArray.literal(outcomes.map { String($0.attempt) }), holder,
-        ]).rows {
+        for row in try connection.execute(
+            Self.lockHeldJobs,
+            [
+                PostgresArray.literal(outcomes.map { String($0.messageID) }), PostgresArray.literal(outcomes.map { String($0.attempt) }), holder,
+            ]
+        ).rows {
             held.insert(try row.int("message_id"))
         }
         let current = outcomes.filter { held.contains(Int($0.messageID)) }
@@ -58,10 +61,12 @@ public struct JobQueue {
             }
         }
         if !sent.ids.isEmpty {
-            try connection.execute(Self.markSent, [
-                PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
-                PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
-            ])
+            try connection.execute(
+                Self.markSent,
+                [
+                    PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
+                    PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
+                ])
         }
         return outcomes.filter { !held.contains(Int($0.messageID)) }
     }
@@ -115,7 +120,9 @@ public struct JobQueue {
 
     /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
     /// by `$3` for the attempt `$2` (in the same order as `$1`). Locked in message id order.
-    static let lockHeldJobs = Query("jobs.lock_held", """
+    static let lockHeldJobs = Query(
+        "jobs.lock_held",
+        """
         SELECT j.message_id FROM jobs j
         JOIN unnest($1::bigint[], $2::integer[]) AS o(id, attempt) ON o.id = j.message_id
         WHERE j.leased_by = $3 AND j.attempts = o.attempt
@@ -131,7 +138,9 @@ public struct JobQueue {
     ///
     /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
     /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
-    static let claim = Query("jobs.claim", """
+    static let claim = Query(
+        "jobs.claim",
+        """
         WITH due AS (
             SELECT message_id FROM jobs
             WHERE run_at <= now()
@@ -161,7 +170,9 @@ public struct JobQueue {
     /// details are kept. A provider that reuses an id it gave another message has it dropped
     /// rather than failing the whole batch on the unique constraint. The jobs are deleted by
     /// key: `IN (SELECT id FROM sent)` made the planner scan the whole jobs table.
-    static let markSent = Query("jobs.mark_sent", """
+    static let markSent = Query(
+        "jobs.mark_sent",
+        """
         WITH sent AS (
             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[]) AS o(id, provider, provider_message_id, attempts)
         ), message AS (
@@ -178,13 +189,17 @@ public struct JobQueue {
         DELETE FROM jobs WHERE message_id = ANY($1::bigint[])
         """, planning: .eachExecution)
 
-    static let reschedule = Query("jobs.reschedule", """
+    static let reschedule = Query(
+        "jobs.reschedule",
+        """
         UPDATE jobs SET run_at = now() + make_interval(secs => $2::integer / 1000.0),
             last_provider = $3, last_error = $4, leased_by = NULL, leased_until = NULL
         WHERE message_id = $1::bigint
         """)
 
-    static let markFailed = Query("jobs.mark_failed", """
+    static let markFailed = Query(
+        "jobs.mark_failed",
+        """
         WITH message AS (
             UPDATE messages SET status = 'failed', error_code = $2, error_detail = $3,
                 provider = coalesce($4, provider), attempts = $5::integer,
@@ -198,14 +213,18 @@ public struct JobQueue {
 
     /// NULL on an empty queue (`greatest` alone would turn the NULL into 0 and keep an idle
     /// sender polling).
-    static let nextDue = Query("jobs.next_due", """
+    static let nextDue = Query(
+        "jobs.next_due",
+        """
         SELECT CASE WHEN min(run_at) IS NULL THEN NULL
                     ELSE greatest(0, ceil(extract(epoch FROM (min(run_at) - now())) * 1000))::bigint END AS wait_ms
         FROM jobs
         """)
 
     static let listen = Query("jobs.listen", "LISTEN texting_jobs")
-    static let markIdle = Query("jobs.mark_idle", """
+    static let markIdle = Query(
+        "jobs.mark_idle",
+        """
         INSERT INTO idle_senders (sender_id) VALUES ($1) ON CONFLICT (sender_id) DO UPDATE SET since = now()
         """)
     static let markBusy = Query("jobs.mark_busy", "DELETE FROM idle_senders WHERE sender_id = $1")

@@ -58,9 +58,15 @@ struct JSONParser {
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try parseLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try parseLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try parseLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try parseLiteral("null")
+            return .null
         case UInt8(ascii: "+"): throw Self.error("a number must not start with `+`", at: index)
         case UInt8(ascii: "."): throw Self.error("a number must start with a digit, not `.`", at: index)
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
@@ -190,7 +196,8 @@ struct JSONParser {
     private static func isWordByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+            true
         default: false
         }
     }
@@ -351,7 +358,8 @@ struct JSONParser {
             }
             let low = try hexQuad(at: end + 2)
             guard (0xDC00...0xDFFF).contains(low) else {
-                throw Self.error("high surrogate `\\u\(Self.hex(unit))` followed by `\\u\(Self.hex(low))`", at: position, hint: "a `\\uDC00`-`\\uDFFF` escape must follow")
+                throw Self.error(
+                    "high surrogate `\\u\(Self.hex(unit))` followed by `\\u\(Self.hex(low))`", at: position, hint: "a `\\uDC00`-`\\uDFFF` escape must follow")
             }
             scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
             end += 6
@@ -412,12 +420,20 @@ struct JSONParser {
         var secondRange: ClosedRange<UInt8> = 0x80...0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondRange = 0xA0...0xBF
+        case 0xE0:
+            length = 3
+            secondRange = 0xA0...0xBF
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; secondRange = 0x80...0x9F
-        case 0xF0: length = 4; secondRange = 0x90...0xBF
+        case 0xED:
+            length = 3
+            secondRange = 0x80...0x9F
+        case 0xF0:
+            length = 4
+            secondRange = 0x90...0xBF
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondRange = 0x80...0x8F
+        case 0xF4:
+            length = 4
+            secondRange = 0x80...0x8F
         case 0x80...0xBF:
             throw Self.error("invalid UTF-8", at: position, hint: "continuation byte 0x\(Self.hex(lead)) without a lead byte")
         case 0xC0, 0xC1:
@@ -435,7 +451,7 @@ struct JSONParser {
             default: throw Self.error("invalid UTF-8", at: position, hint: "overlong encoding")
             }
         }
-        for offset in position + 2 ..< position + length {
+        for offset in position + 2..<position + length {
             guard offset < bytes.count, (0x80...0xBF).contains(bytes[offset]) else {
                 throw Self.error("invalid UTF-8", at: position, hint: "truncated sequence")
             }
@@ -475,9 +491,10 @@ struct JSONParser {
     /// A key from the input, cut short and with control characters replaced, so that an error
     /// never carries more than a few dozen characters of what the client sent.
     private static func quote(_ key: String) -> String {
-        var shown = String(key.prefix(quotedKeyLimit).unicodeScalars.map { scalar in
-            scalar.value < 0x20 || scalar.value == 0x7F ? "\u{FFFD}" : Character(scalar)
-        })
+        var shown = String(
+            key.prefix(quotedKeyLimit).unicodeScalars.map { scalar in
+                scalar.value < 0x20 || scalar.value == 0x7F ? "\u{FFFD}" : Character(scalar)
+            })
         if key.count > quotedKeyLimit { shown += "…" }
         return "`\(shown)`"
     }

@@ -20,9 +20,11 @@ public struct ProgramDescription: Sendable {
     /// argument can ask for help or the version, and the program reads the rest itself.
     public let takesCommands: Bool
 
-    public init(name: String, summary: String, usage: [String], details: [String] = [],
-                options: [(name: String, meaning: String)] = [], settings: [SettingDescription],
-                takesCommands: Bool = false) {
+    public init(
+        name: String, summary: String, usage: [String], details: [String] = [],
+        options: [(name: String, meaning: String)] = [], settings: [SettingDescription],
+        takesCommands: Bool = false
+    ) {
         self.name = name
         self.summary = summary
         self.usage = usage

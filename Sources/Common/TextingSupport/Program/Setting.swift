@@ -34,10 +34,15 @@ public struct Setting<Value: Sendable>: Sendable {
 
 extension Setting where Value == Int {
     /// A whole number in `range`, `fallback` when unset. The range is part of the meaning shown.
-    public static func integer(_ name: String, _ meaning: String, default fallback: Int, range: ClosedRange<Int>,
-                               readBy readers: [String], notes: String? = nil, example: String? = nil) -> Setting {
-        Setting(SettingDescription(name, meaning + " (\(range.lowerBound)-\(range.upperBound))", default: .value(String(fallback), example: example),
-                                   readers: readers, notes: notes)) { text throws(ConfigurationError) in
+    public static func integer(
+        _ name: String, _ meaning: String, default fallback: Int, range: ClosedRange<Int>,
+        readBy readers: [String], notes: String? = nil, example: String? = nil
+    ) -> Setting {
+        Setting(
+            SettingDescription(
+                name, meaning + " (\(range.lowerBound)-\(range.upperBound))", default: .value(String(fallback), example: example),
+                readers: readers, notes: notes)
+        ) { text throws(ConfigurationError) in
             guard let text else { return fallback }
             return try wholeNumber(name, text, range)
         }
@@ -47,10 +52,15 @@ extension Setting where Value == Int {
 extension Setting where Value == Int? {
     /// A whole number in `range`, nil when unset: the reader derives the default, which
     /// `derived` describes.
-    public static func integer(_ name: String, _ meaning: String, derived: String, example: String, range: ClosedRange<Int>,
-                               readBy readers: [String], notes: String? = nil) -> Setting {
-        Setting(SettingDescription(name, meaning + " (\(range.lowerBound)-\(range.upperBound))", default: .derived(derived, example: example),
-                                   readers: readers, notes: notes)) { text throws(ConfigurationError) in
+    public static func integer(
+        _ name: String, _ meaning: String, derived: String, example: String, range: ClosedRange<Int>,
+        readBy readers: [String], notes: String? = nil
+    ) -> Setting {
+        Setting(
+            SettingDescription(
+                name, meaning + " (\(range.lowerBound)-\(range.upperBound))", default: .derived(derived, example: example),
+                readers: readers, notes: notes)
+        ) { text throws(ConfigurationError) in
             guard let text else { return nil }
             return try wholeNumber(name, text, range)
         }
@@ -59,8 +69,10 @@ extension Setting where Value == Int? {
 
 extension Setting where Value == String {
     /// Text that must be set; `example` is shown in the error and in the example file.
-    public static func required(_ name: String, _ meaning: String, example: String, placeholder: String? = nil, readBy readers: [String],
-                                notes: String? = nil) -> Setting {
+    public static func required(
+        _ name: String, _ meaning: String, example: String, placeholder: String? = nil, readBy readers: [String],
+        notes: String? = nil
+    ) -> Setting {
         Setting(SettingDescription(name, meaning, default: .required(example: example, placeholder: placeholder), readers: readers, notes: notes)) {
             text throws(ConfigurationError) in
             guard let text else { throw ConfigurationError(setting: name, problem: "is not set; e.g. \(name)=\(example)") }
@@ -69,8 +81,10 @@ extension Setting where Value == String {
     }
 
     /// Text, `fallback` when unset.
-    public static func text(_ name: String, _ meaning: String, default fallback: String, readBy readers: [String],
-                            notes: String? = nil, example: String? = nil) -> Setting {
+    public static func text(
+        _ name: String, _ meaning: String, default fallback: String, readBy readers: [String],
+        notes: String? = nil, example: String? = nil
+    ) -> Setting {
         Setting(SettingDescription(name, meaning, default: .value(fallback, example: example), readers: readers, notes: notes)) { text in
             text ?? fallback
         }
@@ -87,7 +101,8 @@ extension Setting where Value == String? {
 extension Setting where Value == Bool {
     /// `on` or `off` (also true/false, 1/0, yes/no), `fallback` when unset.
     public static func onOff(_ name: String, _ meaning: String, default fallback: Bool, readBy readers: [String], notes: String? = nil) -> Setting {
-        Setting(SettingDescription(name, meaning, default: .value(fallback ? "on" : "off", example: nil), readers: readers, notes: notes)) { text throws(ConfigurationError) in
+        Setting(SettingDescription(name, meaning, default: .value(fallback ? "on" : "off", example: nil), readers: readers, notes: notes)) {
+            text throws(ConfigurationError) in
             switch text?.lowercased() {
             case nil: return fallback
             case "on", "true", "1", "yes": return true

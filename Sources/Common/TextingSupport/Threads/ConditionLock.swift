@@ -70,15 +70,19 @@ public final class ConditionLock<State>: @unchecked Sendable {
 
     /// Sleeps until `ready` holds or `timeoutMilliseconds` have passed (nil: no limit), then
     /// runs `body` on the state, whichever happened, and wakes every waiter.
-    public func withLock<T, E: Error>(waitingUntil ready: (State) -> Bool, timeoutMilliseconds: Int?,
-                                      _ body: (inout State) throws(E) -> T) throws(E) -> T {
+    public func withLock<T, E: Error>(
+        waitingUntil ready: (State) -> Bool, timeoutMilliseconds: Int?,
+        _ body: (inout State) throws(E) -> T
+    ) throws(E) -> T {
         try withLock(waitingOn: changed, until: ready, timeoutMilliseconds: timeoutMilliseconds, body)
     }
 
     /// Sleeps on `condition` (woken only by its `signal`) until `ready` holds, then runs
     /// `body` on the state and wakes every waiter of `withLock(waitingUntil:)`.
-    public func withLock<T, E: Error>(waitingOn condition: Condition, until ready: (State) -> Bool, timeoutMilliseconds: Int? = nil,
-                                      _ body: (inout State) throws(E) -> T) throws(E) -> T {
+    public func withLock<T, E: Error>(
+        waitingOn condition: Condition, until ready: (State) -> Bool, timeoutMilliseconds: Int? = nil,
+        _ body: (inout State) throws(E) -> T
+    ) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer {
             pthread_cond_broadcast(changed.condition)

@@ -50,8 +50,10 @@ public final class WorkerThreads<Work>: @unchecked Sendable {
 
     /// Like `withWork`, after waiting up to `timeoutMilliseconds` (nil: as long as it takes)
     /// for `ready(work)`.
-    public func withWork<Result, E: Error>(waitingUntil ready: (Work) -> Bool, timeoutMilliseconds: Int?,
-                                           _ body: (inout Work) throws(E) -> Result) throws(E) -> Result {
+    public func withWork<Result, E: Error>(
+        waitingUntil ready: (Work) -> Bool, timeoutMilliseconds: Int?,
+        _ body: (inout Work) throws(E) -> Result
+    ) throws(E) -> Result {
         try lock.withLock(waitingUntil: { ready($0.work) }, timeoutMilliseconds: timeoutMilliseconds) { (shared: inout Shared) throws(E) -> Result in
             try body(&shared.work)
         }
@@ -64,8 +66,10 @@ public final class WorkerThreads<Work>: @unchecked Sendable {
     }
 
     /// Waits on `condition` until `ready(work)`, then runs `body` under the lock.
-    public func withWork<Result>(waitingOn condition: Condition, until ready: (Work) -> Bool,
-                                 _ body: (inout Work) -> Result) -> Result {
+    public func withWork<Result>(
+        waitingOn condition: Condition, until ready: (Work) -> Bool,
+        _ body: (inout Work) -> Result
+    ) -> Result {
         lock.withLock(waitingOn: condition, until: { ready($0.work) }) { body(&$0.work) }
     }
 

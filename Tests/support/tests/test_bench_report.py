@@ -1,0 +1,73 @@
+import copy
+
+from texting_support.bench_report import render
+
+SERIES = {
+    "ingest": [900.0, 1100.0, 1000.0], "ingest_p50": [1.0, 1.1, 1.2], "ingest_p99": [9.0, 9.5, 8.0],
+    "nginx_alone": [20000.0, 21000.0, 19000.0], "pgbench": [400.0, 420.0, 410.0], "pgbench_obvious": [1000.0, 1000.0, 1000.0],
+    "kannel_accept": [500.0, 500.0, 500.0], "kannel_p50": [2.0] * 3, "kannel_p99": [20.0] * 3,
+    "reads": [5000.0] * 3, "reads_p50": [1.0] * 3, "reads_p99": [4.0] * 3, "trivial": [10000.0] * 3, "trivial_p50": [0.5] * 3,
+    "trivial_p99": [2.0] * 3, "drain": [3000.0, 3100.0, None], "mock_alone": [6000.0] * 3, "pg_sender": [9000.0] * 3,
+    "drain_same": [3500.0] * 3, "kannel_forward": [3000.0] * 3, "kannel_forwarded": [1000] * 3,
+}
+LATENCY = {"count": 1000, "sent": 1000, "accepted": 990, "issued": 1000.0, "p50": 12.5, "p90": 20.0, "p99": 80.0, "max": 120.0,
+           "load": "1000 requests issued", "cpu": "MessagesFCGI 20 %"}
+RESULTS = {
+    "command": "make bench", "date": "2026-12-03 12:00 UTC", "revision": "abc1234", "elapsed": 300,
+    "machine": "2 cores, a CPU, 24 GiB RAM, Linux 6", "load": "1.0 1.0 1.0", "reps": 3, "duration": 5,
+    "wrk_threads": 2, "wrk_connections": 32, "pgbench_clients": 8, "fcgi_threads": 32, "read_messages": 10000,
+    "sender_messages": 20000, "sender_batch": 100, "kannel_version": "1.4.5", "kannel_note": "",
+    "series": SERIES, "latency_rate": 1000, "latency_seconds": 10, "callback_ms": 100,
+    "latency": {"target": LATENCY, "callbacks": None},
+    "idle": {"seconds": 5, "tps": 3, "cpu": 1, "queue": 0},
+    "memory": [["MessagesFCGI (FastCGI)", "10.0 MiB", "12.0 MiB", "< 32 MiB: met"]],
+    "problems": [], "pgbench_failed": 0, "work_dir": ".run/bench/bench",
+}
+
+
+def _row(report, start):
+    return next(line for line in report.splitlines() if line.startswith(start))
+
+
+def test_each_figure_is_its_median_beside_its_ceiling_with_the_ratio_and_target():
+    report = render(RESULTS)
+    row = _row(report, "| Ingest: `POST /messages`")
+    assert "| 1,000 requests/s |" in row and "1,000 transactions/s | 100 % | ≥ 100 %: met |" in row
+    assert "| 2,000 requests/s" not in row
+    kannel = _row(report, "| Ingest, as above | 1,000 requests/s | Kannel")
+    assert "500 accepted/s | 200 % | aim past the target, ≥ 100 %: reached |" in kannel
+    # A failed repetition is left out of the median and shown as n/a among the raw values.
+    assert "| 3,050 messages/s |" in _row(report, "| Sender: `SenderCron --once` draining 20,000 queued")
+    assert "- sender drain to the mock providers, messages/s: 3000.0, 3100.0, n/a" in report
+
+
+def test_latency_targets_and_an_unsustained_load_are_said():
+    report = render(RESULTS)
+    row = _row(report, "| Accepted → sent")
+    assert "p50 < 100 ms: met; p99 < 1 s: met |" in row and "not sustained" not in row
+    slow = copy.deepcopy(RESULTS)
+    slow["latency"]["target"].update(accepted=600, p99=1500.0)
+    row = _row(render(slow), "| Accepted → sent")
+    assert "p99 < 1 s: **not met**; but **the fixed load was not sustained** (600/s accepted of 1000/s)" in row
+    assert "Diagnostic: the same with the mock providers calling back" not in render(RESULTS)
+    with_callbacks = copy.deepcopy(RESULTS)
+    with_callbacks["latency"]["callbacks"] = dict(LATENCY, p50=30.0)
+    assert "calling back after 100 ms" in _row(render(with_callbacks), "| Diagnostic: the same")
+
+
+def test_without_kannel_its_cells_say_why_and_no_ratio_is_claimed():
+    no_kannel = copy.deepcopy(RESULTS)
+    no_kannel["kannel_note"] = "Kannel skipped (BENCH_KANNEL=0)"
+    for name in ("kannel_accept", "kannel_p50", "kannel_p99", "kannel_forward", "kannel_forwarded"):
+        no_kannel["series"][name] = []
+    report = render(no_kannel)
+    kannel = _row(report, "| Ingest, as above | 1,000 requests/s | Kannel")
+    assert "not measured (Kannel skipped (BENCH_KANNEL=0)) | n/a | aim past the target, ≥ 100 %: not measured |" in kannel
+    assert "- Kannel skipped (BENCH_KANNEL=0)" in report
+
+
+def test_problems_and_memory_are_listed():
+    report = render(dict(RESULTS, problems=["ingest, repetition 2, answers other than 201: 503=4"]))
+    assert "**Problems in this run:**\n\n- ingest, repetition 2, answers other than 201: 503=4" in report
+    assert "| MessagesFCGI (FastCGI) | 10.0 MiB | 12.0 MiB | < 32 MiB: met |" in report
+    assert "**Problems in this run:**" not in render(RESULTS)

@@ -1,0 +1,1 @@
+"""What the integration tests, the chaos suite and the benchmark share (Tests/support/README.md)."""

@@ -1,0 +1,134 @@
+"""The benchmark's report (bench/results/latest.md), rendered from one run's results: a
+pure function of the dictionary the driver (bench/bench.py) fills, so its wording and
+arithmetic are tested without a stack."""
+from .stats import aim_ratio, joined, median, ratio, target_below, target_ratio, whole
+
+
+def _kannel_cell(value, unit, note):
+    return f"not measured ({note or 'no Kannel'})" if value is None else f"{whole(value)} {unit}"
+
+
+def _latency_rows(r):
+    t = r["latency"]["target"]
+    rate = r["latency_rate"]
+    sustained = "" if t["accepted"] is None or t["accepted"] >= 0.95 * rate else \
+        f"; but **the fixed load was not sustained** ({t['accepted']:.0f}/s accepted of {rate}/s)"
+    rows = [
+        f"| Accepted → sent (`sent_at - created_at`), {whole(rate)} messages/s offered for {r['latency_seconds']} s (open loop; "
+        f"issued at {whole(t['issued'])}/s, accepted at {whole(t['accepted'])}/s), sender started as the timer starts it "
+        f"(`scripts/stack sender-loop`), the providers accepting only | p50 {t['p50']} ms, p90 {t['p90']} ms, p99 {t['p99']} ms, "
+        f"max {t['max']} ms ({t['sent']} of {t['count']} sent) | – | – | p50 < 100 ms: {target_below(t['p50'], 100)}; "
+        f"p99 < 1 s: {target_below(t['p99'], 1000)}{sustained} |"
+    ]
+    c = r["latency"].get("callbacks")
+    if c:
+        rows.append(
+            f"| Diagnostic: the same with the mock providers calling back after {r['callback_ms']} ms (DeliveryFCGI records each "
+            f"callback; the mocks send them from these cores too); issued at {whole(c['issued'])}/s, accepted at {whole(c['accepted'])}/s "
+            f"| p50 {c['p50']} ms, p90 {c['p90']} ms, p99 {c['p99']} ms, max {c['max']} ms ({c['sent']} of {c['count']} sent) | – | – | – |")
+    return rows
+
+
+def _latency_raw(r):
+    lines = [f"- latency load (providers accepting only): {r['latency']['target']['load']}",
+             f"- CPU meanwhile, % of one core: {r['latency']['target']['cpu']}"]
+    c = r["latency"].get("callbacks")
+    if c:
+        lines += [f"- latency load with callbacks: {c['load']}", f"- CPU meanwhile, % of one core: {c['cpu']}"]
+    return lines
+
+
+def render(r):
+    """The report's Markdown."""
+    s = r["series"]
+    m = {name: median(values) for name, values in s.items()}
+    wt, wc, pc = r["wrk_threads"], r["wrk_connections"], r["pgbench_clients"]
+    kannel_accept = m.get("kannel_accept")
+    kannel_forward = m.get("kannel_forward")
+    note = r.get("kannel_note") or ""
+    ingest, drain, drain_same = m["ingest"], m["drain"], m["drain_same"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- Command: `{r['command']}` (scripts/bench), {r['date']}, revision {r['revision']}; whole run {r['elapsed']} s",
+        f"- Machine: {r['machine']}; load average at the end: {r['load']}",
+        "- Everything on 127.0.0.1, load generators included, on the same cores. Each figure and its ceiling measured one after "
+        f"the other, {r['reps']} times ({r['duration']} s each, figure, ceiling, figure, ceiling, …); medians quoted, raw values below. "
+        "The machine is shared and noisy: compare ratios rather than absolute figures.",
+        "- nginx: rate limits off for capacity measurement (the shipped site's `limit_req` lines removed from the rendered copy "
+        f"only); 1 worker, as scripts/stack runs it. Kannel: Debian's kannel {r['kannel_version']}, bench/kannel.conf.",
+        "",
+        "| figure | value | ceiling (same run) | ratio | target |",
+        "| --- | --- | --- | --- | --- |",
+        f"| Ingest: `POST /messages` through nginx + MessagesFCGI (wrk -t{wt} -c{wc}, API key, varied numbers and bodies) | "
+        f"{whole(ingest)} requests/s | pgbench, the obvious transaction (upsert the number, insert the message, insert the job; "
+        f"3 prepared statements, -M prepared), {pc} clients, unix socket, synchronous commit on: {whole(m['pgbench_obvious'])} "
+        f"transactions/s | {ratio(ingest, m['pgbench_obvious'])} | ≥ 100 %: {target_ratio(ingest, m['pgbench_obvious'])} |",
+        f"| Ingest, as above | {whole(ingest)} requests/s | Kannel `sendsms` (wrk -t{wt} -c{wc}, GET, file store, forwarding held "
+        f"back): {_kannel_cell(kannel_accept, 'accepted/s', note)} | {ratio(ingest, kannel_accept)} | aim past the target, ≥ 100 %: "
+        f"{aim_ratio(ingest, kannel_accept)} |",
+        f"| Ingest, as above (diagnostic) | {whole(ingest)} requests/s | pgbench, the service's own `messages.accept` one message "
+        f"per transaction (a lone request's commit; group commit batches them), -M simple, {pc} clients: {whole(m['pgbench'])} "
+        f"transactions/s | {ratio(ingest, m['pgbench'])} | – |",
+        f"| Ingest, as above | {whole(ingest)} requests/s | nginx alone (`return 200`, same worker): {whole(m['nginx_alone'])} "
+        f"requests/s | {ratio(ingest, m['nginx_alone'])} | – |",
+        f"| Reads: `GET /messages/{{id}}` through nginx + MessagesFCGI (wrk -t{wt} -c{wc}, API key, {whole(r['read_messages'])} stored "
+        f"ids) | {whole(m['reads'])} requests/s | a trivial FastCGI responder (C, libfcgi, {r['fcgi_threads']} threads, the same "
+        f"answer bytes) behind the same nginx: {whole(m['trivial'])} requests/s | {ratio(m['reads'], m['trivial'])} | – |",
+        f"| Sender: `SenderCron --once` draining {whole(r['sender_messages'])} queued messages to the 2 mock providers (callbacks "
+        f"off), every outcome recorded | {whole(drain)} messages/s | the 2 mock providers alone, `POST /send` with the same body "
+        f"shape (wrk, 2 × {wc // 2} connections): {whole(m['mock_alone'])} requests/s | {ratio(drain, m['mock_alone'])} | – |",
+        f"| Sender, as above | {whole(drain)} messages/s | pgbench draining the same queue with the sender's claim and record SQL "
+        f"(`jobs.claim` {r['sender_batch']}, `jobs.mark_sent` for the batch; -M prepared, 1 client): {whole(m['pg_sender'])} jobs/s "
+        f"| {ratio(drain, m['pg_sender'])} | – |",
+        f"| Sender: `SenderCron --once` draining {whole(r['sender_messages'])} to the provider endpoint Kannel forwards to (nginx: "
+        f"200 `{{\"message_id\":…}}`) | {whole(drain_same)} messages/s | Kannel forwarding what it accepted (its file store "
+        f"reloaded) to the same endpoint, `max-pending-submits = 100`: {_kannel_cell(kannel_forward, 'messages/s', note)} | "
+        f"{ratio(drain_same, kannel_forward)} | ≥ 100 %: {target_ratio(drain_same, kannel_forward)} |",
+        *_latency_rows(r),
+        f"| Sender loop idle after that load (queue: {r['idle']['queue']} jobs), over {r['idle']['seconds']} s | "
+        f"{r['idle']['tps']} database transactions/s; SenderCron + PostgreSQL use {r['idle']['cpu']} % of a core | – | – | – |",
+        "",
+        "Memory after the run (VmRSS; VmHWM is the process's peak):",
+        "",
+        "| process | RSS | peak | target |",
+        "| --- | --- | --- | --- |",
+        *[f"| {label} | {rss} | {peak} | {target} |" for label, rss, peak, target in r["memory"]],
+        "",
+        "Raw values, in repetition order:",
+        "",
+        f"- ingest requests/s: {joined(s['ingest'])}; wrk latency p50 ms: {joined(s['ingest_p50'])}, p99 ms: {joined(s['ingest_p99'])}",
+        f"- pgbench, the obvious transaction, transactions/s: {joined(s['pgbench_obvious'])}",
+        f"- pgbench, the service's accept one message per transaction, transactions/s: {joined(s['pgbench'])} "
+        f"(failed transactions in both: {r['pgbench_failed']})",
+        f"- Kannel sendsms accepted/s: {joined(s['kannel_accept'])}; wrk latency p50 ms: {joined(s['kannel_p50'])}, "
+        f"p99 ms: {joined(s['kannel_p99'])}",
+        f"- nginx alone requests/s: {joined(s['nginx_alone'])}",
+        f"- reads requests/s: {joined(s['reads'])}; p50 ms: {joined(s['reads_p50'])}, p99 ms: {joined(s['reads_p99'])}",
+        f"- trivial FastCGI responder requests/s: {joined(s['trivial'])}; p50 ms: {joined(s['trivial_p50'])}, "
+        f"p99 ms: {joined(s['trivial_p99'])}",
+        f"- sender drain to the mock providers, messages/s: {joined(s['drain'], 1)}",
+        f"- mock providers alone requests/s (sum of both): {joined(s['mock_alone'], 2)}",
+        f"- pgbench with the sender's SQL, jobs/s: {joined(s['pg_sender'], 1)}",
+        f"- sender drain to the provider endpoint, messages/s: {joined(s['drain_same'], 1)}",
+        f"- Kannel forwarding to the provider endpoint, messages/s: {joined(s['kannel_forward'], 1)} (messages forwarded: "
+        f"{joined(s['kannel_forwarded'])})",
+        *_latency_raw(r),
+    ]
+    if note:
+        lines.append(f"- {note}")
+    if r["problems"]:
+        lines += ["", "**Problems in this run:**", ""] + [f"- {p}" for p in r["problems"]]
+    lines += [
+        "",
+        "How: the pgbench scripts for the service's SQL are rendered from `textingctl sql`",
+        "(bench/pgbench_ingest.py, bench/pgbench_sender.py), so those ceilings run the statements the",
+        "service runs; the obvious transaction is bench/pgbench_obvious.sql. Tables are emptied and",
+        "checkpointed before each measurement that writes; queues are inserted in one statement and",
+        "analyzed. Drain rates are messages over the whole SenderCron run (start-up included) and,",
+        "for Kannel, forwarded messages from the first to the last forward after bearerbox restarted",
+        "on its store. Kannel accepts with forwarding held back (`throughput = 1`), as POST /messages",
+        "accepts with no sender running; its file store does not fsync each message, PostgreSQL",
+        f"commits each accept durably. Raw outputs of this run: {r['work_dir']}/.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,57 @@
+"""The running stack as scripts/stack left it: its settings file and what follows from it."""
+import os
+import shlex
+
+
+def load_env(path):
+    """The KEY=value lines of an environment file (scripts/stack's texting.env), comments
+    and blank lines skipped, surrounding quotes removed."""
+    values = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key] = value.strip().strip('"').strip("'")
+    return values
+
+
+def providers(stack_env):
+    """`TEXTING_PROVIDERS` as (name, url) pairs, weights dropped."""
+    return [tuple(entry.split(";")[0].split("=", 1)) for entry in stack_env["TEXTING_PROVIDERS"].split(",")]
+
+
+def mock_bases(stack_env):
+    """Each provider's base URL (its send URL without the last path segment): where the mock
+    provider answers /_mock/…."""
+    return {name: url.rsplit("/", 1)[0] for name, url in providers(stack_env)}
+
+
+def database_port(stack_env):
+    """The port in `TEXTING_DATABASE_URL` (a key=value connection string)."""
+    return next(part.split("=", 1)[1] for part in stack_env["TEXTING_DATABASE_URL"].split() if part.startswith("port="))
+
+
+class Stack:
+    """The stack a suite runs against, from what scripts/test, scripts/chaos or scripts/bench
+    exported: RUN_DIR (the stack's folder, holding texting.env), TEXTING_BIN (the built
+    binaries) and TEXTING_TEST_BASE_URL (nginx)."""
+
+    def __init__(self, environ=os.environ):
+        self.run_dir = environ["RUN_DIR"]
+        self.bin = environ["TEXTING_BIN"]
+        self.base_url = environ["TEXTING_TEST_BASE_URL"].rstrip("/")
+        self.env = load_env(os.path.join(self.run_dir, "texting.env"))
+        self.mock_bases = mock_bases(self.env)
+
+
+def exported(text):
+    """The variables of `scripts/stack env`'s `export KEY='value' …` lines."""
+    values = {}
+    for line in text.splitlines():
+        words = shlex.split(line)
+        if words[:1] == ["export"]:
+            for word in words[1:]:
+                key, _, value = word.partition("=")
+                values[key] = value
+    return values
