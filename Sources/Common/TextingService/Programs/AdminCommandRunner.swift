@@ -1,0 +1,101 @@
+import TextingDomain
+import TextingPostgres
+import TextingStore
+import TextingSupport
+
+/// Carries out a `textingctl` command: what it prints on standard output, or the one line
+/// it fails with and the exit status. Commands that need no database (`sql`, `settings`)
+/// never connect.
+public struct AdminCommandRunner {
+    /// How a command ended.
+    public enum Outcome: Equatable, Sendable {
+        /// Standard output, every line ending in a newline.
+        case done(output: String)
+        /// One line for standard error; 1: could not be carried out, 2: malformed.
+        case failed(message: String, status: Int32)
+    }
+
+    private let environment: EnvironmentReader
+
+    public init(environment: EnvironmentReader) {
+        self.environment = environment
+    }
+
+    private func connection() throws -> PostgresConnection {
+        let connection = try ServiceConfiguration.databaseConnection(environment)()
+        try connection.open()
+        return connection
+    }
+
+    private static func lines(_ lines: String...) -> Outcome {
+        .done(output: lines.map { $0 + "\n" }.joined())
+    }
+
+    public func run(_ command: AdminCommand) throws -> Outcome {
+        switch command {
+        case .migrate:
+            let migrations = try Migrator.load(directory: try ServiceSettings.migrationsDirectory.read(environment))
+            let applied = try Migrator(connection: try connection()).apply(migrations)
+            return Self.lines(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
+        case .keysCreate(let name):
+            let (key, secret) = try APIKeyStore(connection: try connection()).create(name: name)
+            // The key alone on stdout, so that scripts can capture it; the rest on stderr.
+            Log.info("created API key \(key.publicID) (\(key.name)); store it now: it cannot be shown again")
+            return Self.lines(secret)
+        case .keysList:
+            let rows = try APIKeyStore(connection: try connection()).list().map {
+                [$0.publicID, $0.name, $0.prefix + "…", $0.createdAt, $0.revokedAt ?? "-"].joined(separator: "\t") + "\n"
+            }
+            return .done(output: "id\tname\tprefix\tcreated_at\trevoked_at\n" + rows.joined())
+        case .keysRevoke(let id):
+            guard try APIKeyStore(connection: try connection()).revoke(publicID: id) else {
+                return .failed(message: "no active key has the id \(id)", status: 1)
+            }
+            return Self.lines("revoked \(id)")
+        case .numbersReactivate(let typed):
+            return try reactivate(typed)
+        case .messagesRequeue(let id):
+            let shown = id.uuidString.lowercased()
+            switch try MessageRequeue(connection: try connection()).requeue(id: id) {
+            case .requeued: return Self.lines("requeued \(shown): queued again with a new job, attempts reset")
+            case .notFound: return .failed(message: "no message has the id \(shown)", status: 1)
+            case .refused(let reason): return .failed(message: "message \(shown) not requeued: \(reason)", status: 1)
+            }
+        case .stats:
+            return Self.lines(try MetricsStore(connection: try connection()).snapshot().report)
+        case .prune:
+            return Self.lines(try Pruning(connection: try connection()).prune().summary)
+        case .sql(nil):
+            return Self.lines(NamedQueries.all.map(\.name).sorted().joined(separator: "\n"))
+        case .sql(let name?):
+            guard let query = NamedQueries.named(name) else {
+                return .failed(message: "no statement is called \(name); `textingctl sql` lists them", status: 2)
+            }
+            return Self.lines(query.sql)
+        case .settings(.table):
+            return .done(output: ServiceSettings.markdownTable)
+        case .settings(.example):
+            return .done(output: ServiceSettings.exampleFile)
+        }
+    }
+
+    private func reactivate(_ typed: String) throws -> Outcome {
+        let number: PhoneNumber
+        do {
+            number = try PhoneNumber(parsing: typed, defaultCountryCode: try ServiceSettings.defaultCountryCode.read(environment))
+        } catch let error as ValidationError {
+            return .failed(message: "numbers reactivate: \(error.detail)", status: 2)
+        }
+        // The operator typed the number: echoing it on stdout is fine; logs never show it.
+        switch try PhoneNumberReactivation(connection: try connection()).reactivate(number) {
+        case .reactivated:
+            return Self.lines(
+                "reactivated \(number.e164): new messages to it are accepted again (its failed messages stay failed; `textingctl messages requeue ID` sends one again)"
+            )
+        case .alreadyActive:
+            return Self.lines("\(number.e164) is already active: nothing changed")
+        case .unknownNumber:
+            return .failed(message: "no message was ever accepted for that number: nothing to reactivate", status: 1)
+        }
+    }
+}
