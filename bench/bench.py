@@ -55,9 +55,8 @@ from kannel import Kannel, KannelError  # noqa: E402
 from texting_support import processes, stats  # noqa: E402
 from texting_support.bench_report import render  # noqa: E402
 from texting_support.mocks import MockError, Mocks  # noqa: E402
-from texting_support.stack import exported, mock_bases  # noqa: E402
+from texting_support.stack import SCRIPT as STACK, exported, mock_bases  # noqa: E402
 
-STACK = os.path.join(PROJECT, "scripts", "stack")
 PG_BIN = "/usr/lib/postgresql/15/bin"
 WRK_THREADS, WRK_CONNECTIONS, PGBENCH_CLIENTS = 2, 32, 8
 FCGI_THREADS = 32       # MessagesFCGI's (TEXTING_FCGI_THREADS, scripts/stack's default)

@@ -25,6 +25,7 @@ PROJECT = os.environ.get("PROJECT") or os.path.dirname(os.path.dirname(os.path.d
 sys.path.insert(0, os.path.join(PROJECT, "Tests", "support"))
 from texting_support import processes  # noqa: E402
 from texting_support.mocks import Mocks as _Mocks  # noqa: E402
+from texting_support import stack  # noqa: E402
 from texting_support.stack import Stack, database_port  # noqa: E402
 
 STACK = Stack()
@@ -100,8 +101,7 @@ def rss_kib(pid):
 def stack_up():
     """`scripts/stack up` again: restarts whichever stack process is missing (locally it stands
     in for systemd's Restart=on-failure / socket activation); the environment is scripts/chaos's."""
-    result = subprocess.run([os.path.join(PROJECT, "scripts", "stack"), "up"], capture_output=True, text=True,
-                            timeout=120, stdin=subprocess.DEVNULL)
+    result = stack.script("up", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 

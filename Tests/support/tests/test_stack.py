@@ -1,3 +1,5 @@
+import os
+
 from texting_support.stack import database_port, exported, load_env, mock_bases
 
 
@@ -17,3 +19,10 @@ def test_the_mock_providers_and_the_database_port_follow_from_the_settings():
 def test_stack_env_exports_are_read_as_the_shell_would():
     text = "export RUN_DIR='/x/y'\nexport MOCK_PORTS='1 2'\nexport PGHOST='/x/pg' PGPORT=5 PGUSER=texting\n"
     assert exported(text) == {"RUN_DIR": "/x/y", "MOCK_PORTS": "1 2", "PGHOST": "/x/pg", "PGPORT": "5", "PGUSER": "texting"}
+
+
+def test_the_stack_script_is_the_repository_s_and_answers():
+    from texting_support import stack
+
+    assert stack.SCRIPT.endswith("/scripts/stack") and os.access(stack.SCRIPT, os.X_OK)
+    assert stack.script("no-such-command", timeout=30).returncode != 0

@@ -1,5 +1,3 @@
-import math
-
 from texting_support import stats
 
 

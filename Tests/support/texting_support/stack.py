@@ -1,6 +1,17 @@
 """The running stack as scripts/stack left it: its settings file and what follows from it."""
 import os
 import shlex
+import subprocess
+
+
+# scripts/stack: the one place that starts and stops the stack's processes.
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "scripts", "stack")
+
+
+def script(*arguments, environ=None, timeout=300):
+    """Runs `scripts/stack ARGUMENTS` (up, down, env, build, …), bounded, output captured."""
+    return subprocess.run([SCRIPT, *arguments], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          env=environ)
 
 
 def load_env(path):
