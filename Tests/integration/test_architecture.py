@@ -94,7 +94,7 @@ def test_every_library_module_has_its_own_test_target(targets):
         assert glob.glob(os.path.join(PROJECT, "Tests", "CommonTests", f"{name}Tests", "*.swift")), f"{name}Tests has no tests"
 
 
-DOCUMENTS = ["README.md", "docs/architecture.md", "Tests/chaos/README.md"]
+DOCUMENTS = ["README.md", "docs/architecture.md", "Tests/chaos/README.md", "Tests/support/README.md"]
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
