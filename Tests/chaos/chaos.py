@@ -614,7 +614,8 @@ def main(argv):
     mocks = h.Mocks()
     with h.db() as c:
         c.execute("""TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers,
-                     provider_health, provider_attempts, idle_senders""")
+                     provider_health, provider_attempts, idle_senders,
+                     events, webhook_endpoints, webhook_secrets, webhook_deliveries, webhook_attempts""")
         c.execute("DELETE FROM api_keys WHERE name LIKE 'chaos-%'")
     results = []
     started = time.monotonic()

@@ -1,15 +1,16 @@
 import TextingSupport
 
-/// The query string of `GET /messages`, checked: `to_number`, `status`, `limit` (1–100,
-/// default 20) and `after`, the opaque cursor a previous page returned as `next_after`.
+/// The query string of `GET /messages`, checked: `to_number`, `status`, `client_ref`, `limit`
+/// (1–100, default 20) and `after`, the opaque cursor a previous page returned as `next_after`.
 public struct MessageListQuery: Sendable, Equatable {
     public let toNumber: PhoneNumber?
     public let status: MessageStatus?
+    public let clientRef: ClientReference?
     public let limit: Int
     /// Only messages older than this internal id (decoded from `after`).
     public let before: Int64?
 
-    public static let parameters: Set<String> = ["to_number", "status", "limit", "after"]
+    public static let parameters: Set<String> = ["to_number", "status", "client_ref", "limit", "after"]
     /// A page's size when the client does not say, and the most it may ask for.
     public static let defaultPageSize = 20
     public static let maximumPageSize = 100
@@ -17,7 +18,8 @@ public struct MessageListQuery: Sendable, Equatable {
     public init(parameters: [String: String], defaultCountryCode: String) throws(ValidationError) {
         if let unknown = parameters.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
             throw ValidationError(
-                .invalidParameter, "`\(unknown.prefix(40))` is not a parameter of this listing; use to_number, status, limit and after.", field: unknown)
+                .invalidParameter, "`\(unknown.prefix(40))` is not a parameter of this listing; use to_number, status, client_ref, limit and after.",
+                field: unknown)
         }
         if var raw = parameters["to_number"] {
             // An unencoded `+` arrives as a space (form encoding); a number never starts with one.
@@ -36,15 +38,8 @@ public struct MessageListQuery: Sendable, Equatable {
         } else {
             status = nil
         }
-        if let raw = parameters["limit"] {
-            guard let limit = Int(raw), (1...Self.maximumPageSize).contains(limit) else {
-                throw ValidationError(
-                    .invalidParameter, "`limit` must be a whole number from 1 to \(Self.maximumPageSize); got `\(raw.prefix(40))`.", field: "limit")
-            }
-            self.limit = limit
-        } else {
-            limit = Self.defaultPageSize
-        }
+        clientRef = try parameters["client_ref"].map { raw throws(ValidationError) in try ClientReference(validating: raw) }
+        limit = try Self.pageSize(parameters["limit"])
         if let raw = parameters["after"] {
             guard let before = Self.decodeCursor(raw) else {
                 throw ValidationError(.invalidParameter, "`after` must be a `next_after` value from a previous page, unchanged.", field: "after")
@@ -53,6 +48,16 @@ public struct MessageListQuery: Sendable, Equatable {
         } else {
             before = nil
         }
+    }
+
+    /// A page size from the `limit` parameter: 1 to 100, 20 when absent. Every listing of the
+    /// API takes the same.
+    public static func pageSize(_ raw: String?) throws(ValidationError) -> Int {
+        guard let raw else { return defaultPageSize }
+        guard let limit = Int(raw), (1...maximumPageSize).contains(limit) else {
+            throw ValidationError(.invalidParameter, "`limit` must be a whole number from 1 to \(maximumPageSize); got `\(raw.prefix(40))`.", field: "limit")
+        }
+        return limit
     }
 
     /// The opaque cursor for "older than the message with this internal id".

@@ -9,8 +9,10 @@ public struct NewMessage: Sendable {
     public let sendAt: Date?
     /// How long the message may wait for a successful send before it fails as `expired`.
     public let validitySeconds: Int?
+    /// The client's own reference, carried in every event about the message.
+    public let clientRef: ClientReference?
 
-    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period"]
+    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period", "client_ref"]
     /// The longest validity a client may ask for: a week, as SMS centres commonly allow.
     public static let maximumValiditySeconds = 7 * 24 * 3600
 
@@ -18,7 +20,7 @@ public struct NewMessage: Sendable {
         if let unknown = json.keys.sorted().first(where: { !Self.fields.contains($0) }) {
             throw ValidationError(
                 .unknownField,
-                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at` and `validity_period`.",
+                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at`, `validity_period` and `client_ref`.",
                 field: unknown)
         }
         let rawNumber = try Self.string(json, "to_number", example: "+15555550100")
@@ -53,6 +55,14 @@ public struct NewMessage: Sendable {
             validitySeconds = Int(seconds)
         case let other?:
             throw ValidationError(.wrongType, "`validity_period` must be a number of seconds; got a \(other.typeName).", field: "validity_period")
+        }
+        switch json["client_ref"] {
+        case nil, .null?:
+            clientRef = nil
+        case .string(let text)?:
+            clientRef = try ClientReference(validating: text)
+        case let other?:
+            throw ValidationError(.wrongType, "`client_ref` must be a string; got a \(other.typeName).", field: "client_ref")
         }
     }
 

@@ -11,6 +11,8 @@ public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertib
         case messageEmpty = "message_empty"
         case messageTooLong = "message_too_long"
         case invalidMessage = "invalid_message"
+        case invalidClientRef = "invalid_client_ref"
+        case invalidWebhookURL = "invalid_webhook_url"
     }
 
     /// The JSON field or query parameter at fault, e.g. `to_number`.

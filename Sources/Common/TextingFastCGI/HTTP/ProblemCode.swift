@@ -13,6 +13,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case messageEmpty = "message_empty"
     case messageTooLong = "message_too_long"
     case invalidMessage = "invalid_message"
+    case invalidClientRef = "invalid_client_ref"
+    case invalidWebhookURL = "invalid_webhook_url"
     case unknownStatus = "unknown_status"
     case invalidParameter = "invalid_parameter"
     case invalidIdempotencyKey = "invalid_idempotency_key"
@@ -33,7 +35,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON, .badRequest: 400
         case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive,
-            .messageEmpty, .messageTooLong, .invalidMessage, .unknownStatus, .invalidParameter,
+            .messageEmpty, .messageTooLong, .invalidMessage, .invalidClientRef, .invalidWebhookURL, .unknownStatus, .invalidParameter,
             .invalidIdempotencyKey, .idempotencyKeyReused:
             422
         case .messageNotCancelable: 409
@@ -61,6 +63,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .messageEmpty: "Message is empty"
         case .messageTooLong: "Message is too long"
         case .invalidMessage: "Message cannot be sent"
+        case .invalidClientRef: "Invalid client reference"
+        case .invalidWebhookURL: "Webhook URL not allowed"
         case .unknownStatus: "Unknown delivery status"
         case .invalidParameter: "Invalid parameter"
         case .invalidIdempotencyKey: "Invalid Idempotency-Key header"

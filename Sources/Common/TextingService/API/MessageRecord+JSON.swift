@@ -23,6 +23,7 @@ extension MessageRecord {
             "delivered_at": JSONValue(deliveredAt),
             "failed_at": JSONValue(failedAt),
             "canceled_at": JSONValue(canceledAt),
+            "client_ref": JSONValue(clientRef),
         ]
     }
 }

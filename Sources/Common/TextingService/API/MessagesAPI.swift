@@ -5,8 +5,8 @@ import TextingPostgres
 import TextingStore
 import TextingSupport
 
-/// The client API behind `/messages` (MessagesFCGI): routing, authentication, input checks
-/// and answers.
+/// The client API (MessagesFCGI): `/messages`, `/events`, and the routing, authentication,
+/// input checks and answers they share.
 public struct MessagesAPI: Sendable {
     public let defaultCountryCode: String
     /// Commits the messages of concurrent `POST /messages` together (group commit).
@@ -49,8 +49,18 @@ public struct MessagesAPI: Sendable {
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["POST"])
             return try cancel(segments[1], owner: owner, connection: connection)
+        case 1 where segments[0] == "events":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD"])
+            return try EventsAPI().list(request, owner: owner, connection: connection)
+        case 2 where segments[0] == "events":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD"])
+            return try EventsAPI().find(segments[1], owner: owner, connection: connection)
         default:
-            throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id} and /messages/{id}/cancel.")
+            throw Problem(
+                .notFound,
+                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events and /events/{id}.")
         }
     }
 
@@ -161,7 +171,7 @@ public struct MessagesAPI: Sendable {
             try MessageListQuery(parameters: request.queryParameters, defaultCountryCode: defaultCountryCode)
         }
         let page = try MessageStore(connection: connection).list(
-            owner: owner, toNumber: query.toNumber, status: query.status, before: query.before, limit: query.limit)
+            owner: owner, toNumber: query.toNumber, status: query.status, clientRef: query.clientRef, before: query.before, limit: query.limit)
         let next: JSONValue = page.more ? page.records.last?.internalID.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
         return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
     }

@@ -30,6 +30,8 @@ extension Problem {
         case .messageEmpty: .messageEmpty
         case .messageTooLong: .messageTooLong
         case .invalidMessage: .invalidMessage
+        case .invalidClientRef: .invalidClientRef
+        case .invalidWebhookURL: .invalidWebhookURL
         }
     }
 

@@ -24,6 +24,8 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
     public let deliveredAt: String?
     public let failedAt: String?
     public let canceledAt: String?
+    /// The client's own reference (`client_ref`), if it gave one.
+    public let clientRef: String?
     /// The internal id, which orders a listing; only `MessageStore.list` selects it (for the
     /// next page's cursor).
     public let internalID: Int64?
@@ -37,7 +39,8 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         \(timestamp("m.created_at", "created_at")), \(timestamp("m.updated_at", "updated_at")),
         \(timestamp("m.send_at", "send_at")), \(timestamp("m.expires_at", "expires_at")),
         \(timestamp("m.sent_at", "sent_at")), \(timestamp("m.delivered_at", "delivered_at")),
-        \(timestamp("m.failed_at", "failed_at")), \(timestamp("m.canceled_at", "canceled_at"))
+        \(timestamp("m.failed_at", "failed_at")), \(timestamp("m.canceled_at", "canceled_at")),
+        m.client_ref
         """
 
     private static func timestamp(_ column: String, _ name: String) -> String {
@@ -67,6 +70,7 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         deliveredAt = row["delivered_at"]
         failedAt = row["failed_at"]
         canceledAt = row["canceled_at"]
+        clientRef = row["client_ref"]
         internalID = row["internal_id"].flatMap { Int64($0) }
     }
 }

@@ -46,7 +46,7 @@ public struct MessageStore {
         guard !batch.isEmpty else { return [] }
         // The public ids are made here, so that each row of the batch finds its answer.
         let publicIDs = RandomUUID.make(batch.count).map { $0.uuidString.lowercased() }
-        var columns: [[String]] = Array(repeating: [], count: 7)
+        var columns: [[String]] = Array(repeating: [], count: 8)
         for (acceptance, publicID) in zip(batch, publicIDs) {
             let message = acceptance.message
             columns[0].append(publicID)
@@ -57,6 +57,7 @@ public struct MessageStore {
             // Array literals have no NULL element here: -1 and 0 stand for "none".
             columns[5].append(message.sendAt.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-1")
             columns[6].append(String(message.validitySeconds ?? 0))
+            columns[7].append(message.clientRef?.text ?? "")
         }
         let owners = batch.map { String($0.owner) }
         let result = try connection.execute(Self.accept, columns.map(PostgresArray.literal) + [PostgresArray.literal(owners)])
@@ -88,13 +89,13 @@ public struct MessageStore {
 
     /// A page of `owner`'s messages, newest first, strictly older than `before` (a message's
     /// internal id, from the cursor). One more row than asked for tells whether a next page exists.
-    public func list(owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, before: Int64?, limit: Int) throws(PostgresError) -> (
-        records: [MessageRecord], more: Bool
-    ) {
+    public func list(
+        owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, clientRef: ClientReference? = nil, before: Int64?, limit: Int
+    ) throws(PostgresError) -> (records: [MessageRecord], more: Bool) {
         let records: [MessageRecord] = try connection.execute(
             Self.list,
             [
-                String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1),
+                String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1), clientRef?.text,
             ]
         ).decode()
         return (Array(records.prefix(limit)), records.count > limit)
@@ -136,19 +137,19 @@ public struct MessageStore {
         "messages.accept",
         """
         WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::bigint[])
-                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, api_key_id)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[], $9::bigint[])
+                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, api_key_id)
         ), key AS (
-            SELECT id FROM api_keys WHERE id = ANY($8::bigint[]) AND revoked_at IS NULL
+            SELECT id FROM api_keys WHERE id = ANY($9::bigint[]) AND revoked_at IS NULL
         ), number AS (
             INSERT INTO phone_numbers AS p (number)
             SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status
         ), m AS (
-            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, api_key_id)
+            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, api_key_id)
             SELECT i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
-                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), i.api_key_id
+                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), i.api_key_id
             FROM input i
             JOIN key ON key.id = i.api_key_id
             JOIN number ON number.number = i.number
@@ -185,6 +186,7 @@ public struct MessageStore {
           AND ($2::text IS NULL OR m.phone_number_id = (SELECT id FROM phone_numbers WHERE number = $2))
           AND ($3::message_status IS NULL OR m.status = $3::message_status)
           AND ($4::bigint IS NULL OR m.id < $4::bigint)
+          AND ($6::text IS NULL OR m.client_ref = $6)
         ORDER BY m.id DESC
         LIMIT $5::integer
         """)
