@@ -1,6 +1,9 @@
 #ifndef TEXTING_CCURL_SHIM_H
 #define TEXTING_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
 
 /* curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic, which Swift cannot
    call: these typed, non-variadic wrappers are the only way the Swift side reaches them. */
@@ -22,5 +25,27 @@ static inline CURLcode texting_curl_easy_setopt_copy_postfields(CURL *h, const v
     CURLcode rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
     if (rc != CURLE_OK) return rc;
     return curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, data ? (const char *)data : &empty_body);
+}
+/* The open-socket callback that checks an address before curl connects to it
+   (CURLOPT_OPENSOCKETFUNCTION), and the pieces of `struct curl_sockaddr` it reads. */
+static inline CURLcode texting_curl_easy_setopt_opensocket_function(CURL *h, curl_socket_t (*f)(void *, curlsocktype, struct curl_sockaddr *)) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, f);
+}
+/* Copies the IPv4 (4 bytes) or IPv6 (16 bytes) address into `out` (16 bytes) and returns how
+   many bytes it copied; 0 for any other family. */
+static inline int texting_curl_sockaddr_address(const struct curl_sockaddr *a, unsigned char *out) {
+    if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in)) {
+        memcpy(out, &((const struct sockaddr_in *)&a->addr)->sin_addr, 4);
+        return 4;
+    }
+    if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6)) {
+        memcpy(out, &((const struct sockaddr_in6 *)&a->addr)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+/* What curl's own open-socket does: a socket of the address's family, type and protocol. */
+static inline curl_socket_t texting_curl_open_socket(const struct curl_sockaddr *a) {
+    return socket(a->family, a->socktype, a->protocol);
 }
 #endif

@@ -82,6 +82,12 @@ final class CurlEasyHandle {
         try check(texting_curl_easy_setopt_header_function(pointer, function))
     }
 
+    /// Sets the function curl calls to open each connection's socket, which may refuse the
+    /// address. The corresponding C function is `curl_easy_setopt` with CURLOPT_OPENSOCKETFUNCTION.
+    func setOpenSocketFunction(_ function: CurlOpenSocketCallback) throws(HTTPClientError) {
+        try check(texting_curl_easy_setopt_opensocket_function(pointer, function))
+    }
+
     /// Reads an integer fact about the last transfer, e.g. CURLINFO_RESPONSE_CODE.
     /// The corresponding C function is `curl_easy_getinfo`.
     func info(_ item: CURLINFO) throws(HTTPClientError) -> Int {
@@ -107,3 +113,8 @@ typealias CurlDataCallback =
     @convention(c) (
         UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?
     ) -> Int
+
+/// The C signature of curl's open-socket callback: (context, purpose, address) -> socket or
+/// CURL_SOCKET_BAD to refuse.
+typealias CurlOpenSocketCallback =
+    @convention(c) (UnsafeMutableRawPointer?, curlsocktype, UnsafeMutablePointer<curl_sockaddr>?) -> curl_socket_t

@@ -184,6 +184,10 @@ public final class HTTPClient {
                 } catch {
                     result = .failure(error)
                 }
+            } else if let refusal = transfer.refusedDestination {
+                result = .failure(.destinationRefused(refusal))
+            } else if transfer.bodyCut, transfer.acceptsTruncatedBody, let response = try? transfer.finishedResponse(), response.status > 0 {
+                result = .success(response)
             } else if transfer.exceededLimit {
                 result = .failure(.responseTooLarge(limit: transfer.maximumResponseBytes))
             } else {

@@ -18,6 +18,9 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidArgument(String)
     /// Any other failure; `code` is curl's `CURLcode` (or `CURLMcode` for the multi handle).
     case other(code: Int, message: String)
+    /// `HTTPRequest.destinationRules` refused every address the host resolved to; nothing was
+    /// sent. The reason names the last address refused.
+    case destinationRefused(String)
 
     /// One line for logs, naming the failure and curl's detail.
     public var description: String {
@@ -27,6 +30,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .responseTooLarge(let limit): "HTTP response larger than \(limit) bytes; cut off"
         case .invalidArgument(let message): "invalid HTTP request: \(message)"
         case .other(let code, let message): "HTTP transfer failed (curl code \(code)): \(message)"
+        case .destinationRefused(let reason): "destination refused: \(reason)"
         }
     }
 

@@ -1,3 +1,5 @@
+import TextingSupport
+
 /// One HTTP request for `HTTPClient`. A plain value: build it on any thread, send it from the
 /// thread that owns the client.
 public struct HTTPRequest: Sendable, Equatable {
@@ -21,6 +23,18 @@ public struct HTTPRequest: Sendable, Equatable {
     /// that sends more is cut off (`HTTPClientError.responseTooLarge`), so no answer can fill
     /// the memory. Must be positive.
     public var maximumResponseBytes: Int
+    /// When set, every new connection the request opens is checked against these rules before
+    /// it is made (CURLOPT_OPENSOCKETFUNCTION, so the address actually connected to is the one
+    /// checked, whatever DNS answered), environment proxies are not used, and a refused
+    /// address fails the transfer with `HTTPClientError.destinationRefused`. Give every
+    /// request of a client the same rules: a connection opened without them could be reused.
+    public var destinationRules: NetworkDestinationRules?
+    /// Only `https://` (an `http://` URL fails as an unsupported protocol).
+    public var requireHTTPS: Bool
+    /// When the body grows past `maximumResponseBytes`, stop reading there and still answer
+    /// with the status and the body so far (for peers whose answer body does not matter),
+    /// instead of failing with `responseTooLarge`. Oversized headers fail either way.
+    public var acceptsTruncatedBody: Bool
 
     /// Creates a request; it is validated when `HTTPClient` starts it, not here.
     public init(
@@ -30,7 +44,10 @@ public struct HTTPRequest: Sendable, Equatable {
         body: [UInt8] = [],
         timeoutMilliseconds: Int = 10_000,
         connectTimeoutMilliseconds: Int = 2_000,
-        maximumResponseBytes: Int = 64 * 1024
+        maximumResponseBytes: Int = 64 * 1024,
+        destinationRules: NetworkDestinationRules? = nil,
+        requireHTTPS: Bool = false,
+        acceptsTruncatedBody: Bool = false
     ) {
         self.url = url
         self.method = method
@@ -39,5 +56,8 @@ public struct HTTPRequest: Sendable, Equatable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.maximumResponseBytes = maximumResponseBytes
+        self.destinationRules = destinationRules
+        self.requireHTTPS = requireHTTPS
+        self.acceptsTruncatedBody = acceptsTruncatedBody
     }
 }

@@ -24,6 +24,14 @@ final class HTTPTransfer {
     private(set) var maximumResponseBytes = 0
     /// Set when the callbacks cut the transfer off at the limit.
     private(set) var exceededLimit = false
+    /// Set when it was the body that reached the limit (the headers were complete).
+    private(set) var bodyCut = false
+    /// `HTTPRequest.acceptsTruncatedBody` of the request in hand.
+    private(set) var acceptsTruncatedBody = false
+    /// `HTTPRequest.destinationRules` of the request in hand.
+    private var destinationRules: NetworkDestinationRules?
+    /// Why the open-socket callback refused an address, if it did.
+    private(set) var refusedDestination: String?
 
     init(tag: Int, belongsToPerformAll: Bool, easy: CurlEasyHandle) {
         self.tag = tag
@@ -36,11 +44,12 @@ final class HTTPTransfer {
     func configure(for request: HTTPRequest) throws(HTTPClientError) {
         try Self.validate(request)
         maximumResponseBytes = request.maximumResponseBytes
+        acceptsTruncatedBody = request.acceptsTruncatedBody
 
         try easy.set(CURLOPT_URL, request.url)
         // Only web protocols: a URL from configuration must never read file:// or speak
         // another protocol. Redirects are not followed, and could not leave http(s) either.
-        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_PROTOCOLS_STR, request.requireHTTPS ? "https" : "http,https")
         try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         try easy.set(CURLOPT_FOLLOWLOCATION, 0)
         // Without this curl uses SIGALRM for DNS timeouts, which is unsafe with threads.
@@ -80,6 +89,9 @@ final class HTTPTransfer {
             let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
             guard transfer.responseBody.count + byteCount <= transfer.maximumResponseBytes else {
                 transfer.exceededLimit = true
+                transfer.bodyCut = true
+                transfer.responseBody.append(
+                    contentsOf: UnsafeRawBufferPointer(start: data, count: transfer.maximumResponseBytes - transfer.responseBody.count))
                 return 0
             }
             transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: byteCount))
@@ -99,6 +111,31 @@ final class HTTPTransfer {
             return byteCount
         }
         try easy.set(CURLOPT_HEADERDATA, context)
+
+        destinationRules = request.destinationRules
+        if request.destinationRules != nil {
+            // A proxy would be the address connected to, and would reach the target for us.
+            try easy.set(CURLOPT_NOPROXY, "*")
+            try easy.setOpenSocketFunction { context, _, address in
+                guard let context, let address else { return CURL_SOCKET_BAD }
+                let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+                var bytes = [UInt8](repeating: 0, count: 16)
+                let count = Int(texting_curl_sockaddr_address(address, &bytes))
+                let rules = transfer.destinationRules ?? NetworkDestinationRules()
+                let refusal =
+                    switch count {
+                    case 4: rules.refusal(ipv4: Array(bytes.prefix(4)))
+                    case 16: rules.refusal(ipv6: bytes)
+                    default: "an address that is neither IPv4 nor IPv6"
+                    }
+                if let refusal {
+                    transfer.refusedDestination = refusal
+                    return CURL_SOCKET_BAD
+                }
+                return texting_curl_open_socket(address)
+            }
+            try easy.set(CURLOPT_OPENSOCKETDATA, context)
+        }
     }
 
     /// The response assembled by the callbacks, once curl reported the transfer done.
