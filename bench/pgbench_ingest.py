@@ -32,7 +32,8 @@ def main():
 
     # A batch of one, as MessageStore.accept sends it for {"to_number": "+1555…", "message":
     # <20 to 144 characters of bench/ingest.lua's text>}: public id, number, body, encoding,
-    # segments, send_at (-1: none), validity (0: none), owner.
+    # segments, send_at (-1: none), validity (0: none), client_ref ('': none),
+    # status_callback ('': none), owner.
     accept = substitute(accept, {
         1: "ARRAY[gen_random_uuid()]",
         2: "ARRAY['+1555' || lpad(:n::text, 7, '0')]",
@@ -41,7 +42,9 @@ def main():
         5: "ARRAY[1]",
         6: "ARRAY[-1]",
         7: "ARRAY[0]",
-        8: f"ARRAY[{owner}]",
+        8: "ARRAY[''::text]",
+        9: "ARRAY[''::text]",
+        10: f"ARRAY[{owner}]",
     }, "pgbench_ingest")
     print("-- Rendered by bench/pgbench_ingest.py from `textingctl sql messages.accept`: what POST /messages commits for a lone request.")
     print("\\set n random(0, 9999999)")

@@ -109,11 +109,6 @@ CREATE TABLE webhook_attempts (
 CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, id DESC);
 CREATE INDEX webhook_attempts_event ON webhook_attempts (event_id);
 
--- Counts of attempts by outcome for /metrics, kept as counters (not counted from history).
-INSERT INTO service_counters (name) VALUES
-    ('webhook_attempts_delivered'), ('webhook_attempts_retrying'), ('webhook_attempts_failed'), ('webhook_attempts_disabled')
-ON CONFLICT DO NOTHING;
-
 -- Queues an event for every enabled endpoint of the key that wants its type, and for the
 -- message's status_callback.
 CREATE FUNCTION queue_webhook_deliveries(event events, callback text) RETURNS void LANGUAGE plpgsql AS $$

@@ -1,10 +1,13 @@
 import TextingService
 
-// MessagesFCGI: the client API (/messages, /healthz, /metrics) as a FastCGI responder.
+// MessagesFCGI: the client API (/messages, /events, /webhook_endpoints, /healthz, /metrics) as a
+// FastCGI responder.
 FastCGIProgram.run(ProgramCatalog.messagesFCGI) { environment in
     let acceptor = MessageAcceptor(
         committers: try ServiceSettings.commitConnections.read(environment),
         makeConnection: try ServiceConfiguration.databaseConnection(environment))
-    let api = MessagesAPI(defaultCountryCode: try ServiceSettings.defaultCountryCode.read(environment), acceptor: acceptor)
+    let api = MessagesAPI(
+        defaultCountryCode: try ServiceSettings.defaultCountryCode.read(environment),
+        webhookRules: try ServiceConfiguration.webhookURLRules(environment), acceptor: acceptor)
     return { connection, request in try api.handle(request, connection: connection) }
 }

@@ -14,16 +14,35 @@ signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
 let once = CommandLine.arguments.dropFirst().contains("--once")
 let started = Date.now
 do {
-    let configuration = try SenderConfiguration(EnvironmentReader())
-    let sender = try Sender(configuration: configuration, shouldStop: { stopRequested.load(ordering: .relaxed) })
+    let environment = EnvironmentReader()
+    let configuration = try SenderConfiguration(environment)
+    let shouldStop: @Sendable () -> Bool = { stopRequested.load(ordering: .relaxed) }
+    let sender = try Sender(configuration: configuration, shouldStop: shouldStop)
+    // Webhooks go out beside the sends, on their own thread and connection: `--once` drains
+    // both, one after the other; a timed run runs both until its end.
+    let webhooks = try WebhookDispatcher(
+        configuration: try WebhookConfiguration(environment), connection: configuration.makeConnection(), shouldStop: shouldStop)
+    let deadline = started.addingTimeInterval(Double(configuration.runSeconds))
+    let webhookResult = Mutex<Result<Void, any Error>>(.success(()))
+    let webhookThread = once ? nil : PosixThread.start { webhookResult.withLock { $0 = Result { try webhooks.run(once: false, deadline: deadline) } } }
     do {
         try sender.run(once: once)
+        if once {
+            try webhooks.run(once: true, deadline: deadline)
+        }
     } catch {
-        Log.error("run aborted: \(error); \(sender.summary)")
+        Log.error("run aborted: \(error); \(sender.summary) \(webhooks.summary)")
         exit(1)
     }
+    if let webhookThread {
+        pthread_join(webhookThread, nil)
+        if case .failure(let error) = webhookResult.withLock({ $0 }) {
+            Log.error("webhook dispatch aborted: \(error); \(sender.summary) \(webhooks.summary)")
+            exit(1)
+        }
+    }
     let milliseconds = Int(Date.now.timeIntervalSince(started) * 1000)
-    Log.info("run done in \(milliseconds) ms: \(sender.summary)")
+    Log.info("run done in \(milliseconds) ms: \(sender.summary) \(webhooks.summary)")
 } catch {
     Log.error("\(error)")
     exit(1)

@@ -17,6 +17,7 @@ def _providers():
 
 def _summary(stderr):
     line = [l for l in stderr.splitlines() if "run done" in l][-1]
+    line = re.sub(r"webhooks\[[^\]]*\]", "", line)  # the webhook dispatcher's own counts
     return {key: int(value) for key, value in re.findall(r"\b(claimed|sent|retried|failed|dropped)=(\d+)", line)}
 
 

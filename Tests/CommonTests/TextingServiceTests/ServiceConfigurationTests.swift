@@ -39,6 +39,17 @@ final class ServiceConfigurationTests: XCTestCase {
         XCTAssertEqual(signer.maximumAgeSeconds, 604_800)
     }
 
+    func testWebhookDestinationsArePublicUnlessSaidAndOnlyTheThreeModesAreKnown() throws {
+        XCTAssertEqual(try ServiceConfiguration.webhookURLRules(EnvironmentReader([:])).destinations, .publicOnly)
+        XCTAssertFalse(try ServiceConfiguration.webhookURLRules(EnvironmentReader([:])).allowHTTP)
+        for (value, rules) in [("public", NetworkDestinationRules.publicOnly), ("Private", .privateToo), ("local", .localOnly)] {
+            XCTAssertEqual(try ServiceSettings.webhookDestinations.read(EnvironmentReader(["TEXTING_WEBHOOK_DESTINATIONS": value])), rules, value)
+        }
+        for bad in ["on", "loopback", "public,private"] {
+            assertRejected("TEXTING_WEBHOOK_DESTINATIONS", bad) { try ServiceSettings.webhookDestinations.read($0) }
+        }
+    }
+
     func testDefaultCountryCodeDefaultsToOneAndIsTrimmed() throws {
         XCTAssertEqual(try ServiceSettings.defaultCountryCode.read(EnvironmentReader([:])), "1")
         XCTAssertEqual(try ServiceSettings.defaultCountryCode.read(EnvironmentReader(["TEXTING_DEFAULT_COUNTRY_CODE": " 44 "])), "44")

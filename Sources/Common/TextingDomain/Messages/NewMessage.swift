@@ -11,16 +11,21 @@ public struct NewMessage: Sendable {
     public let validitySeconds: Int?
     /// The client's own reference, carried in every event about the message.
     public let clientRef: ClientReference?
+    /// The message's own webhook URL (Twilio's `StatusCallback`): every event about it is
+    /// also delivered there, signed with the key's status-callback secret.
+    public let statusCallback: WebhookURL?
 
-    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period", "client_ref"]
+    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period", "client_ref", "status_callback"]
     /// The longest validity a client may ask for: a week, as SMS centres commonly allow.
     public static let maximumValiditySeconds = 7 * 24 * 3600
 
-    public init(json: [String: JSONValue], defaultCountryCode: String, now: Date = .now) throws(ValidationError) {
+    public init(
+        json: [String: JSONValue], defaultCountryCode: String, webhookRules: WebhookURLRules = WebhookURLRules(), now: Date = .now
+    ) throws(ValidationError) {
         if let unknown = json.keys.sorted().first(where: { !Self.fields.contains($0) }) {
             throw ValidationError(
                 .unknownField,
-                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at`, `validity_period` and `client_ref`.",
+                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at`, `validity_period`, `client_ref` and `status_callback`.",
                 field: unknown)
         }
         let rawNumber = try Self.string(json, "to_number", example: "+15555550100")
@@ -63,6 +68,14 @@ public struct NewMessage: Sendable {
             clientRef = try ClientReference(validating: text)
         case let other?:
             throw ValidationError(.wrongType, "`client_ref` must be a string; got a \(other.typeName).", field: "client_ref")
+        }
+        switch json["status_callback"] {
+        case nil, .null?:
+            statusCallback = nil
+        case .string(let text)?:
+            statusCallback = try WebhookURL(validating: text, rules: webhookRules, field: "status_callback")
+        case let other?:
+            throw ValidationError(.wrongType, "`status_callback` must be a string (a URL); got a \(other.typeName).", field: "status_callback")
         }
     }
 

@@ -24,6 +24,7 @@ extension MessageRecord {
             "failed_at": JSONValue(failedAt),
             "canceled_at": JSONValue(canceledAt),
             "client_ref": JSONValue(clientRef),
+            "status_callback": JSONValue(statusCallback),
         ]
     }
 }

@@ -9,13 +9,16 @@ import TextingSupport
 /// input checks and answers they share.
 public struct MessagesAPI: Sendable {
     public let defaultCountryCode: String
+    /// Where webhook URLs (endpoints, `status_callback`) may point.
+    public let webhookRules: WebhookURLRules
     /// Commits the messages of concurrent `POST /messages` together (group commit).
     private let acceptor: MessageAcceptor
     /// The keys `POST /messages` has seen, so that it skips their lookup.
     private let keys = APIKeyCache()
 
-    public init(defaultCountryCode: String, acceptor: MessageAcceptor) {
+    public init(defaultCountryCode: String, webhookRules: WebhookURLRules = WebhookURLRules(), acceptor: MessageAcceptor) {
         self.defaultCountryCode = defaultCountryCode
+        self.webhookRules = webhookRules
         self.acceptor = acceptor
     }
 
@@ -57,10 +60,36 @@ public struct MessagesAPI: Sendable {
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["GET", "HEAD"])
             return try EventsAPI().find(segments[1], owner: owner, connection: connection)
+        case 1 where segments[0] == "webhook_endpoints":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD", "POST"])
+            let webhooks = WebhooksAPI(rules: webhookRules)
+            return request.method == "POST"
+                ? try webhooks.create(request, owner: owner, connection: connection) : try webhooks.list(owner: owner, connection: connection)
+        case 2 where segments[0] == "webhook_endpoints":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD", "DELETE"])
+            let webhooks = WebhooksAPI(rules: webhookRules)
+            return request.method == "DELETE"
+                ? try webhooks.delete(segments[1], owner: owner, connection: connection)
+                : try webhooks.find(segments[1], owner: owner, connection: connection)
+        case 3 where segments[0] == "webhook_endpoints" && segments[2] == "rotate_secret":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["POST"])
+            return try WebhooksAPI(rules: webhookRules).rotateSecret(segments[1], request, owner: owner, connection: connection)
+        case 3 where segments[0] == "webhook_endpoints" && segments[2] == "deliveries":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD"])
+            return try WebhooksAPI(rules: webhookRules).deliveries(segments[1], request, owner: owner, connection: connection)
+        case 1 where segments[0] == "webhook_secret":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["POST"])
+            return try WebhooksAPI(rules: webhookRules).rotateKeySecret(request, owner: owner, connection: connection)
         default:
             throw Problem(
                 .notFound,
-                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events and /events/{id}.")
+                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/deliveries and /webhook_secret."
+            )
         }
     }
 
@@ -94,7 +123,15 @@ public struct MessagesAPI: Sendable {
 
     private func create(_ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
         let json = try request.jsonObject()
-        let message = try Problem.validating { () throws(ValidationError) in try NewMessage(json: json, defaultCountryCode: defaultCountryCode) }
+        let message = try Problem.validating { () throws(ValidationError) in
+            try NewMessage(json: json, defaultCountryCode: defaultCountryCode, webhookRules: webhookRules)
+        }
+        if message.statusCallback != nil, try !WebhookEndpointStore(connection: connection).hasKeySecret(owner: owner) {
+            throw Problem(
+                .invalidWebhookURL,
+                "Deliveries to `status_callback` are signed with your key's status-callback secret, and your key has none yet: make it once with POST /webhook_secret.",
+                field: "status_callback")
+        }
         guard let idempotencyKey = try Self.idempotencyKey(request) else {
             return try answer(acceptor.accept(MessageStore.Acceptance(message, owner: owner)), message)
         }

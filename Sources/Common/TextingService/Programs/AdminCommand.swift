@@ -11,6 +11,11 @@ public enum AdminCommand: Equatable, Sendable {
     case messagesRequeue(id: UUID)
     case stats
     case prune
+    case webhooksCreate(keyID: String, url: String, eventTypes: [String])
+    case webhooksList
+    case webhooksDelete(id: UUID)
+    case webhooksEnable(id: UUID)
+    case webhooksRedeliver(event: UUID)
     /// Print a named statement's SQL (no name: list the names). Needs no database.
     case sql(name: String?)
     /// Print the settings as the README's table or as the example settings file. Needs no database.
@@ -36,6 +41,11 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
         "textingctl stats                        queue depth, due jobs, oldest due age, messages by status, breakers",
         "textingctl prune                        delete Idempotency-Key records older than 24 hours",
+        "textingctl webhooks create KEY URL [TYPES]  add a webhook endpoint to a key (TYPES: comma-separated); prints its secret once",
+        "textingctl webhooks list                list every webhook endpoint: id, key, url, status, why disabled",
+        "textingctl webhooks delete ID           delete a webhook endpoint with its queued deliveries",
+        "textingctl webhooks enable ID           enable a disabled webhook endpoint again",
+        "textingctl webhooks redeliver EVENT     queue an event again for its key's endpoints and status_callback",
         "textingctl sql [NAME]                   print the SQL of the named statement (no NAME: list the names)",
         "textingctl settings table|example       print every setting as the README's table or as the example settings file",
     ]
@@ -70,6 +80,19 @@ public enum AdminCommand: Equatable, Sendable {
                 throw UsageError(message: "messages requeue needs a message id (a UUID as the API shows it); got `\(rest[0].prefix(60))`")
             }
             return .messagesRequeue(id: id)
+        case ("webhooks"?, "create"?):
+            guard (2...3).contains(rest.count) else {
+                throw UsageError(message: "webhooks create needs a key id and a URL, e.g. `textingctl webhooks create 7c1e… https://example.com/hooks`")
+            }
+            return .webhooksCreate(keyID: rest[0], url: rest[1], eventTypes: rest.count == 3 ? rest[2].split(separator: ",").map(String.init) : [])
+        case ("webhooks"?, "list"?) where rest.isEmpty:
+            return .webhooksList
+        case ("webhooks"?, let verb?) where ["delete", "enable", "redeliver"].contains(verb):
+            let what = verb == "redeliver" ? "event" : "webhook endpoint"
+            guard rest.count == 1, let id = UUID(uuidString: rest[0]) else {
+                throw UsageError(message: "webhooks \(verb) needs one \(what) id (a UUID as the API shows it)")
+            }
+            return verb == "delete" ? .webhooksDelete(id: id) : verb == "enable" ? .webhooksEnable(id: id) : .webhooksRedeliver(event: id)
         case ("stats"?, nil):
             return .stats
         case ("prune"?, nil):

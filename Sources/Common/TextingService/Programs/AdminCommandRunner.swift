@@ -61,6 +61,29 @@ public struct AdminCommandRunner {
             case .notFound: return .failed(message: "no message has the id \(shown)", status: 1)
             case .refused(let reason): return .failed(message: "message \(shown) not requeued: \(reason)", status: 1)
             }
+        case .webhooksCreate(let keyID, let url, let types):
+            return try createWebhook(keyID: keyID, url: url, types: types)
+        case .webhooksList:
+            let rows = try WebhookEndpointStore(connection: try connection()).listAll().map { key, endpoint in
+                [endpoint.id, key, endpoint.url, endpoint.disabledAt == nil ? "enabled" : "disabled", endpoint.disabledReason ?? "-"]
+                    .joined(separator: "\t") + "\n"
+            }
+            return .done(output: "id\tkey\turl\tstatus\tdisabled_reason\n" + rows.joined())
+        case .webhooksDelete(let id):
+            guard try WebhookEndpointStore(connection: try connection()).delete(id: id, owner: nil) else {
+                return .failed(message: "no webhook endpoint has the id \(id.uuidString.lowercased())", status: 1)
+            }
+            return Self.lines("deleted webhook endpoint \(id.uuidString.lowercased())")
+        case .webhooksEnable(let id):
+            guard try WebhookEndpointStore(connection: try connection()).enable(id: id, owner: nil) else {
+                return .failed(message: "no webhook endpoint has the id \(id.uuidString.lowercased())", status: 1)
+            }
+            return Self.lines("enabled webhook endpoint \(id.uuidString.lowercased())")
+        case .webhooksRedeliver(let event):
+            guard let queued = try WebhookEndpointStore(connection: try connection()).redeliver(event: event) else {
+                return .failed(message: "no event has the id \(event.uuidString.lowercased())", status: 1)
+            }
+            return Self.lines("event \(event.uuidString.lowercased()): \(queued) deliveries queued")
         case .stats:
             return Self.lines(try MetricsStore(connection: try connection()).snapshot().report)
         case .prune:
@@ -76,6 +99,30 @@ public struct AdminCommandRunner {
             return .done(output: ServiceSettings.markdownTable)
         case .settings(.example):
             return .done(output: ServiceSettings.exampleFile)
+        }
+    }
+
+    /// An endpoint for a key, with the rules of the API (and the deployment's URL settings).
+    private func createWebhook(keyID: String, url: String, types: [String]) throws -> Outcome {
+        let draft: WebhookEndpointDraft
+        do {
+            let json: [String: JSONValue] = ["url": .string(url), "event_types": .array(types.map { .string($0) })]
+            draft = try WebhookEndpointDraft(json: json, rules: try ServiceConfiguration.webhookURLRules(environment))
+        } catch let error as ValidationError {
+            return .failed(message: error.detail, status: 1)
+        }
+        let connection = try connection()
+        let store = WebhookEndpointStore(connection: connection)
+        guard let owner = try APIKeyStore(connection: connection).activeKey(publicID: keyID) else {
+            return .failed(message: "no active key has the id \(keyID.prefix(60))", status: 1)
+        }
+        let secret = WebhookSecret.generate()
+        switch try store.create(owner: owner, draft: draft, secret: secret) {
+        case .created(let endpoint):
+            Log.info("created webhook endpoint \(endpoint.id) for key \(keyID); its secret follows, once")
+            return Self.lines(secret.text)
+        case .tooMany:
+            return .failed(message: "key \(keyID) already has \(WebhookEndpointStore.maximumEndpointsPerKey) webhook endpoints", status: 1)
         }
     }
 

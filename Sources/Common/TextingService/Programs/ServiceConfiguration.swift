@@ -30,4 +30,11 @@ public enum ServiceConfiguration {
     public static func callbackSigner(_ environment: EnvironmentReader) throws(ConfigurationError) -> CallbackSigner {
         CallbackSigner(secret: try ServiceSettings.callbackSecret.read(environment), maximumAgeSeconds: try ServiceSettings.callbackMaxAge.read(environment))
     }
+
+    /// Where webhooks may go (`TEXTING_WEBHOOK_ALLOW_HTTP`, `TEXTING_WEBHOOK_DESTINATIONS`).
+    public static func webhookURLRules(_ environment: EnvironmentReader) throws(ConfigurationError) -> WebhookURLRules {
+        WebhookURLRules(
+            allowHTTP: try ServiceSettings.webhookAllowHTTP.read(environment),
+            destinations: try ServiceSettings.webhookDestinations.read(environment))
+    }
 }

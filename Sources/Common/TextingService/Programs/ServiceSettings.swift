@@ -137,6 +137,43 @@ public enum ServiceSettings {
         "TEXTING_BREAKER_COOLDOWN_SECONDS", "how long every sender skips a provider whose breaker opened; then it is tried again",
         default: 30, range: 1...3600, readBy: [senderCron])
 
+    // MARK: - Webhooks
+
+    public static let webhookAllowHTTP = Setting<Bool>.onOff(
+        "TEXTING_WEBHOOK_ALLOW_HTTP", "`on`: webhook URLs (endpoints, `status_callback`) may be plain http://; `off`: https:// only",
+        default: false, readBy: [messagesFCGI, senderCron, textingctl])
+    public static let webhookDestinations = Setting<String>.text(
+        "TEXTING_WEBHOOK_DESTINATIONS",
+        "where webhooks may go: `public` (public addresses only), `private` (also loopback and private addresses, 127/8, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7: receivers on your own network), `local` (this machine only: 127/8, ::1 and `localhost`, for development and tests, where nothing may leave the machine); link-local, metadata, multicast and reserved addresses are refused in every mode",
+        default: "public", readBy: [messagesFCGI, senderCron, textingctl],
+        notes:
+            "Checked when a URL is given and again for every address the sender connects to, so a host name that later resolves to a refused address is refused too."
+    ).checked { (value, invalid) throws(ConfigurationError) -> NetworkDestinationRules in
+        switch value.lowercased() {
+        case "public": return .publicOnly
+        case "private": return .privateToo
+        case "local": return .localOnly
+        default: throw invalid("must be public, private or local; got `\(value.prefix(40))`")
+        }
+    }
+    public static let webhookConcurrency = Setting<Int>.integer(
+        "TEXTING_WEBHOOK_CONCURRENCY", "webhook requests one sender keeps in flight at once", default: 64, range: 1...1000, readBy: [senderCron])
+    public static let webhookTimeout = Setting<Int>.integer(
+        "TEXTING_WEBHOOK_TIMEOUT_MS", "milliseconds a client's endpoint has to answer a webhook before the attempt counts as failed",
+        default: 10_000, range: 100...60_000, readBy: [senderCron])
+    public static let webhookBackoffBase = Setting<Int>.integer(
+        "TEXTING_WEBHOOK_BACKOFF_BASE_MS", "first webhook retry delay in ms: base × 2^(attempt−1), capped by TEXTING_WEBHOOK_BACKOFF_MAX_MS, with jitter",
+        default: 5000, range: 0...3_600_000, readBy: [senderCron])
+    public static let webhookBackoffMaximum = Setting<Int>.integer(
+        "TEXTING_WEBHOOK_BACKOFF_MAX_MS", "ceiling of any webhook retry delay in ms (6 hours)", default: 21_600_000, range: 0...86_400_000, readBy: [senderCron]
+    )
+    public static let webhookRetryHours = Setting<Int>.integer(
+        "TEXTING_WEBHOOK_RETRY_HOURS", "hours an event is retried to a destination before it is given up there (it stays in GET /events)",
+        default: 72, range: 1...720, readBy: [senderCron])
+    public static let webhookDisableAfterHours = Setting<Int>.integer(
+        "TEXTING_WEBHOOK_DISABLE_AFTER_HOURS", "hours an endpoint may fail without one success before it is disabled (its owner sees why)",
+        default: 72, range: 1...720, readBy: [senderCron])
+
     /// Every setting of the service, in the order the README, the example file and `--help`
     /// list them.
     public static let all: [SettingDescription] = [
@@ -146,7 +183,9 @@ public enum ServiceSettings {
         FastCGISettings.socket.description, fastCGIThreads.description, commitConnections.description, migrationsDirectory.description,
         senderRunSeconds.description, senderBatchSize.description, senderConcurrency.description, providerTimeout.description,
         senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
-        breakerFailures.description, breakerCooldown.description,
+        breakerFailures.description, breakerCooldown.description, webhookAllowHTTP.description, webhookDestinations.description,
+        webhookConcurrency.description, webhookTimeout.description, webhookBackoffBase.description, webhookBackoffMaximum.description,
+        webhookRetryHours.description, webhookDisableAfterHours.description,
     ]
 
     /// The settings `program` reads, for its `--help`.

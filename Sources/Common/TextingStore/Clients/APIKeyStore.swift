@@ -44,6 +44,12 @@ public struct APIKeyStore {
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
         to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
         """
+    /// The internal id of the active key with public id `publicID`.
+    public func activeKey(publicID: String) throws(PostgresError) -> Int64? {
+        try connection.execute(Self.findByPublicID, [publicID]).first?["id"].flatMap { Int64($0) }
+    }
+
+    static let findByPublicID = Query("api_keys.find_by_public_id", "SELECT id FROM api_keys WHERE public_id::text = $1 AND revoked_at IS NULL")
     static let insert = Query("api_keys.insert", "INSERT INTO api_keys (name, prefix, key_hash) VALUES ($1, $2, $3) RETURNING \(columns)")
     static let listAll = Query("api_keys.list", "SELECT \(columns) FROM api_keys ORDER BY id")
     static let revoke = Query("api_keys.revoke", "UPDATE api_keys SET revoked_at = now() WHERE public_id::text = $1 AND revoked_at IS NULL")

@@ -38,6 +38,12 @@ public struct MetricsStore {
                 openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
         }
         snapshot.events = try ServiceCounters(connection: connection).all()
+        if let webhooks = try connection.execute(Self.webhooks).first {
+            snapshot.webhookDeliveries = webhooks.optionalInt("deliveries") ?? 0
+            snapshot.dueWebhookDeliveries = webhooks.optionalInt("due") ?? 0
+            snapshot.oldestDueWebhookSeconds = webhooks["oldest_due_seconds"].flatMap { Double($0) } ?? 0
+            snapshot.disabledWebhookEndpoints = webhooks.optionalInt("disabled_endpoints") ?? 0
+        }
         return snapshot
     }
 
@@ -52,6 +58,14 @@ public struct MetricsStore {
         SELECT count(*) AS jobs, count(*) FILTER (WHERE run_at <= now()) AS due,
                coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)::numeric(12,3) AS oldest_due_seconds
         FROM jobs
+        """)
+    static let webhooks = Query(
+        "metrics.webhooks",
+        """
+        SELECT count(*) AS deliveries, count(*) FILTER (WHERE run_at <= now()) AS due,
+               coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)::numeric(12,3) AS oldest_due_seconds,
+               (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL) AS disabled_endpoints
+        FROM webhook_deliveries
         """)
     /// A full count: fine at the sizes one PostgreSQL holds for a scrape every 15 s or more;
     /// mind it if messages are never archived.

@@ -11,6 +11,17 @@ public struct ServiceCounters {
         /// A sender's outcome that could not be recorded at all (the database refused it on its
         /// own); its job is sent again once its lease runs out.
         case unrecordableSenderOutcome = "sender_unrecordable_outcome"
+        /// Webhook attempts by outcome: delivered (2xx), retrying, failed (given up after the
+        /// retry period, or 410 from a status_callback), disabled (the attempt disabled its endpoint).
+        case webhookDelivered = "webhook_attempts_delivered"
+        case webhookRetrying = "webhook_attempts_retrying"
+        case webhookFailed = "webhook_attempts_failed"
+        case webhookDisabled = "webhook_attempts_disabled"
+
+        /// The webhook attempt counters, by outcome (/metrics shows them as their own family).
+        public static let webhookAttempts: [(outcome: String, event: Event)] = [
+            ("delivered", .webhookDelivered), ("retrying", .webhookRetrying), ("failed", .webhookFailed), ("disabled", .webhookDisabled),
+        ]
     }
 
     private let connection: PostgresConnection

@@ -18,6 +18,14 @@ public struct SystemSnapshot: Sendable, Equatable {
     public var providers: [ProviderHealth]
     /// Events that leave no row behind (`ServiceCounters`), since the database was created.
     public var events: [ServiceCounters.Event: Int] = [:]
+    /// Webhook deliveries queued (waiting, being sent, or waiting for a retry).
+    public var webhookDeliveries = 0
+    /// Webhook deliveries due now.
+    public var dueWebhookDeliveries = 0
+    /// Age of the oldest due webhook delivery in seconds; 0 when none is due.
+    public var oldestDueWebhookSeconds: Double = 0
+    /// Webhook endpoints disabled (410 Gone, or failing for too long).
+    public var disabledWebhookEndpoints = 0
 
     /// Send attempts of one provider with one outcome, since the database was created.
     public struct ProviderAttempts: Sendable, Equatable {
@@ -92,8 +100,23 @@ public struct SystemSnapshot: Sendable, Equatable {
             text.sample("texting_provider_consecutive_failures", labels: ["provider": provider.provider], value: String(provider.consecutiveFailures))
         }
         text.header("texting_events_total", "counter", "Events that change nothing, e.g. a stalled sender's outcome recorded after its lease was taken.")
-        for event in ServiceCounters.Event.allCases {
+        let webhookCounters = Set(ServiceCounters.Event.webhookAttempts.map(\.event))
+        for event in ServiceCounters.Event.allCases where !webhookCounters.contains(event) {
             text.sample("texting_events_total", labels: ["event": event.rawValue], value: String(events[event] ?? 0))
+        }
+        text.gauge(
+            "texting_webhook_queue_deliveries", "Webhook deliveries queued (waiting, in flight, or waiting for a retry).", value: String(webhookDeliveries))
+        text.gauge("texting_webhook_queue_due_deliveries", "Webhook deliveries due now.", value: String(dueWebhookDeliveries))
+        text.gauge(
+            "texting_webhook_queue_oldest_due_seconds", "Age of the oldest due webhook delivery in seconds (0 when none is due).",
+            value: Self.seconds(oldestDueWebhookSeconds))
+        text.gauge(
+            "texting_webhook_endpoints_disabled", "Webhook endpoints disabled (410 Gone, or failing for too long).", value: String(disabledWebhookEndpoints))
+        text.header(
+            "texting_webhook_attempts_total", "counter",
+            "Webhook delivery attempts by outcome (delivered, retrying, failed: given up, disabled: disabled its endpoint).")
+        for (outcome, event) in ServiceCounters.Event.webhookAttempts {
+            text.sample("texting_webhook_attempts_total", labels: ["outcome": outcome], value: String(events[event] ?? 0))
         }
         return text.output
     }
@@ -107,6 +130,7 @@ public struct SystemSnapshot: Sendable, Equatable {
             "messages: " + MessageStatus.allCases.map { "\($0.rawValue)=\(messagesByStatus[$0] ?? 0)" }.joined(separator: " "),
             "phone_numbers: " + Self.phoneNumberStatuses.map { "\($0)=\(phoneNumbersByStatus[$0] ?? 0)" }.joined(separator: " "),
             "events: " + ServiceCounters.Event.allCases.map { "\($0.rawValue)=\(events[$0] ?? 0)" }.joined(separator: " "),
+            "webhooks: queued=\(webhookDeliveries) due=\(dueWebhookDeliveries) oldest_due_seconds=\(Self.seconds(oldestDueWebhookSeconds)) disabled_endpoints=\(disabledWebhookEndpoints)",
         ]
         if providers.isEmpty && attempts.isEmpty {
             lines.append("providers: none tried yet")

@@ -26,6 +26,8 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
     public let canceledAt: String?
     /// The client's own reference (`client_ref`), if it gave one.
     public let clientRef: String?
+    /// The message's own webhook URL, if it gave one.
+    public let statusCallback: String?
     /// The internal id, which orders a listing; only `MessageStore.list` selects it (for the
     /// next page's cursor).
     public let internalID: Int64?
@@ -40,7 +42,7 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         \(timestamp("m.send_at", "send_at")), \(timestamp("m.expires_at", "expires_at")),
         \(timestamp("m.sent_at", "sent_at")), \(timestamp("m.delivered_at", "delivered_at")),
         \(timestamp("m.failed_at", "failed_at")), \(timestamp("m.canceled_at", "canceled_at")),
-        m.client_ref
+        m.client_ref, m.status_callback
         """
 
     private static func timestamp(_ column: String, _ name: String) -> String {
@@ -71,6 +73,7 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         failedAt = row["failed_at"]
         canceledAt = row["canceled_at"]
         clientRef = row["client_ref"]
+        statusCallback = row["status_callback"]
         internalID = row["internal_id"].flatMap { Int64($0) }
     }
 }

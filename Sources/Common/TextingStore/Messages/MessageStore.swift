@@ -46,7 +46,7 @@ public struct MessageStore {
         guard !batch.isEmpty else { return [] }
         // The public ids are made here, so that each row of the batch finds its answer.
         let publicIDs = RandomUUID.make(batch.count).map { $0.uuidString.lowercased() }
-        var columns: [[String]] = Array(repeating: [], count: 8)
+        var columns: [[String]] = Array(repeating: [], count: 9)
         for (acceptance, publicID) in zip(batch, publicIDs) {
             let message = acceptance.message
             columns[0].append(publicID)
@@ -58,6 +58,7 @@ public struct MessageStore {
             columns[5].append(message.sendAt.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-1")
             columns[6].append(String(message.validitySeconds ?? 0))
             columns[7].append(message.clientRef?.text ?? "")
+            columns[8].append(message.statusCallback?.text ?? "")
         }
         let owners = batch.map { String($0.owner) }
         let result = try connection.execute(Self.accept, columns.map(PostgresArray.literal) + [PostgresArray.literal(owners)])
@@ -137,19 +138,19 @@ public struct MessageStore {
         "messages.accept",
         """
         WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[], $9::bigint[])
-                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, api_key_id)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[], $9::text[], $10::bigint[])
+                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, status_callback, api_key_id)
         ), key AS (
-            SELECT id FROM api_keys WHERE id = ANY($9::bigint[]) AND revoked_at IS NULL
+            SELECT id FROM api_keys WHERE id = ANY($10::bigint[]) AND revoked_at IS NULL
         ), number AS (
             INSERT INTO phone_numbers AS p (number)
             SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status
         ), m AS (
-            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, api_key_id)
+            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
             SELECT i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
-                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), i.api_key_id
+                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), nullif(i.status_callback, ''), i.api_key_id
             FROM input i
             JOIN key ON key.id = i.api_key_id
             JOIN number ON number.number = i.number
