@@ -1,4 +1,4 @@
-"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): eight
+"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): nine
 fault-injection scenarios against the real stack scripts/chaos brought up (nginx with the
 shipped site file, MessagesFCGI, DeliveryFCGI, SenderCron processes of our own, PostgreSQL,
 the mock providers). Each ends with the accounting query (harness.account): every 201 is a
@@ -6,9 +6,9 @@ stored message in a state that matches what happened to it, none is missing, and
 got a message more often than the documented bound (one extra send per message per sender
 crash, at most what was in flight).
 
-Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all eight)
+Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all nine)
 Prints the table (scenario, requests, 5xx, lost, duplicates, result) and writes it to
-Tests/chaos/results/latest.md (a full run of all seven; other runs to $RUN_DIR/chaos-results.md);
+Tests/chaos/results/latest.md (a full run of all nine; other runs to $RUN_DIR/chaos-results.md);
 exits 1 if any scenario failed."""
 import collections
 import datetime
@@ -51,6 +51,8 @@ class Result:
         self.aborted = None
         self.stale_applied = None
         self.provider_5xx = None
+        # Where webhooks are checked: (lost, out of order, bad signatures, duplicates, bound).
+        self.webhooks = None
 
     def check(self, condition, problem):
         if not condition:
@@ -200,7 +202,7 @@ def s3_sender_kill(r, mocks):
     senders = h.Senders(3, restart_delay=0.1).start()
     tally = h.Tally()
     threads = h.run_load(keys, seconds, tally, per_thread_rate=100, seed=3)
-    kills, bound, leased = h.kill_senders(senders, seconds, random.Random(3), pause=(0.1, 0.4), max_kills=2000)
+    kills, bound, leased, _ = h.kill_senders(senders, seconds, random.Random(3), pause=(0.1, 0.4), max_kills=2000)
     h.join_all(threads, 30)
     senders.stop()
     r.check(kills >= pick(50, 15), f"only {kills} kills")
@@ -558,7 +560,7 @@ def s8_hostile_providers(r, mocks):
         senders = h.Senders(2, restart_delay=0.1, TEXTING_PROVIDERS=fleet.setting).start()
         tally = h.Tally()
         threads = h.run_load(keys, seconds, tally, per_thread_rate=40, seed=8)
-        kills, bound, _ = h.kill_senders(senders, seconds, random.Random(8), pause=(0.5, 1.5), max_kills=500)
+        kills, bound, _, _ = h.kill_senders(senders, seconds, random.Random(8), pause=(0.5, 1.5), max_kills=500)
         h.join_all(threads, 30)
         senders.stop()
         drained = h.drain("chaos-s8", 120, fleet, TEXTING_PROVIDERS=fleet.setting)
@@ -586,6 +588,15 @@ def s8_hostile_providers(r, mocks):
                    f"{dict(answers_by_kind)} (stale: none applied); senders exited {dict(senders.exits)}")
 
 
+# ---------------------------------------------------------------------------------------
+# 9. Webhooks: the receiver down, flapping, slow and answering garbage while senders die
+
+def s9_webhooks(r, mocks):
+    import webhooks
+    fresh(mocks)
+    webhooks.run(r, mocks)
+
+
 SCENARIOS = [
     ("1 load with accounting", s1_load),
     ("2 PostgreSQL restarts", s2_postgres),
@@ -595,17 +606,20 @@ SCENARIOS = [
     ("6 hostile input fuzz", s6_fuzz),
     ("7 memory (RSS)", s7_memory),
     ("8 hostile providers", s8_hostile_providers),
+    ("9 webhook receiver down/flapping/slow/garbage", s9_webhooks),
 ]
 
 
 def table(results):
-    lines = ["| scenario | requests | 5xx | lost | duplicates | runs aborted | stale reports applied | 5xx to providers | result | seconds |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+    lines = ["| scenario | requests | 5xx | lost | duplicates | runs aborted | stale reports applied | 5xx to providers "
+             "| webhooks lost / out of order / bad signature / duplicates | result | seconds |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     measured = lambda value: "–" if value is None else str(value)  # noqa: E731
     for r in results:
         dup = f"{r.duplicates} (bound {r.dup_bound})" if r.dup_bound else str(r.duplicates)
+        hooks = "–" if r.webhooks is None else "{} / {} / {} / {} (bound {})".format(*r.webhooks)
         lines.append(f"| {r.name} | {r.requests:,} | {r.fivexx} | {r.lost} | {dup} | {measured(r.aborted)} | {measured(r.stale_applied)} "
-                     f"| {measured(r.provider_5xx)} | {'pass' if r.ok else 'FAIL'} | {r.seconds:.0f} |")
+                     f"| {measured(r.provider_5xx)} | {hooks} | {'pass' if r.ok else 'FAIL'} | {r.seconds:.0f} |")
     return "\n".join(lines)
 
 

@@ -181,8 +181,8 @@ class Conn:
             self.c = None
 
 
-def post_message(conn, rng, i, idem=None):
-    body = json.dumps({"to_number": new_number(rng), "message": f"chaos {i}"})
+def post_message(conn, rng, i, idem=None, fields=None):
+    body = json.dumps({"to_number": new_number(rng), "message": f"chaos {i}", **(fields or {})})
     return conn.request("POST", "/messages", body, {"Idempotency-Key": idem or str(uuid.uuid4())})
 
 
@@ -227,9 +227,10 @@ class Tally:
         return sum(n for s, n in self.statuses.items() if s >= 500)
 
 
-def run_load(keys, seconds, tally, per_thread_rate=120, stop=None, max_requests=200_000, seed=1):
+def run_load(keys, seconds, tally, per_thread_rate=120, stop=None, max_requests=200_000, seed=1, fields=None):
     """One thread per key POSTing messages (paced, under nginx's 200/s per key) for `seconds`
-    or until `stop` is set; bounded by max_requests per thread. Returns the threads."""
+    or until `stop` is set; bounded by max_requests per thread. `fields`: extra fields of the
+    messages, by key index. Returns the threads."""
     deadline = time.monotonic() + seconds
     stop = stop or threading.Event()
 
@@ -245,7 +246,7 @@ def run_load(keys, seconds, tally, per_thread_rate=120, stop=None, max_requests=
             if next_at > now:
                 time.sleep(next_at - now)
             next_at = max(next_at + interval, time.monotonic() - 1)
-            tally.add(*post_message(conn, rng, i))
+            tally.add(*post_message(conn, rng, i, fields=(fields or {}).get(index)))
         conn.close()
 
     threads = [threading.Thread(target=worker, args=(i, k), daemon=True) for i, k in enumerate(keys)]
@@ -375,13 +376,17 @@ def sender_log_count(text):
         return 0
 
 
+Kills = collections.namedtuple("Kills", "kills bound leased webhooks_leased")
+
+
 def kill_senders(senders, seconds, rng, pause, max_kills):
     """SIGKILLs one of `senders` after every pause drawn from `pause` (seconds, a range) for
     `seconds`. Returns how many were killed and the duplicate bound: what the killed senders
     held unrecorded at their deaths (claimed, in flight, or answered but not written down:
     the jobs still leased to them, leased_by being "<host>:<pid>"), at most the concurrency
-    per kill."""
-    kills, leased_at_kill = 0, []
+    per kill; and the same for their webhook dispatchers (deliveries leased to
+    "<host>:<pid>:webhooks"), the bound of webhooks sent twice."""
+    kills, leased_at_kill, webhooks_at_kill = 0, [], []
     deadline = time.monotonic() + seconds
     with db() as c:
         while time.monotonic() < deadline and kills < max_kills:
@@ -390,7 +395,10 @@ def kill_senders(senders, seconds, rng, pause, max_kills):
             if pid is not None:
                 kills += 1
                 leased_at_kill.append(c.execute("SELECT count(*) FROM jobs WHERE leased_by LIKE %s", (f"%:{pid}",)).fetchone()[0])
-    return kills, min(kills * SENDER_SETTINGS["TEXTING_SENDER_CONCURRENCY"], sum(leased_at_kill)), sum(leased_at_kill)
+                webhooks_at_kill.append(c.execute("SELECT count(*) FROM webhook_deliveries WHERE leased_by LIKE %s",
+                                                  (f"%:{pid}:webhooks",)).fetchone()[0])
+    return Kills(kills, min(kills * SENDER_SETTINGS["TEXTING_SENDER_CONCURRENCY"], sum(leased_at_kill)), sum(leased_at_kill),
+                 sum(webhooks_at_kill))
 
 
 def run_sender_once(timeout=120, **overrides):
