@@ -19,14 +19,17 @@ Each repetition, in this order:
   reads   GET /messages/{id} (bench/read.lua) against a trivial FastCGI responder behind the
           same nginx (bench/trivial_fcgi.c, 32 threads, answering a saved real answer)
   sender  SenderCron --once draining BENCH_SENDER_MESSAGES queued messages to the 2 mock
-          providers; the mock providers alone (bench/provider.lua); pgbench draining the same
+          providers; SenderCron --once dispatching as many queued webhooks (one
+          message.delivered per message) to a receiver (nginx: 204, bench/nginx-bench.conf);
+          the mock providers alone (bench/provider.lua); pgbench draining the same
           queue with the sender's claim and record statements (bench/pgbench_sender.py);
           SenderCron --once draining to the bench provider endpoint; Kannel forwarding what it
           accepted above to that same endpoint (rate from the endpoint's access log)
 Then once: accept-to-provider latency at BENCH_LATENCY_RATE messages/s for
 BENCH_LATENCY_SECONDS (bench/paced_post.py, open loop) with the sender running as its timer
 runs it (scripts/stack sender-loop), the providers only accepting; the same with callbacks (a
-diagnostic); the CPU each process used meanwhile; the idle sender's cost; the memory of every
+diagnostic) and a webhook endpoint, measuring each report's time to its webhook; the CPU each
+process used meanwhile; the idle sender's cost; the memory of every
 process.
 
 Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_SENDER_MESSAGES=20000,
@@ -137,7 +140,7 @@ class Bench:
         self.series = {name: [] for name in (
             "ingest", "ingest_p50", "ingest_p99", "nginx_alone", "pgbench", "pgbench_obvious", "kannel_accept", "kannel_p50",
             "kannel_p99", "reads", "reads_p50", "reads_p99", "trivial", "trivial_p50", "trivial_p99", "drain", "mock_alone",
-            "pg_sender", "drain_same", "kannel_forward", "kannel_forwarded")}
+            "pg_sender", "drain_same", "kannel_forward", "kannel_forwarded", "webhooks")}
         self.sender_peaks = []
         self.kannel_rss = {"bearerbox": [], "smsbox": []}
         self.pgbench_failed = 0
@@ -387,13 +390,14 @@ class Bench:
         self.nginx_conf = os.path.join(nginx_dir, "nginx.conf")
         self.trivial_socket = os.path.join(self.s.run_dir, "sock", "bench-trivial.sock")
         self.provider_log = self.log("bench-provider-access.log")
+        self.webhook_log = self.log("bench-webhook-access.log")
         site = os.path.join(nginx_dir, "texting.conf")
         text = re.sub(r"(?m)^[ \t]*limit_req(_status|_log_level)?[ \t].*\n", "", open(site).read())
         open(site, "w").write(text)
         bench_conf = os.path.join(nginx_dir, "bench.conf")
         template = open(os.path.join(PROJECT, "bench", "nginx-bench.conf")).read()
         open(bench_conf, "w").write(template.replace("@PORT@", str(self.s.ceiling_port)).replace("@TRIVIAL_SOCKET@", self.trivial_socket)
-                                    .replace("@PROVIDER_LOG@", self.provider_log))
+                                    .replace("@PROVIDER_LOG@", self.provider_log).replace("@WEBHOOK_LOG@", self.webhook_log))
         main = open(self.nginx_conf).read()
         include = f"include {site};"
         if f"include {bench_conf};" not in main:
@@ -528,6 +532,7 @@ class Bench:
         self.mocks.reset()
         self.mocks.configure_all(callback_delay_ms=-1)
         out["drain"].append(self.sender_once(f"sender-{rep}", s.sender_messages, f"sender drain to the mock providers, repetition {rep}"))
+        out["webhooks"].append(self.webhook_drain(rep))
         out["mock_alone"].append(self.mocks_alone(rep))
         # The database ceiling: the same queue drained by the sender's own claim and record SQL.
         self.preload(s.sender_messages)
@@ -543,6 +548,76 @@ class Bench:
                                                   TEXTING_PROVIDERS=f"p1=http://127.0.0.1:{s.ceiling_port}/bench/provider-send"))
         if s.use_kannel:
             self.kannel_forwards(rep, accepted_by_kannel)
+
+    def webhook_endpoint(self):
+        """A webhook endpoint of the bench key, to the receiver on the ceiling port; its id.
+        Made only for the webhook measurements (then deleted): with it, every status change of
+        the other measurements would queue a delivery too."""
+        status, body = self.http(f"http://127.0.0.1:{self.s.port}/webhook_endpoints", "POST",
+                                 json.dumps({"url": f"http://127.0.0.1:{self.s.ceiling_port}/bench/webhook"}).encode(),
+                                 {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"})
+        if status != 201:
+            raise BenchError(f"POST /webhook_endpoints answered {status}: {body[:200]!r}")
+        return json.loads(body)["id"]
+
+    def delete_webhook_endpoint(self, endpoint):
+        status, _ = self.http(f"http://127.0.0.1:{self.s.port}/webhook_endpoints/{endpoint}", "DELETE",
+                              headers={"Authorization": f"Bearer {self.api_key}"})
+        if status != 204:
+            raise BenchError(f"DELETE /webhook_endpoints/{endpoint} answered {status}")
+
+    def webhook_drain(self, rep):
+        """SenderCron --once dispatching one `message.delivered` webhook for each of
+        BENCH_SENDER_MESSAGES messages (queued by the status change, in one statement) to the
+        receiver: deliveries per second of its whole run, every attempt recorded."""
+        count = self.s.sender_messages
+        self.preload(count, "sent")
+        endpoint = self.webhook_endpoint()
+        self.db("UPDATE messages SET status = 'delivered', delivered_at = now()")
+        self.db("ANALYZE events; ANALYZE webhook_deliveries")
+        self.db("CHECKPOINT", admin=True)
+        queued = int(self.db("SELECT count(*) FROM webhook_deliveries"))
+        started = time.monotonic()
+        self.run([os.path.join(self.bin_dir, "SenderCron"), "--once"], 300, output=self.log(f"bench-webhooks-{rep}.log"),
+                 what="SenderCron --once (webhooks)")
+        seconds = time.monotonic() - started
+        delivered = int(self.db("SELECT count(*) FROM webhook_attempts WHERE outcome = 'delivered'"))
+        left = int(self.db("SELECT count(*) FROM webhook_deliveries"))
+        self.delete_webhook_endpoint(endpoint)
+        if queued != count or delivered != count or left != 0:
+            self.problems.append(f"webhook dispatch, repetition {rep}: {queued} queued for {count} messages, {delivered} delivered, "
+                                 f"{left} left in the queue")
+        return stats.per_second(delivered, seconds)
+
+    def webhook_latency(self, mark, since):
+        """From each `message.delivered` event of the load (written in the transaction that
+        applied the provider's report) to the receiver logging its webhook: percentiles over
+        every such event, an event whose webhook never came counting as a problem."""
+        self.poll(lambda: self.db("SELECT count(*) FROM webhook_deliveries") == "0", 30)
+        time.sleep(1.5)  # nginx writes its access log buffer every second
+        arrived = {}
+        for line in open(self.webhook_log, errors="replace"):
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == "204" and float(parts[0]) >= since:
+                arrived.setdefault(parts[2], float(parts[0]))
+        rows = self.db(f"""SELECT e.public_id, extract(epoch FROM e.created_at) FROM events e
+                           WHERE e.type = 'message.delivered' AND e.message_id > {mark}""")
+        delays = []
+        missing = 0
+        for row in rows.splitlines():
+            event, written = row.split("|")
+            if event in arrived:
+                delays.append(1000 * (arrived[event] - float(written)))
+            else:
+                missing += 1
+        if missing or not delays:
+            self.problems.append(f"report to webhook: {missing} of {len(delays) + missing} delivered events never reached the receiver")
+        def percentile(q):
+            value = stats.percentile(delays, q)
+            return None if value is None else round(value, 1)
+
+        return dict(count=len(delays) + missing, arrived=len(delays), p50=percentile(0.50), p90=percentile(0.90),
+                    p99=percentile(0.99), max=percentile(1.0))
 
     def mocks_alone(self, rep):
         """The ceiling: both mock providers at once, as the sender spreads over both."""
@@ -656,10 +731,11 @@ class Bench:
             raise BenchError("the sender loop started no SenderCron")
         return self.stack_process("sender", "SenderCron")
 
-    def latency(self, name, callback_ms):
+    def latency(self, name, callback_ms, webhooks=False):
         """A fresh sender loop (its SenderCron starts a 55 s run, as after a timer start), the
         mock providers calling back after `callback_ms` (-1: not at all), the paced load, then
-        every message's sent_at - created_at."""
+        every message's sent_at - created_at. `webhooks`: the bench key has a webhook endpoint
+        meanwhile, and the time from each report to its webhook is measured too."""
         s = self.s
         say(f"latency ({name}): sender loop running, POST /messages at {s.latency_rate}/s for {s.latency_seconds} s, provider callbacks "
             f"{f'after {callback_ms} ms' if callback_ms >= 0 else 'off'}")
@@ -669,6 +745,8 @@ class Bench:
         self.reset_data()
         self.mocks.reset()
         self.mocks.configure_all(callback_delay_ms=callback_ms)
+        endpoint = self.webhook_endpoint() if webhooks else None
+        since = time.time()
         sender = self.start_sender_loop()
         # One message first: it proves the sender is listening and warms every connection up.
         self.post_message("+15557000000", "warm-up")
@@ -705,6 +783,9 @@ class Bench:
         if result["accepted"] is not None and result["accepted"] < 0.95 * s.latency_rate:
             self.problems.append(f"latency ({name}): the service accepted {result['accepted']:.0f} messages/s of the {s.latency_rate}/s offered "
                                  "(requests waited, see its load line); the percentiles are of what it accepted")
+        if endpoint:
+            result["webhook"] = self.webhook_latency(mark, since)
+            self.delete_webhook_endpoint(endpoint)
         after = self.stack_process("sender", "SenderCron")
         if after != sender:
             self.problems.append(f"latency ({name}): the timer started another SenderCron during the load (pids {sender}, {after or 'none'})")
@@ -779,7 +860,7 @@ class Bench:
         self.postmaster = int(open(os.path.join(self.s.run_dir, "pgdata", "postmaster.pid")).readline())
         latency = {"target": self.latency("target", -1)}
         if self.s.callback_ms >= 0:
-            latency["callbacks"] = self.latency("callbacks", self.s.callback_ms)
+            latency["callbacks"] = self.latency("callbacks", self.s.callback_ms, webhooks=True)
         idle = self.idle()
         memory = self.memory()
         return self.results(latency, idle, memory)

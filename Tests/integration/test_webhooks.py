@@ -235,7 +235,15 @@ def test_410_gone_disables_the_endpoint_and_its_owner_sees_why(api, receiver, db
                  endpoint["id"]) == 0
     assert metric(api, "texting_webhook_endpoints_disabled") >= 1
     assert metric(api, 'texting_webhook_attempts_total{outcome="disabled"}') >= 1
-    # An operator can enable it again once its owner fixed it.
+    # Its owner, or an operator, enables it again once the receiver is fixed; new events go to it.
+    assert Api(create_api_key("webhooks-stranger")).raw("POST", f"/webhook_endpoints/{endpoint['id']}/enable").status_code == 404
+    enabled = api.raw("POST", f"/webhook_endpoints/{endpoint['id']}/enable")
+    assert enabled.status_code == 200, enabled.text
+    assert (enabled.json()["status"], enabled.json()["disabled_reason"], enabled.json()["failing_since"]) == ("enabled", None, None)
+    receiver.default_status = 200
+    fresh = canceled_message(api)
+    dispatch_until(lambda: any(json.loads(r.body)["data"]["message"]["id"] == fresh for r in receiver.requests()), "the event after enabling")
+    db.execute("UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = 'test' WHERE public_id = %s", (endpoint["id"],))
     result = textingctl("webhooks", "enable", endpoint["id"])
     assert result.returncode == 0, result.stderr
     assert api.raw("GET", f"/webhook_endpoints/{endpoint['id']}").json()["status"] == "enabled"

@@ -9,6 +9,7 @@ SERIES = {
     "reads": [5000.0] * 3, "reads_p50": [1.0] * 3, "reads_p99": [4.0] * 3, "trivial": [10000.0] * 3, "trivial_p50": [0.5] * 3,
     "trivial_p99": [2.0] * 3, "drain": [3000.0, 3100.0, None], "mock_alone": [6000.0] * 3, "pg_sender": [9000.0] * 3,
     "drain_same": [3500.0] * 3, "kannel_forward": [3000.0] * 3, "kannel_forwarded": [1000] * 3,
+    "webhooks": [3300.0, 2900.0, 3200.0],
 }
 LATENCY = {"count": 1000, "sent": 1000, "accepted": 990, "issued": 1000.0, "p50": 12.5, "p90": 20.0, "p99": 80.0, "max": 120.0,
            "load": "1000 requests issued", "cpu": "MessagesFCGI 20 %"}
@@ -53,6 +54,23 @@ def test_latency_targets_and_an_unsustained_load_are_said():
     with_callbacks = copy.deepcopy(RESULTS)
     with_callbacks["latency"]["callbacks"] = dict(LATENCY, p50=30.0)
     assert "calling back after 100 ms" in _row(render(with_callbacks), "| Diagnostic: the same")
+
+
+def test_webhook_dispatch_is_set_beside_the_sender_and_report_latency_has_its_targets():
+    report = render(RESULTS)
+    row = _row(report, "| Webhooks: `SenderCron --once` dispatching 20,000")
+    # Median 3,200 against the sender's median 3,050: 105 %.
+    assert "| 3,200 deliveries/s |" in row and "3,050 messages/s | 105 % | ≥ 100 %: met |" in row
+    assert "not measured (it is measured in the run with callbacks" in _row(report, "| Provider's report → the client's webhook")
+    measured = copy.deepcopy(RESULTS)
+    measured["latency"]["callbacks"] = dict(LATENCY, webhook={"count": 1000, "arrived": 1000, "p50": 40.0, "p90": 80.0,
+                                                              "p99": 1200.0, "max": 1500.0})
+    row = _row(render(measured), "| Provider's report → the client's webhook")
+    assert "p50 40.0 ms" in row and "(1000 of 1000 arrived)" in row
+    assert "p50 < 100 ms: met; p99 < 1 s: **not met** |" in row
+    slow = copy.deepcopy(RESULTS)
+    slow["series"]["webhooks"] = [1000.0] * 3
+    assert "| 33 % | ≥ 100 %: **not met** |" in _row(render(slow), "| Webhooks:")
 
 
 def test_without_kannel_its_cells_say_why_and_no_ratio_is_claimed():

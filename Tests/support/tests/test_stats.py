@@ -7,6 +7,16 @@ def test_median_of_an_odd_and_an_even_count_and_of_nothing():
     assert stats.median([]) is None
 
 
+def test_percentiles_interpolate_as_postgresql_percentile_cont_does():
+    values = [40, 10, 30, 20]
+    assert stats.percentile(values, 0.5) == 25
+    assert stats.percentile(values, 0.0) == 10
+    assert stats.percentile(values, 1.0) == 40
+    assert abs(stats.percentile(values, 0.99) - 39.7) < 1e-9
+    assert stats.percentile([7], 0.99) == 7
+    assert stats.percentile([None, float("nan")], 0.5) is None
+
+
 def test_a_failed_measurement_is_left_out_not_counted_as_zero():
     assert stats.median([10, None, 30, float("nan")]) == 20
     assert stats.median([None, None]) is None

@@ -26,6 +26,16 @@ def _latency_rows(r):
             f"| Diagnostic: the same with the mock providers calling back after {r['callback_ms']} ms (DeliveryFCGI records each "
             f"callback; the mocks send them from these cores too); issued at {whole(c['issued'])}/s, accepted at {whole(c['accepted'])}/s "
             f"| p50 {c['p50']} ms, p90 {c['p90']} ms, p99 {c['p99']} ms, max {c['max']} ms ({c['sent']} of {c['count']} sent) | – | – | – |")
+    w = (c or {}).get("webhook")
+    if w:
+        rows.append(
+            f"| Provider's report → the client's webhook, in that run (a webhook endpoint of the key on a local receiver, nginx "
+            f"answering 204; from the `message.delivered` event, written in the transaction that applied the report, to the "
+            f"receiver's log line) | p50 {w['p50']} ms, p90 {w['p90']} ms, p99 {w['p99']} ms, max {w['max']} ms ({w['arrived']} of "
+            f"{w['count']} arrived) | – | – | p50 < 100 ms: {target_below(w['p50'], 100)}; p99 < 1 s: {target_below(w['p99'], 1000)} |")
+    else:
+        rows.append("| Provider's report → the client's webhook | not measured (it is measured in the run with callbacks; "
+                    "BENCH_LATENCY_CALLBACK_MS=-1 skips it) | – | – | – |")
     return rows
 
 
@@ -85,6 +95,10 @@ def render(r):
         f"200 `{{\"message_id\":…}}`) | {whole(drain_same)} messages/s | Kannel forwarding what it accepted (its file store "
         f"reloaded) to the same endpoint, `max-pending-submits = 100`: {_kannel_cell(kannel_forward, 'messages/s', note)} | "
         f"{ratio(drain_same, kannel_forward)} | ≥ 100 %: {target_ratio(drain_same, kannel_forward)} |",
+        f"| Webhooks: `SenderCron --once` dispatching {whole(r['sender_messages'])} queued `message.delivered` webhooks (signed, "
+        f"one per message) to a local receiver (nginx: 204), every attempt recorded | {whole(m.get('webhooks'))} deliveries/s | the "
+        f"sender draining {whole(r['sender_messages'])} messages to the 2 mock providers, same run: {whole(drain)} messages/s | "
+        f"{ratio(m.get('webhooks'), drain)} | ≥ 100 %: {target_ratio(m.get('webhooks'), drain)} |",
         *_latency_rows(r),
         f"| Sender loop idle after that load (queue: {r['idle']['queue']} jobs), over {r['idle']['seconds']} s | "
         f"{r['idle']['tps']} database transactions/s; SenderCron + PostgreSQL use {r['idle']['cpu']} % of a core | – | – | – |",
@@ -111,6 +125,7 @@ def render(r):
         f"- mock providers alone requests/s (sum of both): {joined(s['mock_alone'], 2)}",
         f"- pgbench with the sender's SQL, jobs/s: {joined(s['pg_sender'], 1)}",
         f"- sender drain to the provider endpoint, messages/s: {joined(s['drain_same'], 1)}",
+        f"- webhook dispatch to the receiver, deliveries/s: {joined(s.get('webhooks', []), 1)}",
         f"- Kannel forwarding to the provider endpoint, messages/s: {joined(s['kannel_forward'], 1)} (messages forwarded: "
         f"{joined(s['kannel_forwarded'])})",
         *_latency_raw(r),

@@ -17,6 +17,18 @@ def median(values):
     return present[middle] if len(present) % 2 else (present[middle - 1] + present[middle]) / 2
 
 
+def percentile(values, q):
+    """The q-quantile (0 to 1) of the measured values, interpolated between the nearest ranks
+    as PostgreSQL's percentile_cont does; None when none was measured."""
+    present = sorted(_present(values))
+    if not present:
+        return None
+    position = q * (len(present) - 1)
+    lower = math.floor(position)
+    upper = min(lower + 1, len(present) - 1)
+    return present[lower] + (present[upper] - present[lower]) * (position - lower)
+
+
 def maximum(values):
     present = _present(values)
     return max(present) if present else None

@@ -77,6 +77,10 @@ public struct MessagesAPI: Sendable {
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["POST"])
             return try WebhooksAPI(rules: webhookRules).rotateSecret(segments[1], request, owner: owner, connection: connection)
+        case 3 where segments[0] == "webhook_endpoints" && segments[2] == "enable":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["POST"])
+            return try WebhooksAPI(rules: webhookRules).enable(segments[1], owner: owner, connection: connection)
         case 3 where segments[0] == "webhook_endpoints" && segments[2] == "deliveries":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["GET", "HEAD"])
@@ -88,7 +92,7 @@ public struct MessagesAPI: Sendable {
         default:
             throw Problem(
                 .notFound,
-                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/deliveries and /webhook_secret."
+                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/enable, /webhook_endpoints/{id}/deliveries and /webhook_secret."
             )
         }
     }

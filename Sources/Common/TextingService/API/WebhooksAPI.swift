@@ -45,6 +45,15 @@ struct WebhooksAPI {
         return HTTPServerResponse(status: 204, headers: [], body: [])
     }
 
+    /// An endpoint its owner has fixed, enabled again (a no-op when it is enabled): new events
+    /// go to it from now on; what happened meanwhile is in GET /events.
+    func enable(_ id: String, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        guard let uuid = UUID(uuidString: id), try WebhookEndpointStore(connection: connection).enable(id: uuid, owner: owner) else {
+            throw Self.notFound(id)
+        }
+        return .json(200, try endpoint(id, owner: owner, connection: connection).json)
+    }
+
     /// A new secret, shown once; the old one keeps signing for `grace_period` seconds (default
     /// a day, 0 to stop it at once), so receivers can switch without losing a delivery.
     func rotateSecret(_ id: String, _ request: HTTPServerRequest, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
