@@ -12,6 +12,16 @@ import time
 Received = collections.namedtuple("Received", "path headers body at status answered", defaults=(None, None))
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A sender that gives up or dies mid-request resets its connection: expected here, so
+    not printed as a traceback."""
+
+    def handle_error(self, request, client_address):
+        import sys
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class Receiver:
     """Start with `with Receiver() as r:`; `r.url(path)` is where to point an endpoint.
 
@@ -84,7 +94,7 @@ class Receiver:
         self.thread = None
 
     def _listen(self):
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self.server = _QuietServer(("127.0.0.1", self.port), self.handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
