@@ -236,7 +236,7 @@ class Bench:
             time.sleep(0.1)
         for attempt in range(3):
             try:
-                self.db("TRUNCATE webhook_attempts, webhook_deliveries, events, jobs, idempotency_keys, delivery_events, messages, phone_numbers, provider_health, provider_attempts")
+                self.db("TRUNCATE webhook_attempts, webhook_deliveries, events, jobs, idempotency_keys, delivery_events, messages, phone_numbers, opt_out_changes, provider_health, provider_attempts")
                 break
             except BenchError:
                 if attempt == 2:

@@ -230,7 +230,7 @@ def fresh_database():
         yield
         return
     with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
-        connection.execute("""TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers,
+        connection.execute("""TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers, opt_out_changes,
                               provider_health, provider_attempts, idle_senders, api_keys, service_counters,
                               events, webhook_endpoints, webhook_secrets, webhook_deliveries, webhook_attempts""")
     yield

@@ -15,12 +15,13 @@ final class JobOutcomeRulesTests: XCTestCase {
 
     private func sent(
         attempts: Int = 1, expiresAt: Int64? = nil, body: String = "Your code is 123456",
-        number: String = "+15555550123", status: MessageStatus = .sending, active: Bool = true
+        number: String = "+15555550123", status: MessageStatus = .sending, active: Bool = true, optedOut: Bool = false
     ) -> Sent {
         Sent(
             job: ClaimedJob(
                 messageID: 42, publicID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", toNumber: number, body: body, attempts: attempts,
-                generation: 0, lastProvider: nil, status: status, phoneNumberActive: active, expiresAtMilliseconds: expiresAt))
+                generation: 0, lastProvider: nil, status: status, phoneNumberActive: active, recipientOptedOut: optedOut,
+                expiresAtMilliseconds: expiresAt))
     }
 
     private func outcome(_ answer: ProviderAnswer, _ sent: Sent, maximumAttempts: Int = 6, random: Double = 0) -> JobOutcome {
@@ -120,5 +121,12 @@ final class JobOutcomeRulesTests: XCTestCase {
         guard case .failed(_, nil, "expired", _)? = JobOutcome.withoutSending(sent(expiresAt: now).job, nowMilliseconds: now)?.disposition else {
             return XCTFail("a job past its validity fails as expired")
         }
+        guard
+            case .failed(let notMade, nil, "recipient_opted_out", _)? = JobOutcome.withoutSending(
+                sent(attempts: 3, optedOut: true).job, nowMilliseconds: now)?.disposition
+        else {
+            return XCTFail("a recipient who opted out gets nothing more")
+        }
+        XCTAssertEqual(notMade, 2)
     }
 }

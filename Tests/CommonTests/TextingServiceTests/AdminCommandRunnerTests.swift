@@ -24,6 +24,8 @@ final class AdminCommandRunnerTests: XCTestCase {
     func testAMalformedNumberIsRefusedBeforeAnyConnection() throws {
         guard case .failed(let message, 2) = try runner.run(.numbersReactivate(number: "12")) else { return XCTFail() }
         XCTAssertTrue(message.hasPrefix("numbers reactivate: "), message)
+        guard case .failed(let optOut, 2) = try runner.run(.optOutsAdd(number: "12", reason: "test")) else { return XCTFail() }
+        XCTAssertTrue(optOut.hasPrefix("optouts add: "), optOut)
     }
 
     func testACommandThatNeedsTheDatabaseSaysWhichSettingIsMissing() {

@@ -23,6 +23,11 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id]), .messagesRequeue(id: UUID(uuidString: id)!))
         XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id.uppercased()]), .messagesRequeue(id: UUID(uuidString: id)!))
         XCTAssertEqual(try AdminCommand.parse(["stats"]), .stats)
+        XCTAssertEqual(try AdminCommand.parse(["optouts", "list"]), .optOutsList)
+        XCTAssertEqual(
+            try AdminCommand.parse(["optouts", "add", "+15555550100", "complaint", "by", "phone"]),
+            .optOutsAdd(number: "+15555550100", reason: "complaint by phone"))
+        XCTAssertEqual(try AdminCommand.parse(["optouts", "remove", "5555550100", "asked again"]), .optOutsRemove(number: "5555550100", reason: "asked again"))
         XCTAssertEqual(try AdminCommand.parse(["prune"]), .prune)
         XCTAssertEqual(try AdminCommand.parse(["sql"]), .sql(name: nil))
         XCTAssertEqual(try AdminCommand.parse(["sql", "jobs.claim"]), .sql(name: "jobs.claim"))
@@ -47,6 +52,9 @@ final class AdminCommandTests: XCTestCase {
             (["settings"], "needs `table` or `example`"),
             (["settings", "json"], "needs `table` or `example`; got `json`"),
             (["messages", "cancel", "x"], "unknown command `messages cancel`"),
+            (["optouts", "add", "+15555550100"], "needs a phone number and a reason"),
+            (["optouts", "remove"], "needs a phone number and a reason"),
+            (["optouts", "list", "all"], "unknown command"),
         ]
         for (arguments, expected) in cases {
             let message = usageError(arguments)

@@ -1,7 +1,7 @@
 /// What an event says happened. The raw values are the API's event `type`s (in `GET /events`,
 /// webhook payloads and an endpoint's `event_types`): never rename one. The database trigger
-/// that writes events (migration 0007) makes `message.<status>`, `message.expired` and
-/// `phone_number.inactive`.
+/// that writes events (migrations 0007 and 0008) makes `message.<status>`, `message.expired`
+/// and `phone_number.*`.
 public enum EventType: String, Sendable, CaseIterable, Comparable {
     case messageSent = "message.sent"
     case messageDelivered = "message.delivered"
@@ -16,6 +16,11 @@ public enum EventType: String, Sendable, CaseIterable, Comparable {
     /// A provider reported the number invalid: nothing more is sent to it. Every key that has
     /// texted the number hears it once.
     case phoneNumberInactive = "phone_number.inactive"
+    /// The recipient opted out (a STOP reply, or an operator): nothing more is sent to it until
+    /// it opts in. Every key that has texted the number hears it once.
+    case phoneNumberOptedOut = "phone_number.opted_out"
+    /// The recipient opted in again (a START reply, or an operator).
+    case phoneNumberOptedIn = "phone_number.opted_in"
 
     public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
 

@@ -12,12 +12,15 @@ public struct ClaimedJob: Sendable {
     public let lastProvider: String?
     public let status: MessageStatus
     public let phoneNumberActive: Bool
+    /// The recipient is on the opt-out list and this is not the confirmation of that opt-out.
+    public let recipientOptedOut: Bool
     /// When the message stops being worth sending (Unix milliseconds), if it has a validity.
     public let expiresAtMilliseconds: Int64?
 
     public init(
         messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
-        lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, expiresAtMilliseconds: Int64?
+        lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, recipientOptedOut: Bool = false,
+        expiresAtMilliseconds: Int64?
     ) {
         self.messageID = messageID
         self.publicID = publicID
@@ -28,6 +31,7 @@ public struct ClaimedJob: Sendable {
         self.lastProvider = lastProvider
         self.status = status
         self.phoneNumberActive = phoneNumberActive
+        self.recipientOptedOut = recipientOptedOut
         self.expiresAtMilliseconds = expiresAtMilliseconds
     }
 }

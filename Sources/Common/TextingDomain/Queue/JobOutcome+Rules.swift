@@ -32,7 +32,7 @@ extension JobOutcome {
     }
 
     /// The outcome of a claimed job that is not to be sent (canceled or already final, its
-    /// number inactive, its validity over), or nil when it is to be sent.
+    /// number inactive or opted out, its validity over), or nil when it is to be sent.
     public static func withoutSending(_ job: ClaimedJob, nowMilliseconds: Int64) -> JobOutcome? {
         let disposition: Disposition
         if job.status != .queued && job.status != .sending {
@@ -41,6 +41,10 @@ extension JobOutcome {
             disposition = .failed(
                 attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
                 detail: "A provider reported the phone number invalid; nothing more is sent to it.")
+        } else if job.recipientOptedOut {
+            disposition = .failed(
+                attempts: job.attempts - 1, provider: nil, code: "recipient_opted_out",
+                detail: "The recipient opted out (replied STOP, or an operator put the number on the opt-out list); nothing more is sent to it.")
         } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds {
             disposition = .failed(
                 attempts: job.attempts - 1, provider: nil, code: "expired",

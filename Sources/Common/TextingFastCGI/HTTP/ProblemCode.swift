@@ -10,6 +10,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case unknownField = "unknown_field"
     case invalidPhoneNumber = "invalid_phone_number"
     case phoneNumberInactive = "phone_number_inactive"
+    case recipientOptedOut = "recipient_opted_out"
     case messageEmpty = "message_empty"
     case messageTooLong = "message_too_long"
     case invalidMessage = "invalid_message"
@@ -34,7 +35,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     public var status: Int {
         switch self {
         case .malformedJSON, .badRequest: 400
-        case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive,
+        case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive, .recipientOptedOut,
             .messageEmpty, .messageTooLong, .invalidMessage, .invalidClientRef, .invalidWebhookURL, .unknownStatus, .invalidParameter,
             .invalidIdempotencyKey, .idempotencyKeyReused:
             422
@@ -60,6 +61,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .unknownField: "The request has a field this endpoint does not know"
         case .invalidPhoneNumber: "Invalid phone number"
         case .phoneNumberInactive: "Phone number is inactive"
+        case .recipientOptedOut: "Recipient opted out"
         case .messageEmpty: "Message is empty"
         case .messageTooLong: "Message is too long"
         case .invalidMessage: "Message cannot be sent"

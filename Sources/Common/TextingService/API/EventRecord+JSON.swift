@@ -4,11 +4,20 @@ import TextingSupport
 extension EventRecord {
     /// The event as the API and every webhook show it, in the Standard Webhooks payload shape:
     /// `id`, `type`, `timestamp` and `data` (the message as `GET /messages/{id}` showed it
-    /// right after the change, with its `client_ref`; or the phone number).
+    /// right after the change, with its `client_ref`; or the phone number and what became of it).
     var json: JSONValue {
         var data: [String: JSONValue] = [:]
         if let message { data["message"] = message.json }
-        if let phoneNumber { data["phone_number"] = ["number": .string(phoneNumber), "status": "inactive"] }
+        if let phoneNumber {
+            var number: [String: JSONValue] = ["number": .string(phoneNumber)]
+            switch type {
+            case .phoneNumberInactive: number["status"] = "inactive"
+            case .phoneNumberOptedOut: number["opted_out"] = true
+            case .phoneNumberOptedIn: number["opted_out"] = false
+            default: break
+            }
+            data["phone_number"] = .object(number)
+        }
         return ["id": .string(id), "type": .string(type.rawValue), "timestamp": .string(createdAt), "data": .object(data)]
     }
 }

@@ -172,6 +172,11 @@ public struct MessagesAPI: Sendable {
         case .phoneNumberInactive:
             throw Problem(
                 .phoneNumberInactive, "\(message.to.e164) is inactive: a provider reported it invalid, so nothing more is sent to it.", field: "to_number")
+        case .recipientOptedOut:
+            throw Problem(
+                .recipientOptedOut,
+                "\(message.to.e164) opted out (its recipient replied STOP, or an operator put it on the opt-out list): nothing is sent to it until it opts in again.",
+                field: "to_number")
         case .keyRevoked:
             throw Self.invalidKey
         }

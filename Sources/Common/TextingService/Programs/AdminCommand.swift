@@ -16,6 +16,10 @@ public enum AdminCommand: Equatable, Sendable {
     case webhooksDelete(id: UUID)
     case webhooksEnable(id: UUID)
     case webhooksRedeliver(event: UUID)
+    case optOutsList
+    /// The number as typed (normalised like `numbers reactivate`), and why.
+    case optOutsAdd(number: String, reason: String)
+    case optOutsRemove(number: String, reason: String)
     /// Print a named statement's SQL (no name: list the names). Needs no database.
     case sql(name: String?)
     /// Print the settings as the README's table or as the example settings file. Needs no database.
@@ -46,6 +50,9 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl webhooks delete ID           delete a webhook endpoint with its queued deliveries",
         "textingctl webhooks enable ID           enable a disabled webhook endpoint again",
         "textingctl webhooks redeliver EVENT     queue an event again for its key's endpoints and status_callback",
+        "textingctl optouts list                 list the numbers on the opt-out list: number, since, by whom (source, actor), why",
+        "textingctl optouts add NUMBER REASON    put a number on the opt-out list (its queued messages fail); kept with your login name",
+        "textingctl optouts remove NUMBER REASON take a number off the opt-out list (new messages to it are accepted again)",
         "textingctl sql [NAME]                   print the SQL of the named statement (no NAME: list the names)",
         "textingctl settings table|example       print every setting as the README's table or as the example settings file",
     ]
@@ -93,6 +100,17 @@ public enum AdminCommand: Equatable, Sendable {
                 throw UsageError(message: "webhooks \(verb) needs one \(what) id (a UUID as the API shows it)")
             }
             return verb == "delete" ? .webhooksDelete(id: id) : verb == "enable" ? .webhooksEnable(id: id) : .webhooksRedeliver(event: id)
+        case ("optouts"?, "list"?) where rest.isEmpty:
+            return .optOutsList
+        case ("optouts"?, let verb?) where verb == "add" || verb == "remove":
+            let reason = rest.dropFirst().joined(separator: " ").trimmed
+            guard rest.count >= 2, (1...500).contains(reason.count) else {
+                throw UsageError(
+                    message:
+                        "optouts \(verb) needs a phone number and a reason (kept with the change), e.g. `textingctl optouts \(verb) +15555550100 complaint by phone`"
+                )
+            }
+            return verb == "add" ? .optOutsAdd(number: rest[0], reason: reason) : .optOutsRemove(number: rest[0], reason: reason)
         case ("stats"?, nil):
             return .stats
         case ("prune"?, nil):

@@ -84,6 +84,13 @@ public struct AdminCommandRunner {
                 return .failed(message: "no event has the id \(event.uuidString.lowercased())", status: 1)
             }
             return Self.lines("event \(event.uuidString.lowercased()): \(queued) deliveries queued")
+        case .optOutsList:
+            let rows = try OptOutStore(connection: try connection()).list().map {
+                [$0.number, $0.since, $0.source, $0.actor, $0.reason].joined(separator: "\t") + "\n"
+            }
+            return .done(output: "number\tsince\tsource\tactor\treason\n" + rows.joined())
+        case .optOutsAdd(let typed, let reason), .optOutsRemove(let typed, let reason):
+            return try changeOptOut(typed, reason: reason, add: { if case .optOutsAdd = command { true } else { false } }())
         case .stats:
             return Self.lines(try MetricsStore(connection: try connection()).snapshot().report)
         case .prune:
@@ -123,6 +130,34 @@ public struct AdminCommandRunner {
             return Self.lines(secret.text)
         case .tooMany:
             return .failed(message: "key \(keyID) already has \(WebhookEndpointStore.maximumEndpointsPerKey) webhook endpoints", status: 1)
+        }
+    }
+
+    /// Who an operator's change is kept under: the login name (through sudo, the one who ran it).
+    private var operatorName: String {
+        environment.optional("SUDO_USER") ?? environment.optional("USER") ?? environment.optional("LOGNAME") ?? "operator"
+    }
+
+    private func changeOptOut(_ typed: String, reason: String, add: Bool) throws -> Outcome {
+        let verb = add ? "add" : "remove"
+        let number: PhoneNumber
+        do {
+            number = try PhoneNumber(parsing: typed, defaultCountryCode: try ServiceSettings.defaultCountryCode.read(environment))
+        } catch let error as ValidationError {
+            return .failed(message: "optouts \(verb): \(error.detail)", status: 2)
+        }
+        let store = OptOutStore(connection: try connection())
+        let actor = String(operatorName.prefix(100))
+        switch add
+            ? try store.optOut(number, source: .operator, actor: actor, reason: reason)
+            : try store.optIn(number, source: .operator, actor: actor, reason: reason)
+        {
+        case .optedOut(let failed):
+            return Self.lines("\(number.e164) opted out by \(actor): nothing more is sent to it; \(failed) queued messages failed (recipient_opted_out)")
+        case .optedIn:
+            return Self.lines("\(number.e164) opted in by \(actor): new messages to it are accepted again")
+        case .unchanged:
+            return Self.lines("\(number.e164) is already \(add ? "opted out" : "not on the opt-out list"): nothing changed")
         }
     }
 

@@ -16,6 +16,8 @@ public struct MessageStore {
     public enum Outcome: Sendable {
         case accepted(MessageRecord)
         case phoneNumberInactive
+        /// The number is on the opt-out list (`OptOutStore`): nothing was stored.
+        case recipientOptedOut
         /// The API key was revoked after the request was authenticated: nothing was stored.
         case keyRevoked
     }
@@ -35,10 +37,10 @@ public struct MessageStore {
     /// one round trip and one WAL flush however many there are (`MessageAcceptor` gathers
     /// the requests that arrive together). Outcomes come back in the order given.
     ///
-    /// The upsert locks each phone number's row, so an `invalid` callback for the same number
-    /// either commits first (and this sees `inactive`) or waits for this to commit (and then
-    /// fails the message this queued): a message is never queued for a number that is
-    /// already inactive, nor left queued after it became so. Numbers are locked in sorted
+    /// The upsert locks each phone number's row, so an `invalid` callback or an opt-out for the
+    /// same number either commits first (and this sees `inactive` or `opted_out_at`) or waits
+    /// for this to commit (and then fails the message this queued): a message is never queued
+    /// for a number that is already inactive or opted out, nor left queued after it became so. Numbers are locked in sorted
     /// order, so two batches sharing numbers wait for each other instead of deadlocking.
     /// The key is checked for revocation in the same statement: a key revoked after the
     /// request was authenticated stores nothing.
@@ -75,7 +77,7 @@ public struct MessageStore {
             if row["key_active"] != "t" {
                 outcomes.append(.keyRevoked)
             } else if row["id"] == nil {
-                outcomes.append(.phoneNumberInactive)
+                outcomes.append(row["opted_out"] == "t" ? .recipientOptedOut : .phoneNumberInactive)
             } else {
                 outcomes.append(.accepted(try MessageRecord(row: row)))
             }
@@ -146,7 +148,7 @@ public struct MessageStore {
             INSERT INTO phone_numbers AS p (number)
             SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
-            RETURNING p.id, p.number, p.status
+            RETURNING p.id, p.number, p.status, p.opted_out_at
         ), m AS (
             INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
             SELECT i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
@@ -155,13 +157,14 @@ public struct MessageStore {
             JOIN key ON key.id = i.api_key_id
             JOIN number ON number.number = i.number
             CROSS JOIN LATERAL (SELECT to_timestamp(nullif(i.send_at_ms, -1) / 1000.0) AS send_at) s
-            WHERE number.status = 'active'
+            WHERE number.status = 'active' AND number.opted_out_at IS NULL
             RETURNING *
         ), job AS (
             INSERT INTO jobs (message_id, run_at)
             SELECT m.id, coalesce(m.send_at, now()) FROM m
         )
-        SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, \(MessageRecord.columns)
+        SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, p.opted_out_at IS NOT NULL AS opted_out,
+               \(MessageRecord.columns)
         FROM input i
         LEFT JOIN key ON key.id = i.api_key_id
         LEFT JOIN number p ON p.number = i.number

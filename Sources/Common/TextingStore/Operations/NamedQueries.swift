@@ -29,6 +29,8 @@ public enum NamedQueries {
         WebhookQueue.claim, WebhookQueue.lockHeld, WebhookQueue.logAttempts, WebhookQueue.delete, WebhookQueue.reschedule,
         WebhookQueue.markFailing, WebhookQueue.markHealthy, WebhookQueue.disable, WebhookQueue.nextDue, WebhookQueue.listen,
         WebhookQueue.markIdle, WebhookQueue.markBusy,
+        OptOutStore.lockNumber, OptOutStore.setOptedOut, OptOutStore.failQueuedMessages, OptOutStore.recordChange, OptOutStore.list,
+        OptOutStore.find,
         Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
     ]
 

@@ -160,6 +160,7 @@ public struct JobQueue {
         )
         SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
                m.status::text AS status, p.number, p.status::text AS number_status,
+               (p.opted_out_at IS NOT NULL AND m.kind <> 'opt_out_reply') AS recipient_opted_out,
                (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms
         FROM claimed c
         JOIN messages m ON m.id = c.message_id
