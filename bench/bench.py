@@ -58,7 +58,7 @@ from kannel import Kannel, KannelError  # noqa: E402
 from texting_support import processes, stats  # noqa: E402
 from texting_support.bench_report import render  # noqa: E402
 from texting_support.mocks import MockError, Mocks  # noqa: E402
-from texting_support.stack import SCRIPT as STACK, exported, mock_bases  # noqa: E402
+from texting_support.stack import MESSAGE_TABLES, SCRIPT as STACK, exported, mock_bases  # noqa: E402
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 WRK_THREADS, WRK_CONNECTIONS, PGBENCH_CLIENTS = 2, 32, 8
@@ -236,7 +236,7 @@ class Bench:
             time.sleep(0.1)
         for attempt in range(3):
             try:
-                self.db("TRUNCATE webhook_attempts, webhook_deliveries, events, jobs, idempotency_keys, delivery_events, messages, phone_numbers, opt_out_changes, provider_health, provider_attempts")
+                self.db(f"TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts")
                 break
             except BenchError:
                 if attempt == 2:

@@ -10,7 +10,9 @@ StopSignals.block()
 MockProviderProgram.description.handleCommandLine()
 let environment = EnvironmentReader()
 do {
-    let provider = MockProvider(name: try MockSettings.name.read(environment), settings: try MockProviderSettings(environment))
+    let provider = MockProvider(
+        name: try MockSettings.name.read(environment), settings: try MockProviderSettings(environment),
+        inboundURL: try MockSettings.inboundURL.read(environment))
     PosixThread.start { provider.runCallbackLoop() }
     let server = FastCGIServer(
         socketPath: try FastCGISettings.socket.read(environment),

@@ -10,6 +10,8 @@ import TextingSupport
 /// `Idempotency-Key` so tests can prove that each message reached a provider exactly once.
 public final class MockProvider: Sendable {
     public let name: String
+    /// Where `POST /_mock/inbound` relays a recipient's reply: the service's signed inbound URL.
+    public let inboundURL: String?
     private let state: Mutex<State>
 
     private struct State {
@@ -36,8 +38,9 @@ public final class MockProvider: Sendable {
         let body: [UInt8]
     }
 
-    public init(name: String, settings: MockProviderSettings) {
+    public init(name: String, settings: MockProviderSettings, inboundURL: String? = nil) {
         self.name = name
+        self.inboundURL = inboundURL
         state = Mutex(State(settings: settings))
     }
 
@@ -54,6 +57,7 @@ public final class MockProvider: Sendable {
                     try state.settings.update(from: json)
                     return state.settings.json
                 })
+        case ("POST", "/_mock/inbound"): return try relayInbound(request)
         case ("POST", "/_mock/reset"):
             state.withLock { state in
                 // Callbacks already on their way stay counted, so the count never goes below zero.
@@ -63,7 +67,8 @@ public final class MockProvider: Sendable {
             }
             return .json(200, stats())
         default:
-            throw Problem(.notFound, "mock provider \(name) serves POST /send, GET /_mock/stats, POST /_mock/config, POST /_mock/reset")
+            throw Problem(
+                .notFound, "mock provider \(name) serves POST /send, GET /_mock/stats, POST /_mock/config, POST /_mock/reset, POST /_mock/inbound")
         }
     }
 
@@ -112,6 +117,35 @@ public final class MockProvider: Sendable {
             state.byKey[key, default: 0] += 1
         }
         return .json(200, ["message_id": .string(providerMessageID)])
+    }
+
+    /// Plays a recipient replying: `{"from": "+1…", "message": "STOP"}` (optionally `to` and
+    /// `provider_message_id`) is posted to the service's inbound URL as this provider would,
+    /// and the service's answer is returned.
+    private func relayInbound(_ request: HTTPServerRequest) throws -> HTTPServerResponse {
+        guard let inboundURL else {
+            return .json(409, ["error": "MOCK_INBOUND_URL is not set: this mock provider does not know where to relay replies"])
+        }
+        let json = try request.jsonObject()
+        guard case .string(let from)? = json["from"], case .string(let message)? = json["message"] else {
+            return .json(400, ["error": "from and message are required strings"])
+        }
+        var to = "+15550000000"
+        if case .string(let given)? = json["to"] { to = given }
+        var id = "\(name)-in-\(UUID().uuidString.lowercased())"
+        if case .string(let given)? = json["provider_message_id"] { id = given }
+        let body: JSONValue = ["from": .string(from), "to": .string(to), "message": .string(message), "provider_message_id": .string(id)]
+        let http = try HTTPClient(maxConnectionsPerHost: 1, maxTotalConnections: 1)
+        let request = HTTPRequest(
+            url: inboundURL, method: "POST", headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: body.serialized(),
+            timeoutMilliseconds: 10_000)
+        switch http.performAll([request])[0] {
+        case .success(let response):
+            let answer = (try? JSONValue.parse(response.body)) ?? .string(String(decoding: response.body.prefix(500), as: UTF8.self))
+            return .json(200, ["status": .number(Double(response.status)), "answer": answer, "provider_message_id": .string(id)])
+        case .failure(let error):
+            return .json(502, ["error": .string("relaying to the service failed: \(error)")])
+        }
     }
 
     private func stats() -> JSONValue {

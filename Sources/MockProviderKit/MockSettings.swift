@@ -21,6 +21,10 @@ public enum MockSettings {
         guard let statuses = MockProviderSettings.parseStatuses(text) else { throw invalid("must look like delivered=90,failed=5,invalid=5; got `\(text)`") }
         return statuses
     }
+    public static let inboundURL = Setting<String?>.optional(
+        "MOCK_INBOUND_URL",
+        "the service's signed URL for this provider's inbound messages (`textingctl providers inbound-url`); POST /_mock/inbound relays a recipient's reply there",
+        example: "http://127.0.0.1:8080/messages/inbound?prv=p1&sig=…", readBy: readers)
     public static let callbackEarly = Setting<String>.text(
         "MOCK_CALLBACK_EARLY", "1: the callback overtakes the answer to /send", default: "0", readBy: readers
     ).checked { text, _ in text == "1" }

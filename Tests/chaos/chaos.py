@@ -627,9 +627,7 @@ def main(argv):
     wanted = {a for a in argv if a.isdigit()}
     mocks = h.Mocks()
     with h.db() as c:
-        c.execute("""TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers, opt_out_changes,
-                     provider_health, provider_attempts, idle_senders,
-                     events, webhook_endpoints, webhook_secrets, webhook_deliveries, webhook_attempts""")
+        c.execute(f"TRUNCATE {h.MESSAGE_TABLES}, provider_health, provider_attempts, idle_senders, webhook_endpoints, webhook_secrets")
         c.execute("DELETE FROM api_keys WHERE name LIKE 'chaos-%'")
     results = []
     started = time.monotonic()

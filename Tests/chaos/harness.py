@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(PROJECT, "Tests", "support"))
 from texting_support import processes  # noqa: E402
 from texting_support.mocks import Mocks as _Mocks  # noqa: E402
 from texting_support import stack  # noqa: E402
-from texting_support.stack import Stack, database_port  # noqa: E402
+from texting_support.stack import MESSAGE_TABLES, Stack, database_port  # noqa: E402,F401 (MESSAGE_TABLES: for the scenarios)
 
 STACK = Stack()
 RUN_DIR = STACK.run_dir

@@ -23,7 +23,7 @@ import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
 from texting_support.mocks import Mocks as _Mocks  # noqa: E402
-from texting_support.stack import Stack  # noqa: E402
+from texting_support.stack import MESSAGE_TABLES, Stack  # noqa: E402
 
 STACK = Stack()
 RUN_DIR = STACK.run_dir
@@ -230,9 +230,8 @@ def fresh_database():
         yield
         return
     with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
-        connection.execute("""TRUNCATE delivery_events, idempotency_keys, jobs, messages, phone_numbers, opt_out_changes,
-                              provider_health, provider_attempts, idle_senders, api_keys, service_counters,
-                              events, webhook_endpoints, webhook_secrets, webhook_deliveries, webhook_attempts""")
+        connection.execute(f"""TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts, idle_senders, api_keys, service_counters,
+                               webhook_endpoints, webhook_secrets""")
     yield
 
 

@@ -6,7 +6,10 @@ whose query is valid by the document (`mid` a UUID, `ts` an integer, `sig` 64 he
 is signed the way the sender signs callback URLs, for its own `mid` (an unknown message: 404
 once the body passes) or, for every other one, for one of the messages the test created
 (200). Its body goes out as generated, so the body's checks (415, 400, 422) are reached too.
-A query that breaks the document stays unsigned and must still be refused (401)."""
+A query that breaks the document stays unsigned and must still be refused (401).
+
+`POST /messages/inbound` likewise: a query valid by the document (`prv` a provider name,
+`sig` 64 hex digits) gets the signature of that provider's inbound URL."""
 import hashlib
 import hmac
 import os
@@ -38,8 +41,16 @@ def _valid_by_the_document(query):
             and isinstance(query.get("sig"), str) and SIGNATURE.fullmatch(query["sig"]) is not None)
 
 
+PROVIDER = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    if case.operation.path == "/messages/inbound" and isinstance(case.query, dict):
+        provider, sig = case.query.get("prv"), case.query.get("sig")
+        if isinstance(provider, str) and PROVIDER.fullmatch(provider) and isinstance(sig, str) and SIGNATURE.fullmatch(sig):
+            case.query["sig"] = hmac.new(SECRET, f"inbound-v1|{provider}".encode(), hashlib.sha256).hexdigest()
+        return
     if case.operation.path != "/messages/delivery_status" or not isinstance(case.query, dict):
         return
     if not _valid_by_the_document(case.query):

@@ -6,7 +6,7 @@ import uuid
 import psycopg
 import requests
 
-from conftest import (BASE_URL, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
+from conftest import (BASE_URL, MESSAGE_TABLES, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
                       sign_callback, store_messages, wait_for)
 
 
@@ -244,7 +244,7 @@ def test_reports_never_read_the_whole_messages_table_once_it_has_grown(api, db):
     # kept the generic plan made while messages was empty (a fresh install, a TRUNCATE), a
     # sequential scan, and every later batch read the whole table with it until autovacuum's
     # next ANALYZE. It is planned at each execution now (Query.Planning.eachExecution).
-    db.execute("TRUNCATE webhook_attempts, webhook_deliveries, events, delivery_events, idempotency_keys, jobs, messages, phone_numbers, opt_out_changes")  # statistics as on a fresh install
+    db.execute(f"TRUNCATE {MESSAGE_TABLES}")  # statistics as on a fresh install
     owner = db.execute("SELECT max(id) FROM api_keys").fetchone()[0]  # the key `api` just made
     for n, message_id in enumerate(store_messages(db, owner, 40, "while the table is small")):
         response = api.callback(message_id, {"status": "delivered", "message_id": f"p1-small-{n}"})

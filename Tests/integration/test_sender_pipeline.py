@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from conftest import (MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, run_sender,
+from conftest import (MESSAGE_TABLES, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, run_sender,
                       start_sender, store_messages, wait_for)
 
 
@@ -80,7 +80,7 @@ def test_claims_and_records_never_read_the_whole_messages_table_once_it_has_grow
     # TRUNCATE) kept generic plans that scanned the whole table at every batch as it grew.
     for name in MOCK_BASE:
         mocks.configure(name, callback_delay_ms=-1)  # no reports: only the sender reads messages
-    db.execute("TRUNCATE webhook_attempts, webhook_deliveries, events, delivery_events, idempotency_keys, jobs, messages, phone_numbers, opt_out_changes")  # statistics as on a fresh install
+    db.execute(f"TRUNCATE {MESSAGE_TABLES}")  # statistics as on a fresh install
     owner = db.execute("SELECT max(id) FROM api_keys").fetchone()[0]  # the key `api` just made
     sender = start_sender(once=False, TEXTING_SENDER_BATCH_SIZE=1, TEXTING_SENDER_CONCURRENCY=1, TEXTING_SENDER_RUN_SECONDS=120)
     try:

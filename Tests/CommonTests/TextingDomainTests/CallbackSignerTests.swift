@@ -42,6 +42,22 @@ final class CallbackSignerTests: XCTestCase {
         XCTAssertEqual(signedParameters()["sig"], expected)
     }
 
+    func testAnInboundURLIsSignedPerProviderAndCannotBeForgedOrMoved() {
+        let query = parameters(signer.inboundQuery(provider: "p1"))
+        XCTAssertEqual(signer.verifyInbound(parameters: query), "p1")
+        let expected = Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), data: Array("inbound-v1|p1".utf8)))
+        XCTAssertEqual(query["sig"], expected)
+        // Another provider's name under p1's signature, a changed signature, none, or another secret's.
+        XCTAssertNil(signer.verifyInbound(parameters: ["prv": "p2", "sig": query["sig"]!]))
+        XCTAssertNil(signer.verifyInbound(parameters: ["prv": "p1", "sig": String(query["sig"]!.dropLast()) + "0"]))
+        XCTAssertNil(signer.verifyInbound(parameters: ["prv": "p1"]))
+        XCTAssertNil(signer.verifyInbound(parameters: ["prv": "p 1", "sig": query["sig"]!]))
+        let other = CallbackSigner(secret: "another-secret-that-is-32-bytes-long!!", maximumAgeSeconds: 3600)
+        XCTAssertNil(other.verifyInbound(parameters: query))
+        // A delivery-report URL's signature is not an inbound one.
+        XCTAssertNil(signer.verifyInbound(parameters: ["prv": "p1", "sig": signedParameters()["sig"]!]))
+    }
+
     func testTamperedMessageIDIsRejected() {
         var parameters = signedParameters()
         parameters["mid"] = "3f2504e0-4f89-41d3-9a0c-0305e82c3302"

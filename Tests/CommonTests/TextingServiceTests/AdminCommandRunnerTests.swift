@@ -1,3 +1,4 @@
+import TextingDomain
 import TextingService
 import TextingSupport
 import XCTest
@@ -19,6 +20,23 @@ final class AdminCommandRunnerTests: XCTestCase {
     func testSettingsPrintTheDeclarations() throws {
         XCTAssertEqual(try runner.run(.settings(.table)), .done(output: ServiceSettings.markdownTable))
         XCTAssertEqual(try runner.run(.settings(.example)), .done(output: ServiceSettings.exampleFile))
+    }
+
+    func testEachProviderHasASignedInboundURLThatVerifies() throws {
+        let secret = String(repeating: "k", count: 40)
+        let environment = EnvironmentReader([
+            "TEXTING_PROVIDERS": "p1=https://one.example/send,p2=https://two.example/send;weight=3",
+            "TEXTING_PUBLIC_BASE_URL": "https://sms.example.com", "TEXTING_CALLBACK_SECRET": secret,
+        ])
+        guard case .done(let output) = try AdminCommandRunner(environment: environment).run(.providersInboundURL) else { return XCTFail() }
+        let lines = output.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(lines.map(\.[0]), ["p1", "p2"])
+        let signer = CallbackSigner(secret: secret, maximumAgeSeconds: 3600)
+        for line in lines {
+            XCTAssertTrue(line[1].hasPrefix("https://sms.example.com/messages/inbound?prv=\(line[0])&sig="), line[1])
+            let query = line[1].split(separator: "?")[1].split(separator: "&").map { $0.split(separator: "=").map(String.init) }
+            XCTAssertEqual(signer.verifyInbound(parameters: Dictionary(uniqueKeysWithValues: query.map { ($0[0], $0[1]) })), line[0])
+        }
     }
 
     func testAMalformedNumberIsRefusedBeforeAnyConnection() throws {

@@ -24,6 +24,7 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id.uppercased()]), .messagesRequeue(id: UUID(uuidString: id)!))
         XCTAssertEqual(try AdminCommand.parse(["stats"]), .stats)
         XCTAssertEqual(try AdminCommand.parse(["optouts", "list"]), .optOutsList)
+        XCTAssertEqual(try AdminCommand.parse(["providers", "inbound-url"]), .providersInboundURL)
         XCTAssertEqual(
             try AdminCommand.parse(["optouts", "add", "+15555550100", "complaint", "by", "phone"]),
             .optOutsAdd(number: "+15555550100", reason: "complaint by phone"))

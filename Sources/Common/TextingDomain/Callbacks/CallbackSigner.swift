@@ -71,6 +71,24 @@ public struct CallbackSigner: Sendable {
         return SignedCallback(messageID: messageID, attempt: attempt)
     }
 
+    /// The query of a provider's inbound URL (`POST /messages/inbound?prv=…&sig=…`): one per
+    /// provider, without expiry (a provider keeps it configured), revoked by changing the
+    /// secret. `textingctl providers inbound-url` prints it.
+    public func inboundQuery(provider: String) -> String {
+        "prv=\(provider)&sig=\(signature(Self.inbound(provider)))"
+    }
+
+    /// The provider an inbound URL's query was signed for; nil when unsigned or forged
+    /// (compared in constant time).
+    public func verifyInbound(parameters: [String: String]) -> String? {
+        guard let provider = parameters["prv"], ProviderConfig.isValidName(provider), let signature = parameters["sig"] else { return nil }
+        let expected = self.signature(Self.inbound(provider))
+        guard Digest.constantTimeEqual(Array(expected.utf8), Array(signature.lowercased().utf8)) else { return nil }
+        return provider
+    }
+
+    private static func inbound(_ provider: String) -> String { "inbound-v1|\(provider)" }
+
     private static func v1(_ messageID: String, _ issuedAt: Int) -> String { "v1|\(messageID)|\(issuedAt)" }
 
     private static func v2(_ messageID: String, _ attempt: CallbackAttempt, _ issuedAt: Int) -> String {

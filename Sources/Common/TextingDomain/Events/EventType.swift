@@ -21,6 +21,9 @@ public enum EventType: String, Sendable, CaseIterable, Comparable {
     case phoneNumberOptedOut = "phone_number.opted_out"
     /// The recipient opted in again (a START reply, or an operator).
     case phoneNumberOptedIn = "phone_number.opted_in"
+    /// A recipient replied; the key that last texted the number hears it, with the reply and
+    /// that last message's id (`in_reply_to`), keywords included.
+    case messageReceived = "message.received"
 
     public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
 

@@ -8,19 +8,20 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// a leading `+` the deployment's default country code, so local clients need not know E.164.
     /// - Parameter defaultCountryCode: digits only, e.g. `1` or `44`; check it at start-up
     ///   with ``isValidCountryCode(_:)``.
-    public init(parsing raw: String, defaultCountryCode: String) throws(ValidationError) {
+    /// - Parameter field: the field an error names.
+    public init(parsing raw: String, defaultCountryCode: String, field: String = "to_number") throws(ValidationError) {
         var scalars = Array(raw.unicodeScalars.filter { !Self.separators.contains($0) })
         let international = scalars.first == "+"
         if international {
             scalars.removeFirst()
         } else {
             guard Self.isValidCountryCode(defaultCountryCode) else {
-                throw Self.invalid(raw, defaultCountryCode: defaultCountryCode)
+                throw Self.invalid(raw, defaultCountryCode: defaultCountryCode, field: field)
             }
             scalars.insert(contentsOf: defaultCountryCode.unicodeScalars, at: 0)
         }
         guard Self.isValidE164Digits(scalars) else {
-            throw Self.invalid(raw, defaultCountryCode: defaultCountryCode)
+            throw Self.invalid(raw, defaultCountryCode: defaultCountryCode, field: field)
         }
         var canonical = "+"
         canonical.unicodeScalars.append(contentsOf: scalars)
@@ -63,12 +64,12 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The raw input is echoed so the client can see what we received, but capped so a huge
     /// or hostile value does not bloat the error document.
-    private static func invalid(_ raw: String, defaultCountryCode: String) -> ValidationError {
+    private static func invalid(_ raw: String, defaultCountryCode: String, field: String) -> ValidationError {
         let shown = raw.count > 32 ? String(raw.prefix(31)) + "…" : raw
         return ValidationError(
-            field: "to_number",
+            field: field,
             code: .invalidPhoneNumber,
-            detail: "`to_number` must be an E.164 number such as +15555550100, or a national number "
+            detail: "`\(field)` must be an E.164 number such as +15555550100, or a national number "
                 + "that takes the default country code +\(defaultCountryCode); got `\(shown)`."
         )
     }

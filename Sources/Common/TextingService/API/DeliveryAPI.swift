@@ -3,21 +3,40 @@ import TextingDomain
 import TextingFastCGI
 import TextingPostgres
 import TextingStore
+import TextingSupport
 
-/// The provider callback endpoint `POST /messages/delivery_status` (DeliveryFCGI).
+/// What providers call (DeliveryFCGI): delivery reports (`POST /messages/delivery_status`)
+/// and recipients' replies (`POST /messages/inbound`).
 public struct DeliveryAPI: Sendable {
     public let signer: CallbackSigner
     /// Commits the reports of concurrent callbacks together (group commit).
     private let applier: ReportApplier
+    /// How replies are read and answered.
+    public let inbound: InboundConfiguration
 
-    public init(signer: CallbackSigner, applier: ReportApplier) {
+    /// The keyword lists, the answers, and the country code a reply's `from` is read with.
+    public struct InboundConfiguration: Sendable {
+        public let keywords: RecipientKeywords
+        public let replies: InboundStore.Replies
+        public let defaultCountryCode: String
+
+        public init(keywords: RecipientKeywords, replies: InboundStore.Replies, defaultCountryCode: String) {
+            self.keywords = keywords
+            self.replies = replies
+            self.defaultCountryCode = defaultCountryCode
+        }
+    }
+
+    public init(signer: CallbackSigner, applier: ReportApplier, inbound: InboundConfiguration) {
         self.signer = signer
         self.applier = applier
+        self.inbound = inbound
     }
 
     public func handle(_ request: HTTPServerRequest, connection: PostgresConnection, now: Int = Int(Date.now.timeIntervalSince1970)) throws
         -> HTTPServerResponse
     {
+        if request.path == "/messages/inbound" { return try receive(request, connection: connection) }
         guard request.path == "/messages/delivery_status" else {
             throw Problem(.notFound, "There is nothing at \(request.path.prefix(100)).")
         }
@@ -58,6 +77,27 @@ public struct DeliveryAPI: Sendable {
             return .json(200, ["message_id": .string(providerMessageID), "status": .string(status.rawValue), "applied": false])
         case .unknownMessage:
             throw Problem(.notFound, "No message matches this callback.")
+        }
+    }
+
+    /// A recipient's reply, relayed by the provider whose signed inbound URL this is: stored
+    /// once per provider id, its keyword acted on (see `InboundStore.receive`).
+    private func receive(_ request: HTTPServerRequest, connection: PostgresConnection) throws -> HTTPServerResponse {
+        guard request.method == "POST" else { throw Problem.methodNotAllowed(request.method, allowed: ["POST"]) }
+        // Checked before the body is parsed: an unsigned caller learns nothing.
+        guard let provider = signer.verifyInbound(parameters: request.queryParameters) else {
+            throw Problem(.invalidSignature, "Call the inbound URL exactly as it was given to you (`textingctl providers inbound-url`); it is signed.")
+        }
+        let json = try request.jsonObject()
+        let message = try Problem.validating { () throws(ValidationError) in
+            try InboundMessage(json: json, defaultCountryCode: inbound.defaultCountryCode)
+        }
+        let keyword = inbound.keywords.keyword(of: message.body.text)
+        switch try InboundStore(connection: connection).receive(message, provider: provider, keyword: keyword, replies: inbound.replies) {
+        case .stored(let id, let keyword):
+            return .json(200, ["id": .string(id), "keyword": JSONValue(keyword?.rawValue), "duplicate": false])
+        case .duplicate(let id):
+            return .json(200, ["id": .string(id), "keyword": .null, "duplicate": true])
         }
     }
 }

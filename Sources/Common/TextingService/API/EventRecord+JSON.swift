@@ -18,6 +18,12 @@ extension EventRecord {
             }
             data["phone_number"] = .object(number)
         }
+        if let inbound {
+            data["inbound_message"] = [
+                "id": .string(inbound.id), "from": .string(inbound.from), "to": .string(inbound.to), "message": .string(inbound.body),
+                "keyword": JSONValue(inbound.keyword), "in_reply_to": JSONValue(inbound.inReplyTo), "received_at": .string(inbound.receivedAt),
+            ]
+        }
         return ["id": .string(id), "type": .string(type.rawValue), "timestamp": .string(createdAt), "data": .object(data)]
     }
 }

@@ -17,6 +17,8 @@ public enum AdminCommand: Equatable, Sendable {
     case webhooksEnable(id: UUID)
     case webhooksRedeliver(event: UUID)
     case optOutsList
+    /// Each provider's signed URL for recipients' replies. Needs no database.
+    case providersInboundURL
     /// The number as typed (normalised like `numbers reactivate`), and why.
     case optOutsAdd(number: String, reason: String)
     case optOutsRemove(number: String, reason: String)
@@ -50,6 +52,7 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl webhooks delete ID           delete a webhook endpoint with its queued deliveries",
         "textingctl webhooks enable ID           enable a disabled webhook endpoint again",
         "textingctl webhooks redeliver EVENT     queue an event again for its key's endpoints and status_callback",
+        "textingctl providers inbound-url        print each provider's signed URL for recipients' replies (POST /messages/inbound)",
         "textingctl optouts list                 list the numbers on the opt-out list: number, since, by whom (source, actor), why",
         "textingctl optouts add NUMBER REASON    put a number on the opt-out list (its queued messages fail); kept with your login name",
         "textingctl optouts remove NUMBER REASON take a number off the opt-out list (new messages to it are accepted again)",
@@ -100,6 +103,8 @@ public enum AdminCommand: Equatable, Sendable {
                 throw UsageError(message: "webhooks \(verb) needs one \(what) id (a UUID as the API shows it)")
             }
             return verb == "delete" ? .webhooksDelete(id: id) : verb == "enable" ? .webhooksEnable(id: id) : .webhooksRedeliver(event: id)
+        case ("providers"?, "inbound-url"?) where rest.isEmpty:
+            return .providersInboundURL
         case ("optouts"?, "list"?) where rest.isEmpty:
             return .optOutsList
         case ("optouts"?, let verb?) where verb == "add" || verb == "remove":

@@ -4,8 +4,8 @@ import TextingStore
 import TextingSupport
 
 /// Carries out a `textingctl` command: what it prints on standard output, or the one line
-/// it fails with and the exit status. Commands that need no database (`sql`, `settings`)
-/// never connect.
+/// it fails with and the exit status. Commands that need no database (`sql`, `settings`,
+/// `providers inbound-url`) never connect.
 public struct AdminCommandRunner {
     /// How a command ended.
     public enum Outcome: Equatable, Sendable {
@@ -84,6 +84,13 @@ public struct AdminCommandRunner {
                 return .failed(message: "no event has the id \(event.uuidString.lowercased())", status: 1)
             }
             return Self.lines("event \(event.uuidString.lowercased()): \(queued) deliveries queued")
+        case .providersInboundURL:
+            let base = try ServiceSettings.publicBaseURL.read(environment)
+            let signer = try ServiceConfiguration.callbackSigner(environment)
+            let rows = try ServiceSettings.providers.read(environment).map {
+                "\($0.name)\t\(base)/messages/inbound?\(signer.inboundQuery(provider: $0.name))\n"
+            }
+            return .done(output: rows.joined())
         case .optOutsList:
             let rows = try OptOutStore(connection: try connection()).list().map {
                 [$0.number, $0.since, $0.source, $0.actor, $0.reason].joined(separator: "\t") + "\n"

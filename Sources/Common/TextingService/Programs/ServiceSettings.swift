@@ -53,7 +53,7 @@ public enum ServiceSettings {
 
     public static let publicBaseURL = Setting<String>.required(
         "TEXTING_PUBLIC_BASE_URL", "where providers reach nginx (https in production); callbacks go to `<this>/messages/delivery_status`",
-        example: "https://sms.example.com", readBy: [senderCron]
+        example: "https://sms.example.com", readBy: [senderCron, textingctl]
     ).checked { url, invalid throws(ConfigurationError) in
         guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.split(separator: "/").count >= 2 else {
             throw invalid("must be an http:// or https:// URL such as https://sms.example.com; got `\(url)`")
@@ -64,7 +64,7 @@ public enum ServiceSettings {
     }
     public static let callbackSecret = Setting<String>.required(
         "TEXTING_CALLBACK_SECRET", "HMAC key signing callback URLs, at least \(CallbackSigner.minimumSecretLength) characters (`openssl rand -hex 32`)",
-        example: "$(openssl rand -hex 32)", placeholder: "", readBy: [deliveryFCGI, senderCron],
+        example: "$(openssl rand -hex 32)", placeholder: "", readBy: [deliveryFCGI, senderCron, textingctl],
         notes: "Left empty in the example file on purpose: the services refuse to start until it is set."
     ).checked { secret, invalid throws(ConfigurationError) in
         guard secret.utf8.count >= CallbackSigner.minimumSecretLength else {
@@ -77,7 +77,7 @@ public enum ServiceSettings {
         default: 7 * 24 * 3600, range: 60...(90 * 24 * 3600), readBy: [deliveryFCGI, senderCron])
     public static let providers = Setting<String>.required(
         "TEXTING_PROVIDERS", "the SMS providers: comma-separated `name=url` entries, each optionally followed by `;weight=N` (1-1000, default 1)",
-        example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70", readBy: [senderCron]
+        example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70", readBy: [senderCron, textingctl]
     ).checked { text, _ throws(ConfigurationError) in try ProviderConfig.parseList(text) }
     public static let defaultCountryCode = Setting<String>.text(
         "TEXTING_DEFAULT_COUNTRY_CODE", "calling code (digits, no `+`) given to numbers written without `+`, e.g. 1112223333 → +11112223333",
@@ -174,6 +174,54 @@ public enum ServiceSettings {
         "TEXTING_WEBHOOK_DISABLE_AFTER_HOURS", "hours an endpoint may fail without one success before it is disabled (its owner sees why)",
         default: 72, range: 1...720, readBy: [senderCron])
 
+    // MARK: - Recipients' replies
+
+    public static let optOutKeywords = keywordList(
+        "TEXTING_OPT_OUT_KEYWORDS", "replies that put the number on the opt-out list (a whole reply, any case, trailing . ! ? ignored)",
+        RecipientKeywords.defaultOptOut)
+    public static let optInKeywords = keywordList(
+        "TEXTING_OPT_IN_KEYWORDS", "replies that take the number off the opt-out list", RecipientKeywords.defaultOptIn)
+    public static let helpKeywords = keywordList("TEXTING_HELP_KEYWORDS", "replies answered with TEXTING_HELP_REPLY", RecipientKeywords.defaultHelp)
+    public static let optOutReply = reply(
+        "TEXTING_OPT_OUT_REPLY", "the confirmation sent to a number that opted out: the one message that may still reach it",
+        "You are unsubscribed and will receive no more messages. Reply START to subscribe again.")
+    public static let optInReply = reply(
+        "TEXTING_OPT_IN_REPLY", "the confirmation sent to a number that opted in again", "You are subscribed again. Reply STOP to unsubscribe.")
+    public static let helpReply = reply(
+        "TEXTING_HELP_REPLY", "the answer to a help keyword (carriers expect who you are and how to reach you)",
+        "Reply STOP to unsubscribe, START to subscribe again.")
+
+    private static func keywordList(_ name: String, _ meaning: String, _ fallback: [String]) -> Setting<[String]> {
+        Setting<String>.text(name, meaning + ", comma-separated", default: fallback.joined(separator: ","), readBy: [deliveryFCGI])
+            .checked { (text, _) throws(ConfigurationError) -> [String] in
+                text.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+            }
+    }
+
+    private static func reply(_ name: String, _ meaning: String, _ fallback: String) -> Setting<MessageBody?> {
+        Setting<String>.text(name, meaning + "; `none`: no answer", default: fallback, readBy: [deliveryFCGI])
+            .checked { (text, invalid) throws(ConfigurationError) -> MessageBody? in
+                guard text.lowercased() != "none" else { return nil }
+                do throws(ValidationError) {
+                    return try MessageBody(validating: text)
+                } catch {
+                    throw invalid("must be a message the service can send: \(error.detail)")
+                }
+            }
+    }
+
+    /// The three keyword lists, checked together (a word may mean one thing).
+    public static func recipientKeywords(_ environment: EnvironmentReader) throws(ConfigurationError) -> RecipientKeywords {
+        let optOut = try optOutKeywords.read(environment)
+        let optIn = try optInKeywords.read(environment)
+        let help = try helpKeywords.read(environment)
+        do throws(ValidationError) {
+            return try RecipientKeywords(optOut: optOut, optIn: optIn, help: help)
+        } catch {
+            throw ConfigurationError(setting: optOutKeywords.name, problem: error.detail)
+        }
+    }
+
     /// Every setting of the service, in the order the README, the example file and `--help`
     /// list them.
     public static let all: [SettingDescription] = [
@@ -185,7 +233,8 @@ public enum ServiceSettings {
         senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
         breakerFailures.description, breakerCooldown.description, webhookAllowHTTP.description, webhookDestinations.description,
         webhookConcurrency.description, webhookTimeout.description, webhookBackoffBase.description, webhookBackoffMaximum.description,
-        webhookRetryHours.description, webhookDisableAfterHours.description,
+        webhookRetryHours.description, webhookDisableAfterHours.description, optOutKeywords.description, optInKeywords.description,
+        helpKeywords.description, optOutReply.description, optInReply.description, helpReply.description,
     ]
 
     /// The settings `program` reads, for its `--help`.

@@ -13,6 +13,8 @@ public struct EventRecord: Sendable, Equatable, PostgresRowDecodable {
     public let message: MessageRecord?
     /// For `phone_number.*` events: the number concerned.
     public let phoneNumber: String?
+    /// For `message.received` events: the recipient's reply.
+    public let inbound: InboundRecord?
     /// Where the event stands in the pull log, for the next page's cursor.
     public let position: EventListQuery.Position
 
@@ -22,13 +24,15 @@ public struct EventRecord: Sendable, Equatable, PostgresRowDecodable {
     public static let columns = """
         e.public_id::text AS event_id, e.type AS event_type, e.xact::text AS event_xact, e.id AS event_internal_id,
         to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS event_created_at,
-        e.phone_number AS event_phone_number, \(MessageRecord.columns)
+        e.phone_number AS event_phone_number, \(MessageRecord.columns), \(InboundRecord.columns)
         """
 
-    /// Joins the message snapshot (`m`) and its number (`p`) to `events e`.
+    /// Joins the message snapshot (`m`) and its number (`p`), and the reply (`i`), to `events e`.
     public static let eventJoins = """
         LEFT JOIN LATERAL jsonb_populate_record(NULL::messages, e.message) m ON e.message IS NOT NULL
         LEFT JOIN phone_numbers p ON p.id = m.phone_number_id
+        LEFT JOIN inbound_messages i ON i.id = e.inbound_message_id
+        \(InboundRecord.joins)
         """
 
     public init(row: PostgresRow) throws(PostgresError) {
@@ -40,6 +44,7 @@ public struct EventRecord: Sendable, Equatable, PostgresRowDecodable {
         self.type = type
         createdAt = try row.string("event_created_at")
         phoneNumber = row["event_phone_number"]
+        inbound = try InboundRecord(row: row)
         message = row["id"] == nil ? nil : try MessageRecord(row: row)
         guard let xact = UInt64(try row.string("event_xact")), let internalID = Int64(try row.string("event_internal_id")) else {
             throw PostgresError(kind: .statement, sqlState: nil, message: "event position is not numeric", queryName: nil)

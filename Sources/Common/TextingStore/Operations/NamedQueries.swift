@@ -30,7 +30,7 @@ public enum NamedQueries {
         WebhookQueue.markFailing, WebhookQueue.markHealthy, WebhookQueue.disable, WebhookQueue.nextDue, WebhookQueue.listen,
         WebhookQueue.markIdle, WebhookQueue.markBusy,
         OptOutStore.lockNumber, OptOutStore.setOptedOut, OptOutStore.failQueuedMessages, OptOutStore.recordChange, OptOutStore.list,
-        OptOutStore.find,
+        OptOutStore.find, InboundStore.insert, InboundStore.find, InboundStore.queueReply,
         Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
     ]
 

@@ -59,15 +59,27 @@ public struct OptOutStore {
                 throw PostgresError(kind: .statement, sqlState: nil, message: "no number row", queryName: Self.lockNumber.name)
             }
             guard row["opted_out_at"] == nil else { return .unchanged }
-            let id = try row.string("id")
-            var messages: [String] = []
-            for job in try connection.execute(DeliveryStore.lockNumberJobs, [id]).rows { messages.append(try job.string("message_id")) }
-            try connection.execute(DeliveryStore.lockNumberMessages, [PostgresArray.literal(messages)])
-            try connection.execute(Self.setOptedOut, [id, "t"])
-            let failed = try connection.execute(Self.failQueuedMessages, [id, DeliveryStore.failableFrom]).affectedRows
-            try connection.execute(Self.recordChange, [id, "opt_out", source.rawValue, actor, reason])
-            return .optedOut(failed: failed)
+            return .optedOut(failed: try Self.optOutLocked(try row.string("id"), source: source, actor: actor, reason: reason, connection: connection))
         }
+    }
+
+    /// The opt-out itself, in a transaction that holds the number's row (`lockNumber`) and
+    /// found it not opted out: its messages' jobs and its messages locked, in that order, the
+    /// number marked, its queued messages failed, the change recorded. Returns how many failed.
+    static func optOutLocked(_ numberID: String, source: Source, actor: String, reason: String, connection: PostgresConnection) throws -> Int {
+        var messages: [String] = []
+        for job in try connection.execute(DeliveryStore.lockNumberJobs, [numberID]).rows { messages.append(try job.string("message_id")) }
+        try connection.execute(DeliveryStore.lockNumberMessages, [PostgresArray.literal(messages)])
+        try connection.execute(Self.setOptedOut, [numberID, "t"])
+        let failed = try connection.execute(Self.failQueuedMessages, [numberID, DeliveryStore.failableFrom]).affectedRows
+        try connection.execute(Self.recordChange, [numberID, "opt_out", source.rawValue, actor, reason])
+        return failed
+    }
+
+    /// The opt-in, in a transaction that holds the number's row and found it opted out.
+    static func optInLocked(_ numberID: String, source: Source, actor: String, reason: String, connection: PostgresConnection) throws {
+        try connection.execute(Self.setOptedOut, [numberID, "f"])
+        try connection.execute(Self.recordChange, [numberID, "opt_in", source.rawValue, actor, reason])
     }
 
     /// Takes the number off the list: new messages to it are accepted again (those failed by
@@ -77,9 +89,7 @@ public struct OptOutStore {
             guard let row = try connection.execute(Self.lockNumber, [number.e164]).first, row["opted_out_at"] != nil else {
                 return .unchanged
             }
-            let id = try row.string("id")
-            try connection.execute(Self.setOptedOut, [id, "f"])
-            try connection.execute(Self.recordChange, [id, "opt_in", source.rawValue, actor, reason])
+            try Self.optInLocked(try row.string("id"), source: source, actor: actor, reason: reason, connection: connection)
             return .optedIn
         }
     }

@@ -37,7 +37,9 @@ public enum SettingsDocument {
             }
             if let notes = setting.notes { text += " " + notes }
             lines += wrapped(text, width: width)
-            lines.append((setting.isRequired ? "" : "#") + "\(setting.name)=\(setting.exampleValue)")
+            // A value with spaces is quoted, as both systemd's EnvironmentFile= and `. file` in a shell read it.
+            let value = setting.exampleValue.contains(" ") && !setting.exampleValue.hasPrefix("\"") ? "\"\(setting.exampleValue)\"" : setting.exampleValue
+            lines.append((setting.isRequired ? "" : "#") + "\(setting.name)=\(value)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
