@@ -549,12 +549,17 @@ class Bench:
         if s.use_kannel:
             self.kannel_forwards(rep, accepted_by_kannel)
 
+    # What a client that wants to hear how its messages ended subscribes to.
+    WEBHOOK_EVENT_TYPES = ["message.delivered", "message.failed"]
+
     def webhook_endpoint(self):
-        """A webhook endpoint of the bench key, to the receiver on the ceiling port; its id.
-        Made only for the webhook measurements (then deleted): with it, every status change of
-        the other measurements would queue a delivery too."""
+        """A webhook endpoint of the bench key, to the receiver on the ceiling port, for the
+        final outcomes (WEBHOOK_EVENT_TYPES); its id. Made only for the webhook measurements
+        (then deleted): with it, every status change of the other measurements would queue a
+        delivery too."""
         status, body = self.http(f"http://127.0.0.1:{self.s.port}/webhook_endpoints", "POST",
-                                 json.dumps({"url": f"http://127.0.0.1:{self.s.ceiling_port}/bench/webhook"}).encode(),
+                                 json.dumps({"url": f"http://127.0.0.1:{self.s.ceiling_port}/bench/webhook",
+                                             "event_types": self.WEBHOOK_EVENT_TYPES}).encode(),
                                  {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"})
         if status != 201:
             raise BenchError(f"POST /webhook_endpoints answered {status}: {body[:200]!r}")

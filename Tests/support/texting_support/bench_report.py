@@ -29,8 +29,8 @@ def _latency_rows(r):
     w = (c or {}).get("webhook")
     if w:
         rows.append(
-            f"| Provider's report → the client's webhook, in that run (a webhook endpoint of the key on a local receiver, nginx "
-            f"answering 204; from the `message.delivered` event, written in the transaction that applied the report, to the "
+            f"| Provider's report → the client's webhook, in that run (a webhook endpoint of the key for `message.delivered` and "
+            f"`message.failed` on a local receiver, nginx answering 204; from the `message.delivered` event, written in the transaction that applied the report, to the "
             f"receiver's log line) | p50 {w['p50']} ms, p90 {w['p90']} ms, p99 {w['p99']} ms, max {w['max']} ms ({w['arrived']} of "
             f"{w['count']} arrived) | – | – | p50 < 100 ms: {target_below(w['p50'], 100)}; p99 < 1 s: {target_below(w['p99'], 1000)} |")
     else:

@@ -30,6 +30,12 @@ public final class WebhookDispatcher: @unchecked Sendable {
     /// Claimed and sent, answer not in yet, by tag.
     private var inFlight: [Int: ClaimedWebhook] = [:]
     private var nextTag = 0
+    /// Answered, not yet recorded: recorded together, many per transaction, none waiting
+    /// longer than `recordWithinSeconds` (the next event of a message waits for its record).
+    private var answered: [(delivery: ClaimedWebhook, status: Int?, error: String?, latency: Int)] = []
+    private var answeredSince: Date?
+    private static let recordBatch = 64
+    private static let recordWithinSeconds = 0.01
 
     public init(configuration: WebhookConfiguration, connection: PostgresConnection, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
@@ -67,12 +73,19 @@ public final class WebhookDispatcher: @unchecked Sendable {
                 if !unsigned.isEmpty { try record(unsigned.map { ($0, nil, "no signing secret: not sent", 0) }) }
             }
             if !inFlight.isEmpty {
-                let completed = client.poll(timeoutMilliseconds: 200)
-                if !completed.isEmpty {
-                    try record(completed.compactMap(answer))
+                let completed = client.poll(timeoutMilliseconds: answered.isEmpty ? 200 : 2)
+                if !completed.isEmpty && answered.isEmpty { answeredSince = .now }
+                answered += completed.compactMap(answer)
+                if answered.count >= Self.recordBatch || inFlight.isEmpty
+                    || answeredSince.map({ Date.now.timeIntervalSince($0) >= Self.recordWithinSeconds }) == true
+                {
+                    try recordAnswered()
                     // The next event of a message just delivered may be due now.
                     mayHaveWork = true
                 }
+            } else if !answered.isEmpty {
+                try recordAnswered()
+                mayHaveWork = true
             } else if stopping || (once && !mayHaveWork) {
                 return
             } else if mayHaveWork {
@@ -123,6 +136,13 @@ public final class WebhookDispatcher: @unchecked Sendable {
         case .success(let response): return (delivery, response.status, nil, completion.elapsedMilliseconds)
         case .failure(let failure): return (delivery, nil, failure.description, completion.elapsedMilliseconds)
         }
+    }
+
+    private func recordAnswered() throws {
+        let batch = answered
+        answered.removeAll(keepingCapacity: true)
+        answeredSince = nil
+        try record(batch)
     }
 
     private func record(_ answers: [(delivery: ClaimedWebhook, status: Int?, error: String?, latency: Int)]) throws {

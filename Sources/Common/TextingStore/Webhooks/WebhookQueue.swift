@@ -56,7 +56,10 @@ public struct WebhookQueue {
                     PostgresArray.literal(mine.map { String($0.latencyMilliseconds) }),
                 ])
             let finished = mine.filter { if case .retry = $0.disposition { false } else { true } }
-            try connection.execute(Self.delete, [PostgresArray.literal(finished.map { String($0.delivery.deliveryID) })])
+            // Statements with nothing to do are skipped: a batch that was all delivered is three round trips.
+            if !finished.isEmpty {
+                try connection.execute(Self.delete, [PostgresArray.literal(finished.map { String($0.delivery.deliveryID) })])
+            }
             var retryIDs: [String] = []
             var retryDelays: [String] = []
             var retryErrors: [String] = []
@@ -67,12 +70,15 @@ public struct WebhookQueue {
                     retryErrors.append(error)
                 }
             }
-            try connection.execute(Self.reschedule, [PostgresArray.literal(retryIDs), PostgresArray.literal(retryDelays), PostgresArray.literal(retryErrors)])
+            if !retryIDs.isEmpty {
+                try connection.execute(
+                    Self.reschedule, [PostgresArray.literal(retryIDs), PostgresArray.literal(retryDelays), PostgresArray.literal(retryErrors)])
+            }
             // Endpoint health: a success in the batch wins over a failure in it.
             let succeeded = Set(mine.filter { $0.disposition == .delivered }.compactMap(\.delivery.endpointID))
             let failed = Set(mine.filter { $0.disposition != .delivered }.compactMap(\.delivery.endpointID)).subtracting(succeeded)
-            try connection.execute(Self.markFailing, [PostgresArray.literal(failed.sorted().map(String.init))])
-            try connection.execute(Self.markHealthy, [PostgresArray.literal(succeeded.sorted().map(String.init))])
+            if !failed.isEmpty { try connection.execute(Self.markFailing, [PostgresArray.literal(failed.sorted().map(String.init))]) }
+            if !succeeded.isEmpty { try connection.execute(Self.markHealthy, [PostgresArray.literal(succeeded.sorted().map(String.init))]) }
             for attempt in mine {
                 if case .disableEndpoint(let reason) = attempt.disposition, let endpoint = attempt.delivery.endpointID {
                     try connection.execute(Self.disable, [String(endpoint), reason])
