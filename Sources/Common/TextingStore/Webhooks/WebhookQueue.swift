@@ -33,63 +33,33 @@ public struct WebhookQueue {
         }
     }
 
-    /// Records a batch of attempts in one transaction: the attempt log, the queue (delivered
-    /// and given-up rows leave it, retries come due later), the endpoints' health (a success
-    /// clears `failing_since`; a disabled endpoint's queued deliveries are dropped) and the
-    /// counters. Only deliveries `holder` still holds count: one whose lease ran out and was
-    /// taken by another dispatcher is theirs now. Returns how many were recorded.
+    /// Records a batch of attempts in one statement (one round trip, one transaction): the
+    /// attempt log, the queue (delivered and given-up rows leave it, retries come due later),
+    /// the endpoints' health (a success in the batch clears `failing_since`, else it is set)
+    /// and the counters. Only deliveries `holder` still holds count: one whose lease ran out
+    /// and was taken by another dispatcher is theirs now. An endpoint to disable is disabled
+    /// after that (its queued deliveries dropped); should that be lost to a crash, the next
+    /// failed attempt disables it again. Returns how many were recorded.
     @discardableResult
     public func record(_ attempts: [Attempt], holder: String) throws -> Int {
         guard !attempts.isEmpty else { return 0 }
-        return try connection.transaction { connection in
-            let held = Set(
-                try connection.execute(Self.lockHeld, [PostgresArray.literal(attempts.map { String($0.delivery.deliveryID) }), holder]).rows
-                    .compactMap { $0["id"].flatMap { Int64($0) } })
-            let mine = attempts.filter { held.contains($0.delivery.deliveryID) }
-            guard !mine.isEmpty else { return 0 }
-            let ids = mine.map { String($0.delivery.deliveryID) }
-            try connection.execute(
-                Self.logAttempts,
-                [
-                    PostgresArray.literal(ids), PostgresArray.literal(mine.map(\.disposition.name)),
-                    PostgresArray.literal(mine.map { String($0.httpStatus ?? 0) }), PostgresArray.literal(mine.map { Self.error(of: $0.disposition) }),
-                    PostgresArray.literal(mine.map { String($0.latencyMilliseconds) }),
-                ])
-            let finished = mine.filter { if case .retry = $0.disposition { false } else { true } }
-            // Statements with nothing to do are skipped: a batch that was all delivered is three round trips.
-            if !finished.isEmpty {
-                try connection.execute(Self.delete, [PostgresArray.literal(finished.map { String($0.delivery.deliveryID) })])
-            }
-            var retryIDs: [String] = []
-            var retryDelays: [String] = []
-            var retryErrors: [String] = []
-            for attempt in mine {
-                if case .retry(let delay, let error) = attempt.disposition {
-                    retryIDs.append(String(attempt.delivery.deliveryID))
-                    retryDelays.append(String(delay))
-                    retryErrors.append(error)
-                }
-            }
-            if !retryIDs.isEmpty {
-                try connection.execute(
-                    Self.reschedule, [PostgresArray.literal(retryIDs), PostgresArray.literal(retryDelays), PostgresArray.literal(retryErrors)])
-            }
-            // Endpoint health: a success in the batch wins over a failure in it.
-            let succeeded = Set(mine.filter { $0.disposition == .delivered }.compactMap(\.delivery.endpointID))
-            let failed = Set(mine.filter { $0.disposition != .delivered }.compactMap(\.delivery.endpointID)).subtracting(succeeded)
-            if !failed.isEmpty { try connection.execute(Self.markFailing, [PostgresArray.literal(failed.sorted().map(String.init))]) }
-            if !succeeded.isEmpty { try connection.execute(Self.markHealthy, [PostgresArray.literal(succeeded.sorted().map(String.init))]) }
-            for attempt in mine {
-                if case .disableEndpoint(let reason) = attempt.disposition, let endpoint = attempt.delivery.endpointID {
-                    try connection.execute(Self.disable, [String(endpoint), reason])
-                }
-            }
-            let counters = ServiceCounters(connection: connection)
-            for (name, count) in Dictionary(grouping: mine, by: \.disposition.name).mapValues(\.count) {
-                if let event = ServiceCounters.Event(rawValue: "webhook_attempts_" + name) { try counters.add(count, to: event) }
-            }
-            return mine.count
+        var delays: [String] = []
+        for attempt in attempts {
+            if case .retry(let delay, _) = attempt.disposition { delays.append(String(delay)) } else { delays.append("0") }
         }
+        let parameters = [
+            PostgresArray.literal(attempts.map { String($0.delivery.deliveryID) }), PostgresArray.literal(attempts.map(\.disposition.name)),
+            PostgresArray.literal(attempts.map { String($0.httpStatus ?? 0) }), PostgresArray.literal(attempts.map { Self.error(of: $0.disposition) }),
+            PostgresArray.literal(attempts.map { String($0.latencyMilliseconds) }), PostgresArray.literal(delays), holder,
+        ]
+        // One statement: a deadlock or serialization failure ends it whole, and it is tried again.
+        let recorded = try connection.retryingConflicts(3) { try connection.execute(Self.recordAll, parameters).first?.optionalInt("recorded") ?? 0 }
+        for attempt in attempts {
+            if case .disableEndpoint(let reason) = attempt.disposition, let endpoint = attempt.delivery.endpointID {
+                try connection.retryingConflicts(3) { try connection.execute(Self.disable, [String(endpoint), reason]) }
+            }
+        }
+        return recorded
     }
 
     private static func error(of disposition: WebhookDisposition) -> String {
@@ -151,36 +121,45 @@ public struct WebhookQueue {
         LEFT JOIN webhook_endpoints w ON w.id = c.endpoint_id
         """, planning: .eachExecution)
 
-    static let lockHeld = Query(
-        "webhook_deliveries.lock_held",
-        "SELECT id FROM webhook_deliveries WHERE id = ANY($1::bigint[]) AND leased_by = $2 ORDER BY id FOR UPDATE")
-
-    static let logAttempts = Query(
-        "webhook_attempts.log",
+    /// `$1`-`$6`: each attempt's delivery, outcome name, HTTP status (0: none), error ('':
+    /// none), latency and retry delay in ms; `$7`: the holder. Rows are locked in id order;
+    /// counters in name order.
+    static let recordAll = Query(
+        "webhook_deliveries.record",
         """
-        INSERT INTO webhook_attempts (event_id, api_key_id, endpoint_id, url, attempt, outcome, http_status, error, latency_ms)
-        SELECT d.event_id, d.api_key_id, d.endpoint_id, d.url, d.attempts, o.outcome, nullif(o.http_status, 0), nullif(o.error, ''), o.latency_ms
-        FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::integer[]) AS o(id, outcome, http_status, error, latency_ms)
-        JOIN webhook_deliveries d ON d.id = o.id
-        """)
+        WITH o AS (
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::integer[])
+                AS o(id, outcome, http_status, error, latency_ms, delay_ms)
+        ), held AS (
+            SELECT d.id, d.event_id, d.api_key_id, d.endpoint_id, d.url, d.attempts, o.outcome, o.http_status, o.error, o.latency_ms, o.delay_ms
+            FROM webhook_deliveries d JOIN o ON o.id = d.id
+            WHERE d.leased_by = $7
+            ORDER BY d.id
+            FOR UPDATE OF d
+        ), logged AS (
+            INSERT INTO webhook_attempts (event_id, api_key_id, endpoint_id, url, attempt, outcome, http_status, error, latency_ms)
+            SELECT event_id, api_key_id, endpoint_id, url, attempts, outcome, nullif(http_status, 0), nullif(error, ''), latency_ms FROM held
+        ), finished AS (
+            DELETE FROM webhook_deliveries d WHERE d.id IN (SELECT id FROM held WHERE outcome <> 'retrying')
+        ), retried AS (
+            UPDATE webhook_deliveries d
+            SET run_at = now() + make_interval(secs => h.delay_ms / 1000.0), leased_by = NULL, leased_until = NULL, last_error = h.error
+            FROM held h WHERE d.id = h.id AND h.outcome = 'retrying'
+        ), health AS (
+            SELECT endpoint_id, bool_or(outcome = 'delivered') AS succeeded FROM held WHERE endpoint_id IS NOT NULL GROUP BY endpoint_id
+        ), endpoints AS (
+            UPDATE webhook_endpoints w
+            SET failing_since = CASE WHEN h.succeeded THEN NULL ELSE coalesce(w.failing_since, now()) END,
+                last_success_at = CASE WHEN h.succeeded THEN now() ELSE w.last_success_at END
+            FROM health h WHERE w.id = h.endpoint_id
+        ), counted AS (
+            INSERT INTO service_counters AS c (name, count)
+            SELECT 'webhook_attempts_' || outcome, count(*) FROM held GROUP BY outcome ORDER BY 1
+            ON CONFLICT (name) DO UPDATE SET count = c.count + EXCLUDED.count
+        )
+        SELECT count(*)::integer AS recorded FROM held
+        """, planning: .eachExecution)
 
-    static let delete = Query("webhook_deliveries.delete", "DELETE FROM webhook_deliveries WHERE id = ANY($1::bigint[])")
-
-    static let reschedule = Query(
-        "webhook_deliveries.reschedule",
-        """
-        UPDATE webhook_deliveries d
-        SET run_at = now() + make_interval(secs => o.delay_ms / 1000.0), leased_by = NULL, leased_until = NULL, last_error = o.error
-        FROM unnest($1::bigint[], $2::integer[], $3::text[]) AS o(id, delay_ms, error)
-        WHERE d.id = o.id
-        """)
-
-    static let markFailing = Query(
-        "webhook_endpoints.mark_failing",
-        "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = ANY($1::bigint[])")
-    static let markHealthy = Query(
-        "webhook_endpoints.mark_healthy",
-        "UPDATE webhook_endpoints SET failing_since = NULL, last_success_at = now() WHERE id = ANY($1::bigint[])")
     /// The endpoint stops receiving: its queued deliveries are dropped (the events stay in
     /// GET /events), and new events are not queued for it (queue_webhook_deliveries).
     static let disable = Query(
