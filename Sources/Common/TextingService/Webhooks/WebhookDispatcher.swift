@@ -64,7 +64,10 @@ public final class WebhookDispatcher: @unchecked Sendable {
             let stopping = shouldStop() || (!once && Date.now >= deadline)
             let room = configuration.concurrency - inFlight.count
             if !stopping && mayHaveWork && room > 0 && (inFlight.isEmpty || room >= configuration.concurrency / 4) {
+                let claimStarted = ContinuousClock.now
                 let claimed = try queue.claim(limit: room, leaseSeconds: configuration.leaseSeconds, holder: holder, dueBy: dueBy)
+                summary.claims += 1
+                summary.claimTime += ContinuousClock.now - claimStarted
                 summary.claimed += claimed.count
                 if claimed.count < room { mayHaveWork = false }
                 // Never send unsigned: the client could not tell it from a forgery.
@@ -73,7 +76,9 @@ public final class WebhookDispatcher: @unchecked Sendable {
                 if !unsigned.isEmpty { try record(unsigned.map { ($0, nil, "no signing secret: not sent", 0) }) }
             }
             if !inFlight.isEmpty {
+                let pollStarted = ContinuousClock.now
                 let completed = client.poll(timeoutMilliseconds: answered.isEmpty ? 200 : 2)
+                summary.sendTime += ContinuousClock.now - pollStarted
                 if !completed.isEmpty && answered.isEmpty { answeredSince = .now }
                 answered += completed.compactMap(answer)
                 if answered.count >= Self.recordBatch || inFlight.isEmpty
@@ -97,7 +102,9 @@ public final class WebhookDispatcher: @unchecked Sendable {
                 }
                 let untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
                 let untilDeadline = max(0, Int(deadline.timeIntervalSinceNow * 1000))
+                let waitStarted = ContinuousClock.now
                 let notified = try connection.waitForNotifications(timeoutMilliseconds: min(max(untilDue, 5), untilDeadline, 1000))
+                summary.idleTime += ContinuousClock.now - waitStarted
                 if !notified.isEmpty || untilDue <= 1000 {
                     try queue.markBusy(holder: holder)
                     idle = false
@@ -159,7 +166,10 @@ public final class WebhookDispatcher: @unchecked Sendable {
             attempts.append(
                 WebhookQueue.Attempt(delivery: delivery, disposition: disposition, httpStatus: status, latencyMilliseconds: latency))
         }
+        let recordStarted = ContinuousClock.now
         summary.stale += attempts.count - (try queue.record(attempts, holder: holder))
+        summary.records += 1
+        summary.recordTime += ContinuousClock.now - recordStarted
     }
 
     /// The URL without its query (which may carry a client's token), for logs.
@@ -177,8 +187,20 @@ public struct WebhookSummary: Sendable, Equatable, CustomStringConvertible {
     public var disabled = 0
     /// Attempts not recorded: the lease was gone (another dispatcher took the delivery).
     public var stale = 0
+    /// Where the run's time went (claims, requests in flight, records, sleeping for work), for
+    /// the summary line: what bounds the dispatcher under load.
+    public var claims = 0
+    public var records = 0
+    public var claimTime = Duration.zero
+    public var sendTime = Duration.zero
+    public var recordTime = Duration.zero
+    public var idleTime = Duration.zero
 
     public init() {}
+
+    private static func ms(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
 
     mutating func count(_ disposition: WebhookDisposition) {
         switch disposition {
@@ -190,6 +212,7 @@ public struct WebhookSummary: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "webhooks[claimed=\(claimed) delivered=\(delivered) retrying=\(retrying) failed=\(failed) disabled=\(disabled) stale=\(stale)]"
+        "webhooks[claimed=\(claimed) delivered=\(delivered) retrying=\(retrying) failed=\(failed) disabled=\(disabled) stale=\(stale)"
+            + " claims=\(claims)/\(Self.ms(claimTime))ms sending=\(Self.ms(sendTime))ms records=\(records)/\(Self.ms(recordTime))ms idle=\(Self.ms(idleTime))ms]"
     }
 }

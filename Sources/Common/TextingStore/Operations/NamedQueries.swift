@@ -26,7 +26,7 @@ public enum NamedQueries {
         WebhookEndpointStore.create, WebhookEndpointStore.list, WebhookEndpointStore.listAll, WebhookEndpointStore.find,
         WebhookEndpointStore.delete, WebhookEndpointStore.enable, WebhookEndpointStore.rotateEndpointSecret, WebhookEndpointStore.rotateKeySecret,
         WebhookEndpointStore.hasKeySecret, WebhookEndpointStore.attempts, WebhookEndpointStore.redeliver, WebhookEndpointStore.countQueued,
-        WebhookQueue.claim, WebhookQueue.recordAll, WebhookQueue.disable, WebhookQueue.nextDue, WebhookQueue.listen,
+        WebhookQueue.claim, WebhookQueue.claimed, WebhookQueue.recordAll, WebhookQueue.disable, WebhookQueue.nextDue, WebhookQueue.listen,
         WebhookQueue.markIdle, WebhookQueue.markBusy,
         OptOutStore.lockNumber, OptOutStore.setOptedOut, OptOutStore.failQueuedMessages, OptOutStore.recordChange, OptOutStore.list,
         OptOutStore.find, InboundStore.insert, InboundStore.find, InboundStore.queueReply,

@@ -15,7 +15,12 @@ public struct WebhookQueue {
     /// (milliseconds since 1970), only those due by then, so that a run that drains the queue
     /// once does not take its own retries again.
     public func claim(limit: Int, leaseSeconds: Int, holder: String, dueBy: Int64? = nil) throws(PostgresError) -> [ClaimedWebhook] {
-        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), holder, dueBy.map(String.init)]).decode()
+        // Two statements: the claim itself, small enough to plan at every call, which is all an
+        // empty queue costs; then what the claimed deliveries need, by key.
+        let ids = try connection.execute(Self.claim, [String(limit), String(leaseSeconds), holder, dueBy.map(String.init)]).rows
+            .compactMap { $0["id"] }
+        guard !ids.isEmpty else { return [] }
+        return try connection.execute(Self.claimed, [PostgresArray.literal(ids)]).decode()
     }
 
     /// The result of one attempt, to record.
@@ -101,13 +106,18 @@ public struct WebhookQueue {
             ORDER BY d.run_at
             LIMIT $1::integer
             FOR UPDATE SKIP LOCKED
-        ), claimed AS (
-            UPDATE webhook_deliveries d
-            SET run_at = now() + make_interval(secs => $2::integer), leased_until = now() + make_interval(secs => $2::integer),
-                leased_by = $3, attempts = d.attempts + 1
-            WHERE d.id = ANY(ARRAY(SELECT id FROM due))
-            RETURNING d.*
         )
+        UPDATE webhook_deliveries d
+        SET run_at = now() + make_interval(secs => $2::integer), leased_until = now() + make_interval(secs => $2::integer),
+            leased_by = $3, attempts = d.attempts + 1
+        WHERE d.id = ANY(ARRAY(SELECT id FROM due))
+        RETURNING d.id
+        """, planning: .eachExecution)
+
+    /// The claimed deliveries (`$1`), with their events, secrets and endpoints' health.
+    static let claimed = Query(
+        "webhook_deliveries.claimed",
+        """
         SELECT c.id AS delivery_id, c.url AS delivery_url, c.endpoint_id AS endpoint_internal_id, c.attempts AS delivery_attempts,
                floor(extract(epoch FROM now() - e.created_at))::bigint AS event_age_seconds,
                floor(extract(epoch FROM now() - w.failing_since))::bigint AS failing_for_seconds,
@@ -115,11 +125,12 @@ public struct WebhookQueue {
                 WHERE s.api_key_id = c.api_key_id AND s.endpoint_id IS NOT DISTINCT FROM c.endpoint_id
                   AND (s.expires_at IS NULL OR s.expires_at > now())) AS signing_secrets,
                \(EventRecord.columns)
-        FROM claimed c
+        FROM webhook_deliveries c
         JOIN events e ON e.id = c.event_id
         \(EventRecord.eventJoins)
         LEFT JOIN webhook_endpoints w ON w.id = c.endpoint_id
-        """, planning: .eachExecution)
+        WHERE c.id = ANY($1::bigint[])
+        """)
 
     /// `$1`-`$6`: each attempt's delivery, outcome name, HTTP status (0: none), error ('':
     /// none), latency and retry delay in ms; `$7`: the holder. Rows are locked in id order;
