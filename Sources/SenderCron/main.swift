@@ -21,7 +21,7 @@ do {
     // Webhooks go out beside the sends, on their own thread and connection: `--once` drains
     // both, one after the other; a timed run runs both until its end.
     let webhooks = try WebhookDispatcher(
-        configuration: try WebhookConfiguration(environment), connection: configuration.makeConnection(), shouldStop: shouldStop)
+        configuration: try WebhookConfiguration(environment), makeConnection: { configuration.makeConnection() }, shouldStop: shouldStop)
     let deadline = started.addingTimeInterval(Double(configuration.runSeconds))
     let webhookResult = Mutex<Result<Void, any Error>>(.success(()))
     let webhookThread = once ? nil : PosixThread.start { webhookResult.withLock { $0 = Result { try webhooks.run(once: false, deadline: deadline) } } }

@@ -157,7 +157,7 @@ public enum ServiceSettings {
         }
     }
     public static let webhookConcurrency = Setting<Int>.integer(
-        "TEXTING_WEBHOOK_CONCURRENCY", "webhook requests one sender keeps in flight at once", default: 64, range: 1...1000, readBy: [senderCron])
+        "TEXTING_WEBHOOK_CONCURRENCY", "webhook requests one sender keeps in flight at once", default: 128, range: 1...1000, readBy: [senderCron])
     public static let webhookTimeout = Setting<Int>.integer(
         "TEXTING_WEBHOOK_TIMEOUT_MS", "milliseconds a client's endpoint has to answer a webhook before the attempt counts as failed",
         default: 10_000, range: 100...60_000, readBy: [senderCron])
