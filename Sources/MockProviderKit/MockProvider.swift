@@ -30,6 +30,23 @@ public final class MockProvider: Sendable {
         var callbacksInFlight = 0
         var callbackStatusCounts: [String: Int] = [:]
         var pendingCallbacks: [PendingCallback] = []
+        /// Each send to a number, for `GET /_mock/sends`: what the recipient's phone would
+        /// have shown. At most `maximumRecordedSends` in all.
+        var sendsByNumber: [String: [RecordedSend]] = [:]
+        var recordedSends = 0
+        var unrecordedSends = 0
+    }
+
+    /// The most sends `GET /_mock/sends` remembers (since the last reset); later ones are
+    /// only counted, so a long benchmark cannot grow the mock without bound.
+    public static let maximumRecordedSends = 200_000
+
+    /// A send as `GET /_mock/sends` shows it: when it arrived and, if the mock accepted it,
+    /// when it answered so (Unix ms), and its `Idempotency-Key` (the service's message id).
+    private struct RecordedSend {
+        let arrived: Double
+        let key: String
+        var accepted: Double?
     }
 
     private struct PendingCallback: Sendable {
@@ -49,6 +66,7 @@ public final class MockProvider: Sendable {
         switch (request.method, request.path) {
         case ("POST", "/send"): return try send(request)
         case ("GET", "/_mock/stats"): return .json(200, stats())
+        case ("GET", "/_mock/sends"): return .json(200, sends())
         case ("POST", "/_mock/config"):
             let json = try request.jsonObject()
             return .json(
@@ -68,7 +86,9 @@ public final class MockProvider: Sendable {
             return .json(200, stats())
         default:
             throw Problem(
-                .notFound, "mock provider \(name) serves POST /send, GET /_mock/stats, POST /_mock/config, POST /_mock/reset, POST /_mock/inbound")
+                .notFound,
+                "mock provider \(name) serves POST /send, GET /_mock/stats, GET /_mock/sends, POST /_mock/config, POST /_mock/reset, "
+                    + "POST /_mock/inbound")
         }
     }
 
@@ -81,9 +101,16 @@ public final class MockProvider: Sendable {
             return .json(400, ["error": "to_number, message and callback_url are required strings"])
         }
         let key = request.header("idempotency-key") ?? ""
-        let settings = state.withLock { state in
+        let arrived = Date.now.timeIntervalSince1970 * 1000
+        let (settings, recorded) = state.withLock { state -> (MockProviderSettings, Int?) in
             state.received += 1
-            return state.settings
+            guard state.recordedSends < Self.maximumRecordedSends else {
+                state.unrecordedSends += 1
+                return (state.settings, nil)
+            }
+            state.sendsByNumber[to, default: []].append(RecordedSend(arrived: arrived, key: key))
+            state.recordedSends += 1
+            return (state.settings, state.sendsByNumber[to]!.count - 1)
         }
         switch settings.answer(roll: Double.random(in: 0..<1)) {
         case .failure:
@@ -112,9 +139,14 @@ public final class MockProvider: Sendable {
             }
         }
         if settings.latencyMilliseconds > 0 { usleep(UInt32(settings.latencyMilliseconds) * 1000) }
+        let accepted = Date.now.timeIntervalSince1970 * 1000
         state.withLock { state in
             state.accepted += 1
             state.byKey[key, default: 0] += 1
+            // A reset meanwhile emptied the record: then there is nothing to mark.
+            if let recorded, let sends = state.sendsByNumber[to], recorded < sends.count, sends[recorded].key == key {
+                state.sendsByNumber[to]![recorded].accepted = accepted
+            }
         }
         return .json(200, ["message_id": .string(providerMessageID)])
     }
@@ -145,6 +177,25 @@ public final class MockProvider: Sendable {
             return .json(200, ["status": .number(Double(response.status)), "answer": answer, "provider_message_id": .string(id)])
         case .failure(let error):
             return .json(502, ["error": .string("relaying to the service failed: \(error)")])
+        }
+    }
+
+    /// Every well-formed send received since the last reset, by recipient: when each arrived
+    /// and when the mock accepted it (Unix milliseconds; null: it answered otherwise), and
+    /// its message id.
+    private func sends() -> JSONValue {
+        state.withLock { state in
+            [
+                "name": .string(name),
+                "by_number": .object(
+                    state.sendsByNumber.mapValues { sends in
+                        .array(
+                            sends.map {
+                                ["arrived_ms": .number($0.arrived), "accepted_ms": $0.accepted.map { .number($0) } ?? .null, "message_id": .string($0.key)]
+                            })
+                    }),
+                "not_recorded": .number(Double(state.unrecordedSends)),
+            ]
         }
     }
 

@@ -2,9 +2,10 @@
 opt-out fails what was queued for it in the same transaction, the sender checks again when it
 claims, and every change is kept with who made it and why (`textingctl optouts`)."""
 import os
+import threading
 import time
 
-from conftest import Api, count, create_api_key, new_number, run_sender, textingctl
+from conftest import Api, count, create_api_key, new_number, run_sender, start_sender, textingctl, wait_for
 
 LATER = lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))  # noqa: E731
 
@@ -75,6 +76,76 @@ def test_the_sender_checks_the_list_when_it_claims(api, db, mocks, empty_queue):
     message = api.get_message(message_id).json()
     assert (message["status"], message["error"]["code"], message["attempts"]) == ("failed", "recipient_opted_out", 0), message
     assert mocks.accepted_by_key()[message_id] == 0
+
+
+def opt_out_committed_at(db, number):
+    """When the number's last opt-out committed (Unix seconds): the stack's PostgreSQL tracks
+    commit timestamps."""
+    return float(db.execute("""SELECT extract(epoch FROM pg_xact_commit_timestamp(c.xmin)) FROM opt_out_changes c
+                               JOIN phone_numbers p ON p.id = c.phone_number_id
+                               WHERE p.number = %s AND c.action = 'opt_out' ORDER BY c.id DESC LIMIT 1""", (number,)).fetchone()[0])
+
+
+def waiting_for_sends_to(db):
+    """Whether some transaction waits for the hold of sends in flight (an advisory lock)."""
+    return count(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") > 0
+
+
+def test_an_opt_out_waits_for_the_send_in_flight_and_no_send_starts_meanwhile(api, db, mocks, empty_queue):
+    """Claimed and on its way to the provider when the opt-out comes, a message still reaches
+    it, and is recorded as sent: the opt-out commits only once the provider answered. A
+    message accepted while the opt-out waits is not sent (its recipient is held by the opt-out
+    when the sender looks: tried again shortly, by then failed with the opt-out). The mock
+    provider got one send, before the opt-out committed."""
+    number = new_number()
+    for name in ("p1", "p2"):
+        mocks.configure(name, latency_ms=3000, callback_delay_ms=-1)
+    first = api.post_message(number, "On its way").json()["id"]
+    sender = start_sender(once=False, TEXTING_SENDER_RUN_SECONDS=30)
+    try:
+        wait_for(lambda: number in mocks.sends_by_number()[0], what="the send to reach the provider")
+        stopped = {}
+        operator = threading.Thread(target=lambda: stopped.update(out=opt_out(number)))
+        operator.start()
+        wait_for(lambda: waiting_for_sends_to(db), what="the opt-out to wait for the send in flight")
+        second = api.post_message(number, "Accepted while the opt-out waits")
+        assert second.status_code == 201, second.text
+        operator.join(30)
+        assert not operator.is_alive() and "opted out" in stopped["out"]
+        wait_for(lambda: api.status_of(second.json()["id"]) == "failed", what="the second message to fail")
+    finally:
+        sender.terminate()
+        sender.wait(30)
+    assert api.status_of(first) == "sent"
+    message = api.get_message(second.json()["id"]).json()
+    assert message["error"]["code"] == "recipient_opted_out", message
+    sends, _ = mocks.sends_by_number()
+    assert [message_id for _, _, message_id in sends[number]] == [first], sends[number]
+    # Not only arrived: accepted by the provider before the opt-out committed.
+    assert sends[number][0][1] < opt_out_committed_at(db, number)
+
+
+def test_a_stop_reply_waits_for_the_send_in_flight(api, db, mocks, empty_queue):
+    """The recipient's STOP takes the same way: it commits after the provider answered the
+    send in flight, which stays sent; only the confirmation follows."""
+    number = new_number()
+    for name in ("p1", "p2"):
+        mocks.configure(name, latency_ms=2000, callback_delay_ms=-1)
+    first = api.post_message(number, "On its way").json()["id"]
+    sender = start_sender(once=False, TEXTING_SENDER_RUN_SECONDS=30)
+    try:
+        wait_for(lambda: number in mocks.sends_by_number()[0], what="the send to reach the provider")
+        relayed = mocks.relay_inbound("p1", number, "STOP")
+        assert relayed["status"] == 200, relayed
+        wait_for(lambda: len(mocks.sends_by_number()[0][number]) == 2, what="the opt-out confirmation")
+    finally:
+        sender.terminate()
+        sender.wait(30)
+    assert api.status_of(first) == "sent"
+    sends = mocks.sends_by_number()[0][number]
+    assert sends[0][2] == first and sends[0][1] < opt_out_committed_at(db, number) < sends[1][0], sends
+    assert count(db, """SELECT count(*) FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+                        WHERE p.number = %s AND m.public_id::text = %s AND m.kind = 'opt_out_reply'""", number, sends[1][2]) == 1
 
 
 def test_every_change_is_kept_with_who_when_and_why(api, db):

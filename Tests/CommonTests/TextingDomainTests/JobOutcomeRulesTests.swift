@@ -129,4 +129,17 @@ final class JobOutcomeRulesTests: XCTestCase {
         }
         XCTAssertEqual(notMade, 2)
     }
+
+    func testTheRecipientsHoldDecidesWhetherToSendNow() {
+        let job = sent(attempts: 2).job
+        XCTAssertNil(JobOutcome.withoutSending(job, hold: .send))
+        guard case .failed(let notMade, nil, "recipient_opted_out", _)? = JobOutcome.withoutSending(job, hold: .optedOut)?.disposition else {
+            return XCTFail("a recipient who opted out since the claim gets nothing")
+        }
+        XCTAssertEqual(notMade, 1, "the claim's attempt was not made")
+        XCTAssertEqual(
+            JobOutcome.withoutSending(job, hold: .busy)?.disposition,
+            .retry(provider: "", error: "an opt-out of the recipient was being recorded", delayMilliseconds: JobOutcome.busyRetryMilliseconds))
+        XCTAssertEqual(JobOutcome.withoutSending(job, hold: .busy)?.attempt, 2, "recorded under the claim's lease")
+    }
 }

@@ -1,4 +1,5 @@
-"""Controlling the mock providers over HTTP (/_mock/config, /_mock/reset, /_mock/stats).
+"""Controlling the mock providers over HTTP (/_mock/config, /_mock/reset, /_mock/stats,
+/_mock/sends, /_mock/inbound).
 Standard library only, so the benchmark runs it without the tests' virtualenv."""
 import collections
 import json
@@ -46,6 +47,25 @@ class Mocks:
     def callbacks_outstanding(self):
         """Callbacks the mocks have yet to make or to hear the answer of."""
         return sum(s["callbacks_pending"] + s["callbacks_in_flight"] for s in map(self.stats, self.bases))
+
+    def relay_inbound(self, name, number, text):
+        """Plays the recipient `number` replying `text` through provider `name`; the service's
+        answer as the mock relays it ({"status": …, "answer": …})."""
+        return self._call(name, "/_mock/inbound", {"from": number, "message": text})
+
+    def sends_by_number(self):
+        """Each send to each number, over all providers: (when it arrived, when the provider
+        accepted it or None, message id), times in Unix seconds; and how many sends the mocks
+        no longer recorded (past their cap)."""
+        arrivals = collections.defaultdict(list)
+        unrecorded = 0
+        for name in self.bases:
+            sends = self._call(name, "/_mock/sends")
+            unrecorded += int(sends["not_recorded"])
+            for number, times in sends["by_number"].items():
+                arrivals[number] += [(send["arrived_ms"] / 1000, send["accepted_ms"] and send["accepted_ms"] / 1000, send["message_id"])
+                                     for send in times]
+        return arrivals, unrecorded
 
     def accepted_by_key(self):
         """How many times each message id (Idempotency-Key) was accepted, over all providers."""

@@ -69,6 +69,12 @@ public final class Sender {
         var queueMayHaveWork = true
         /// Whether this sender said it sleeps (`idle_senders`).
         var idle = false
+        /// The recipients this sender holds (`JobQueue.holdRecipients`), by message, until
+        /// the job's outcome is recorded: an opt-out of one waits for that.
+        var held: [Int64: String] = [:]
+        /// Recipients whose job's outcome is recorded, to let go of with the next claim, or
+        /// before the sender waits.
+        var released: [String] = []
     }
 
     /// `once`: drain what is due now, then return. Otherwise run for the configured time,
@@ -93,10 +99,11 @@ public final class Sender {
             if !stopping && progress.queueMayHaveWork && progress.unrecorded + claimBatchSize <= configuration.concurrency {
                 try claimAndDispatch(&progress, to: pump, recorder: recorder)
             } else if progress.unrecorded > 0 {
+                try release(&progress)
                 // Bounded, so that a stop request is seen while slow sends are in flight.
                 collect(try recorder.waitForRecorded(timeoutMilliseconds: 200), into: &progress)
             } else if stopping || (once && !progress.queueMayHaveWork) {
-                try finish(progress)
+                try finish(&progress)
                 return
             } else {
                 try sleepUntilWork(&progress, deadline: deadline)
@@ -126,20 +133,39 @@ public final class Sender {
     /// Counts what the recorder is done with; a retry may already be due and new messages may
     /// have come in, so the queue is worth another look.
     private func collect(_ recorded: [OutcomeRecorder.RecordedOutcome], into progress: inout Progress) {
-        for outcome in recorded { summary.count(outcome) }
+        for outcome in recorded {
+            summary.count(outcome)
+            if let number = progress.held.removeValue(forKey: outcome.outcome.messageID) { progress.released.append(number) }
+        }
         progress.unrecorded -= recorded.count
         if !recorded.isEmpty { progress.queueMayHaveWork = true }
     }
 
-    /// Claims a batch, sends what is to be sent and hands the rest's outcomes to the recorder.
+    /// Claims a batch, holds the recipients of what is to be sent (letting go of those whose
+    /// sends are recorded), sends what the holds allow and hands the rest's outcomes to the
+    /// recorder.
     private func claimAndDispatch(_ progress: inout Progress, to pump: SendPump<InFlight>, recorder: OutcomeRecorder) throws {
         let claimed = try claim()
         progress.unrecorded += claimed.jobs.count
         if claimed.queueDrained { progress.queueMayHaveWork = false }
         var decided: [JobOutcome] = []
-        var sends: [SendPump<InFlight>.Send] = []
+        var toSend: [ClaimedJob] = []
         for job in claimed.jobs {
             if let outcome = JobOutcome.withoutSending(job, nowMilliseconds: Self.nowMilliseconds()) {
+                Self.log(outcome, publicID: job.publicID)
+                decided.append(outcome)
+            } else {
+                toSend.append(job)
+            }
+        }
+        let holds = try queue.holdRecipients(toSend.map(\.messageID), releasing: progress.released)
+        progress.released.removeAll(keepingCapacity: true)
+        var sends: [SendPump<InFlight>.Send] = []
+        for job in toSend {
+            // A job the holds do not name was not held: as busy, it is tried again shortly.
+            let hold = holds[job.messageID] ?? .busy
+            if hold != .busy { progress.held[job.messageID] = job.toNumber }
+            if let outcome = JobOutcome.withoutSending(job, hold: hold) {
                 Self.log(outcome, publicID: job.publicID)
                 decided.append(outcome)
             } else {
@@ -150,9 +176,17 @@ public final class Sender {
         recorder.add(decided)
     }
 
+    /// Lets go of the recipients of recorded sends now, rather than with the next claim: an
+    /// opt-out of one of them is waiting.
+    private func release(_ progress: inout Progress) throws(PostgresError) {
+        try queue.releaseRecipients(progress.released)
+        progress.released.removeAll(keepingCapacity: true)
+    }
+
     /// The run is over: this sender no longer sleeps, and housekeeping that belongs to no
     /// request is done (Idempotency-Keys past 24 hours forgotten).
-    private func finish(_ progress: Progress) throws {
+    private func finish(_ progress: inout Progress) throws {
+        try release(&progress)
         if progress.idle { try queue.markBusy(senderID: senderID) }
         summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
     }
@@ -160,6 +194,7 @@ public final class Sender {
     /// Idle: sleeps until a new job is notified or the next retry comes due (at most a
     /// second). Says so first, then looks: a job inserted after the look sends a NOTIFY.
     private func sleepUntilWork(_ progress: inout Progress, deadline: Date) throws {
+        try release(&progress)
         if !progress.idle {
             try queue.markIdle(senderID: senderID)
             progress.idle = true

@@ -8,7 +8,7 @@ public enum NamedQueries {
     /// checks the names are unique).
     public static let all: [Query] = [
         JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
-        JobQueue.drop, JobQueue.nextDue, JobQueue.listen, JobQueue.markIdle, JobQueue.markBusy,
+        JobQueue.drop, JobQueue.holdRecipients, JobQueue.releaseRecipients, JobQueue.nextDue, JobQueue.listen, JobQueue.markIdle, JobQueue.markBusy,
         MessageStore.accept, MessageStore.findByID, MessageStore.list, MessageStore.findInternalID,
         MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
         IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.deleteExpired,
@@ -28,7 +28,7 @@ public enum NamedQueries {
         WebhookEndpointStore.hasKeySecret, WebhookEndpointStore.attempts, WebhookEndpointStore.redeliver, WebhookEndpointStore.countQueued,
         WebhookQueue.claim, WebhookQueue.claimed, WebhookQueue.recordAll, WebhookQueue.disable, WebhookQueue.nextDue, WebhookQueue.listen,
         WebhookQueue.markIdle, WebhookQueue.markBusy,
-        OptOutStore.lockNumber, OptOutStore.setOptedOut, OptOutStore.failQueuedMessages, OptOutStore.recordChange, OptOutStore.list,
+        OptOutStore.holdSendsTo, OptOutStore.lockNumber, OptOutStore.setOptedOut, OptOutStore.failQueuedMessages, OptOutStore.recordChange, OptOutStore.list,
         OptOutStore.find, InboundStore.insert, InboundStore.find, InboundStore.queueReply,
         Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
     ]

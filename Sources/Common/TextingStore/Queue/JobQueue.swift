@@ -15,6 +15,35 @@ public struct JobQueue {
         try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode()
     }
 
+    /// Holds the recipients of claimed jobs about to be sent, on this connection's session,
+    /// after letting go of `released` (the recipients of sends whose outcome is recorded, one
+    /// entry per hold), and says per job whether to send it (`RecipientHold`). An opt-out of a
+    /// held number waits for the hold to be let go of (`OptOutStore`), so a send that starts
+    /// holding its recipient reaches the provider before the opt-out commits, and a send that
+    /// finds it opted out does not start. Never waits; a dead session lets go of everything.
+    public func holdRecipients(_ messageIDs: [Int64], releasing released: [String]) throws(PostgresError) -> [Int64: RecipientHold] {
+        guard !messageIDs.isEmpty else {
+            try releaseRecipients(released)
+            return [:]
+        }
+        var holds: [Int64: RecipientHold] = [:]
+        for row in try connection.execute(
+            Self.holdRecipients, [PostgresArray.literal(messageIDs.map(String.init)), PostgresArray.literal(released)]
+        ).rows {
+            guard let id = Int64(try row.string("message_id")), let hold = RecipientHold(rawValue: try row.string("verdict")) else {
+                throw PostgresError(kind: .statement, sqlState: nil, message: "unreadable recipient hold", queryName: Self.holdRecipients.name)
+            }
+            holds[id] = hold
+        }
+        return holds
+    }
+
+    /// Lets go of the recipients of sends whose outcome is recorded (one entry per hold).
+    public func releaseRecipients(_ released: [String]) throws(PostgresError) {
+        guard !released.isEmpty else { return }
+        try connection.execute(Self.releaseRecipients, [PostgresArray.literal(released)])
+    }
+
     /// Records outcomes, inside the caller's transaction, but only those whose lease `holder`
     /// still holds: the job still exists, claimed by `holder` with the outcome's attempt
     /// number. A sender that stalled past its lease (a paused process, a cut network) and
@@ -116,6 +145,12 @@ public struct JobQueue {
     ///   sorted, then its messages, sorted;
     /// - requeueing a message (`MessageRequeue`): its number, then the message (it has no job);
     /// - `delivered` and `failed` reports: messages only (one, or a batch that skips locked rows).
+    ///
+    /// An opt-out takes one more lock before all of these: its number's hold (an advisory
+    /// lock, `OptOutStore.holdSends`), which waits for the senders holding that number. A
+    /// sender holds numbers (`holdRecipients`) only between two statements of its own, never
+    /// waiting for one, and lets go of them without taking any row lock; so no wait for a
+    /// hold is ever part of a circle.
     public static let lockOrder = "phone_numbers, then jobs by message id, then messages"
 
     /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
@@ -138,6 +173,11 @@ public struct JobQueue {
     ///
     /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
     /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
+    /// See migration 0010: the advisory-lock key lives only in its functions.
+    static let holdRecipients = Query(
+        "jobs.hold_recipients", "SELECT message_id, verdict FROM hold_recipients($1::bigint[], $2::text[])")
+    static let releaseRecipients = Query("jobs.release_recipients", "SELECT release_recipients($1::text[])")
+
     static let claim = Query(
         "jobs.claim",
         """

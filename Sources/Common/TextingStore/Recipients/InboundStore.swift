@@ -39,6 +39,7 @@ public struct InboundStore {
     /// answer each other cannot loop.
     public func receive(_ message: InboundMessage, provider: String, keyword: RecipientKeyword?, replies: Replies) throws -> Outcome {
         try connection.transaction(retryingConflicts: 3) { connection in
+            if keyword == .optOut { try OptOutStore.holdSends(to: message.from, connection: connection) }
             guard let number = try connection.execute(OptOutStore.lockNumber, [message.from.e164]).first else {
                 throw PostgresError(kind: .statement, sqlState: nil, message: "no number row", queryName: OptOutStore.lockNumber.name)
             }

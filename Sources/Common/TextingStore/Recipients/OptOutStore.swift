@@ -7,9 +7,10 @@ import TextingPostgres
 /// An opt-out holds everywhere: `messages.accept` refuses a number on the list (it reads the
 /// number's row under the lock its upsert takes, so an accept either commits before the
 /// opt-out, whose transaction then fails what it queued, or waits and is refused); the
-/// opt-out fails every message still queued for the number in its own transaction; and the
-/// sender's claim sees the list too (`jobs.claim`), so a message claimed before the opt-out
-/// committed is not sent by a later attempt.
+/// opt-out fails every message still queued for the number in its own transaction; the
+/// sender's claim sees the list too (`jobs.claim`); and a send and an opt-out of its recipient
+/// exclude each other (`holdSends`, `JobQueue.holdRecipients`), so nothing reaches a number
+/// after its opt-out committed, not even a message claimed just before.
 public struct OptOutStore {
     private let connection: PostgresConnection
 
@@ -55,6 +56,7 @@ public struct OptOutStore {
     /// in `JobQueue.lockOrder`: the number, its messages' jobs, its messages.
     public func optOut(_ number: PhoneNumber, source: Source, actor: String, reason: String) throws -> Outcome {
         try connection.transaction(retryingConflicts: 3) { connection in
+            try Self.holdSends(to: number, connection: connection)
             guard let row = try connection.execute(Self.lockNumber, [number.e164]).first else {
                 throw PostgresError(kind: .statement, sqlState: nil, message: "no number row", queryName: Self.lockNumber.name)
             }
@@ -63,8 +65,17 @@ public struct OptOutStore {
         }
     }
 
-    /// The opt-out itself, in a transaction that holds the number's row (`lockNumber`) and
-    /// found it not opted out: its messages' jobs and its messages locked, in that order, the
+    /// First in a transaction that may opt `number` out, before any row lock: waits for the
+    /// sends to it in flight (their senders hold the number, `JobQueue.holdRecipients`) and
+    /// keeps new ones from starting until the transaction ends, so nothing reaches the number
+    /// after the opt-out commits. It waits at most as long as a send takes (the provider
+    /// timeout) and holds no row meanwhile: no send waits for it, so no wait goes in a circle.
+    static func holdSends(to number: PhoneNumber, connection: PostgresConnection) throws(PostgresError) {
+        try connection.execute(Self.holdSendsTo, [number.e164])
+    }
+
+    /// The opt-out itself, in a transaction that began with `holdSends`, holds the number's
+    /// row (`lockNumber`) and found it not opted out: its messages' jobs and its messages locked, in that order, the
     /// number marked, its queued messages failed, the change recorded. Returns how many failed.
     static func optOutLocked(_ numberID: String, source: Source, actor: String, reason: String, connection: PostgresConnection) throws -> Int {
         var messages: [String] = []
@@ -112,6 +123,8 @@ public struct OptOutStore {
         ON CONFLICT (number) DO UPDATE SET number = p.number
         RETURNING p.id, p.opted_out_at::text AS opted_out_at
         """)
+
+    static let holdSendsTo = Query("opt_outs.hold_sends", "SELECT hold_sends_to($1)")
 
     static let setOptedOut = Query(
         "opt_outs.set",
