@@ -1,4 +1,4 @@
-"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): nine
+"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): ten
 fault-injection scenarios against the real stack scripts/chaos brought up (nginx with the
 shipped site file, MessagesFCGI, DeliveryFCGI, SenderCron processes of our own, PostgreSQL,
 the mock providers). Each ends with the accounting query (harness.account): every 201 is a
@@ -6,9 +6,9 @@ stored message in a state that matches what happened to it, none is missing, and
 got a message more often than the documented bound (one extra send per message per sender
 crash, at most what was in flight).
 
-Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all nine)
+Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all ten)
 Prints the table (scenario, requests, 5xx, lost, duplicates, result) and writes it to
-Tests/chaos/results/latest.md (a full run of all nine; other runs to $RUN_DIR/chaos-results.md);
+Tests/chaos/results/latest.md (a full run of all ten; other runs to $RUN_DIR/chaos-results.md);
 exits 1 if any scenario failed."""
 import collections
 import datetime
@@ -53,6 +53,9 @@ class Result:
         self.provider_5xx = None
         # Where webhooks are checked: (lost, out of order, bad signatures, duplicates, bound).
         self.webhooks = None
+        # Where opt-outs are checked: sends that reached a provider after their number's
+        # opt-out committed.
+        self.after_opt_out = None
 
     def check(self, condition, problem):
         if not condition:
@@ -597,6 +600,15 @@ def s9_webhooks(r, mocks):
     webhooks.run(r, mocks)
 
 
+# ---------------------------------------------------------------------------------------
+# 10. Opt-outs while thousands of messages to those numbers wait and senders die
+
+def s10_opt_outs(r, mocks):
+    import opt_outs
+    fresh(mocks)
+    opt_outs.run(r, mocks)
+
+
 SCENARIOS = [
     ("1 load with accounting", s1_load),
     ("2 PostgreSQL restarts", s2_postgres),
@@ -607,19 +619,20 @@ SCENARIOS = [
     ("7 memory (RSS)", s7_memory),
     ("8 hostile providers", s8_hostile_providers),
     ("9 webhook receiver down/flapping/slow/garbage", s9_webhooks),
+    ("10 opt-outs under load, senders killed", s10_opt_outs),
 ]
 
 
 def table(results):
     lines = ["| scenario | requests | 5xx | lost | duplicates | runs aborted | stale reports applied | 5xx to providers "
-             "| webhooks lost / out of order / bad signature / duplicates | result | seconds |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+             "| webhooks lost / out of order / bad signature / duplicates | sent after opt-out | result | seconds |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     measured = lambda value: "–" if value is None else str(value)  # noqa: E731
     for r in results:
         dup = f"{r.duplicates} (bound {r.dup_bound})" if r.dup_bound else str(r.duplicates)
         hooks = "–" if r.webhooks is None else "{} / {} / {} / {} (bound {})".format(*r.webhooks)
         lines.append(f"| {r.name} | {r.requests:,} | {r.fivexx} | {r.lost} | {dup} | {measured(r.aborted)} | {measured(r.stale_applied)} "
-                     f"| {measured(r.provider_5xx)} | {hooks} | {'pass' if r.ok else 'FAIL'} | {r.seconds:.0f} |")
+                     f"| {measured(r.provider_5xx)} | {hooks} | {measured(r.after_opt_out)} | {'pass' if r.ok else 'FAIL'} | {r.seconds:.0f} |")
     return "\n".join(lines)
 
 
