@@ -23,7 +23,9 @@ $$;
 -- For a sender, between its claim and its sends: releases `released`, then holds the recipient
 -- of each message in `message_ids` and says, per message, 'send'; 'opted_out' (held, but an
 -- opt-out committed since the claim: release it once this outcome is recorded); or 'busy' (not
--- held: an opt-out of that number is being recorded; try again later). Never waits.
+-- held: an opt-out of that number is being recorded; try again later). Never waits. Its
+-- queries are planned at each call (EXECUTE): a plan cached while messages was small would
+-- scan the whole table once it has grown.
 CREATE FUNCTION hold_recipients(message_ids bigint[], released text[]) RETURNS TABLE (message_id bigint, verdict text)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -31,9 +33,9 @@ DECLARE
     held bigint[] := '{}';
 BEGIN
     PERFORM release_recipients(released);
-    FOR item IN
-        SELECT m.id, p.number FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE m.id = ANY(message_ids) ORDER BY m.id
+    FOR item IN EXECUTE
+        'SELECT m.id, p.number FROM unnest($1) AS u(id) JOIN messages m ON m.id = u.id
+         JOIN phone_numbers p ON p.id = m.phone_number_id ORDER BY m.id' USING message_ids
     LOOP
         IF pg_try_advisory_lock_shared(7301, hashtext(item.number)) THEN
             held := held || item.id;
@@ -41,12 +43,12 @@ BEGIN
     END LOOP;
     -- A statement of its own, so a snapshot taken after the holds: it sees every opt-out that
     -- committed before them, and none can commit while they last.
-    RETURN QUERY
-        SELECT m.id,
-               CASE WHEN NOT m.id = ANY(held) THEN 'busy'
-                    WHEN p.opted_out_at IS NOT NULL AND m.kind <> 'opt_out_reply' THEN 'opted_out'
-                    ELSE 'send' END
-        FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE m.id = ANY(message_ids);
+    RETURN QUERY EXECUTE
+        'SELECT m.id,
+                CASE WHEN NOT m.id = ANY($2) THEN ''busy''
+                     WHEN p.opted_out_at IS NOT NULL AND m.kind <> ''opt_out_reply'' THEN ''opted_out''
+                     ELSE ''send'' END
+         FROM unnest($1) AS u(id) JOIN messages m ON m.id = u.id JOIN phone_numbers p ON p.id = m.phone_number_id'
+        USING message_ids, held;
 END;
 $$;
