@@ -24,7 +24,9 @@ Each repetition, in this order:
           the mock providers alone (bench/provider.lua); pgbench draining the same
           queue with the sender's claim and record statements (bench/pgbench_sender.py);
           SenderCron --once draining to the bench provider endpoint; Kannel forwarding what it
-          accepted above to that same endpoint (rate from the endpoint's access log)
+          accepted above to that same endpoint (rate from the endpoint's access log); a timed
+          SenderCron draining BENCH_RATE_TPS × 5 messages to mock p1 alone, configured and
+          enforcing `;tps=BENCH_RATE_TPS` (its rate and 429s from the mock's record)
 Then once: accept-to-provider latency at BENCH_LATENCY_RATE messages/s for
 BENCH_LATENCY_SECONDS (bench/paced_post.py, open loop) with the sender running as its timer
 runs it (scripts/stack sender-loop), the providers only accepting; the same with callbacks (a
@@ -32,10 +34,10 @@ diagnostic) and a webhook endpoint, measuring each report's time to its webhook;
 process used meanwhile; the idle sender's cost; the memory of every
 process.
 
-Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_SENDER_MESSAGES=20000,
+Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_SENDER_MESSAGES=20000, BENCH_RATE_TPS=2000,
 BENCH_READ_MESSAGES=10000, BENCH_LATENCY_RATE=1000, BENCH_LATENCY_SECONDS=10,
 BENCH_LATENCY_CALLBACK_MS=100 (-1 skips that run), BENCH_KANNEL=1 (0 skips the peer),
-BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s,
+BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s, a rate of 200/s,
 Kannel skipped if it cannot be installed, a stack of its own under .run/bench-smoke on ports
 from 28180, results in .run/bench-smoke/bench/smoke.md), BENCH_RUN_DIR (another folder; it is
 removed at the start), BENCH_PORT (nginx; the ceilings take the next port, Kannel from +50),
@@ -58,7 +60,7 @@ from kannel import Kannel, KannelError  # noqa: E402
 from texting_support import processes, stats  # noqa: E402
 from texting_support.bench_report import render  # noqa: E402
 from texting_support.mocks import MockError, Mocks  # noqa: E402
-from texting_support.stack import MESSAGE_TABLES, SCRIPT as STACK, exported, mock_bases  # noqa: E402
+from texting_support.stack import MESSAGE_TABLES, SCRIPT as STACK, exported, mock_bases, providers  # noqa: E402
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 WRK_THREADS, WRK_CONNECTIONS, PGBENCH_CLIENTS = 2, 32, 8
@@ -85,15 +87,18 @@ class Settings:
         if smoke not in ("0", "1"):
             raise SystemExit(f"bench: BENCH_SMOKE must be 0 or 1; got '{smoke}'")
         self.smoke = smoke == "1"
-        defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2) if self.smoke \
-            else dict(DURATION=5, REPS=3, SENDER_MESSAGES=20000, READ_MESSAGES=10000, LATENCY_RATE=1000, LATENCY_SECONDS=10)
-        limits = dict(DURATION=60, REPS=9, SENDER_MESSAGES=200_000, READ_MESSAGES=100_000, LATENCY_RATE=2000, LATENCY_SECONDS=60)
+        defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2, RATE_TPS=200) \
+            if self.smoke else dict(DURATION=5, REPS=3, SENDER_MESSAGES=20000, READ_MESSAGES=10000, LATENCY_RATE=1000, LATENCY_SECONDS=10,
+                                    RATE_TPS=2000)
+        limits = dict(DURATION=60, REPS=9, SENDER_MESSAGES=200_000, READ_MESSAGES=100_000, LATENCY_RATE=2000, LATENCY_SECONDS=60,
+                      RATE_TPS=100_000)
         for name, default in defaults.items():
             text = environ.get(f"BENCH_{name}", str(default))
             if not re.fullmatch(r"[1-9][0-9]*", text):
                 raise SystemExit(f"bench: BENCH_{name} must be a positive whole number; got '{text}'")
             if int(text) > limits[name]:
-                raise SystemExit("bench: settings too large (at most 60 s, 9 repetitions, 200000 messages, 100000 reads, 2000/s for 60 s)")
+                raise SystemExit("bench: settings too large (at most 60 s, 9 repetitions, 200000 messages, 100000 reads, 2000/s for 60 s, "
+                                 "a rate of 100000/s)")
             setattr(self, name.lower(), int(text))
         self.idle_seconds = 1 if self.smoke else 5
         self.run_dir = environ.get("BENCH_RUN_DIR") or os.path.join(PROJECT, ".run", "bench-smoke" if self.smoke else "bench")
@@ -140,7 +145,7 @@ class Bench:
         self.series = {name: [] for name in (
             "ingest", "ingest_p50", "ingest_p99", "nginx_alone", "pgbench", "pgbench_obvious", "kannel_accept", "kannel_p50",
             "kannel_p99", "reads", "reads_p50", "reads_p99", "trivial", "trivial_p50", "trivial_p99", "drain", "mock_alone",
-            "pg_sender", "drain_same", "kannel_forward", "kannel_forwarded", "webhooks")}
+            "pg_sender", "drain_same", "kannel_forward", "kannel_forwarded", "webhooks", "rate_limited", "rate_limited_429")}
         self.sender_peaks = []
         self.kannel_rss = {"bearerbox": [], "smsbox": []}
         self.pgbench_failed = 0
@@ -548,6 +553,9 @@ class Bench:
                                                   TEXTING_PROVIDERS=f"p1=http://127.0.0.1:{s.ceiling_port}/bench/provider-send"))
         if s.use_kannel:
             self.kannel_forwards(rep, accepted_by_kannel)
+        rate, refused = self.rate_limited(rep)
+        out["rate_limited"].append(rate)
+        out["rate_limited_429"].append(refused)
 
     # What a client that wants to hear how its messages ended subscribes to.
     WEBHOOK_EVENT_TYPES = ["message.delivered", "message.failed"]
@@ -623,6 +631,34 @@ class Bench:
 
         return dict(count=len(delays) + missing, arrived=len(delays), p50=percentile(0.50), p90=percentile(0.90),
                     p99=percentile(0.99), max=percentile(1.0))
+
+    def rate_limited(self, rep):
+        """A provider with a contracted rate: SenderCron as the timer runs it (a timed run, so it
+        waits for tokens rather than exiting) drains BENCH_RATE_TPS × 5 queued messages (at most
+        BENCH_SENDER_MESSAGES) to mock p1 alone, configured `;tps=BENCH_RATE_TPS`, the mock
+        answering 429 above that rate (its `tps`). Returns the rate the mock accepted them at
+        (from its own record of each acceptance, first to last) and how many it refused."""
+        s = self.s
+        count = min(s.sender_messages, s.rate_tps * 5)
+        say(f"sender {rep}/{s.reps}: a provider limited to {s.rate_tps}/s, {count} messages")
+        self.preload(count)
+        self.db("DELETE FROM provider_rates")
+        self.mocks.reset()
+        self.mocks.configure_all(callback_delay_ms=-1)
+        name, url = providers(self.env)[0]
+        self.mocks.configure(name, tps=s.rate_tps)
+        process = self.start([os.path.join(self.bin_dir, "SenderCron")], self.log(f"bench-rate-{rep}.log"),
+                             env={**self.env, "TEXTING_PROVIDERS": f"{name}={url};tps={s.rate_tps}", "TEXTING_SENDER_RUN_SECONDS": "300"})
+        try:
+            drained = self.poll(lambda: self.db("SELECT count(*) FROM jobs") == "0", 30 + 2 * count / s.rate_tps)
+        finally:
+            processes.stop(process, grace_seconds=30)
+        accepted = sorted(at for _, at, _ in self.mocks.sends(name) if at is not None)
+        refused = self.mocks.stats(name)["answered_429"]
+        self.mocks.reset()
+        if not drained or len(accepted) != count:
+            self.problems.append(f"rate-limited sender, repetition {rep}: {len(accepted)} of {count} accepted")
+        return (round((len(accepted) - 1) / (accepted[-1] - accepted[0]), 1) if len(accepted) > 1 else None), refused
 
     def mocks_alone(self, rep):
         """The ceiling: both mock providers at once, as the sender spreads over both."""
@@ -888,7 +924,7 @@ class Bench:
             "sender_messages": self.s.sender_messages, "sender_batch": self.sender_batch,
             "kannel_version": kannel.stdout.strip() if kannel.returncode == 0 and kannel.stdout.strip() else "not installed",
             "kannel_note": self.kannel_note, "series": self.series, "latency_rate": self.s.latency_rate,
-            "latency_seconds": self.s.latency_seconds, "callback_ms": self.s.callback_ms, "latency": latency, "idle": idle,
+            "latency_seconds": self.s.latency_seconds, "callback_ms": self.s.callback_ms, "rate_tps": self.s.rate_tps, "latency": latency, "idle": idle,
             "memory": memory, "problems": self.problems, "pgbench_failed": self.pgbench_failed,
             "work_dir": os.path.relpath(self.work, PROJECT),
         }

@@ -20,6 +20,9 @@ public final class MockProvider: Sendable {
         var accepted = 0
         var answeredFailure = 0
         var answeredRateLimit = 0
+        /// Of `answeredRateLimit`: sends beyond the contracted rate (`tps`).
+        var answeredOverTPS = 0
+        var rateLimit = MockRateLimit()
         var answeredRejection = 0
         var byKey: [String: Int] = [:]
         var callbacksSent = 0
@@ -102,15 +105,23 @@ public final class MockProvider: Sendable {
         }
         let key = request.header("idempotency-key") ?? ""
         let arrived = Date.now.timeIntervalSince1970 * 1000
-        let (settings, recorded) = state.withLock { state -> (MockProviderSettings, Int?) in
+        let (settings, recorded, withinRate) = state.withLock { state -> (MockProviderSettings, Int?, Bool) in
             state.received += 1
+            let withinRate = state.rateLimit.admit(now: arrived / 1000, tps: state.settings.tps)
+            if !withinRate {
+                state.answeredRateLimit += 1
+                state.answeredOverTPS += 1
+            }
             guard state.recordedSends < Self.maximumRecordedSends else {
                 state.unrecordedSends += 1
-                return (state.settings, nil)
+                return (state.settings, nil, withinRate)
             }
             state.sendsByNumber[to, default: []].append(RecordedSend(arrived: arrived, key: key))
             state.recordedSends += 1
-            return (state.settings, state.sendsByNumber[to]!.count - 1)
+            return (state.settings, state.sendsByNumber[to]!.count - 1, withinRate)
+        }
+        guard withinRate else {
+            return .json(429, ["error": .string("over the contracted rate of \(settings.tps) per second")], headers: [("Retry-After", "1")])
         }
         switch settings.answer(roll: Double.random(in: 0..<1)) {
         case .failure:
@@ -207,6 +218,7 @@ public final class MockProvider: Sendable {
                 "accepted": .number(Double(state.accepted)),
                 "answered_500": .number(Double(state.answeredFailure)),
                 "answered_429": .number(Double(state.answeredRateLimit)),
+                "answered_429_over_tps": .number(Double(state.answeredOverTPS)),
                 "answered_400": .number(Double(state.answeredRejection)),
                 "accepted_by_key": .object(state.byKey.mapValues { .number(Double($0)) }),
                 "callbacks_pending": .number(Double(state.pendingCallbacks.count)),

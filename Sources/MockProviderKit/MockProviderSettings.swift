@@ -13,6 +13,9 @@ public struct MockProviderSettings: Sendable, Equatable {
     /// Share of sends answered 400, a permanent rejection (0…1). The dice decide in this
     /// order: failure (500), then rate limit (429), then rejection (400); the shares add up.
     public var rejectRate = 0.0
+    /// The contracted rate (sends per second): beyond it sends are answered 429
+    /// (`MockRateLimit`); 0: no limit.
+    public var tps = 0
     /// The `Retry-After` (seconds) of the 429 answers.
     public var retryAfterSeconds = 1
     /// Delay before the delivery callback; negative for no callback at all.
@@ -29,6 +32,7 @@ public struct MockProviderSettings: Sendable, Equatable {
         failureRate = try MockSettings.failureRate.read(environment)
         rateLimitRate = try MockSettings.rateLimitRate.read(environment)
         rejectRate = try MockSettings.rejectRate.read(environment)
+        tps = try MockSettings.tps.read(environment)
         retryAfterSeconds = try MockSettings.retryAfter.read(environment)
         callbackDelayMilliseconds = try MockSettings.callbackDelay.read(environment)
         callbackStatuses = try MockSettings.callbackStatuses.read(environment)
@@ -55,6 +59,7 @@ public struct MockProviderSettings: Sendable, Equatable {
             case ("failure_rate", .number(let n)): updated.failureRate = try Self.share(n, key)
             case ("rate_limit_rate", .number(let n)): updated.rateLimitRate = try Self.share(n, key)
             case ("reject_rate", .number(let n)): updated.rejectRate = try Self.share(n, key)
+            case ("tps", .number(let n)): updated.tps = try Self.whole(n, key, 0...1_000_000)
             case ("retry_after_seconds", .number(let n)): updated.retryAfterSeconds = try Self.whole(n, key, 0...3600)
             case ("callback_delay_ms", .number(let n)): updated.callbackDelayMilliseconds = try Self.whole(n, key, -1...3_600_000)
             case ("callback_before_answer", .bool(let b)): updated.callbackBeforeAnswer = b
@@ -90,6 +95,7 @@ public struct MockProviderSettings: Sendable, Equatable {
             "failure_rate": .number(failureRate),
             "rate_limit_rate": .number(rateLimitRate),
             "reject_rate": .number(rejectRate),
+            "tps": .number(Double(tps)),
             "retry_after_seconds": .number(Double(retryAfterSeconds)),
             "callback_delay_ms": .number(Double(callbackDelayMilliseconds)),
             "callback_before_answer": .bool(callbackBeforeAnswer),

@@ -11,6 +11,11 @@ public enum MockSettings {
     public static let failureRate = share("MOCK_FAILURE_RATE", "share of sends answered 500")
     public static let rateLimitRate = share("MOCK_RATE_LIMIT_RATE", "share of sends answered 429")
     public static let rejectRate = share("MOCK_REJECT_RATE", "share of sends answered 400, a permanent rejection")
+    public static let tps = Setting<Int>.integer(
+        "MOCK_TPS",
+        "the provider's contracted rate: sends beyond it are answered 429 (a token bucket of this many per second holding a fifth of a second's worth); "
+            + "0: no limit",
+        default: 0, range: 0...1_000_000, readBy: readers)
     public static let retryAfter = Setting<Int>.integer(
         "MOCK_RETRY_AFTER_SECONDS", "Retry-After of the 429 answers", default: 1, range: 0...3600, readBy: readers)
     public static let callbackDelay = Setting<Int>.integer(

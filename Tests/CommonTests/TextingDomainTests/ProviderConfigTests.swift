@@ -71,6 +71,22 @@ final class ProviderConfigTests: XCTestCase {
         assertRejected("p1=http://a/send;priority=2", mentioning: "unknown parameter `priority=2`")
     }
 
+    func testARateIsMessagesPerSecondAndOptional() throws {
+        let providers = try ProviderConfig.parseList("p1=http://a/send;tps=50;weight=3,p2=http://b/send;tps=0.5,p3=http://c/send")
+        XCTAssertEqual(providers.map(\.tps), [50, 0.5, nil])
+        XCTAssertEqual(providers[0].weight, 3)
+    }
+
+    func testBadRatesAreRejected() {
+        assertRejected("p1=http://a/send;tps=0", mentioning: "tps `0`")
+        assertRejected("p1=http://a/send;tps=-1", mentioning: "tps `-1`")
+        assertRejected("p1=http://a/send;tps=100001", mentioning: "tps `100001`")
+        assertRejected("p1=http://a/send;tps=fast", mentioning: "tps `fast`")
+        assertRejected("p1=http://a/send;tps=1e3", mentioning: "tps `1e3`")
+        assertRejected("p1=http://a/send;tps=", mentioning: "tps ``")
+        assertRejected("p1=http://a/send;tps=5;tps=6", mentioning: "`tps` more than once")
+    }
+
     func testDuplicateNameIsRejected() {
         assertRejected("p1=http://a/send,p1=http://b/send", mentioning: "repeats the provider name `p1`")
     }

@@ -24,6 +24,16 @@ final class ProviderTallyTests: XCTestCase {
         XCTAssertEqual(tally.permanentFailures, 1)
     }
 
+    func testA429CountsAsRateLimitedAndAsATemporaryFailure() {
+        var tally = ProviderTally(provider: "p1")
+        tally.record(ProviderAnswer(status: 429, retryAfter: "1", body: []))
+        tally.record(ProviderAnswer(status: 503, retryAfter: nil, body: []))
+        XCTAssertEqual(tally.rateLimited, 1)
+        XCTAssertEqual(tally.temporaryFailures, 2)
+        XCTAssertTrue(ProviderAnswer(status: 429, retryAfter: nil, body: []).isRateLimit)
+        XCTAssertFalse(ProviderAnswer(status: 503, retryAfter: nil, body: Array("provider rate limited (429)".utf8)).isRateLimit)
+    }
+
     func testOnlyFailuresIsNotAnAnswer() {
         var tally = ProviderTally(provider: "p1")
         tally.record(.temporary(reason: "refused", retryAfterMilliseconds: nil))

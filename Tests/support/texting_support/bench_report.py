@@ -8,6 +8,20 @@ def _kannel_cell(value, unit, note):
     return f"not measured ({note or 'no Kannel'})" if value is None else f"{whole(value)} {unit}"
 
 
+def _rate_rows(r, m):
+    """The sender against a provider with a contracted rate, when measured."""
+    tps = r.get("rate_tps")
+    if tps is None:
+        return []
+    rate, refused = m.get("rate_limited"), max((n for n in r["series"].get("rate_limited_429", []) if n is not None), default=None)
+    count = min(r["sender_messages"], tps * 5)
+    met = "not measured" if rate is None or refused is None else "met" if rate >= 0.95 * tps and refused == 0 else "**not met**"
+    return [f"| A provider with a contracted rate: SenderCron as the timer runs it draining {whole(count)} messages to one mock "
+            f"provider configured `;tps={tps}`, the mock answering 429 above that rate | {whole(rate)} messages/s accepted; "
+            f"{'n/a' if refused is None else refused} answered 429 (most in a repetition) | the contracted rate: {whole(tps)}/s | "
+            f"{ratio(rate, tps)} | ≥ 95 % and no 429: {met} |"]
+
+
 def _latency_rows(r):
     t = r["latency"]["target"]
     rate = r["latency_rate"]
@@ -99,6 +113,7 @@ def render(r):
         f"one per message) to a local receiver (nginx: 204), every attempt recorded | {whole(m.get('webhooks'))} deliveries/s | the "
         f"sender draining {whole(r['sender_messages'])} messages to the 2 mock providers, same run: {whole(drain)} messages/s | "
         f"{ratio(m.get('webhooks'), drain)} | ≥ 100 %: {target_ratio(m.get('webhooks'), drain)} |",
+        *_rate_rows(r, m),
         *_latency_rows(r),
         f"| Sender loop idle after that load (queue: {r['idle']['queue']} jobs), over {r['idle']['seconds']} s | "
         f"{r['idle']['tps']} database transactions/s; SenderCron + PostgreSQL use {r['idle']['cpu']} % of a core | – | – | – |",
@@ -126,6 +141,8 @@ def render(r):
         f"- pgbench with the sender's SQL, jobs/s: {joined(s['pg_sender'], 1)}",
         f"- sender drain to the provider endpoint, messages/s: {joined(s['drain_same'], 1)}",
         f"- webhook dispatch to the receiver, deliveries/s: {joined(s.get('webhooks', []), 1)}",
+        f"- sender to a provider with a contracted rate, messages/s: {joined(s.get('rate_limited', []), 1)} "
+        f"(429s: {joined(s.get('rate_limited_429', []))})",
         f"- Kannel forwarding to the provider endpoint, messages/s: {joined(s['kannel_forward'], 1)} (messages forwarded: "
         f"{joined(s['kannel_forwarded'])})",
         *_latency_raw(r),

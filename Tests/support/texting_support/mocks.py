@@ -53,6 +53,12 @@ class Mocks:
         answer as the mock relays it ({"status": …, "answer": …})."""
         return self._call(name, "/_mock/inbound", {"from": number, "message": text})
 
+    def sends(self, name):
+        """Each send provider `name` got: (when it arrived, when it accepted it or None, message
+        id), times in Unix seconds, in arrival order per number."""
+        return [(send["arrived_ms"] / 1000, send["accepted_ms"] and send["accepted_ms"] / 1000, send["message_id"])
+                for times in self._call(name, "/_mock/sends")["by_number"].values() for send in times]
+
     def sends_by_number(self):
         """Each send to each number, over all providers: (when it arrived, when the provider
         accepted it or None, message id), times in Unix seconds; and how many sends the mocks

@@ -60,12 +60,22 @@ public enum ProviderAnswer: Sendable, Equatable {
             }
         case 429:
             let seconds = retryAfter.flatMap { Int($0.trimmed) }
-            self = .temporary(reason: "provider rate limited (429)", retryAfterMilliseconds: seconds.map { min(max($0, 0), 3600) * 1000 })
+            self = .temporary(reason: Self.rateLimitReason, retryAfterMilliseconds: seconds.map { min(max($0, 0), 3600) * 1000 })
         case 400...499:
             self = .permanent(reason: "provider rejected the message (\(status)): \(excerpt)")
         default:
             self = .temporary(reason: "provider answered \(status): \(excerpt)", retryAfterMilliseconds: nil)
         }
+    }
+
+    /// The reason of a 429 (rule 4).
+    public static let rateLimitReason = "provider rate limited (429)"
+
+    /// Whether the provider said it was sent more than it takes (429): a provider with a
+    /// contracted rate is then given less for a while (`ProviderRateStore.slowDown`).
+    public var isRateLimit: Bool {
+        if case .temporary(let reason, _) = self { return reason == Self.rateLimitReason }
+        return false
     }
 
     /// Whether a provider's id can be stored and matched as it is: the same rule the delivery

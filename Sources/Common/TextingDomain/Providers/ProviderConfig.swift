@@ -8,18 +8,23 @@ public struct ProviderConfig: Sendable, Equatable {
     public let url: String
     /// Relative share of traffic; see ``SmoothWeightedRoundRobin``.
     public let weight: Int
+    /// The contracted rate, in messages per second, that every sender together stays under;
+    /// nil: no limit.
+    public let tps: Double?
 
-    public init(name: String, url: String, weight: Int) {
+    public init(name: String, url: String, weight: Int, tps: Double? = nil) {
         self.name = name
         self.url = url
         self.weight = weight
+        self.tps = tps
     }
 
     /// Parses `TEXTING_PROVIDERS` strictly, so a typo stops the process at start-up instead
     /// of silently dropping a provider or skewing traffic.
     ///
     /// Format: comma-separated `name=url` entries, each optionally followed by `;weight=N`
-    /// (1...1000, default 1). URLs containing `,` or `;` are not supported.
+    /// (1...1000, default 1) and `;tps=N` (messages per second, 0.1...100000; default: no
+    /// limit). URLs containing `,` or `;` are not supported.
     public static func parseList(_ text: String) throws(ConfigurationError) -> [ProviderConfig] {
         guard !trimmed(text).isEmpty else {
             throw failure("no providers are configured")
@@ -37,10 +42,11 @@ public struct ProviderConfig: Sendable, Equatable {
     }
 
     private static let expectedFormat =
-        "expected comma-separated `name=url` entries, each optionally followed by `;weight=N`, e.g. "
-        + "`p1=http://127.0.0.1:9101/send;weight=30,p2=http://127.0.0.1:9102/send;weight=70`"
+        "expected comma-separated `name=url` entries, each optionally followed by `;weight=N` and `;tps=N`, e.g. "
+        + "`p1=http://127.0.0.1:9101/send;weight=30,p2=http://127.0.0.1:9102/send;weight=70;tps=200`"
 
     private static let weightRange = 1...1000
+    public static let tpsRange = 0.1...100_000.0
 
     private static func failure(_ what: String) -> ConfigurationError {
         ConfigurationError(setting: "TEXTING_PROVIDERS", problem: "\(what); \(expectedFormat).")
@@ -65,26 +71,35 @@ public struct ProviderConfig: Sendable, Equatable {
         }
 
         var weight: Int?
+        var tps: Double?
+        var given: Set<String> = []
         for rawParameter in parts.dropFirst() {
             let parameter = trimmed(rawParameter)
-            guard parameter.hasPrefix("weight=") else {
-                throw failure("entry `\(entry)` has the unknown parameter `\(parameter)`; only `weight=N` is allowed")
+            let key = String(parameter.prefix { $0 != "=" })
+            guard key == "weight" || key == "tps", parameter.count > key.count else {
+                throw failure("entry `\(entry)` has the unknown parameter `\(parameter)`; only `weight=N` and `tps=N` are allowed")
             }
-            guard weight == nil else {
-                throw failure("entry `\(entry)` gives `weight` more than once")
+            guard given.insert(key).inserted else {
+                throw failure("entry `\(entry)` gives `\(key)` more than once")
             }
-            let value = trimmed(parameter.dropFirst("weight=".count))
-            guard !value.isEmpty, value.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
-                let number = Int(value), weightRange.contains(number)
-            else {
-                throw failure(
-                    "entry `\(entry)` has the weight `\(value)`; a weight is a whole number from "
-                        + "\(weightRange.lowerBound) to \(weightRange.upperBound)"
-                )
+            let value = trimmed(parameter.dropFirst(key.count + 1))
+            let digits = !value.isEmpty && value.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || $0 == "." }
+            if key == "weight" {
+                guard digits, let number = Int(value), weightRange.contains(number) else {
+                    throw failure(
+                        "entry `\(entry)` has the weight `\(value)`; a weight is a whole number from "
+                            + "\(weightRange.lowerBound) to \(weightRange.upperBound)"
+                    )
+                }
+                weight = number
+            } else {
+                guard digits, let number = Double(value), tpsRange.contains(number) else {
+                    throw failure("entry `\(entry)` has the tps `\(value)`; a rate is a number of messages per second from 0.1 to 100000")
+                }
+                tps = number
             }
-            weight = number
         }
-        return ProviderConfig(name: name, url: url, weight: weight ?? 1)
+        return ProviderConfig(name: name, url: url, weight: weight ?? 1, tps: tps)
     }
 
     /// 1 to 32 letters, digits, `_` or `-`: safe in a URL, a log line and a metric label.

@@ -4,6 +4,8 @@ public struct ProviderTally: Sendable, Equatable {
     public private(set) var accepted = 0
     public private(set) var temporaryFailures = 0
     public private(set) var permanentFailures = 0
+    /// Of `temporaryFailures`: 429s, the provider saying it was sent too much.
+    public private(set) var rateLimited = 0
     /// Temporary failures after the last acceptance in this batch: what the breaker's count
     /// becomes when the batch had an acceptance.
     public private(set) var trailingFailures = 0
@@ -20,6 +22,7 @@ public struct ProviderTally: Sendable, Equatable {
         case .temporary:
             temporaryFailures += 1
             trailingFailures += 1
+            if answer.isRateLimit { rateLimited += 1 }
         case .permanent:
             // The provider answered and decided: it is up, whatever it thought of the message.
             permanentFailures += 1

@@ -76,7 +76,9 @@ public enum ServiceSettings {
         "TEXTING_CALLBACK_MAX_AGE", "seconds a signed callback URL stays valid (604800: a week)",
         default: 7 * 24 * 3600, range: 60...(90 * 24 * 3600), readBy: [deliveryFCGI, senderCron])
     public static let providers = Setting<String>.required(
-        "TEXTING_PROVIDERS", "the SMS providers: comma-separated `name=url` entries, each optionally followed by `;weight=N` (1-1000, default 1)",
+        "TEXTING_PROVIDERS",
+        "the SMS providers: comma-separated `name=url` entries, each optionally followed by `;weight=N` (1-1000, default 1) and `;tps=N` "
+            + "(its contracted messages per second, 0.1-100000, held by all senders together; default: no limit)",
         example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70", readBy: [senderCron, textingctl]
     ).checked { text, _ throws(ConfigurationError) in try ProviderConfig.parseList(text) }
     public static let defaultCountryCode = Setting<String>.text(

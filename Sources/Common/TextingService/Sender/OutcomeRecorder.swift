@@ -166,6 +166,7 @@ final class OutcomeRecorder: Sendable {
                     try ProviderHealthStore(connection: connection).record(
                         tallies, failureThreshold: configuration.breakerFailures,
                         cooldownSeconds: configuration.breakerCooldownSeconds)
+                    try ProviderRateStore(connection: connection).slowDown(tallies.filter { $0.rateLimited > 0 }.map(\.provider))
                     try ServiceCounters(connection: connection).add(stale.count, to: .staleSenderOutcome)
                     for outcome in stale {
                         Log.warning(

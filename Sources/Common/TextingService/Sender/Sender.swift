@@ -30,6 +30,12 @@ public final class Sender {
     private var providerHealth = ProviderHealth()
     /// Half-open providers already given their one probe in this claim.
     private var probedProviders: Set<String> = []
+    private let rates: ProviderRateStore
+    /// What the providers with a contracted rate let this sender send, as taken before the
+    /// last claim; spent as the claim's jobs are given their providers.
+    private var tokens = ProviderTokens()
+    /// Set when the last claim took nothing for want of tokens: milliseconds until one comes.
+    private var untilTokens: Int?
     private var balancer: ProviderBalancer
     private let providerNames: [String]
     private let senderID: String
@@ -48,6 +54,7 @@ public final class Sender {
         try connection.open()
         queue = JobQueue(connection: connection)
         health = ProviderHealthStore(connection: connection)
+        rates = ProviderRateStore(connection: connection)
         balancer = ProviderBalancer(providers: configuration.providers)
         providerNames = configuration.providers.map(\.name)
         var host = [CChar](repeating: 0, count: 256)
@@ -200,6 +207,7 @@ public final class Sender {
             progress.idle = true
         }
         var untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
+        if let untilTokens { untilDue = max(untilDue, untilTokens) }
         if let untilProviderTried = providerHealth.millisecondsUntilAnyProviderIsTried(providers: providerNames) {
             untilDue = max(untilDue, untilProviderTried)
         }
@@ -224,9 +232,24 @@ public final class Sender {
     private func claim() throws(PostgresError) -> (jobs: [ClaimedJob], queueDrained: Bool) {
         providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
         probedProviders = []
-        let limit = providerHealth.claimLimit(providers: providerNames, batchSize: claimBatchSize)
+        var limit = providerHealth.claimLimit(providers: providerNames, batchSize: claimBatchSize)
         // Every breaker open: claim nothing, so waiting messages spend no attempts.
         guard limit > 0 else { return ([], true) }
+        // Then only what the contracted rates allow now: the rest stays queued, in order.
+        let usable = configuration.providers.filter { providerHealth.open[$0.name] == nil }
+        let limited = usable.filter { $0.tps != nil }
+        tokens = ProviderTokens()
+        untilTokens = nil
+        if !limited.isEmpty {
+            let wanted = ProviderTokens.wanted(limit: limit, limited: limited, unlimited: usable.filter { $0.tps == nil })
+            tokens = try rates.take(wanted, from: limited)
+            limit = tokens.claimLimit(providers: usable.map(\.name), batchSize: limit)
+            guard limit > 0 else {
+                untilTokens = tokens.millisecondsUntilAnyToken(providers: usable.map(\.name))
+                summary.waitsForRate += 1
+                return ([], true)
+            }
+        }
         let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
         summary.claimed += jobs.count
         return (jobs, jobs.count < limit || limit < claimBatchSize)
@@ -234,8 +257,9 @@ public final class Sender {
 
     /// Chooses the provider for a claimed job and builds its request.
     private func send(_ job: ClaimedJob) -> SendPump<InFlight>.Send {
-        let unavailable = Set(providerHealth.open.keys).union(probedProviders)
+        let unavailable = Set(providerHealth.open.keys).union(probedProviders).union(tokens.exhausted)
         let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailable)
+        tokens.spend(provider.name)
         if providerHealth.halfOpen.contains(provider.name) { probedProviders.insert(provider.name) }
         let callback =
             configuration.publicBaseURL + "/messages/delivery_status?"

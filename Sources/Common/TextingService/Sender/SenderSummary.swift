@@ -15,6 +15,8 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var stale = 0
     /// Outcomes the database refused even alone; their jobs are sent again after their leases.
     public var unrecordable = 0
+    /// Claims that took nothing because the providers' contracted rates were used up.
+    public var waitsForRate = 0
 
     mutating func count(_ recorded: OutcomeRecorder.RecordedOutcome) {
         switch recorded.result {
@@ -33,6 +35,6 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
         return
-            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] expired_idempotency_keys=\(expiredIdempotencyKeys)"
+            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys)"
     }
 }

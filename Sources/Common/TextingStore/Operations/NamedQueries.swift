@@ -16,6 +16,7 @@ public enum NamedQueries {
         MessageRequeue.lock, MessageRequeue.requeue, Pruning.staleIdleSenders,
         APIKeyStore.insert, APIKeyStore.listAll, APIKeyStore.revoke, APIKeyStore.findActive, APIKeyStore.findByPublicID,
         ProviderHealthStore.notClosed, ProviderHealthStore.updateHealth, ProviderHealthStore.countAttempts,
+        ProviderRateStore.take, ProviderRateStore.slowDown,
         MetricsStore.queue, MetricsStore.messagesByStatus, MetricsStore.phoneNumbersByStatus, MetricsStore.attempts,
         MetricsStore.health, MetricsStore.webhooks, ServiceCounters.add, ServiceCounters.all, DatabaseHealth.check,
         DeliveryStore.findNumber, DeliveryStore.lockNumber, DeliveryStore.lockNumberJobs,

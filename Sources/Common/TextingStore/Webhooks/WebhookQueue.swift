@@ -61,7 +61,7 @@ public struct WebhookQueue {
         let recorded = try connection.retryingConflicts(3) { try connection.execute(Self.recordAll, parameters).first?.optionalInt("recorded") ?? 0 }
         for attempt in attempts {
             if case .disableEndpoint(let reason) = attempt.disposition, let endpoint = attempt.delivery.endpointID {
-                try connection.retryingConflicts(3) { try connection.execute(Self.disable, [String(endpoint), reason]) }
+                _ = try connection.retryingConflicts(3) { try connection.execute(Self.disable, [String(endpoint), reason]) }
             }
         }
         return recorded

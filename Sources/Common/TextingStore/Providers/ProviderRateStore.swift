@@ -1,0 +1,47 @@
+import TextingDomain
+import TextingPostgres
+
+/// Providers' contracted rates, held by every sender together: a token bucket per provider
+/// in `provider_rates` (migration 0011 says how it fills, and how a 429 slows it down). All of
+/// its SQL is here.
+public struct ProviderRateStore {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Takes up to `wanted` tokens in all from `providers` (each with a rate), one statement.
+    public func take(_ wanted: Int, from providers: [ProviderConfig]) throws(PostgresError) -> ProviderTokens {
+        let limited = providers.filter { $0.tps != nil }
+        guard !limited.isEmpty else { return ProviderTokens() }
+        var left: [String: Int] = [:]
+        var wait: [String: Int] = [:]
+        for row in try connection.execute(
+            Self.take,
+            [
+                PostgresArray.literal(limited.map(\.name)), PostgresArray.literal(limited.map { String($0.tps ?? 0) }),
+                PostgresArray.literal(limited.map { String($0.weight) }), String(max(0, wanted)),
+            ]
+        ).rows {
+            let provider = try row.string("provider")
+            left[provider] = try row.int("taken")
+            wait[provider] = try row.int("wait_ms")
+        }
+        return ProviderTokens(left: left, waitMilliseconds: wait)
+    }
+
+    /// The providers answered 429: each is given half its rate for a while (inside the
+    /// caller's transaction, the one recording the outcomes). A provider without a rate is
+    /// not slowed (it has no bucket).
+    public func slowDown(_ providers: [String]) throws(PostgresError) {
+        for provider in providers.sorted() {
+            try connection.execute(Self.slowDown, [provider])
+        }
+    }
+
+    static let take = Query(
+        "provider_rates.take",
+        "SELECT provider, taken, wait_ms FROM take_provider_tokens($1::text[], $2::float8[], $3::integer[], $4::integer)")
+    static let slowDown = Query("provider_rates.slow_down", "SELECT slow_provider_down($1)")
+}
