@@ -655,6 +655,8 @@ class Bench:
             processes.stop(process, grace_seconds=30)
         accepted = sorted(at for _, at, _ in self.mocks.sends(name) if at is not None)
         refused = self.mocks.stats(name)["answered_429"]
+        # A reset keeps the settings: the next measurements need the mock unlimited again.
+        self.mocks.configure(name, tps=0)
         self.mocks.reset()
         if not drained or len(accepted) != count:
             self.problems.append(f"rate-limited sender, repetition {rep}: {len(accepted)} of {count} accepted")

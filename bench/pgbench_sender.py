@@ -63,7 +63,7 @@ def main():
     if not re.search(r'\bFROM claimed\b', claim[last:]):
         sys.exit("pgbench_sender: jobs.claim's final SELECT no longer reads `claimed`; update bench/pgbench_sender.py")
     claim = substitute(claim[:last].rstrip() + ", batch AS (\n" + claim[last:].strip() + "\n)\n", {
-        1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id",
+        1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id", 4: "'{}'",
     }, "pgbench_sender")
     claim += (
         "SELECT count(*) AS claimed,\n"
@@ -71,7 +71,8 @@ def main():
         "       coalesce(array_agg(b.message_id ORDER BY b.message_id), '{}')::text AS ids,\n"
         "       coalesce(array_agg(CASE WHEN b.message_id % 2 = 0 THEN 'p1' ELSE 'p2' END ORDER BY b.message_id), '{}')::text AS providers,\n"
         "       coalesce(array_agg('pgbench-' || b.message_id ORDER BY b.message_id), '{}')::text AS provider_message_ids,\n"
-        "       coalesce(array_agg(b.attempts ORDER BY b.message_id), '{}')::text AS attempts\n"
+        "       coalesce(array_agg(b.attempts ORDER BY b.message_id), '{}')::text AS attempts,\n"
+        "       coalesce(array_agg(b.number) FILTER (WHERE b.recipient_held), '{}')::text AS held\n"
         "FROM batch b"
     )
     mark_sent = substitute(mark_sent, {
@@ -86,6 +87,8 @@ def main():
     print("BEGIN;")
     print(mark_sent.strip() + ";")
     print("COMMIT;")
+    print("-- The recipients the claim held, let go of as the sender's next claim does")
+    print("SELECT release_recipients(:held::text[]);")
     print(f"batch={batch}", file=sys.stderr)
 
 

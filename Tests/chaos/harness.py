@@ -48,7 +48,7 @@ SENDER_SETTINGS = dict(TEXTING_BACKOFF_BASE_MS=100, TEXTING_BACKOFF_MAX_MS=1000,
                        TEXTING_BREAKER_FAILURES=5, TEXTING_BREAKER_COOLDOWN_SECONDS=2,
                        TEXTING_PROVIDER_TIMEOUT_MS=2000, TEXTING_SENDER_RUN_SECONDS=20,
                        TEXTING_SENDER_BATCH_SIZE=100, TEXTING_SENDER_CONCURRENCY=200)
-MOCK_DEFAULTS = {"latency_ms": 5, "failure_rate": 0, "rate_limit_rate": 0, "callback_delay_ms": 50,
+MOCK_DEFAULTS = {"latency_ms": 5, "failure_rate": 0, "rate_limit_rate": 0, "tps": 0, "callback_delay_ms": 50,
                  "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
 
 

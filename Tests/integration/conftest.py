@@ -31,7 +31,7 @@ BIN = STACK.bin
 BASE_URL = STACK.base_url
 STACK_ENV = STACK.env
 MOCK_BASE = STACK.mock_bases
-DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "reject_rate": 0, "retry_after_seconds": 1,
+DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "reject_rate": 0, "tps": 0, "retry_after_seconds": 1,
                          "callback_delay_ms": 100, "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
 
 

@@ -130,16 +130,14 @@ final class JobOutcomeRulesTests: XCTestCase {
         XCTAssertEqual(notMade, 2)
     }
 
-    func testTheRecipientsHoldDecidesWhetherToSendNow() {
-        let job = sent(attempts: 2).job
-        XCTAssertNil(JobOutcome.withoutSending(job, hold: .send))
-        guard case .failed(let notMade, nil, "recipient_opted_out", _)? = JobOutcome.withoutSending(job, hold: .optedOut)?.disposition else {
-            return XCTFail("a recipient who opted out since the claim gets nothing")
-        }
-        XCTAssertEqual(notMade, 1, "the claim's attempt was not made")
+    func testAJobWhoseRecipientIsNotHeldWaitsAMomentOnTheSameLease() {
+        let job = ClaimedJob(
+            messageID: 42, publicID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", toNumber: "+15555550123", body: "Hi", attempts: 2,
+            generation: 0, lastProvider: "p2", status: .sending, phoneNumberActive: true, recipientHeld: false, expiresAtMilliseconds: nil)
+        let outcome = JobOutcome.withoutSending(job, nowMilliseconds: now)
         XCTAssertEqual(
-            JobOutcome.withoutSending(job, hold: .busy)?.disposition,
-            .retry(provider: "", error: "an opt-out of the recipient was being recorded", delayMilliseconds: JobOutcome.busyRetryMilliseconds))
-        XCTAssertEqual(JobOutcome.withoutSending(job, hold: .busy)?.attempt, 2, "recorded under the claim's lease")
+            outcome?.disposition,
+            .retry(provider: "p2", error: "an opt-out of the recipient was being recorded", delayMilliseconds: JobOutcome.busyRetryMilliseconds))
+        XCTAssertEqual(outcome?.attempt, 2, "recorded under the claim's lease")
     }
 }

@@ -14,13 +14,16 @@ public struct ClaimedJob: Sendable {
     public let phoneNumberActive: Bool
     /// The recipient is on the opt-out list and this is not the confirmation of that opt-out.
     public let recipientOptedOut: Bool
+    /// The claim holds the recipient (`JobQueue.claim`): false while an opt-out of the number
+    /// is being recorded, so the job must not be sent now.
+    public let recipientHeld: Bool
     /// When the message stops being worth sending (Unix milliseconds), if it has a validity.
     public let expiresAtMilliseconds: Int64?
 
     public init(
         messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
         lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, recipientOptedOut: Bool = false,
-        expiresAtMilliseconds: Int64?
+        recipientHeld: Bool = true, expiresAtMilliseconds: Int64?
     ) {
         self.messageID = messageID
         self.publicID = publicID
@@ -32,6 +35,7 @@ public struct ClaimedJob: Sendable {
         self.status = status
         self.phoneNumberActive = phoneNumberActive
         self.recipientOptedOut = recipientOptedOut
+        self.recipientHeld = recipientHeld
         self.expiresAtMilliseconds = expiresAtMilliseconds
     }
 }

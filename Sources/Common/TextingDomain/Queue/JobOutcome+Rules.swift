@@ -32,7 +32,8 @@ extension JobOutcome {
     }
 
     /// The outcome of a claimed job that is not to be sent (canceled or already final, its
-    /// number inactive or opted out, its validity over), or nil when it is to be sent.
+    /// number inactive or opted out, its validity over, its recipient not held), or nil when
+    /// it is to be sent.
     public static func withoutSending(_ job: ClaimedJob, nowMilliseconds: Int64) -> JobOutcome? {
         let disposition: Disposition
         if job.status != .queued && job.status != .sending {
@@ -42,43 +43,27 @@ extension JobOutcome {
                 attempts: job.attempts - 1, provider: nil, code: "phone_number_inactive",
                 detail: "A provider reported the phone number invalid; nothing more is sent to it.")
         } else if job.recipientOptedOut {
-            disposition = optedOut(job)
+            disposition = .failed(
+                attempts: job.attempts - 1, provider: nil, code: "recipient_opted_out",
+                detail: "The recipient opted out (replied STOP, or an operator put the number on the opt-out list); nothing more is sent to it.")
         } else if let expiry = job.expiresAtMilliseconds, expiry <= nowMilliseconds {
             disposition = .failed(
                 attempts: job.attempts - 1, provider: nil, code: "expired",
                 detail: "The message's validity period ran out before it could be sent.")
+        } else if !job.recipientHeld {
+            // An opt-out of the number is being recorded: a moment later it has either failed
+            // the message or changed nothing.
+            disposition = .retry(
+                provider: job.lastProvider ?? "", error: "an opt-out of the recipient was being recorded",
+                delayMilliseconds: busyRetryMilliseconds)
         } else {
             return nil
         }
         return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
     }
 
-    /// The outcome of a job about to be sent whose recipient's hold says not to send it now,
-    /// or nil when it says to send. A busy recipient is tried again after `busyRetryMilliseconds`
-    /// (on the same terms: the opt-out being recorded fails the message if it commits).
-    public static func withoutSending(_ job: ClaimedJob, hold: RecipientHold) -> JobOutcome? {
-        let disposition: Disposition
-        switch hold {
-        case .send:
-            return nil
-        case .optedOut:
-            disposition = optedOut(job)
-        case .busy:
-            disposition = .retry(
-                provider: job.lastProvider ?? "", error: "an opt-out of the recipient was being recorded",
-                delayMilliseconds: busyRetryMilliseconds)
-        }
-        return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
-    }
-
+    /// How long a job whose recipient was not held waits before it is claimed again.
     public static let busyRetryMilliseconds = 1000
-
-    /// A claim that sent nothing does not count as an attempt.
-    private static func optedOut(_ job: ClaimedJob) -> Disposition {
-        .failed(
-            attempts: job.attempts - 1, provider: nil, code: "recipient_opted_out",
-            detail: "The recipient opted out (replied STOP, or an operator put the number on the opt-out list); nothing more is sent to it.")
-    }
 }
 
 extension ClaimedJob {

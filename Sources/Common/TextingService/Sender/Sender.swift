@@ -76,11 +76,11 @@ public final class Sender {
         var queueMayHaveWork = true
         /// Whether this sender said it sleeps (`idle_senders`).
         var idle = false
-        /// The recipients this sender holds (`JobQueue.holdRecipients`), by message, until
+        /// The recipients this sender holds (`JobQueue.claim`), by message, until
         /// the job's outcome is recorded: an opt-out of one waits for that.
         var held: [Int64: String] = [:]
-        /// Recipients whose job's outcome is recorded, to let go of with the next claim, or
-        /// before the sender waits.
+        /// Recipients whose job's outcome is recorded, to let go of with the next claim (which
+        /// comes as soon as the sender has room), or before it sleeps or ends.
         var released: [String] = []
     }
 
@@ -106,7 +106,6 @@ public final class Sender {
             if !stopping && progress.queueMayHaveWork && progress.unrecorded + claimBatchSize <= configuration.concurrency {
                 try claimAndDispatch(&progress, to: pump, recorder: recorder)
             } else if progress.unrecorded > 0 {
-                try release(&progress)
                 // Bounded, so that a stop request is seen while slow sends are in flight.
                 collect(try recorder.waitForRecorded(timeoutMilliseconds: 200), into: &progress)
             } else if stopping || (once && !progress.queueMayHaveWork) {
@@ -148,31 +147,20 @@ public final class Sender {
         if !recorded.isEmpty { progress.queueMayHaveWork = true }
     }
 
-    /// Claims a batch, holds the recipients of what is to be sent (letting go of those whose
-    /// sends are recorded), sends what the holds allow and hands the rest's outcomes to the
+    /// Claims a batch (letting go of the recipients whose sends are recorded, holding those of
+    /// the jobs it claims), sends what is to be sent and hands the rest's outcomes to the
     /// recorder.
     private func claimAndDispatch(_ progress: inout Progress, to pump: SendPump<InFlight>, recorder: OutcomeRecorder) throws {
-        let claimed = try claim()
+        let claimed = try claim(releasing: progress.released)
+        progress.released.removeAll(keepingCapacity: true)
         progress.unrecorded += claimed.jobs.count
         if claimed.queueDrained { progress.queueMayHaveWork = false }
         var decided: [JobOutcome] = []
-        var toSend: [ClaimedJob] = []
-        for job in claimed.jobs {
-            if let outcome = JobOutcome.withoutSending(job, nowMilliseconds: Self.nowMilliseconds()) {
-                Self.log(outcome, publicID: job.publicID)
-                decided.append(outcome)
-            } else {
-                toSend.append(job)
-            }
-        }
-        let holds = try queue.holdRecipients(toSend.map(\.messageID), releasing: progress.released)
-        progress.released.removeAll(keepingCapacity: true)
         var sends: [SendPump<InFlight>.Send] = []
-        for job in toSend {
-            // A job the holds do not name was not held: as busy, it is tried again shortly.
-            let hold = holds[job.messageID] ?? .busy
-            if hold != .busy { progress.held[job.messageID] = job.toNumber }
-            if let outcome = JobOutcome.withoutSending(job, hold: hold) {
+        for job in claimed.jobs {
+            // Held until its outcome is recorded, whatever that is.
+            if job.recipientHeld { progress.held[job.messageID] = job.toNumber }
+            if let outcome = JobOutcome.withoutSending(job, nowMilliseconds: Self.nowMilliseconds()) {
                 Self.log(outcome, publicID: job.publicID)
                 decided.append(outcome)
             } else {
@@ -183,8 +171,8 @@ public final class Sender {
         recorder.add(decided)
     }
 
-    /// Lets go of the recipients of recorded sends now, rather than with the next claim: an
-    /// opt-out of one of them is waiting.
+    /// Lets go of the recipients of recorded sends now, rather than with the next claim: the
+    /// sender is about to sleep or end, and an opt-out of one of them may be waiting.
     private func release(_ progress: inout Progress) throws(PostgresError) {
         try queue.releaseRecipients(progress.released)
         progress.released.removeAll(keepingCapacity: true)
@@ -226,15 +214,18 @@ public final class Sender {
 
     /// Reads the breakers (as far as recorded: outcomes still waiting for a commit count from
     /// the next claim on, as sends still in flight always did) and claims one batch for the
-    /// providers that may be tried.
+    /// providers that may be tried, letting go of the recipients in `released` either way.
     /// - Returns: the jobs, and whether the queue ran out of due jobs (or every breaker is
     ///   open) so that claiming again now is pointless.
-    private func claim() throws(PostgresError) -> (jobs: [ClaimedJob], queueDrained: Bool) {
+    private func claim(releasing released: [String]) throws(PostgresError) -> (jobs: [ClaimedJob], queueDrained: Bool) {
         providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
         probedProviders = []
         var limit = providerHealth.claimLimit(providers: providerNames, batchSize: claimBatchSize)
         // Every breaker open: claim nothing, so waiting messages spend no attempts.
-        guard limit > 0 else { return ([], true) }
+        guard limit > 0 else {
+            try queue.releaseRecipients(released)
+            return ([], true)
+        }
         // Then only what the contracted rates allow now: the rest stays queued, in order.
         let usable = configuration.providers.filter { providerHealth.open[$0.name] == nil }
         let limited = usable.filter { $0.tps != nil }
@@ -247,10 +238,11 @@ public final class Sender {
             guard limit > 0 else {
                 untilTokens = tokens.millisecondsUntilAnyToken(providers: usable.map(\.name))
                 summary.waitsForRate += 1
+                try queue.releaseRecipients(released)
                 return ([], true)
             }
         }
-        let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
+        let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID, releasing: released)
         summary.claimed += jobs.count
         return (jobs, jobs.count < limit || limit < claimBatchSize)
     }

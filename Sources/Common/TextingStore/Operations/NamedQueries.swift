@@ -8,7 +8,7 @@ public enum NamedQueries {
     /// checks the names are unique).
     public static let all: [Query] = [
         JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
-        JobQueue.drop, JobQueue.holdRecipients, JobQueue.releaseRecipients, JobQueue.nextDue, JobQueue.listen, JobQueue.markIdle, JobQueue.markBusy,
+        JobQueue.drop, JobQueue.releaseRecipients, JobQueue.nextDue, JobQueue.listen, JobQueue.markIdle, JobQueue.markBusy,
         MessageStore.accept, MessageStore.findByID, MessageStore.list, MessageStore.findInternalID,
         MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
         IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.deleteExpired,

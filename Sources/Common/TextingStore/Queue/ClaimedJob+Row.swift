@@ -11,7 +11,7 @@ extension ClaimedJob: PostgresRowDecodable {
             messageID: Int64(try row.int("message_id")), publicID: try row.string("public_id"), toNumber: try row.string("number"),
             body: try row.string("body"), attempts: try row.int("attempts"), generation: try row.int("requeues"),
             lastProvider: row["last_provider"], status: status, phoneNumberActive: try row.string("number_status") == "active",
-            recipientOptedOut: try row.bool("recipient_opted_out"),
+            recipientOptedOut: try row.bool("recipient_opted_out"), recipientHeld: try row.bool("recipient_held"),
             expiresAtMilliseconds: row["expires_at_ms"].flatMap { Int64($0) })
     }
 }

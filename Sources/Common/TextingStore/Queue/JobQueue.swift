@@ -11,31 +11,16 @@ public struct JobQueue {
     }
 
     /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`.
-    public func claim(limit: Int, leaseSeconds: Int, senderID: String) throws(PostgresError) -> [ClaimedJob] {
-        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode()
-    }
-
-    /// Holds the recipients of claimed jobs about to be sent, on this connection's session,
-    /// after letting go of `released` (the recipients of sends whose outcome is recorded, one
-    /// entry per hold), and says per job whether to send it (`RecipientHold`). An opt-out of a
-    /// held number waits for the hold to be let go of (`OptOutStore`), so a send that starts
-    /// holding its recipient reaches the provider before the opt-out commits, and a send that
-    /// finds it opted out does not start. Never waits; a dead session lets go of everything.
-    public func holdRecipients(_ messageIDs: [Int64], releasing released: [String]) throws(PostgresError) -> [Int64: RecipientHold] {
-        guard !messageIDs.isEmpty else {
-            try releaseRecipients(released)
-            return [:]
-        }
-        var holds: [Int64: RecipientHold] = [:]
-        for row in try connection.execute(
-            Self.holdRecipients, [PostgresArray.literal(messageIDs.map(String.init)), PostgresArray.literal(released)]
-        ).rows {
-            guard let id = Int64(try row.string("message_id")), let hold = RecipientHold(rawValue: try row.string("verdict")) else {
-                throw PostgresError(kind: .statement, sqlState: nil, message: "unreadable recipient hold", queryName: Self.holdRecipients.name)
-            }
-            holds[id] = hold
-        }
-        return holds
+    /// Claims up to `limit` due jobs for `senderID`, holding each one's recipient on this
+    /// connection's session (`ClaimedJob.recipientHeld`) until `releaseRecipients` or the next
+    /// claim's `releasing` lets go of it (one entry per hold): an opt-out of a held number waits
+    /// for that (`OptOutStore.holdSends`), so a send the sender starts while it holds its
+    /// recipient reaches the provider before the opt-out commits. A dead session lets go of
+    /// everything.
+    public func claim(limit: Int, leaseSeconds: Int, senderID: String, releasing released: [String] = []) throws(PostgresError)
+        -> [ClaimedJob]
+    {
+        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID, PostgresArray.literal(released)]).decode()
     }
 
     /// Lets go of the recipients of sends whose outcome is recorded (one entry per hold).
@@ -148,9 +133,9 @@ public struct JobQueue {
     ///
     /// An opt-out takes one more lock before all of these: its number's hold (an advisory
     /// lock, `OptOutStore.holdSends`), which waits for the senders holding that number. A
-    /// sender holds numbers (`holdRecipients`) only between two statements of its own, never
-    /// waiting for one, and lets go of them without taking any row lock; so no wait for a
-    /// hold is ever part of a circle.
+    /// sender holds numbers in its claim (`hold_recipient`, never waiting for one) and lets
+    /// go of them with a later claim or `releaseRecipients`, neither of which waits for the
+    /// opt-out's locks; so no wait for a hold is ever part of a circle.
     public static let lockOrder = "phone_numbers, then jobs by message id, then messages"
 
     /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
@@ -174,8 +159,6 @@ public struct JobQueue {
     /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
     /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
     /// See migration 0010: the advisory-lock key lives only in its functions.
-    static let holdRecipients = Query(
-        "jobs.hold_recipients", "SELECT message_id, verdict FROM hold_recipients($1::bigint[], $2::text[])")
     static let releaseRecipients = Query("jobs.release_recipients", "SELECT release_recipients($1::text[])")
 
     static let claim = Query(
@@ -185,7 +168,9 @@ public struct JobQueue {
             SELECT message_id FROM jobs
             WHERE run_at <= now()
             ORDER BY run_at
-            LIMIT $1::integer
+            -- First lets go of the recipients of recorded sends ($4): the limit is computed
+            -- once, before any row is read, however many the queue holds.
+            LIMIT (SELECT $1::integer + 0 * release_recipients($4::text[]))
             FOR UPDATE SKIP LOCKED
         ), claimed AS (
             UPDATE jobs j
@@ -201,6 +186,7 @@ public struct JobQueue {
         SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
                m.status::text AS status, p.number, p.status::text AS number_status,
                (p.opted_out_at IS NOT NULL AND m.kind <> 'opt_out_reply') AS recipient_opted_out,
+               hold_recipient(p.number) AS recipient_held,
                (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms
         FROM claimed c
         JOIN messages m ON m.id = c.message_id

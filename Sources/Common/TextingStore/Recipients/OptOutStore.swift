@@ -9,7 +9,7 @@ import TextingPostgres
 /// opt-out, whose transaction then fails what it queued, or waits and is refused); the
 /// opt-out fails every message still queued for the number in its own transaction; the
 /// sender's claim sees the list too (`jobs.claim`); and a send and an opt-out of its recipient
-/// exclude each other (`holdSends`, `JobQueue.holdRecipients`), so nothing reaches a number
+/// exclude each other (`holdSends`, `JobQueue.claim`), so nothing reaches a number
 /// after its opt-out committed, not even a message claimed just before.
 public struct OptOutStore {
     private let connection: PostgresConnection
@@ -66,7 +66,7 @@ public struct OptOutStore {
     }
 
     /// First in a transaction that may opt `number` out, before any row lock: waits for the
-    /// sends to it in flight (their senders hold the number, `JobQueue.holdRecipients`) and
+    /// sends to it in flight (their senders hold the number, `JobQueue.claim`) and
     /// keeps new ones from starting until the transaction ends, so nothing reaches the number
     /// after the opt-out commits. It waits at most as long as a send takes (the provider
     /// timeout) and holds no row meanwhile: no send waits for it, so no wait goes in a circle.
