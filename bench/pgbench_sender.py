@@ -63,7 +63,7 @@ def main():
     if not re.search(r'\bFROM claimed\b', claim[last:]):
         sys.exit("pgbench_sender: jobs.claim's final SELECT no longer reads `claimed`; update bench/pgbench_sender.py")
     claim = substitute(claim[:last].rstrip() + ", batch AS (\n" + claim[last:].strip() + "\n)\n", {
-        1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id", 4: "'{}'",
+        1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id",
     }, "pgbench_sender")
     claim += (
         "SELECT count(*) AS claimed,\n"
@@ -87,7 +87,7 @@ def main():
     print("BEGIN;")
     print(mark_sent.strip() + ";")
     print("COMMIT;")
-    print("-- The recipients the claim held, let go of as the sender's next claim does")
+    print("-- The recipients the claim held, let go of as the sender does before its next claim")
     print("SELECT release_recipients(:held::text[]);")
     print(f"batch={batch}", file=sys.stderr)
 

@@ -8,7 +8,7 @@ import threading
 import time
 
 # `status`: what was answered (None: garbage, or nothing yet); `answered`: when the answer
-# was written (None: not yet), so that a test can tell what the sender could have known.
+# began to be written (None: not yet), so that a test can tell what the sender could have known.
 Received = collections.namedtuple("Received", "path headers body at status answered", defaults=(None, None))
 
 
@@ -62,6 +62,9 @@ class Receiver:
                     delay, garbage, size, extra = receiver.delay, receiver.garbage, receiver.body_bytes, dict(receiver.headers)
                 if delay:
                     time.sleep(delay)
+                # When the answer was given: taken before it is written, since the sender may
+                # read it and send its next request before this thread runs again.
+                answered = time.time()
                 try:
                     if garbage:
                         status = None
@@ -83,7 +86,7 @@ class Receiver:
                 finally:
                     if receiver.keep_bodies:
                         with receiver.lock:
-                            receiver.received[index] = request._replace(status=status, answered=time.time())
+                            receiver.received[index] = request._replace(status=status, answered=answered)
 
             def log_message(self, *args):
                 pass

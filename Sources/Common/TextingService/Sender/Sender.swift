@@ -79,7 +79,7 @@ public final class Sender {
         /// The recipients this sender holds (`JobQueue.claim`), by message, until
         /// the job's outcome is recorded: an opt-out of one waits for that.
         var held: [Int64: String] = [:]
-        /// Recipients whose job's outcome is recorded, to let go of with the next claim (which
+        /// Recipients whose job's outcome is recorded, to let go of before the next claim (which
         /// comes as soon as the sender has room), or before it sleeps or ends.
         var released: [String] = []
     }
@@ -147,12 +147,12 @@ public final class Sender {
         if !recorded.isEmpty { progress.queueMayHaveWork = true }
     }
 
-    /// Claims a batch (letting go of the recipients whose sends are recorded, holding those of
-    /// the jobs it claims), sends what is to be sent and hands the rest's outcomes to the
+    /// Lets go of the recipients whose sends are recorded, claims a batch (holding the
+    /// recipients of its jobs), sends what is to be sent and hands the rest's outcomes to the
     /// recorder.
     private func claimAndDispatch(_ progress: inout Progress, to pump: SendPump<InFlight>, recorder: OutcomeRecorder) throws {
-        let claimed = try claim(releasing: progress.released)
-        progress.released.removeAll(keepingCapacity: true)
+        try release(&progress)
+        let claimed = try claim()
         progress.unrecorded += claimed.jobs.count
         if claimed.queueDrained { progress.queueMayHaveWork = false }
         var decided: [JobOutcome] = []
@@ -171,8 +171,9 @@ public final class Sender {
         recorder.add(decided)
     }
 
-    /// Lets go of the recipients of recorded sends now, rather than with the next claim: the
-    /// sender is about to sleep or end, and an opt-out of one of them may be waiting.
+    /// Lets go of the recipients of recorded sends (a statement only when there are some): before
+    /// each claim, and before the sender sleeps or ends, so an opt-out waits for no more than
+    /// the sends in flight.
     private func release(_ progress: inout Progress) throws(PostgresError) {
         try queue.releaseRecipients(progress.released)
         progress.released.removeAll(keepingCapacity: true)
@@ -214,18 +215,15 @@ public final class Sender {
 
     /// Reads the breakers (as far as recorded: outcomes still waiting for a commit count from
     /// the next claim on, as sends still in flight always did) and claims one batch for the
-    /// providers that may be tried, letting go of the recipients in `released` either way.
+    /// providers that may be tried.
     /// - Returns: the jobs, and whether the queue ran out of due jobs (or every breaker is
     ///   open) so that claiming again now is pointless.
-    private func claim(releasing released: [String]) throws(PostgresError) -> (jobs: [ClaimedJob], queueDrained: Bool) {
+    private func claim() throws(PostgresError) -> (jobs: [ClaimedJob], queueDrained: Bool) {
         providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
         probedProviders = []
         var limit = providerHealth.claimLimit(providers: providerNames, batchSize: claimBatchSize)
         // Every breaker open: claim nothing, so waiting messages spend no attempts.
-        guard limit > 0 else {
-            try queue.releaseRecipients(released)
-            return ([], true)
-        }
+        guard limit > 0 else { return ([], true) }
         // Then only what the contracted rates allow now: the rest stays queued, in order.
         let usable = configuration.providers.filter { providerHealth.open[$0.name] == nil }
         let limited = usable.filter { $0.tps != nil }
@@ -238,11 +236,10 @@ public final class Sender {
             guard limit > 0 else {
                 untilTokens = tokens.millisecondsUntilAnyToken(providers: usable.map(\.name))
                 summary.waitsForRate += 1
-                try queue.releaseRecipients(released)
                 return ([], true)
             }
         }
-        let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID, releasing: released)
+        let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
         summary.claimed += jobs.count
         return (jobs, jobs.count < limit || limit < claimBatchSize)
     }

@@ -12,15 +12,12 @@ public struct JobQueue {
 
     /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`.
     /// Claims up to `limit` due jobs for `senderID`, holding each one's recipient on this
-    /// connection's session (`ClaimedJob.recipientHeld`) until `releaseRecipients` or the next
-    /// claim's `releasing` lets go of it (one entry per hold): an opt-out of a held number waits
-    /// for that (`OptOutStore.holdSends`), so a send the sender starts while it holds its
-    /// recipient reaches the provider before the opt-out commits. A dead session lets go of
-    /// everything.
-    public func claim(limit: Int, leaseSeconds: Int, senderID: String, releasing released: [String] = []) throws(PostgresError)
-        -> [ClaimedJob]
-    {
-        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID, PostgresArray.literal(released)]).decode()
+    /// connection's session (`ClaimedJob.recipientHeld`) until `releaseRecipients` lets go of
+    /// it (one entry per hold): an opt-out of a held number waits for that
+    /// (`OptOutStore.holdSends`), so a send the sender starts while it holds its recipient
+    /// reaches the provider before the opt-out commits. A dead session lets go of everything.
+    public func claim(limit: Int, leaseSeconds: Int, senderID: String) throws(PostgresError) -> [ClaimedJob] {
+        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode()
     }
 
     /// Lets go of the recipients of sends whose outcome is recorded (one entry per hold).
@@ -134,8 +131,8 @@ public struct JobQueue {
     /// An opt-out takes one more lock before all of these: its number's hold (an advisory
     /// lock, `OptOutStore.holdSends`), which waits for the senders holding that number. A
     /// sender holds numbers in its claim (`hold_recipient`, never waiting for one) and lets
-    /// go of them with a later claim or `releaseRecipients`, neither of which waits for the
-    /// opt-out's locks; so no wait for a hold is ever part of a circle.
+    /// go of them with `releaseRecipients`, which waits for nothing; so no wait for a hold is
+    /// ever part of a circle.
     public static let lockOrder = "phone_numbers, then jobs by message id, then messages"
 
     /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
@@ -168,9 +165,7 @@ public struct JobQueue {
             SELECT message_id FROM jobs
             WHERE run_at <= now()
             ORDER BY run_at
-            -- First lets go of the recipients of recorded sends ($4): the limit is computed
-            -- once, before any row is read, however many the queue holds.
-            LIMIT (SELECT $1::integer + 0 * release_recipients($4::text[]))
+            LIMIT $1::integer
             FOR UPDATE SKIP LOCKED
         ), claimed AS (
             UPDATE jobs j
