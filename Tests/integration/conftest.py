@@ -4,10 +4,12 @@ binaries) brought up by scripts/test; the only stand-in is our mock SMS provider
 scripts/test exports RUN_DIR (the test stack's folder, holding texting.env), TEXTING_BIN
 (the folder of the built binaries) and TEXTING_TEST_BASE_URL (nginx)."""
 import collections
+import contextlib
 import hashlib
 import hmac
 import os
 import random
+import signal
 import socket
 import subprocess
 import threading
@@ -322,3 +324,15 @@ def start_sender(once=True, **overrides):
     env.update({k: str(v) for k, v in overrides.items()})
     args = [os.path.join(BIN, "SenderCron")] + (["--once"] if once else [])
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@contextlib.contextmanager
+def running_sender(**overrides):
+    """A timed SenderCron run (not --once) for the block; then SIGTERM, on which it records
+    what it sent and exits."""
+    sender = start_sender(once=False, **overrides)
+    try:
+        yield sender
+    finally:
+        sender.send_signal(signal.SIGTERM)
+        sender.communicate(timeout=60)

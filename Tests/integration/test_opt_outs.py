@@ -1,11 +1,12 @@
 """The opt-out list: a number on it receives nothing more. POST /messages refuses it, the
 opt-out fails what was queued for it in the same transaction, the sender checks again when it
 claims, and every change is kept with who made it and why (`textingctl optouts`)."""
+import contextlib
 import os
 import threading
 import time
 
-from conftest import Api, count, create_api_key, new_number, run_sender, start_sender, textingctl, wait_for
+from conftest import Api, count, create_api_key, new_number, run_sender, running_sender, textingctl, wait_for
 
 LATER = lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))  # noqa: E731
 
@@ -91,6 +92,18 @@ def waiting_for_sends_to(db):
     return count(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") > 0
 
 
+@contextlib.contextmanager
+def send_in_flight(api, mocks, number, latency_ms):
+    """A message to `number` on its way to a provider that answers after `latency_ms`, with a
+    sender running for the block; yields the message's id once the provider has it."""
+    for name in ("p1", "p2"):
+        mocks.configure(name, latency_ms=latency_ms, callback_delay_ms=-1)
+    first = api.post_message(number, "On its way").json()["id"]
+    with running_sender(TEXTING_SENDER_RUN_SECONDS=30):
+        wait_for(lambda: number in mocks.sends_by_number()[0], what="the send to reach the provider")
+        yield first
+
+
 def test_an_opt_out_waits_for_the_send_in_flight_and_no_send_starts_meanwhile(api, db, mocks, empty_queue):
     """Claimed and on its way to the provider when the opt-out comes, a message still reaches
     it, and is recorded as sent: the opt-out commits only once the provider answered. A
@@ -98,12 +111,7 @@ def test_an_opt_out_waits_for_the_send_in_flight_and_no_send_starts_meanwhile(ap
     when the sender looks: tried again shortly, by then failed with the opt-out). The mock
     provider got one send, before the opt-out committed."""
     number = new_number()
-    for name in ("p1", "p2"):
-        mocks.configure(name, latency_ms=3000, callback_delay_ms=-1)
-    first = api.post_message(number, "On its way").json()["id"]
-    sender = start_sender(once=False, TEXTING_SENDER_RUN_SECONDS=30)
-    try:
-        wait_for(lambda: number in mocks.sends_by_number()[0], what="the send to reach the provider")
+    with send_in_flight(api, mocks, number, latency_ms=3000) as first:
         stopped = {}
         operator = threading.Thread(target=lambda: stopped.update(out=opt_out(number)))
         operator.start()
@@ -113,9 +121,6 @@ def test_an_opt_out_waits_for_the_send_in_flight_and_no_send_starts_meanwhile(ap
         operator.join(30)
         assert not operator.is_alive() and "opted out" in stopped["out"]
         wait_for(lambda: api.status_of(second.json()["id"]) == "failed", what="the second message to fail")
-    finally:
-        sender.terminate()
-        sender.wait(30)
     assert api.status_of(first) == "sent"
     message = api.get_message(second.json()["id"]).json()
     assert message["error"]["code"] == "recipient_opted_out", message
@@ -129,18 +134,10 @@ def test_a_stop_reply_waits_for_the_send_in_flight(api, db, mocks, empty_queue):
     """The recipient's STOP takes the same way: it commits after the provider answered the
     send in flight, which stays sent; only the confirmation follows."""
     number = new_number()
-    for name in ("p1", "p2"):
-        mocks.configure(name, latency_ms=2000, callback_delay_ms=-1)
-    first = api.post_message(number, "On its way").json()["id"]
-    sender = start_sender(once=False, TEXTING_SENDER_RUN_SECONDS=30)
-    try:
-        wait_for(lambda: number in mocks.sends_by_number()[0], what="the send to reach the provider")
+    with send_in_flight(api, mocks, number, latency_ms=2000) as first:
         relayed = mocks.relay_inbound("p1", number, "STOP")
         assert relayed["status"] == 200, relayed
         wait_for(lambda: len(mocks.sends_by_number()[0][number]) == 2, what="the opt-out confirmation")
-    finally:
-        sender.terminate()
-        sender.wait(30)
     assert api.status_of(first) == "sent"
     sends = mocks.sends_by_number()[0][number]
     assert sends[0][2] == first and sends[0][1] < opt_out_committed_at(db, number) < sends[1][0], sends

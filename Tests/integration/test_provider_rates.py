@@ -1,9 +1,9 @@
 """Providers' contracted rates (`;tps=N` in TEXTING_PROVIDERS): every sender together stays
 under each, taking tokens from buckets kept in PostgreSQL before it claims; what cannot be sent
 now stays queued without spending an attempt; a 429 halves the rate a provider is given."""
-import signal
+import contextlib
 
-from conftest import MOCK_BASE, count, start_sender, run_sender, wait_for
+from conftest import MOCK_BASE, count, run_sender, running_sender, wait_for
 
 
 def providers(p1_tps, p2_tps):
@@ -39,14 +39,10 @@ def test_two_senders_together_hold_each_providers_rate(api, db, mocks, empty_que
         mocks.configure(name, tps=tps, callback_delay_ms=-1)
     db.execute("DELETE FROM provider_rates")
     queue_messages(db, 2000, "Within the contract")
-    senders = [start_sender(once=False, TEXTING_PROVIDERS=providers(50, 150), TEXTING_SENDER_RUN_SECONDS=60) for _ in range(2)]
-    try:
+    with contextlib.ExitStack() as senders:
+        for _ in range(2):
+            senders.enter_context(running_sender(TEXTING_PROVIDERS=providers(50, 150), TEXTING_SENDER_RUN_SECONDS=60))
         wait_for(lambda: count(db, "SELECT count(*) FROM jobs") == 0, timeout=40, interval=0.5, what="the 2,000 messages to be sent")
-    finally:
-        for sender in senders:
-            sender.send_signal(signal.SIGTERM)
-        for sender in senders:
-            sender.communicate(timeout=60)
     for name, tps in (("p1", 50), ("p2", 150)):
         stats = mocks.stats(name)
         assert stats["answered_429"] == 0, (name, stats)

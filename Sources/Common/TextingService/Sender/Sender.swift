@@ -231,7 +231,7 @@ public final class Sender {
         untilTokens = nil
         if !limited.isEmpty {
             let wanted = ProviderTokens.wanted(limit: limit, limited: limited, unlimited: usable.filter { $0.tps == nil })
-            tokens = try rates.take(wanted, from: limited)
+            tokens = try rates.take(wanted, from: usable)
             limit = tokens.claimLimit(providers: usable.map(\.name), batchSize: limit)
             guard limit > 0 else {
                 untilTokens = tokens.millisecondsUntilAnyToken(providers: usable.map(\.name))

@@ -11,7 +11,8 @@ public struct ProviderRateStore {
         self.connection = connection
     }
 
-    /// Takes up to `wanted` tokens in all from `providers` (each with a rate), one statement.
+    /// Takes up to `wanted` tokens in all from the providers with a rate among `providers`,
+    /// in one statement (none when no provider has a rate).
     public func take(_ wanted: Int, from providers: [ProviderConfig]) throws(PostgresError) -> ProviderTokens {
         let limited = providers.filter { $0.tps != nil }
         guard !limited.isEmpty else { return ProviderTokens() }

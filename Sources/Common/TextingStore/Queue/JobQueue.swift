@@ -10,8 +10,7 @@ public struct JobQueue {
         self.connection = connection
     }
 
-    /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`.
-    /// Claims up to `limit` due jobs for `senderID`, holding each one's recipient on this
+    /// Claims up to `limit` due jobs for `senderID` for `leaseSeconds`, holding each one's recipient on this
     /// connection's session (`ClaimedJob.recipientHeld`) until `releaseRecipients` lets go of
     /// it (one entry per hold): an opt-out of a held number waits for that
     /// (`OptOutStore.holdSends`), so a send the sender starts while it holds its recipient
@@ -135,6 +134,9 @@ public struct JobQueue {
     /// ever part of a circle.
     public static let lockOrder = "phone_numbers, then jobs by message id, then messages"
 
+    /// See migration 0010: the advisory-lock key lives only in its functions.
+    static let releaseRecipients = Query("jobs.release_recipients", "SELECT release_recipients($1::text[])")
+
     /// The jobs of `$1` still held under the lease their outcome was decided under: claimed
     /// by `$3` for the attempt `$2` (in the same order as `$1`). Locked in message id order.
     static let lockHeldJobs = Query(
@@ -155,9 +157,6 @@ public struct JobQueue {
     ///
     /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
     /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
-    /// See migration 0010: the advisory-lock key lives only in its functions.
-    static let releaseRecipients = Query("jobs.release_recipients", "SELECT release_recipients($1::text[])")
-
     static let claim = Query(
         "jobs.claim",
         """
