@@ -8,6 +8,7 @@ FastCGIProgram.run(ProgramCatalog.messagesFCGI) { environment in
         makeConnection: try ServiceConfiguration.databaseConnection(environment))
     let api = MessagesAPI(
         defaultCountryCode: try ServiceSettings.defaultCountryCode.read(environment),
-        webhookRules: try ServiceConfiguration.webhookURLRules(environment), acceptor: acceptor)
+        webhookRules: try ServiceConfiguration.webhookURLRules(environment), providers: try ServiceSettings.providers.read(environment),
+        acceptor: acceptor)
     return { connection, request in try api.handle(request, connection: connection) }
 }

@@ -9,6 +9,10 @@ import TextingSupport
 /// FastCGI responder), for development, tests and benchmarks. It counts what it receives by
 /// `Idempotency-Key` so tests can prove that each message reached a provider exactly once.
 public final class MockProvider: Sendable {
+    /// The provider's own code in a simulated rejection (400) and in a `failed` report.
+    public static let rejectionCode = "21610"
+    public static let failureCode = "30003"
+
     public let name: String
     /// Where `POST /_mock/inbound` relays a recipient's reply: the service's signed inbound URL.
     public let inboundURL: String?
@@ -133,14 +137,18 @@ public final class MockProvider: Sendable {
             return .json(429, ["error": "simulated rate limit"], headers: [("Retry-After", String(settings.retryAfterSeconds))])
         case .rejection:
             state.withLock { $0.answeredRejection += 1 }
-            return .json(400, ["error": "simulated rejection: the provider refuses this message"])
+            // With a code of the provider's own, as real providers give (Twilio's 21610: the
+            // recipient unsubscribed).
+            return .json(400, ["error": "simulated rejection: the provider refuses this message", "error_code": .string(Self.rejectionCode)])
         case .acceptance:
             break
         }
         let providerMessageID = "\(name)-\(UUID().uuidString.lowercased())"
         if settings.callbackDelayMilliseconds >= 0 {
             let status = settings.drawStatus()
-            let body: JSONValue = ["status": .string(status), "message_id": .string(providerMessageID)]
+            var body: JSONValue = ["status": .string(status), "message_id": .string(providerMessageID)]
+            // A failure report carries the provider's own code (Twilio's 30003: unreachable handset).
+            if status == "failed" { body = ["status": .string(status), "message_id": .string(providerMessageID), "error_code": .string(Self.failureCode)] }
             let delay = settings.callbackBeforeAnswer ? 0 : settings.callbackDelayMilliseconds
             let callback = PendingCallback(due: Date.now.addingTimeInterval(Double(delay) / 1000), url: callbackURL, body: body.serialized())
             state.withLock { $0.pendingCallbacks.append(callback) }

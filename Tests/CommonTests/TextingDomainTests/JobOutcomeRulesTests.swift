@@ -67,7 +67,7 @@ final class JobOutcomeRulesTests: XCTestCase {
 
     func testTemporaryOnTheLastAttemptFailsAsRetriesExhausted() throws {
         guard
-            case .failed(let attempts, _, let code, let detail) = outcome(
+            case .failed(let attempts, _, let code, let detail, _) = outcome(
                 .temporary(reason: "timed out", retryAfterMilliseconds: nil),
                 sent(attempts: 3), maximumAttempts: 3
             ).disposition
@@ -82,7 +82,7 @@ final class JobOutcomeRulesTests: XCTestCase {
     func testTemporaryWhoseNextAttemptIsPastTheValidityFailsAsExpired() throws {
         // The next attempt would come 500 ms from now at the earliest; the message expires in 400.
         guard
-            case .failed(_, _, let code, _) = outcome(
+            case .failed(_, _, let code, _, _) = outcome(
                 .temporary(reason: "503", retryAfterMilliseconds: nil),
                 sent(attempts: 1, expiresAt: now + 400)
             ).disposition
@@ -100,11 +100,11 @@ final class JobOutcomeRulesTests: XCTestCase {
             String(repeating: "-", count: 190) + #"{"error":"bad number +15555550123 / 15555550123 for 'Your code is 123456\nand \"quoted\"'"}"#
             + " then raw: Your code is 123456\nand \"quoted\""
         let answer = ProviderAnswer(status: 400, retryAfter: nil, body: Array(body.utf8), masking: job.secrets)
-        guard case .permanent(let reason) = answer else { return XCTFail() }
+        guard case .permanent(let reason, _) = answer else { return XCTFail() }
         XCTAssertFalse(reason.contains("5555550123"), reason)
         XCTAssertFalse(reason.contains("Your code"), reason)
         let whole = ProviderAnswer(status: 400, retryAfter: nil, body: Array(String(body.dropFirst(190)).utf8), masking: job.secrets)
-        guard case .permanent(let shown) = whole else { return XCTFail() }
+        guard case .permanent(let shown, _) = whole else { return XCTFail() }
         XCTAssertTrue(shown.contains("[number] / [number] for '[message]'"), shown)
     }
 
@@ -112,17 +112,17 @@ final class JobOutcomeRulesTests: XCTestCase {
         XCTAssertNil(JobOutcome.withoutSending(sent().job, nowMilliseconds: now))
         XCTAssertEqual(JobOutcome.withoutSending(sent(status: .canceled).job, nowMilliseconds: now)?.disposition, .dropped)
         guard
-            case .failed(let attempts, nil, "phone_number_inactive", _)? = JobOutcome.withoutSending(
+            case .failed(let attempts, nil, "phone_number_inactive", _, nil)? = JobOutcome.withoutSending(
                 sent(attempts: 2, active: false).job, nowMilliseconds: now)?.disposition
         else {
             return XCTFail("an inactive number fails the job")
         }
         XCTAssertEqual(attempts, 1, "the claim's attempt was not made")
-        guard case .failed(_, nil, "expired", _)? = JobOutcome.withoutSending(sent(expiresAt: now).job, nowMilliseconds: now)?.disposition else {
+        guard case .failed(_, nil, "expired", _, nil)? = JobOutcome.withoutSending(sent(expiresAt: now).job, nowMilliseconds: now)?.disposition else {
             return XCTFail("a job past its validity fails as expired")
         }
         guard
-            case .failed(let notMade, nil, "recipient_opted_out", _)? = JobOutcome.withoutSending(
+            case .failed(let notMade, nil, "recipient_opted_out", _, nil)? = JobOutcome.withoutSending(
                 sent(attempts: 3, optedOut: true).job, nowMilliseconds: now)?.disposition
         else {
             return XCTFail("a recipient who opted out gets nothing more")
@@ -139,5 +139,40 @@ final class JobOutcomeRulesTests: XCTestCase {
             outcome?.disposition,
             .retry(provider: "p2", error: "an opt-out of the recipient was being recorded", delayMilliseconds: JobOutcome.busyRetryMilliseconds))
         XCTAssertEqual(outcome?.attempt, 2, "recorded under the claim's lease")
+    }
+}
+
+final class JobOutcomeRoutingTests: XCTestCase {
+    private let job = ClaimedJob(
+        messageID: 7, publicID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", toNumber: "+447700900123", body: "hello", attempts: 3,
+        generation: 0, lastProvider: "p1", status: .sending, phoneNumberActive: true, expiresAtMilliseconds: nil, segments: 2,
+        dueAtMicroseconds: 1_800_000_000_123_456)
+
+    func testANumberWithoutARouteFailsWithoutSpendingAnAttempt() {
+        XCTAssertEqual(
+            JobOutcome.noRoute(job).disposition,
+            .failed(
+                attempts: 2, provider: nil, code: "no_route",
+                detail: "No configured provider takes numbers like this one (see the providers' prefixes)."))
+    }
+
+    func testADeferredJobGoesBackToWhenItWasDue() {
+        XCTAssertEqual(JobOutcome.deferred(job), JobOutcome(messageID: 7, attempt: 3, .deferred(dueAtMicroseconds: 1_800_000_000_123_456)))
+    }
+
+    func testARejectionCarriesTheProvidersCodeAndAnAcceptanceItsCharge() {
+        let backoff = Backoff(baseMilliseconds: 1000, maximumMilliseconds: 60_000)
+        let rejected = JobOutcome(
+            answer: .permanent(reason: "no", providerCode: "30003"), job: job, provider: "p2", backoff: backoff, maximumAttempts: 6,
+            nowMilliseconds: 0, random: 0)
+        XCTAssertEqual(rejected.disposition, .failed(attempts: 3, provider: "p2", code: "provider_rejected", detail: "no", providerCode: "30003"))
+        let provider = ProviderConfig(name: "uk", url: "http://a", weight: 1, prefixes: ["+44", "+4477"], cost: 0.04)
+        let charge = SendCharge(provider: provider, number: job.toNumber, segments: job.segments)
+        XCTAssertEqual(charge, SendCharge(prefix: "+4477", segments: 2, cost: 0.08))
+        let accepted = JobOutcome(
+            answer: .accepted(providerMessageID: "x"), job: job, provider: "uk", charge: charge, backoff: backoff, maximumAttempts: 6,
+            nowMilliseconds: 0, random: 0)
+        XCTAssertEqual(accepted.disposition, .sent(provider: "uk", providerMessageID: "x", charge: charge))
+        XCTAssertNil(SendCharge(provider: ProviderConfig(name: "any", url: "http://a", weight: 1), number: job.toNumber, segments: 1).cost)
     }
 }

@@ -18,7 +18,7 @@ final class ProviderAnswerTests: XCTestCase {
     }
 
     private func assertPermanent(_ answer: ProviderAnswer, file: StaticString = #filePath, line: UInt = #line) {
-        guard case .permanent(let reason) = answer else {
+        guard case .permanent(let reason, _) = answer else {
             return XCTFail("expected permanent, got \(answer)", file: file, line: line)
         }
         XCTAssertFalse(reason.isEmpty, file: file, line: line)
@@ -73,7 +73,7 @@ final class ProviderAnswerTests: XCTestCase {
     }
 
     func testReasonEscapesControlCharactersSoNoLogLineCanBeForged() {
-        guard case .permanent(let reason) = answer(400, "bad\r\nwarning: forged line\u{0}") else { return XCTFail() }
+        guard case .permanent(let reason, _) = answer(400, "bad\r\nwarning: forged line\u{0}") else { return XCTFail() }
         XCTAssertFalse(reason.contains("\n") || reason.contains("\r") || reason.contains("\u{0}"), reason)
         XCTAssertTrue(reason.contains(#"bad\u{d}\u{a}warning: forged line\u{0}"#), reason)
     }
@@ -81,7 +81,7 @@ final class ProviderAnswerTests: XCTestCase {
     func testReasonExcerptOfAHugeBodyIsBoundedInBytes() {
         // One grapheme of 100,000 combining marks: bounded by bytes, not by Characters.
         let body = "e" + String(repeating: "\u{301}", count: 100_000)
-        guard case .permanent(let reason) = answer(400, body) else { return XCTFail() }
+        guard case .permanent(let reason, _) = answer(400, body) else { return XCTFail() }
         XCTAssertLessThan(reason.utf8.count, 400)
         guard case .temporary(let big, _) = ProviderAnswer(status: 503, retryAfter: nil, body: Array(repeating: 0x41, count: 100 * 1024 * 1024)) else {
             return XCTFail()
@@ -138,17 +138,54 @@ final class ProviderAnswerTests: XCTestCase {
     }
 
     func testPermanentReasonNamesStatusAndBody() {
-        guard case .permanent(let reason) = answer(422, "invalid destination") else { return XCTFail() }
+        guard case .permanent(let reason, _) = answer(422, "invalid destination") else { return XCTFail() }
         XCTAssertTrue(reason.contains("422"), reason)
         XCTAssertTrue(reason.contains("invalid destination"), reason)
     }
 
     func testReasonExcerptIsBounded() {
-        guard case .permanent(let reason) = answer(400, String(repeating: "e", count: 10_000)) else { return XCTFail() }
+        guard case .permanent(let reason, _) = answer(400, String(repeating: "e", count: 10_000)) else { return XCTFail() }
         XCTAssertLessThan(reason.count, 400)
     }
 
     func testRedirectIsNotTreatedAsAccepted() {
         assertTemporary(answer(302, #"{"message_id":"abc"}"#))
+    }
+}
+
+final class ProviderErrorCodeTests: XCTestCase {
+    private func answer(_ status: Int, _ body: String) -> ProviderAnswer {
+        ProviderAnswer(status: status, retryAfter: nil, body: Array(body.utf8))
+    }
+
+    func testARejectionKeepsTheProvidersOwnCode() {
+        guard case .permanent(_, let code) = answer(400, #"{"error_code": "30003", "error_message": "Unreachable"}"#) else { return XCTFail() }
+        XCTAssertEqual(code, "30003")
+        guard case .permanent(_, let number) = answer(422, #"{"error_code": 21610}"#) else { return XCTFail() }
+        XCTAssertEqual(number, "21610")
+    }
+
+    func testAnUnusableCodeIsDroppedAndTheRejectionStands() {
+        for body in [
+            #"{"error_code": ""}"#, #"{"error_code": "has space"}"#, #"{"error_code": "\#(String(repeating: "9", count: 65))"}"#,
+            #"{"error_code": "a\u0000b"}"#, #"{"error_code": 1.5}"#, #"{"error_code": {"x": 1}}"#, #"{"error_code": null}"#, "not json",
+            #"["error_code"]"#,
+        ] {
+            guard case .permanent(_, let code) = answer(400, body) else { return XCTFail(body) }
+            XCTAssertNil(code, body)
+        }
+    }
+
+    func testOnlyRejectionsCarryACode() {
+        XCTAssertEqual(answer(200, #"{"message_id": "m1", "error_code": "1"}"#), .accepted(providerMessageID: "m1"))
+        guard case .temporary = answer(503, #"{"error_code": "1"}"#) else { return XCTFail() }
+    }
+
+    func testTheCodeRules() {
+        XCTAssertEqual(ProviderErrorCode.parse(.string("E.164-bad_1")), "E.164-bad_1")
+        XCTAssertEqual(ProviderErrorCode.parse(.number(-3)), "-3")
+        XCTAssertNil(ProviderErrorCode.parse(.number(1e20)))
+        XCTAssertNil(ProviderErrorCode.parse(.bool(true)))
+        XCTAssertFalse(ProviderErrorCode.isValid("é"))
     }
 }

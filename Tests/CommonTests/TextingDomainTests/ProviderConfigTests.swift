@@ -110,3 +110,41 @@ final class ProviderConfigTests: XCTestCase {
         assertRejected("p1=", mentioning: "URL ``")
     }
 }
+
+final class ProviderConfigRoutingTests: XCTestCase {
+    func testPrefixesAndCostAreParsed() throws {
+        let providers = try ProviderConfig.parseList(
+            "us=http://a/send;prefixes=+1,+1876;cost=0.0075;weight=2,uk=http://b/send;prefixes=+44|+353 +354;tps=10,any=http://c/send")
+        XCTAssertEqual(providers.map(\.name), ["us", "uk", "any"])
+        XCTAssertEqual(providers.map(\.prefixes), [["+1", "+1876"], ["+44", "+353", "+354"], []])
+        XCTAssertEqual(providers.map(\.cost), [0.0075, nil, nil])
+        XCTAssertEqual(providers.map(\.weight), [2, 1, 1])
+    }
+
+    func testTheLongestMatchingPrefixIsReported() {
+        let provider = ProviderConfig(name: "p", url: "http://a", weight: 1, prefixes: ["+1", "+1876"])
+        XCTAssertEqual(provider.matchedPrefix(of: "+18765550100"), "+1876")
+        XCTAssertEqual(provider.matchedPrefix(of: "+14155550100"), "+1")
+        XCTAssertNil(provider.matchedPrefix(of: "+447700900123"))
+        XCTAssertEqual(ProviderConfig(name: "p", url: "http://a", weight: 1).matchedPrefix(of: "+447700900123"), "")
+    }
+
+    func testBadPrefixesAndCostsAreRefusedWithTheirEntry() {
+        for (text, expected) in [
+            ("p=http://a;prefixes=1", "has the prefixes `1`"),
+            ("p=http://a;prefixes=+", "has the prefix `+`"),
+            ("p=http://a;prefixes=+1234567890123456", "has the prefix `+1234567890123456`"),
+            ("p=http://a;prefixes=+1a", "has the prefixes `+1a`"),
+            ("p=http://a;prefixes=|", "has no prefix"),
+            ("p=http://a;cost=-1", "has the cost `-1`"),
+            ("p=http://a;cost=1001", "has the cost `1001`"),
+            ("p=http://a;cost=0.1;cost=0.2", "gives `cost` more than once"),
+            ("p=http://a;price=1", "unknown parameter `price=1`"),
+            ("+1=http://a", "has the name `+1`"),
+        ] {
+            XCTAssertThrowsError(try ProviderConfig.parseList(text), text) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
+            }
+        }
+    }
+}

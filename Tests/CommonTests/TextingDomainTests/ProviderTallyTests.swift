@@ -51,7 +51,7 @@ final class ProviderBalancerBreakerTests: XCTestCase {
 
     func testOpenProvidersAreSkipped() {
         var balancer = ProviderBalancer(providers: providers)
-        let picks = (0..<30).map { _ in balancer.next(unavailable: ["p2"]).name }
+        let picks = (0..<30).map { _ in balancer.pick(unavailable: ["p2"]).name }
         XCTAssertFalse(picks.contains("p2"))
         XCTAssertEqual(picks.filter { $0 == "p1" }.count, 15)
     }
@@ -59,12 +59,12 @@ final class ProviderBalancerBreakerTests: XCTestCase {
     func testWhenEveryOtherProviderIsOpenTheRetryRuleGivesWayBeforeTheBreaker() {
         var balancer = ProviderBalancer(providers: Array(providers.prefix(2)))
         // p2 is known to be down and p1 failed this message once: p1 again, not p2.
-        XCTAssertEqual(balancer.next(avoiding: "p1", unavailable: ["p2"]).name, "p1")
+        XCTAssertEqual(balancer.pick(avoiding: "p1", unavailable: ["p2"]).name, "p1")
     }
 
     func testWhenAllAreOpenSomebodyIsStillChosen() {
         var balancer = ProviderBalancer(providers: providers)
-        let pick = balancer.next(avoiding: "p1", unavailable: ["p1", "p2", "p3"]).name
+        let pick = balancer.pick(avoiding: "p1", unavailable: ["p1", "p2", "p3"]).name
         XCTAssertNotEqual(pick, "p1")
     }
 }
@@ -90,6 +90,15 @@ final class ProviderHealthTests: XCTestCase {
     func testOneProbePerHalfOpenProviderWhenNoneIsClosed() {
         XCTAssertEqual(ProviderHealth(open: ["p1": 500], halfOpen: ["p2"]).claimLimit(providers: names, batchSize: 100), 1)
         XCTAssertEqual(ProviderHealth(halfOpen: ["p1", "p2"]).claimLimit(providers: names, batchSize: 100), 2)
+    }
+
+    func testPausedProvidersCountForNothing() {
+        XCTAssertEqual(ProviderHealth(paused: ["p1"]).claimLimit(providers: names, batchSize: 100), 100)
+        XCTAssertEqual(ProviderHealth(paused: ["p1", "p2"]).claimLimit(providers: names, batchSize: 100), 0)
+        XCTAssertEqual(ProviderHealth(halfOpen: ["p2"], paused: ["p1"]).claimLimit(providers: names, batchSize: 100), 1)
+        XCTAssertEqual(ProviderHealth(open: ["p2": 700], paused: ["p1"]).claimLimit(providers: names, batchSize: 100), 0)
+        XCTAssertEqual(ProviderHealth(open: ["p2": 700], paused: ["p1"]).millisecondsUntilAnyProviderIsTried(providers: names), 700)
+        XCTAssertEqual(ProviderHealth(paused: ["p1", "p2"]).millisecondsUntilAnyProviderIsTried(providers: names), 1000)
     }
 
     func testNothingIsClaimedWhileEveryBreakerIsOpen() {

@@ -15,7 +15,9 @@ import TextingSupport
 ///    a string): **temporary**. Maybe accepted, maybe not: retrying risks a duplicate, not retrying
 ///    risks a lost message, and losing none is the promise.
 /// 4. 429: **temporary**, honouring `Retry-After` in seconds (clamped to 0-3600).
-/// 5. Any other 4xx: **permanent**; the message fails with the provider's answer recorded.
+/// 5. Any other 4xx: **permanent**; the message fails with the provider's answer recorded,
+///    and the provider's own `error_code` when its body is a JSON object with a usable one
+///    (`ProviderErrorCode`).
 /// 6. Anything else (1xx, 3xx, which is never followed, 5xx, a status outside 100-599):
 ///    **temporary**.
 ///
@@ -27,7 +29,7 @@ public enum ProviderAnswer: Sendable, Equatable {
     case accepted(providerMessageID: String?)
     /// `retryAfterMilliseconds` is the provider's `Retry-After`, when it gave one.
     case temporary(reason: String, retryAfterMilliseconds: Int?)
-    case permanent(reason: String)
+    case permanent(reason: String, providerCode: String? = nil)
 
     /// The longest provider id kept, in UTF-8 bytes.
     public static let maximumProviderMessageIDBytes = 200
@@ -62,7 +64,9 @@ public enum ProviderAnswer: Sendable, Equatable {
             let seconds = retryAfter.flatMap { Int($0.trimmed) }
             self = .temporary(reason: Self.rateLimitReason, retryAfterMilliseconds: seconds.map { min(max($0, 0), 3600) * 1000 })
         case 400...499:
-            self = .permanent(reason: "provider rejected the message (\(status)): \(excerpt)")
+            let json = body.starts(with: Self.byteOrderMark) ? Array(body.dropFirst(3)) : body
+            let code = (try? JSONValue.parse(json))?["error_code"].flatMap(ProviderErrorCode.parse)
+            self = .permanent(reason: "provider rejected the message (\(status)): \(excerpt)", providerCode: code)
         default:
             self = .temporary(reason: "provider answered \(status): \(excerpt)", retryAfterMilliseconds: nil)
         }
@@ -87,4 +91,26 @@ public enum ProviderAnswer: Sendable, Equatable {
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
     /// The most of a body a reason quotes.
     private static let excerptBytes = 200
+}
+
+/// A provider's own code for why it failed or rejected a message (`"error_code": "30003"`, or
+/// the number 30003), kept with the message as `error.provider_code`.
+public enum ProviderErrorCode {
+    /// The most characters kept.
+    public static let maximumLength = 64
+
+    /// The code, when `value` is a string of 1 to 64 visible characters (no spaces or control
+    /// characters) or a whole number; nil for anything else.
+    public static func parse(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text) where isValid(text): text
+        case .number(let number) where number.rounded() == number && abs(number) < 1e15: String(Int64(number))
+        default: nil
+        }
+    }
+
+    /// 1 to 64 printable ASCII characters other than space.
+    public static func isValid(_ text: String) -> Bool {
+        (1...maximumLength).contains(text.unicodeScalars.count) && text.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) }
+    }
 }

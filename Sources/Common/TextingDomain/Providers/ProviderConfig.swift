@@ -11,26 +11,41 @@ public struct ProviderConfig: Sendable, Equatable {
     /// The contracted rate, in messages per second, that every sender together stays under;
     /// nil: no limit.
     public let tps: Double?
+    /// The E.164 prefixes (`+` and 1 to 15 digits) of the numbers it accepts; empty: every number.
+    public let prefixes: [String]
+    /// What one segment sent through it costs (in the currency of the contract); nil: not known.
+    public let cost: Double?
 
-    public init(name: String, url: String, weight: Int, tps: Double? = nil) {
+    public init(name: String, url: String, weight: Int, tps: Double? = nil, prefixes: [String] = [], cost: Double? = nil) {
         self.name = name
         self.url = url
         self.weight = weight
         self.tps = tps
+        self.prefixes = prefixes
+        self.cost = cost
+    }
+
+    /// The longest of its prefixes `number` starts with (`""` for a provider that takes every
+    /// number), or nil when it does not take the number.
+    public func matchedPrefix(of number: String) -> String? {
+        guard !prefixes.isEmpty else { return "" }
+        return prefixes.filter { number.hasPrefix($0) }.max { $0.count < $1.count }
     }
 
     /// Parses `TEXTING_PROVIDERS` strictly, so a typo stops the process at start-up instead
     /// of silently dropping a provider or skewing traffic.
     ///
     /// Format: comma-separated `name=url` entries, each optionally followed by `;weight=N`
-    /// (1...1000, default 1) and `;tps=N` (messages per second, 0.1...100000; default: no
-    /// limit). URLs containing `,` or `;` are not supported.
+    /// (1...1000, default 1), `;tps=N` (messages per second, 0.1...100000; default: no
+    /// limit), `;prefixes=+1,+44` (the E.164 prefixes it accepts, `+` and 1 to 15 digits each,
+    /// separated by `,`, `|` or a space; default: every number) and `;cost=N`
+    /// (per segment, 0...1000; default: unknown). URLs containing `,` or `;` are not supported.
     public static func parseList(_ text: String) throws(ConfigurationError) -> [ProviderConfig] {
         guard !trimmed(text).isEmpty else {
             throw failure("no providers are configured")
         }
         var providers: [ProviderConfig] = []
-        for (position, rawEntry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+        for (position, rawEntry) in entries(of: text).enumerated() {
             let entry = trimmed(rawEntry)
             let provider = try parseEntry(entry, position: position + 1)
             guard !providers.contains(where: { $0.name == provider.name }) else {
@@ -42,11 +57,14 @@ public struct ProviderConfig: Sendable, Equatable {
     }
 
     private static let expectedFormat =
-        "expected comma-separated `name=url` entries, each optionally followed by `;weight=N` and `;tps=N`, e.g. "
-        + "`p1=http://127.0.0.1:9101/send;weight=30,p2=http://127.0.0.1:9102/send;weight=70;tps=200`"
+        "expected comma-separated `name=url` entries, each optionally followed by `;weight=N`, `;tps=N`, `;prefixes=+1,+44` "
+        + "and `;cost=N`, e.g. `p1=http://127.0.0.1:9101/send;weight=30,p2=http://127.0.0.1:9102/send;weight=70;tps=200;prefixes=+1;cost=0.0075`"
 
     private static let weightRange = 1...1000
     public static let tpsRange = 0.1...100_000.0
+    public static let costRange = 0.0...1000.0
+    /// What may stand between two of `;prefixes=` (a `+` alone also starts the next one).
+    private static let prefixSeparators: Set<Character> = [",", "|", " "]
 
     private static func failure(_ what: String) -> ConfigurationError {
         ConfigurationError(setting: "TEXTING_PROVIDERS", problem: "\(what); \(expectedFormat).")
@@ -72,19 +90,23 @@ public struct ProviderConfig: Sendable, Equatable {
 
         var weight: Int?
         var tps: Double?
+        var prefixes: [String] = []
+        var cost: Double?
         var given: Set<String> = []
         for rawParameter in parts.dropFirst() {
             let parameter = trimmed(rawParameter)
             let key = String(parameter.prefix { $0 != "=" })
-            guard key == "weight" || key == "tps", parameter.count > key.count else {
-                throw failure("entry `\(entry)` has the unknown parameter `\(parameter)`; only `weight=N` and `tps=N` are allowed")
+            guard Self.parameters.contains(key), parameter.count > key.count else {
+                throw failure(
+                    "entry `\(entry)` has the unknown parameter `\(parameter)`; only `weight=N`, `tps=N`, `prefixes=+N,+N` and `cost=N` are allowed")
             }
             guard given.insert(key).inserted else {
                 throw failure("entry `\(entry)` gives `\(key)` more than once")
             }
             let value = trimmed(parameter.dropFirst(key.count + 1))
             let digits = !value.isEmpty && value.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || $0 == "." }
-            if key == "weight" {
+            switch key {
+            case "weight":
                 guard digits, let number = Int(value), weightRange.contains(number) else {
                     throw failure(
                         "entry `\(entry)` has the weight `\(value)`; a weight is a whole number from "
@@ -92,14 +114,71 @@ public struct ProviderConfig: Sendable, Equatable {
                     )
                 }
                 weight = number
-            } else {
+            case "tps":
                 guard digits, let number = Double(value), tpsRange.contains(number) else {
                     throw failure("entry `\(entry)` has the tps `\(value)`; a rate is a number of messages per second from 0.1 to 100000")
                 }
                 tps = number
+            case "cost":
+                guard digits, let number = Double(value), costRange.contains(number) else {
+                    throw failure("entry `\(entry)` has the cost `\(value)`; a cost per segment is a number from 0 to 1000, e.g. 0.0075")
+                }
+                cost = number
+            default:
+                prefixes = try parsePrefixes(value, entry: entry)
             }
         }
-        return ProviderConfig(name: name, url: url, weight: weight ?? 1, tps: tps)
+        return ProviderConfig(name: name, url: url, weight: weight ?? 1, tps: tps, prefixes: prefixes, cost: cost)
+    }
+
+    private static let parameters: Set<String> = ["weight", "tps", "prefixes", "cost"]
+
+    /// The entries, split at commas; a piece that starts with `+` continues the previous
+    /// entry's `prefixes=` (`;prefixes=+1,+44`): a name never starts with `+`.
+    private static func entries(of text: String) -> [String] {
+        var entries: [String] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
+            if trimmed(piece).hasPrefix("+"), let last = entries.popLast() {
+                entries.append(last + "," + piece)
+            } else {
+                entries.append(String(piece))
+            }
+        }
+        return entries
+    }
+
+    /// `+1,+44` (or `+1|+44`, `+1 +44`): each `+` starts a prefix of 1 to 15 digits; repeats are dropped.
+    private static func parsePrefixes(_ value: String, entry: String) throws(ConfigurationError) -> [String] {
+        var prefixes: [String] = []
+        var current: String?
+        func finish() throws(ConfigurationError) {
+            guard let prefix = current else { return }
+            guard (2...16).contains(prefix.count) else {
+                throw failure("entry `\(entry)` has the prefix `\(prefix)`; a prefix is `+` and 1 to 15 digits, e.g. +1 or +4477")
+            }
+            if !prefixes.contains(prefix) { prefixes.append(prefix) }
+            current = nil
+        }
+        for character in value {
+            if character == "+" {
+                try finish()
+                current = "+"
+            } else if prefixSeparators.contains(character) {
+                try finish()
+            } else if let unicode = character.unicodeScalars.first, character.unicodeScalars.count == 1, ("0"..."9").contains(unicode),
+                current != nil
+            {
+                current?.append(character)
+            } else {
+                throw failure(
+                    "entry `\(entry)` has the prefixes `\(value)`; prefixes are E.164 prefixes (`+` and digits) separated by `,`, e.g. +1,+44")
+            }
+        }
+        try finish()
+        guard !prefixes.isEmpty else {
+            throw failure("entry `\(entry)` has no prefix in `prefixes=`; give at least one, e.g. prefixes=+1")
+        }
+        return prefixes
     }
 
     /// 1 to 32 letters, digits, `_` or `-`: safe in a URL, a log line and a metric label.

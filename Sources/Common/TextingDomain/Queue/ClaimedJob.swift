@@ -19,11 +19,16 @@ public struct ClaimedJob: Sendable {
     public let recipientHeld: Bool
     /// When the message stops being worth sending (Unix milliseconds), if it has a validity.
     public let expiresAtMilliseconds: Int64?
+    /// The message's SMS segments (what a provider charges for).
+    public let segments: Int
+    /// When the job was due before this claim (Unix microseconds): a job deferred for want
+    /// of a provider goes back to its place in the queue.
+    public let dueAtMicroseconds: Int64
 
     public init(
         messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
         lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, recipientOptedOut: Bool = false,
-        recipientHeld: Bool = true, expiresAtMilliseconds: Int64?
+        recipientHeld: Bool = true, expiresAtMilliseconds: Int64?, segments: Int = 1, dueAtMicroseconds: Int64 = 0
     ) {
         self.messageID = messageID
         self.publicID = publicID
@@ -37,5 +42,7 @@ public struct ClaimedJob: Sendable {
         self.recipientOptedOut = recipientOptedOut
         self.recipientHeld = recipientHeld
         self.expiresAtMilliseconds = expiresAtMilliseconds
+        self.segments = segments
+        self.dueAtMicroseconds = dueAtMicroseconds
     }
 }

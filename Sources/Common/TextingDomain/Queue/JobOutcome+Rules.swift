@@ -5,15 +5,15 @@ extension JobOutcome {
     /// attempts used up, or the validity running out before the next attempt); or retried
     /// after the backoff (or the provider's `Retry-After`, if longer) on another provider.
     public init(
-        answer: ProviderAnswer, job: ClaimedJob, provider: String, backoff: Backoff, maximumAttempts: Int,
+        answer: ProviderAnswer, job: ClaimedJob, provider: String, charge: SendCharge? = nil, backoff: Backoff, maximumAttempts: Int,
         nowMilliseconds: Int64, random: Double
     ) {
         let disposition: Disposition
         switch answer {
         case .accepted(let providerMessageID):
-            disposition = .sent(provider: provider, providerMessageID: providerMessageID)
-        case .permanent(let reason):
-            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: reason)
+            disposition = .sent(provider: provider, providerMessageID: providerMessageID, charge: charge)
+        case .permanent(let reason, let providerCode):
+            disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: reason, providerCode: providerCode)
         case .temporary(let reason, let retryAfter):
             let delay = max(retryAfter ?? 0, backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
             if job.attempts >= maximumAttempts {
@@ -60,6 +60,22 @@ extension JobOutcome {
             return nil
         }
         return JobOutcome(messageID: job.messageID, attempt: job.attempts, disposition)
+    }
+
+    /// A claimed job whose number no configured provider takes (`ProviderBalancer.Choice.noRoute`):
+    /// it fails at once, spending no attempt.
+    public static func noRoute(_ job: ClaimedJob) -> JobOutcome {
+        JobOutcome(
+            messageID: job.messageID, attempt: job.attempts,
+            .failed(
+                attempts: job.attempts - 1, provider: nil, code: "no_route",
+                detail: "No configured provider takes numbers like this one (see the providers' prefixes)."))
+    }
+
+    /// A claimed job that only providers closed now take (paused, or out of their contracted
+    /// rate): back to its place in the queue, its attempt given back.
+    public static func deferred(_ job: ClaimedJob) -> JobOutcome {
+        JobOutcome(messageID: job.messageID, attempt: job.attempts, .deferred(dueAtMicroseconds: job.dueAtMicroseconds))
     }
 
     /// How long a job whose recipient was not held waits before it is claimed again.

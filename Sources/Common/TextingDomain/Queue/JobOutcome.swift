@@ -4,13 +4,18 @@ public struct JobOutcome: Sendable, Equatable {
     /// What to do with the job and its message.
     public enum Disposition: Sendable, Equatable {
         /// A provider accepted the message and gave its id (nil when the id it gave was not
-        /// usable, see `ProviderAnswer`).
-        case sent(provider: String, providerMessageID: String?)
+        /// usable, see `ProviderAnswer`); `charge` is what the send counts as (nil: not counted).
+        case sent(provider: String, providerMessageID: String?, charge: SendCharge? = nil)
         /// Try again after `delayMilliseconds`, preferably not on `provider`.
         case retry(provider: String, error: String, delayMilliseconds: Int)
-        /// The message will never be sent: `code` and `detail` say why. `attempts` is what the
-        /// message's count of attempts becomes (a claim that sent nothing does not count).
-        case failed(attempts: Int, provider: String?, code: String, detail: String)
+        /// The message will never be sent: `code` and `detail` say why, `providerCode` is the
+        /// provider's own code for it, if it gave one. `attempts` is what the message's count of
+        /// attempts becomes (a claim that sent nothing does not count).
+        case failed(attempts: Int, provider: String?, code: String, detail: String, providerCode: String? = nil)
+        /// Not sent now, for want of a provider that may take it now (paused, or out of its
+        /// contracted rate): the job goes back as it was, due when it was due
+        /// (`ClaimedJob.dueAtMicroseconds`) and without the claim's attempt.
+        case deferred(dueAtMicroseconds: Int64)
         /// The message left the queue on its own (canceled, already final): just drop the job.
         case dropped
     }
@@ -26,5 +31,25 @@ public struct JobOutcome: Sendable, Equatable {
         self.messageID = messageID
         self.attempt = attempt
         self.disposition = disposition
+    }
+}
+
+/// What an accepted send counts as, for `/metrics` and the message's cost: the provider's
+/// prefix that routed it (`""` for a provider that takes every number), the message's
+/// segments, and their cost at the provider's `;cost=` (nil when it has none).
+public struct SendCharge: Sendable, Equatable {
+    public let prefix: String
+    public let segments: Int
+    public let cost: Double?
+
+    public init(prefix: String, segments: Int, cost: Double?) {
+        self.prefix = prefix
+        self.segments = segments
+        self.cost = cost
+    }
+
+    /// A send of `segments` segments to `number` through `provider`.
+    public init(provider: ProviderConfig, number: String, segments: Int) {
+        self.init(prefix: provider.matchedPrefix(of: number) ?? "", segments: segments, cost: provider.cost.map { $0 * Double(segments) })
     }
 }

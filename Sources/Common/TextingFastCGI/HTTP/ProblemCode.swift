@@ -11,6 +11,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case invalidPhoneNumber = "invalid_phone_number"
     case phoneNumberInactive = "phone_number_inactive"
     case recipientOptedOut = "recipient_opted_out"
+    /// No configured provider takes numbers like this one (`;prefixes=` in TEXTING_PROVIDERS).
+    case noRoute = "no_route"
     case messageEmpty = "message_empty"
     case messageTooLong = "message_too_long"
     case invalidMessage = "invalid_message"
@@ -35,7 +37,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     public var status: Int {
         switch self {
         case .malformedJSON, .badRequest: 400
-        case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive, .recipientOptedOut,
+        case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive, .recipientOptedOut, .noRoute,
             .messageEmpty, .messageTooLong, .invalidMessage, .invalidClientRef, .invalidWebhookURL, .unknownStatus, .invalidParameter,
             .invalidIdempotencyKey, .idempotencyKeyReused:
             422
@@ -62,6 +64,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .invalidPhoneNumber: "Invalid phone number"
         case .phoneNumberInactive: "Phone number is inactive"
         case .recipientOptedOut: "Recipient opted out"
+        case .noRoute: "No provider takes this number"
         case .messageEmpty: "Message is empty"
         case .messageTooLong: "Message is too long"
         case .invalidMessage: "Message cannot be sent"

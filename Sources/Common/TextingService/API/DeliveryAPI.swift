@@ -66,9 +66,21 @@ public struct DeliveryAPI: Sendable {
         case nil: throw Problem(.missingField, "`status` is required: delivered, failed or invalid.", field: "status")
         case let other?: throw Problem(.wrongType, "`status` must be a string; got a \(other.typeName).", field: "status")
         }
+        // The provider's own code for a failure: optional; when given it must be usable, so a
+        // provider sending garbage hears so instead of having it dropped without a word.
+        var providerErrorCode: String?
+        if let value = json["error_code"], value != .null {
+            guard let code = ProviderErrorCode.parse(value) else {
+                throw Problem(
+                    .invalidParameter, "`error_code` must be a string of 1 to \(ProviderErrorCode.maximumLength) visible ASCII characters, or a whole number.",
+                    field: "error_code")
+            }
+            providerErrorCode = code
+        }
         switch try applier.apply(
             DeliveryStore.Report(
-                report, messageID: callback.messageID, attempt: callback.attempt, providerMessageID: providerMessageID, requestID: request.requestID),
+                report, messageID: callback.messageID, attempt: callback.attempt, providerMessageID: providerMessageID, requestID: request.requestID,
+                providerErrorCode: report == .failed ? providerErrorCode : nil),
             connection: connection)
         {
         case .applied(let status):

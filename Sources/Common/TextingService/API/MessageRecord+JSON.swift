@@ -14,7 +14,9 @@ extension MessageRecord {
             "provider": JSONValue(provider),
             "provider_message_id": JSONValue(providerMessageID),
             "attempts": .number(Double(attempts)),
-            "error": errorCode.map { ["code": .string($0), "detail": JSONValue(errorDetail)] } ?? .null,
+            "error": errorCode.map { ["code": .string($0), "detail": JSONValue(errorDetail), "provider_code": JSONValue(providerErrorCode)] } ?? .null,
+            // Exact decimal text as stored, read as a number: at most 6 decimals, well within a double.
+            "cost": cost.flatMap(Double.init).map(JSONValue.number) ?? .null,
             "created_at": .string(createdAt),
             "updated_at": .string(updatedAt),
             "send_at": JSONValue(sendAt),

@@ -11,14 +11,20 @@ public struct MessagesAPI: Sendable {
     public let defaultCountryCode: String
     /// Where webhook URLs (endpoints, `status_callback`) may point.
     public let webhookRules: WebhookURLRules
+    /// The providers as configured here: a number none of them takes is refused with
+    /// `no_route` (empty: not checked; the sender fails such a message anyway).
+    public let providers: [ProviderConfig]
     /// Commits the messages of concurrent `POST /messages` together (group commit).
     private let acceptor: MessageAcceptor
     /// The keys `POST /messages` has seen, so that it skips their lookup.
     private let keys = APIKeyCache()
 
-    public init(defaultCountryCode: String, webhookRules: WebhookURLRules = WebhookURLRules(), acceptor: MessageAcceptor) {
+    public init(
+        defaultCountryCode: String, webhookRules: WebhookURLRules = WebhookURLRules(), providers: [ProviderConfig] = [], acceptor: MessageAcceptor
+    ) {
         self.defaultCountryCode = defaultCountryCode
         self.webhookRules = webhookRules
+        self.providers = providers
         self.acceptor = acceptor
     }
 
@@ -129,6 +135,13 @@ public struct MessagesAPI: Sendable {
         let json = try request.jsonObject()
         let message = try Problem.validating { () throws(ValidationError) in
             try NewMessage(json: json, defaultCountryCode: defaultCountryCode, webhookRules: webhookRules)
+        }
+        if !providers.isEmpty, !providers.contains(where: { $0.matchedPrefix(of: message.to.e164) != nil }) {
+            throw Problem(
+                .noRoute,
+                "No provider this service sends through takes numbers like \(message.to.e164) (their prefixes: "
+                    + "\(Set(providers.flatMap(\.prefixes)).sorted().joined(separator: ", "))); nothing was stored.",
+                field: "to_number")
         }
         if message.statusCallback != nil, try !WebhookEndpointStore(connection: connection).hasKeySecret(owner: owner) {
             throw Problem(

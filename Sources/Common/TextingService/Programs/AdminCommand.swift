@@ -19,6 +19,9 @@ public enum AdminCommand: Equatable, Sendable {
     case optOutsList
     /// Each provider's signed URL for recipients' replies. Needs no database.
     case providersInboundURL
+    case providersList
+    case providersPause(name: String, reason: String)
+    case providersResume(name: String)
     /// The number as typed (normalised like `numbers reactivate`), and why.
     case optOutsAdd(number: String, reason: String)
     case optOutsRemove(number: String, reason: String)
@@ -53,6 +56,9 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl webhooks enable ID           enable a disabled webhook endpoint again",
         "textingctl webhooks redeliver EVENT     queue an event again for its key's endpoints and status_callback",
         "textingctl providers inbound-url        print each provider's signed URL for recipients' replies (POST /messages/inbound)",
+        "textingctl providers                    list providers: state (active/paused), breaker, limit, current rate, prefixes, sends, cost",
+        "textingctl providers pause NAME [WHY]   stop every sender sending to NAME (its messages wait or go to others); kept with your login name",
+        "textingctl providers resume NAME        let every sender send to NAME again",
         "textingctl optouts list                 list the numbers on the opt-out list: number, since, by whom (source, actor), why",
         "textingctl optouts add NUMBER REASON    put a number on the opt-out list (its queued messages fail); kept with your login name",
         "textingctl optouts remove NUMBER REASON take a number off the opt-out list (new messages to it are accepted again)",
@@ -105,6 +111,18 @@ public enum AdminCommand: Equatable, Sendable {
             return verb == "delete" ? .webhooksDelete(id: id) : verb == "enable" ? .webhooksEnable(id: id) : .webhooksRedeliver(event: id)
         case ("providers"?, "inbound-url"?) where rest.isEmpty:
             return .providersInboundURL
+        case ("providers"?, nil),
+            ("providers"?, "list"?) where rest.isEmpty:
+            return .providersList
+        case ("providers"?, "pause"?):
+            let reason = rest.dropFirst().joined(separator: " ").trimmed
+            guard !rest.isEmpty, reason.count <= 500 else {
+                throw UsageError(message: "providers pause needs a provider name and, optionally, why (at most 500 characters)")
+            }
+            return .providersPause(name: rest[0], reason: reason.isEmpty ? "paused by an operator" : reason)
+        case ("providers"?, "resume"?):
+            guard rest.count == 1 else { throw UsageError(message: "providers resume needs one provider name") }
+            return .providersResume(name: rest[0])
         case ("optouts"?, "list"?) where rest.isEmpty:
             return .optOutsList
         case ("optouts"?, let verb?) where verb == "add" || verb == "remove":

@@ -91,6 +91,22 @@ public struct AdminCommandRunner {
                 "\($0.name)\t\(base)/messages/inbound?\(signer.inboundQuery(provider: $0.name))\n"
             }
             return .done(output: rows.joined())
+        case .providersList:
+            return try listProviders()
+        case .providersPause(let name, let reason):
+            guard try ServiceSettings.providers.read(environment).contains(where: { $0.name == name }) else {
+                return .failed(message: "no configured provider is called \(name.prefix(40)); `textingctl providers` lists them", status: 1)
+            }
+            let actor = String(operatorName.prefix(100))
+            guard try ProviderHealthStore(connection: try connection()).pause(name, by: actor, reason: reason) else {
+                return Self.lines("\(name) is already paused: nothing changed")
+            }
+            return Self.lines("paused \(name) by \(actor): no sender sends to it from its next claim on; messages only it takes wait")
+        case .providersResume(let name):
+            guard try ProviderHealthStore(connection: try connection()).resume(name) else {
+                return Self.lines("\(name.prefix(40)) is not paused: nothing changed")
+            }
+            return Self.lines("resumed \(name): senders send to it again from their next claim")
         case .optOutsList:
             let rows = try OptOutStore(connection: try connection()).list().map {
                 [$0.number, $0.since, $0.source, $0.actor, $0.reason].joined(separator: "\t") + "\n"
@@ -138,6 +154,42 @@ public struct AdminCommandRunner {
         case .tooMany:
             return .failed(message: "key \(keyID) already has \(WebhookEndpointStore.maximumEndpointsPerKey) webhook endpoints", status: 1)
         }
+    }
+
+    /// The configured providers with what the database knows of them (providers it knows that
+    /// are no longer configured are listed too, marked so: their sends and cost still count).
+    private func listProviders() throws -> Outcome {
+        let configured = try ServiceSettings.providers.read(environment)
+        let states = Dictionary(try ProviderHealthStore(connection: try connection()).states().map { ($0.provider, $0) }) { first, _ in first }
+        let names = configured.map(\.name) + states.keys.filter { name in !configured.contains { $0.name == name } }.sorted()
+        let rows = names.map { name -> String in
+            let config = configured.first { $0.name == name }
+            let state = states[name]
+            let status = config == nil ? "not configured" : state?.pausedAt != nil ? "paused" : "active"
+            let breaker =
+                state.map { $0.breakerOpen ? "open" : $0.consecutiveFailures > 0 ? "closed (\($0.consecutiveFailures) failures)" : "closed" } ?? "closed"
+            let limit = config?.tps.map { Self.number($0) + "/s" } ?? "-"
+            let rate = config?.tps == nil ? "-" : state?.currentRate.map { Self.number($0) + "/s" } ?? "-"
+            let prefixes = config.map { $0.prefixes.isEmpty ? "*" : $0.prefixes.joined(separator: ",") } ?? "-"
+            let cost = config?.cost.map(Self.number) ?? "-"
+            let paused = state?.pausedAt.map { "\($0) by \(state?.pausedBy ?? "?"): \(state?.pauseReason ?? "")" } ?? "-"
+            return [
+                name, status, breaker, limit, rate, prefixes, cost, String(state?.attempts ?? 0), String(state?.sends ?? 0),
+                String(state?.segments ?? 0), state?.cost ?? "0", paused,
+            ].joined(separator: "\t") + "\n"
+        }
+        return .done(
+            output: "name\tstate\tbreaker\tlimit\tcurrent_rate\tprefixes\tcost_per_segment\tattempts\tsends\tsegments\tcost\tpaused\n" + rows.joined())
+    }
+
+    /// A rate or price as an operator reads it: no trailing zeros, at most 6 decimals.
+    static func number(_ value: Double) -> String {
+        let micros = Int64((abs(value) * 1_000_000).rounded())
+        var fraction = String(micros % 1_000_000)
+        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        let whole = (value < 0 && micros > 0 ? "-" : "") + String(micros / 1_000_000)
+        return fraction.isEmpty ? whole : whole + "." + fraction
     }
 
     /// Who an operator's change is kept under: the login name (through sudo, the one who ran it).

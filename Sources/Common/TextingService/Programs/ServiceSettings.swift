@@ -77,9 +77,12 @@ public enum ServiceSettings {
         default: 7 * 24 * 3600, range: 60...(90 * 24 * 3600), readBy: [deliveryFCGI, senderCron])
     public static let providers = Setting<String>.required(
         "TEXTING_PROVIDERS",
-        "the SMS providers: comma-separated `name=url` entries, each optionally followed by `;weight=N` (1-1000, default 1) and `;tps=N` "
-            + "(its contracted messages per second, 0.1-100000, held by all senders together; default: no limit)",
-        example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70", readBy: [senderCron, textingctl]
+        "the SMS providers: comma-separated `name=url` entries, each optionally followed by `;weight=N` (1-1000, default 1), `;tps=N` "
+            + "(its contracted messages per second, 0.1-100000, held by all senders together; default: no limit), `;prefixes=+1,+44` "
+            + "(the E.164 prefixes it takes, longest match wins; default: every number) and `;cost=N` (per segment, 0-1000; "
+            + "cheaper providers are preferred). MessagesFCGI refuses numbers no provider takes (422 no_route)",
+        example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70",
+        readBy: [messagesFCGI, senderCron, textingctl]
     ).checked { text, _ throws(ConfigurationError) in try ProviderConfig.parseList(text) }
     public static let defaultCountryCode = Setting<String>.text(
         "TEXTING_DEFAULT_COUNTRY_CODE", "calling code (digits, no `+`) given to numbers written without `+`, e.g. 1112223333 → +11112223333",

@@ -34,8 +34,9 @@ public final class Sender {
     /// What the providers with a contracted rate let this sender send, as taken before the
     /// last claim; spent as the claim's jobs are given their providers.
     private var tokens = ProviderTokens()
-    /// Set when the last claim took nothing for want of tokens: milliseconds until one comes.
-    private var untilTokens: Int?
+    /// Set when the last claim left due jobs for want of a provider open now (out of tokens,
+    /// paused; or it put jobs back): milliseconds the idle sender waits before it looks again.
+    private var untilProvidersOpen: Int?
     private var balancer: ProviderBalancer
     private let providerNames: [String]
     private let senderID: String
@@ -46,7 +47,13 @@ public final class Sender {
     private struct InFlight: Sendable {
         let job: ClaimedJob
         let provider: ProviderConfig
+        let charge: SendCharge
     }
+
+    /// After a claim that had to put jobs back (only closed providers took them), the next
+    /// claim waits this long: tokens come back bit by bit, and claiming the same jobs again at
+    /// once would only put them back again.
+    static let pauseAfterDeferringMilliseconds = 20
 
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
@@ -82,6 +89,14 @@ public final class Sender {
         /// Recipients whose job's outcome is recorded, to let go of before the next claim (which
         /// comes as soon as the sender has room), or before it sleeps or ends.
         var released: [String] = []
+        /// Set when the last claim put jobs back: no claim before then.
+        var claimNotBefore: Date?
+
+        /// Milliseconds until a claim may be made again (0: now).
+        var millisecondsUntilClaim: Int {
+            guard let claimNotBefore else { return 0 }
+            return max(0, Int((claimNotBefore.timeIntervalSinceNow * 1000).rounded(.up)))
+        }
     }
 
     /// `once`: drain what is due now, then return. Otherwise run for the configured time,
@@ -103,11 +118,13 @@ public final class Sender {
             let stopping = shouldStop() || (!once && Date.now >= deadline)
             collect(try recorder.takeRecorded(), into: &progress)
             // Claim while there is room for a whole batch and the queue had work last time.
-            if !stopping && progress.queueMayHaveWork && progress.unrecorded + claimBatchSize <= configuration.concurrency {
+            let hasRoom = progress.unrecorded + claimBatchSize <= configuration.concurrency
+            if !stopping && progress.queueMayHaveWork && hasRoom && progress.millisecondsUntilClaim == 0 {
                 try claimAndDispatch(&progress, to: pump, recorder: recorder)
             } else if progress.unrecorded > 0 {
                 // Bounded, so that a stop request is seen while slow sends are in flight.
-                collect(try recorder.waitForRecorded(timeoutMilliseconds: 200), into: &progress)
+                let wait = !stopping && progress.queueMayHaveWork && hasRoom ? max(1, progress.millisecondsUntilClaim) : 200
+                collect(try recorder.waitForRecorded(timeoutMilliseconds: min(200, wait)), into: &progress)
             } else if stopping || (once && !progress.queueMayHaveWork) {
                 try finish(&progress)
                 return
@@ -125,7 +142,7 @@ public final class Sender {
             for (sent, completion) in completed {
                 let answer = ProviderAnswer(completion.result, masking: sent.job.secrets)
                 let outcome = JobOutcome(
-                    answer: answer, job: sent.job, provider: sent.provider.name, backoff: configuration.backoff,
+                    answer: answer, job: sent.job, provider: sent.provider.name, charge: sent.charge, backoff: configuration.backoff,
                     maximumAttempts: configuration.maximumAttempts, nowMilliseconds: Self.nowMilliseconds(),
                     random: Double.random(in: 0..<1))
                 Self.log(outcome, publicID: sent.job.publicID)
@@ -164,8 +181,19 @@ public final class Sender {
                 Self.log(outcome, publicID: job.publicID)
                 decided.append(outcome)
             } else {
-                sends.append(send(job))
+                switch send(job) {
+                case .send(let send): sends.append(send)
+                case .decided(let outcome):
+                    Self.log(outcome, publicID: job.publicID)
+                    decided.append(outcome)
+                }
             }
+        }
+        if decided.contains(where: { if case .deferred = $0.disposition { true } else { false } }) {
+            progress.claimNotBefore = Date.now.addingTimeInterval(Double(Self.pauseAfterDeferringMilliseconds) / 1000)
+            untilProvidersOpen = max(untilProvidersOpen ?? 0, Self.pauseAfterDeferringMilliseconds)
+        } else {
+            progress.claimNotBefore = nil
         }
         pump.start(sends)
         recorder.add(decided)
@@ -196,7 +224,7 @@ public final class Sender {
             progress.idle = true
         }
         var untilDue = try queue.millisecondsUntilNextDue() ?? Int.max
-        if let untilTokens { untilDue = max(untilDue, untilTokens) }
+        if let untilProvidersOpen { untilDue = max(untilDue, untilProvidersOpen) }
         if let untilProviderTried = providerHealth.millisecondsUntilAnyProviderIsTried(providers: providerNames) {
             untilDue = max(untilDue, untilProviderTried)
         }
@@ -222,32 +250,70 @@ public final class Sender {
         providerHealth = try health.snapshot(failureThreshold: configuration.breakerFailures)
         probedProviders = []
         var limit = providerHealth.claimLimit(providers: providerNames, batchSize: claimBatchSize)
-        // Every breaker open: claim nothing, so waiting messages spend no attempts.
+        // Every breaker open (or every provider paused): claim nothing, so waiting messages
+        // spend no attempts.
         guard limit > 0 else { return ([], true) }
         // Then only what the contracted rates allow now: the rest stays queued, in order.
-        let usable = configuration.providers.filter { providerHealth.open[$0.name] == nil }
+        let usable = configuration.providers.filter { providerHealth.open[$0.name] == nil && !providerHealth.paused.contains($0.name) }
         let limited = usable.filter { $0.tps != nil }
         tokens = ProviderTokens()
-        untilTokens = nil
+        untilProvidersOpen = nil
         if !limited.isEmpty {
             let wanted = ProviderTokens.wanted(limit: limit, limited: limited, unlimited: usable.filter { $0.tps == nil })
             tokens = try rates.take(wanted, from: usable)
             limit = tokens.claimLimit(providers: usable.map(\.name), batchSize: limit)
             guard limit > 0 else {
-                untilTokens = tokens.millisecondsUntilAnyToken(providers: usable.map(\.name))
+                untilProvidersOpen = tokens.millisecondsUntilAnyToken(providers: usable.map(\.name))
                 summary.waitsForRate += 1
                 return ([], true)
             }
         }
-        let jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
+        let jobs: [ClaimedJob]
+        if let routes = routesNow(usable.filter { !tokens.exhausted.contains($0.name) }) {
+            jobs = try queue.claim(
+                limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID, routable: routes.routable, routed: routes.routed)
+            // Due jobs may be waiting for the closed providers: the queue's next due time says
+            // nothing then, so the idle sender waits for the first token (or, for a pause, a
+            // second: a resume is seen within one; new messages still wake it at once).
+            if jobs.count < limit && !(providerHealth.paused.isEmpty && tokens.exhausted.isEmpty) {
+                untilProvidersOpen = tokens.exhausted.compactMap { tokens.waitMilliseconds[$0] }.min() ?? ProviderHealth.pausedPollMilliseconds
+            }
+        } else {
+            jobs = try queue.claim(limit: limit, leaseSeconds: configuration.leaseSeconds, senderID: senderID)
+        }
         summary.claimed += jobs.count
         return (jobs, jobs.count < limit || limit < claimBatchSize)
     }
 
-    /// Chooses the provider for a claimed job and builds its request.
-    private func send(_ job: ClaimedJob) -> SendPump<InFlight>.Send {
-        let unavailable = Set(providerHealth.open.keys).union(probedProviders).union(tokens.exhausted)
-        let provider = balancer.next(avoiding: job.lastProvider, unavailable: unavailable)
+    /// What a claim must match when some provider takes only some numbers and `sendable` (the
+    /// providers that may be sent to now) do not take them all: LIKE patterns of the numbers
+    /// they take, and of the numbers any provider takes (the others have no route, and are
+    /// claimed to be failed). Nil: every due job may be claimed.
+    private func routesNow(_ sendable: [ProviderConfig]) -> (routable: [String], routed: [String])? {
+        guard balancer.routesByPrefix, !sendable.contains(where: { $0.prefixes.isEmpty }) else { return nil }
+        let routed = configuration.providers.contains { $0.prefixes.isEmpty } ? ["%"] : configuration.providers.flatMap(\.prefixes).map { $0 + "%" }
+        return (sendable.flatMap(\.prefixes).map { $0 + "%" }, routed)
+    }
+
+    /// A claimed job: sent, or decided without sending (no route; only closed providers take it now).
+    private enum Dispatch {
+        case send(SendPump<InFlight>.Send)
+        case decided(JobOutcome)
+    }
+
+    /// Chooses the provider for a claimed job and builds its request. A number no provider
+    /// takes fails with `no_route`; one only closed providers (paused, out of tokens) take
+    /// now is put back in its place.
+    private func send(_ job: ClaimedJob) -> Dispatch {
+        let unavailable = Set(providerHealth.open.keys).union(probedProviders)
+        let choice = balancer.next(
+            to: job.toNumber, avoiding: job.lastProvider, unavailable: unavailable, closed: providerHealth.paused.union(tokens.exhausted))
+        let provider: ProviderConfig
+        switch choice {
+        case .provider(let chosen): provider = chosen
+        case .noRoute: return .decided(JobOutcome.noRoute(job))
+        case .noneNow: return .decided(JobOutcome.deferred(job))
+        }
         tokens.spend(provider.name)
         if providerHealth.halfOpen.contains(provider.name) { probedProviders.insert(provider.name) }
         let callback =
@@ -267,7 +333,10 @@ public final class Sender {
             body: body.serialized(),
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds)
         summary.attemptsByProvider[provider.name, default: 0] += 1
-        return SendPump.Send(request: request, context: InFlight(job: job, provider: provider))
+        return .send(
+            SendPump.Send(
+                request: request,
+                context: InFlight(job: job, provider: provider, charge: SendCharge(provider: provider, number: job.toNumber, segments: job.segments))))
     }
 
     /// Every failure and retry names the message and the provider (never the number or body).
@@ -275,9 +344,10 @@ public final class Sender {
         switch outcome.disposition {
         case .retry(let provider, let error, let delay):
             Log.warning("message \(publicID) on provider \(provider): \(error); retrying in \(delay) ms")
-        case .failed(let attempts, let provider, let code, let detail):
-            Log.warning("message \(publicID) failed (\(code)) after \(attempts) attempts, provider \(provider ?? "none"): \(detail)")
-        case .sent, .dropped:
+        case .failed(let attempts, let provider, let code, let detail, let providerCode):
+            let theirs = providerCode.map { ", its code \($0)" } ?? ""
+            Log.warning("message \(publicID) failed (\(code)) after \(attempts) attempts, provider \(provider ?? "none")\(theirs): \(detail)")
+        case .sent, .dropped, .deferred:
             break
         }
     }

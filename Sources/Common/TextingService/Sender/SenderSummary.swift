@@ -5,6 +5,8 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var retried = 0
     public var failed = 0
     public var dropped = 0
+    /// Claimed, then put back unsent: only a paused or rate-exhausted provider took them.
+    public var deferred = 0
     public var expiredIdempotencyKeys = 0
     /// Sends per provider name, accepted or not.
     public var attemptsByProvider: [String: Int] = [:]
@@ -28,6 +30,7 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
             case .retry: retried += 1
             case .failed: failed += 1
             case .dropped: dropped += 1
+            case .deferred: deferred += 1
             }
         }
     }
@@ -35,6 +38,6 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
         return
-            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys)"
+            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) deferred=\(deferred) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys)"
     }
 }

@@ -28,13 +28,19 @@ public struct DeliveryStore {
         public let attempt: CallbackAttempt?
         public let providerMessageID: String
         public let requestID: String?
+        /// The provider's own code for a failure (`ProviderErrorCode`), kept with a `failed` report.
+        public let providerErrorCode: String?
 
-        public init(_ report: DeliveryReport, messageID: String, attempt: CallbackAttempt?, providerMessageID: String, requestID: String?) {
+        public init(
+            _ report: DeliveryReport, messageID: String, attempt: CallbackAttempt?, providerMessageID: String, requestID: String?,
+            providerErrorCode: String? = nil
+        ) {
             self.report = report
             self.messageID = messageID
             self.attempt = attempt
             self.providerMessageID = providerMessageID
             self.requestID = requestID
+            self.providerErrorCode = providerErrorCode
         }
     }
 
@@ -131,7 +137,7 @@ public struct DeliveryStore {
                 Self.deliverableFrom, Self.failableFrom, Self.failedCode, Self.failedDetail,
                 PostgresArray.literal(attempts.map(\.generation)), PostgresArray.literal(attempts.map(\.number)),
                 PostgresArray.literal(attempts.map(\.provider)), PostgresArray.literal(reports.map { Self.attemptText($0) ?? "" }),
-                String(Self.maximumEventsPerMessage),
+                String(Self.maximumEventsPerMessage), PostgresArray.literal(reports.map { $0.providerErrorCode ?? "" }),
             ]
         ).rows
         var outcomes: [Outcome?] = Array(repeating: nil, count: reports.count)
@@ -189,8 +195,9 @@ public struct DeliveryStore {
             name,
             """
             WITH input AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $9::integer[], $10::integer[], $11::text[], $12::text[])
-                    WITH ORDINALITY AS i(public_id, provider_message_id, report, request_id, gen, att, prv, attempt, ord)
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $9::integer[], $10::integer[], $11::text[], $12::text[],
+                                     $14::text[])
+                    WITH ORDINALITY AS i(public_id, provider_message_id, report, request_id, gen, att, prv, attempt, error_code, ord)
             ), target AS (
                 SELECT m.id, m.public_id, m.status, m.requeues, m.attempts, m.provider, m.provider_message_id,
                        j.attempts AS job_attempts, j.leased_by IS NOT NULL AS job_leased
@@ -200,7 +207,7 @@ public struct DeliveryStore {
                 \(lock)
             ), decided AS (
                 SELECT i.ord, m.id, m.status, i.report, i.provider_message_id, nullif(i.request_id, '') AS request_id,
-                       nullif(i.attempt, '') AS attempt,
+                       nullif(i.attempt, '') AS attempt, nullif(i.error_code, '') AS error_code,
                        \(belongsToCurrentAttempt(gen: "i.gen", att: "i.att", prv: "i.prv", pid: "i.provider_message_id"))
                        AND m.status = ANY(CASE i.report WHEN 'delivered' THEN $5::message_status[] ELSE $6::message_status[] END) AS applies
                 FROM input i JOIN target m ON m.public_id = i.public_id
@@ -213,7 +220,8 @@ public struct DeliveryStore {
                     delivered_at = CASE WHEN d.report = 'delivered' THEN now() ELSE m.delivered_at END,
                     failed_at = CASE WHEN d.report = 'failed' THEN now() ELSE m.failed_at END,
                     error_code = CASE WHEN d.report = 'failed' THEN $7 ELSE m.error_code END,
-                    error_detail = CASE WHEN d.report = 'failed' THEN $8 ELSE m.error_detail END
+                    error_detail = CASE WHEN d.report = 'failed' THEN $8 ELSE m.error_detail END,
+                    provider_error_code = CASE WHEN d.report = 'failed' THEN d.error_code ELSE m.provider_error_code END
                 FROM decided d WHERE m.id = d.id AND d.applies
             )
             SELECT ord, status::text AS status, applies FROM decided

@@ -32,10 +32,17 @@ public struct MetricsStore {
         snapshot.attempts = try connection.execute(Self.attempts).rows.map { row in
             SystemSnapshot.ProviderAttempts(provider: row["provider"] ?? "", outcome: row["outcome"] ?? "", count: row.optionalInt("count") ?? 0)
         }
-        snapshot.providers = try connection.execute(Self.health).rows.map { row in
+        let health = try connection.execute(Self.health).rows
+        snapshot.paused = health.filter { $0["paused"] == "t" }.compactMap { $0["provider"] }
+        snapshot.providers = health.map { row in
             SystemSnapshot.ProviderHealth(
                 provider: row["provider"] ?? "", consecutiveFailures: row.optionalInt("consecutive_failures") ?? 0,
                 openForSeconds: row["open_for_seconds"].flatMap { Double($0) })
+        }
+        snapshot.sends = try connection.execute(Self.sends).rows.map { row in
+            SystemSnapshot.ProviderSends(
+                provider: row["provider"] ?? "", prefix: row["prefix"] ?? "", sends: row.optionalInt("sends") ?? 0,
+                segments: row.optionalInt("segments") ?? 0, cost: row["cost"] ?? "0")
         }
         snapshot.events = try ServiceCounters(connection: connection).all()
         if let webhooks = try connection.execute(Self.webhooks).first {
@@ -77,8 +84,14 @@ public struct MetricsStore {
     static let health = Query(
         "metrics.health",
         """
-        SELECT provider, consecutive_failures,
+        SELECT provider, consecutive_failures, paused_at IS NOT NULL AS paused,
                CASE WHEN open_until > now() THEN extract(epoch FROM open_until - now())::numeric(12,3) END AS open_for_seconds
         FROM provider_health ORDER BY provider
+        """)
+    /// Trailing zeros of the exact sum trimmed (`0.0225`, not `0.022500`).
+    static let sends = Query(
+        "metrics.sends",
+        """
+        SELECT provider, prefix, sends, segments, trim_scale(cost)::text AS cost FROM provider_sends ORDER BY provider, prefix
         """)
 }

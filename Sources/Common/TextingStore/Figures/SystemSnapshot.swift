@@ -26,6 +26,32 @@ public struct SystemSnapshot: Sendable, Equatable {
     public var oldestDueWebhookSeconds: Double = 0
     /// Webhook endpoints disabled (410 Gone, or failing for too long).
     public var disabledWebhookEndpoints = 0
+    /// Accepted sends, segments and cost per provider and routing prefix.
+    public var sends: [ProviderSends] = []
+    /// Providers an operator paused.
+    public var paused: [String] = []
+
+    /// The accepted sends through one provider for one of its prefixes (`""`: a provider that
+    /// takes every number), since the database was created.
+    public struct ProviderSends: Sendable, Equatable {
+        public var provider: String
+        public var prefix: String
+        public var sends: Int
+        public var segments: Int
+        /// Exact decimal text, as stored.
+        public var cost: String
+
+        public init(provider: String, prefix: String, sends: Int, segments: Int, cost: String) {
+            self.provider = provider
+            self.prefix = prefix
+            self.sends = sends
+            self.segments = segments
+            self.cost = cost
+        }
+
+        /// The prefix as a label and in reports: `*` for every number.
+        public var prefixLabel: String { prefix.isEmpty ? "*" : prefix }
+    }
 
     /// Send attempts of one provider with one outcome, since the database was created.
     public struct ProviderAttempts: Sendable, Equatable {
@@ -99,6 +125,22 @@ public struct SystemSnapshot: Sendable, Equatable {
         for provider in providers {
             text.sample("texting_provider_consecutive_failures", labels: ["provider": provider.provider], value: String(provider.consecutiveFailures))
         }
+        text.header("texting_provider_paused", "gauge", "1 while an operator has paused the provider (textingctl providers pause).")
+        for provider in paused {
+            text.sample("texting_provider_paused", labels: ["provider": provider], value: "1")
+        }
+        text.header("texting_provider_sends_total", "counter", "Accepted sends by provider and the prefix that routed them (* : every number).")
+        for send in sends {
+            text.sample("texting_provider_sends_total", labels: ["provider": send.provider, "prefix": send.prefixLabel], value: String(send.sends))
+        }
+        text.header("texting_provider_segments_total", "counter", "SMS segments of the accepted sends, by provider and prefix.")
+        for send in sends {
+            text.sample("texting_provider_segments_total", labels: ["provider": send.provider, "prefix": send.prefixLabel], value: String(send.segments))
+        }
+        text.header("texting_provider_cost_total", "counter", "Cost of the accepted sends (;cost= per segment), by provider and prefix.")
+        for send in sends {
+            text.sample("texting_provider_cost_total", labels: ["provider": send.provider, "prefix": send.prefixLabel], value: send.cost)
+        }
         text.header("texting_events_total", "counter", "Events that change nothing, e.g. a stalled sender's outcome recorded after its lease was taken.")
         let webhookCounters = Set(ServiceCounters.Event.webhookAttempts.map(\.event))
         for event in ServiceCounters.Event.allCases where !webhookCounters.contains(event) {
@@ -135,7 +177,7 @@ public struct SystemSnapshot: Sendable, Equatable {
         if providers.isEmpty && attempts.isEmpty {
             lines.append("providers: none tried yet")
         }
-        let names = (providers.map(\.provider) + attempts.map(\.provider)).reduce(into: [String]()) { names, name in
+        let names = (providers.map(\.provider) + attempts.map(\.provider) + sends.map(\.provider)).reduce(into: [String]()) { names, name in
             if !names.contains(name) { names.append(name) }
         }
         for name in names {
@@ -146,10 +188,14 @@ public struct SystemSnapshot: Sendable, Equatable {
             } else {
                 line += "closed consecutive_failures=0"
             }
+            if paused.contains(name) { line += " paused" }
             for outcome in ["accepted", "temporary_failure", "permanent_failure"] {
                 line += " \(outcome)=\(attempts.first { $0.provider == name && $0.outcome == outcome }?.count ?? 0)"
             }
             lines.append(line)
+            for send in sends where send.provider == name {
+                lines.append("provider \(name) prefix \(send.prefixLabel): sends=\(send.sends) segments=\(send.segments) cost=\(send.cost)")
+            }
         }
         return lines.joined(separator: "\n")
     }

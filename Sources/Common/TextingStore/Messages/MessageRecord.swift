@@ -16,6 +16,10 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
     public let attempts: Int
     public let errorCode: String?
     public let errorDetail: String?
+    /// The provider's own code for why it failed or rejected the message.
+    public let providerErrorCode: String?
+    /// What the accepted send cost (`;cost=` per segment × segments), as exact decimal text.
+    public let cost: String?
     public let createdAt: String
     public let updatedAt: String
     public let sendAt: String?
@@ -37,7 +41,7 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
     public static let columns = """
         m.public_id::text AS id, p.number AS to_number, m.body, m.status::text AS status,
         m.segments, m.encoding, m.provider, m.provider_message_id, m.attempts,
-        m.error_code, m.error_detail,
+        m.error_code, m.error_detail, m.provider_error_code, m.cost::text AS cost,
         \(timestamp("m.created_at", "created_at")), \(timestamp("m.updated_at", "updated_at")),
         \(timestamp("m.send_at", "send_at")), \(timestamp("m.expires_at", "expires_at")),
         \(timestamp("m.sent_at", "sent_at")), \(timestamp("m.delivered_at", "delivered_at")),
@@ -64,6 +68,8 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         attempts = try row.int("attempts")
         errorCode = row["error_code"]
         errorDetail = row["error_detail"]
+        providerErrorCode = row["provider_error_code"]
+        cost = row["cost"]
         createdAt = try row.string("created_at")
         updatedAt = try row.string("updated_at")
         sendAt = row["send_at"]

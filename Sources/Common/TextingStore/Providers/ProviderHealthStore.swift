@@ -11,19 +11,38 @@ public struct ProviderHealthStore {
         self.connection = connection
     }
 
-    /// The breakers that are not closed now: open ones are skipped; half-open ones (cool-down
-    /// over, but not yet answered since) get one probe at a time.
+    /// The breakers that are not closed now, and the providers an operator paused: open ones
+    /// are skipped; half-open ones (cool-down over, but not yet answered since) get one probe
+    /// at a time; paused ones are never sent to.
     public func snapshot(failureThreshold: Int) throws(PostgresError) -> ProviderHealth {
         var health = ProviderHealth()
         for row in try connection.execute(Self.notClosed, [String(failureThreshold)]).rows {
             guard let provider = row["provider"] else { continue }
+            if row["paused"] == "t" { health.paused.insert(provider) }
             if row["open"] == "t" {
                 health.open[provider] = row.optionalInt("open_ms") ?? 1000
-            } else {
+            } else if row["half_open"] == "t" {
                 health.halfOpen.insert(provider)
             }
         }
         return health
+    }
+
+    /// Pauses `provider` for every sender from their next claim on (`textingctl providers
+    /// pause`): sends already in flight finish; nothing more goes to it until `resume`.
+    /// - Returns: false when it was paused already (the first pause's who and why are kept).
+    public func pause(_ provider: String, by who: String, reason: String) throws(PostgresError) -> Bool {
+        try connection.execute(Self.pause, [provider, who, reason]).first?["paused"] == "t"
+    }
+
+    /// Lets every sender send to `provider` again. - Returns: false when it was not paused.
+    public func resume(_ provider: String) throws(PostgresError) -> Bool {
+        try connection.execute(Self.resume, [provider]).first != nil
+    }
+
+    /// Every provider with a row: its breaker, pause, attempts and sends (`textingctl providers`).
+    public func states() throws(PostgresError) -> [ProviderState] {
+        try connection.execute(Self.states).decode()
     }
 
     /// Adds a batch's tallies, inside the caller's transaction (the one recording the outcomes).
@@ -47,9 +66,51 @@ public struct ProviderHealthStore {
         "provider_health.not_closed",
         """
         SELECT provider, coalesce(open_until > now(), false) AS open,
+               NOT coalesce(open_until > now(), false) AND consecutive_failures >= $1::integer AS half_open,
+               paused_at IS NOT NULL AS paused,
                ceil(extract(epoch FROM open_until - now()) * 1000)::bigint AS open_ms
         FROM provider_health
-        WHERE open_until > now() OR consecutive_failures >= $1::integer
+        WHERE open_until > now() OR consecutive_failures >= $1::integer OR paused_at IS NOT NULL
+        """)
+
+    /// `paused` is true when this call paused it.
+    static let pause = Query(
+        "provider_health.pause",
+        """
+        INSERT INTO provider_health AS h (provider, paused_at, paused_by, pause_reason, updated_at)
+        VALUES ($1, now(), $2, $3, now())
+        ON CONFLICT (provider) DO UPDATE SET
+            paused_at = coalesce(h.paused_at, now()), paused_by = coalesce(h.paused_by, $2), pause_reason = coalesce(h.pause_reason, $3),
+            updated_at = now()
+        RETURNING paused_at = now() AS paused
+        """)
+
+    static let resume = Query(
+        "provider_health.resume",
+        """
+        UPDATE provider_health SET paused_at = NULL, paused_by = NULL, pause_reason = NULL, updated_at = now()
+        WHERE provider = $1 AND paused_at IS NOT NULL
+        RETURNING provider
+        """)
+
+    static let states = Query(
+        "provider_health.states",
+        """
+        WITH names AS (
+            SELECT provider FROM provider_health UNION SELECT provider FROM provider_attempts
+            UNION SELECT provider FROM provider_sends UNION SELECT provider FROM provider_rates
+        )
+        SELECT n.provider, h.consecutive_failures, h.open_until > now() AS open,
+               to_char(h.paused_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS paused_at, h.paused_by, h.pause_reason,
+               r.rate AS current_rate,
+               coalesce((SELECT sum(count) FROM provider_attempts a WHERE a.provider = n.provider), 0) AS attempts,
+               coalesce((SELECT sum(sends) FROM provider_sends s WHERE s.provider = n.provider), 0) AS sends,
+               coalesce((SELECT sum(segments) FROM provider_sends s WHERE s.provider = n.provider), 0) AS segments,
+               trim_scale((SELECT sum(cost) FROM provider_sends s WHERE s.provider = n.provider))::text AS cost
+        FROM names n
+        LEFT JOIN provider_health h ON h.provider = n.provider
+        LEFT JOIN provider_rates r ON r.provider = n.provider
+        ORDER BY n.provider
         """)
 
     /// $2: the provider answered in this batch, so the count restarts from $3 (failures after

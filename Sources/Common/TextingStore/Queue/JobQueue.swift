@@ -19,6 +19,20 @@ public struct JobQueue {
         try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode()
     }
 
+    /// Like `claim`, but only jobs whose number matches one of `routable` (LIKE patterns: the
+    /// prefixes of the providers that may be sent to now, `+44%`) or none of `routed` (the
+    /// patterns of every number some provider takes, `%` when one takes them all): those
+    /// that can go now, and those that can never go (to fail them with `no_route`). Jobs
+    /// only a paused or rate-exhausted provider takes are passed by, spending nothing.
+    public func claim(limit: Int, leaseSeconds: Int, senderID: String, routable: [String], routed: [String]) throws(PostgresError)
+        -> [ClaimedJob]
+    {
+        try connection.execute(
+            Self.claimRouted,
+            [String(limit), String(leaseSeconds), senderID, PostgresArray.literal(routable), PostgresArray.literal(routed)]
+        ).decode()
+    }
+
     /// Lets go of the recipients of sends whose outcome is recorded (one entry per hold).
     public func releaseRecipients(_ released: [String]) throws(PostgresError) {
         guard !released.isEmpty else { return }
@@ -48,12 +62,13 @@ public struct JobQueue {
             held.insert(try row.int("message_id"))
         }
         let current = outcomes.filter { held.contains(Int($0.messageID)) }
-        var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String]) = ([], [], [], [])
+        var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String], costs: [String]) = ([], [], [], [], [])
         var sentKeys: Set<String> = []
+        var charges: [String: (provider: String, prefix: String, sends: Int, segments: Int, cost: Double)] = [:]
         for outcome in current {
             let id = String(outcome.messageID)
             switch outcome.disposition {
-            case .sent(let provider, let providerMessageID):
+            case .sent(let provider, let providerMessageID, let charge):
                 sent.ids.append(id)
                 sent.providers.append(provider)
                 // One statement sees none of its own rows: an id a provider repeats within the
@@ -62,10 +77,23 @@ public struct JobQueue {
                 let isNew = providerMessageID.map { sentKeys.insert("\(provider)\u{0}\($0)").inserted } ?? false
                 sent.providerMessageIDs.append(isNew ? providerMessageID ?? "" : "")
                 sent.attempts.append(String(outcome.attempt))
+                // An empty cost stands for none.
+                sent.costs.append(charge?.cost.map { String($0) } ?? "")
+                if let charge {
+                    let key = "\(provider)\u{0}\(charge.prefix)"
+                    var total = charges[key] ?? (provider, charge.prefix, 0, 0, 0)
+                    total.sends += 1
+                    total.segments += charge.segments
+                    total.cost += charge.cost ?? 0
+                    charges[key] = total
+                }
             case .retry(let provider, let error, let delay):
                 try connection.execute(Self.reschedule, [id, String(delay), provider, Self.bounded(error)])
-            case .failed(let attempts, let provider, let code, let detail):
-                try connection.execute(Self.markFailed, [id, code, Self.bounded(detail), provider, String(attempts), Self.failedFrom])
+            case .failed(let attempts, let provider, let code, let detail, let providerCode):
+                try connection.execute(
+                    Self.markFailed, [id, code, Self.bounded(detail), provider, String(attempts), Self.failedFrom, providerCode])
+            case .deferred(let dueAt):
+                try connection.execute(Self.deferJob, [id, String(dueAt)])
             case .dropped:
                 try connection.execute(Self.drop, [id])
             }
@@ -76,7 +104,11 @@ public struct JobQueue {
                 [
                     PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
                     PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
+                    PostgresArray.literal(sent.costs),
                 ])
+        }
+        for (_, total) in charges.sorted(by: { $0.key < $1.key }) {
+            try connection.execute(Self.countSends, [total.provider, total.prefix, String(total.sends), String(total.segments), String(total.cost)])
         }
         return outcomes.filter { !held.contains(Int($0.messageID)) }
     }
@@ -157,35 +189,52 @@ public struct JobQueue {
     ///
     /// The claimed rows are found by key (`= ANY(ARRAY(…))`): joined with `due` instead, the
     /// planner hashes the whole jobs table, a cost that grows with the queue it is draining.
-    static let claim = Query(
-        "jobs.claim",
-        """
-        WITH due AS (
-            SELECT message_id FROM jobs
-            WHERE run_at <= now()
-            ORDER BY run_at
-            LIMIT $1::integer
-            FOR UPDATE SKIP LOCKED
-        ), claimed AS (
-            UPDATE jobs j
-            SET run_at = now() + make_interval(secs => $2::integer),
-                leased_until = now() + make_interval(secs => $2::integer),
-                leased_by = $3, attempts = j.attempts + 1
-            WHERE j.message_id = ANY(ARRAY(SELECT message_id FROM due))
-            RETURNING j.message_id, j.attempts, j.last_provider
-        ), marked AS (
-            UPDATE messages m SET status = 'sending', updated_at = now()
-            FROM claimed c WHERE m.id = c.message_id AND m.status = 'queued'
-        )
-        SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
-               m.status::text AS status, p.number, p.status::text AS number_status,
-               (p.opted_out_at IS NOT NULL AND m.kind <> 'opt_out_reply') AS recipient_opted_out,
-               hold_recipient(p.number) AS recipient_held,
-               (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms
-        FROM claimed c
-        JOIN messages m ON m.id = c.message_id
-        JOIN phone_numbers p ON p.id = m.phone_number_id
-        """, planning: .eachExecution)
+    static let claim = claimQuery("jobs.claim", filter: "")
+
+    /// `claim` for providers that take only some numbers (`JobQueue.claim(…routable:routed:)`).
+    static let claimRouted = claimQuery(
+        "jobs.claim_routed",
+        filter: """
+            AND EXISTS (
+                SELECT 1 FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+                WHERE m.id = jobs.message_id AND (p.number LIKE ANY($4::text[]) OR NOT p.number LIKE ANY($5::text[])))
+            """)
+
+    /// The claim, with `filter` (a condition on `jobs`) narrowing which due jobs it takes.
+    private static func claimQuery(_ name: String, filter: String) -> Query {
+        Query(
+            name,
+            """
+            WITH due AS (
+                SELECT message_id, run_at FROM jobs
+                WHERE run_at <= now()
+                \(filter)
+                ORDER BY run_at
+                LIMIT $1::integer
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE jobs j
+                SET run_at = now() + make_interval(secs => $2::integer),
+                    leased_until = now() + make_interval(secs => $2::integer),
+                    leased_by = $3, attempts = j.attempts + 1
+                WHERE j.message_id = ANY(ARRAY(SELECT message_id FROM due))
+                RETURNING j.message_id, j.attempts, j.last_provider
+            ), marked AS (
+                UPDATE messages m SET status = 'sending', updated_at = now()
+                FROM claimed c WHERE m.id = c.message_id AND m.status = 'queued'
+            )
+            SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
+                   m.status::text AS status, m.segments, p.number, p.status::text AS number_status,
+                   (p.opted_out_at IS NOT NULL AND m.kind <> 'opt_out_reply') AS recipient_opted_out,
+                   hold_recipient(p.number) AS recipient_held,
+                   (extract(epoch FROM m.expires_at) * 1000)::bigint AS expires_at_ms,
+                   (extract(epoch FROM d.run_at) * 1000000)::bigint AS due_at_us
+            FROM claimed c
+            JOIN due d ON d.message_id = c.message_id
+            JOIN messages m ON m.id = c.message_id
+            JOIN phone_numbers p ON p.id = m.phone_number_id
+            """, planning: .eachExecution)
+    }
 
     /// A callback may already have moved the message past `sent`; then only the provider's
     /// details are kept. A provider that reuses an id it gave another message has it dropped
@@ -195,7 +244,8 @@ public struct JobQueue {
         "jobs.mark_sent",
         """
         WITH sent AS (
-            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[]) AS o(id, provider, provider_message_id, attempts)
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $6::text[])
+                AS o(id, provider, provider_message_id, attempts, cost)
         ), message AS (
             UPDATE messages m SET
                 status = CASE WHEN m.status = ANY($5::message_status[]) THEN 'sent'::message_status ELSE m.status END,
@@ -204,7 +254,8 @@ public struct JobQueue {
                     SELECT 1 FROM messages other
                     WHERE other.provider = sent.provider AND other.provider_message_id = sent.provider_message_id AND other.id <> m.id
                 ) THEN NULL ELSE sent.provider_message_id END,
-                attempts = sent.attempts, sent_at = coalesce(m.sent_at, now()), updated_at = now()
+                attempts = sent.attempts, cost = nullif(sent.cost, '')::numeric, provider_error_code = NULL,
+                sent_at = coalesce(m.sent_at, now()), updated_at = now()
             FROM sent WHERE m.id = sent.id
         )
         DELETE FROM jobs WHERE message_id = ANY($1::bigint[])
@@ -223,7 +274,7 @@ public struct JobQueue {
         """
         WITH message AS (
             UPDATE messages SET status = 'failed', error_code = $2, error_detail = $3,
-                provider = coalesce($4, provider), attempts = $5::integer,
+                provider = coalesce($4, provider), attempts = $5::integer, provider_error_code = $7,
                 failed_at = now(), updated_at = now()
             WHERE id = $1::bigint AND status = ANY($6::message_status[])
         )
@@ -231,6 +282,31 @@ public struct JobQueue {
         """)
 
     static let drop = Query("jobs.drop", "DELETE FROM jobs WHERE message_id = $1::bigint")
+
+    /// Undoes a claim that sent nothing (`JobOutcome.Disposition.deferred`): the job is due
+    /// when it was ($2, Unix microseconds), so it keeps its place; the attempt is given back;
+    /// a message never tried is `queued` again (it may be canceled while it waits).
+    static let deferJob = Query(
+        "jobs.defer",
+        """
+        WITH job AS (
+            UPDATE jobs SET run_at = to_timestamp($2::bigint / 1000000.0), attempts = attempts - 1,
+                leased_by = NULL, leased_until = NULL
+            WHERE message_id = $1::bigint
+            RETURNING message_id, attempts
+        )
+        UPDATE messages m SET status = 'queued', updated_at = now()
+        FROM job WHERE m.id = job.message_id AND job.attempts = 0 AND m.status = 'sending'
+        """)
+
+    /// Adds a round's accepted sends to their provider and prefix (`provider_sends`).
+    static let countSends = Query(
+        "provider_sends.count",
+        """
+        INSERT INTO provider_sends AS s (provider, prefix, sends, segments, cost) VALUES ($1, $2, $3::bigint, $4::bigint, $5::numeric)
+        ON CONFLICT (provider, prefix) DO UPDATE
+        SET sends = s.sends + EXCLUDED.sends, segments = s.segments + EXCLUDED.segments, cost = s.cost + EXCLUDED.cost
+        """)
 
     /// NULL on an empty queue (`greatest` alone would turn the NULL into 0 and keep an idle
     /// sender polling).
