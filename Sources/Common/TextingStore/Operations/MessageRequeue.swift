@@ -80,7 +80,7 @@ public struct MessageRequeue {
         "messages.requeue",
         """
         WITH m AS (
-            UPDATE messages SET status = 'queued', attempts = 0, requeues = requeues + 1, error_code = NULL, error_detail = NULL,
+            UPDATE messages SET status = 'queued', attempts = 0, requeues = requeues + 1, error_code = NULL, error_detail = NULL, provider_error_code = NULL,
                 provider = NULL, provider_message_id = NULL, sent_at = NULL, failed_at = NULL, updated_at = now()
             WHERE id = $1::bigint AND status = 'failed'
             RETURNING id, send_at

@@ -290,7 +290,7 @@ public struct JobQueue {
         "jobs.defer",
         """
         WITH job AS (
-            UPDATE jobs SET run_at = to_timestamp($2::bigint / 1000000.0), attempts = attempts - 1,
+            UPDATE jobs SET run_at = 'epoch'::timestamptz + $2::bigint * interval '1 microsecond', attempts = attempts - 1,
                 leased_by = NULL, leased_until = NULL
             WHERE message_id = $1::bigint
             RETURNING message_id, attempts
