@@ -7,7 +7,8 @@ transaction) and then `jobs.mark_sent` (JobQueue.record for a batch of accepted 
 statement taking arrays) inside BEGIN/COMMIT, as the sender's recorder runs it. The
 statements and the defaults come from the built service (`textingctl sql`, `textingctl
 settings example`), so the ceiling keeps running what the sender runs. Left out: the provider-health statements the sender runs around them (snapshot
-before a claim, tallies in the record transaction), and the HTTP in between.
+before a claim, tallies and the sends counted per provider and prefix in the record transaction),
+and the HTTP in between. The sends carry no cost (`;cost=` unset, as the bench's providers).
 
 The claim's rows are aggregated in the database into the arrays mark_sent takes (pgbench
 cannot keep a multi-row result); every column the sender reads is still formed, to text.
@@ -72,11 +73,12 @@ def main():
         "       coalesce(array_agg(CASE WHEN b.message_id % 2 = 0 THEN 'p1' ELSE 'p2' END ORDER BY b.message_id), '{}')::text AS providers,\n"
         "       coalesce(array_agg('pgbench-' || b.message_id ORDER BY b.message_id), '{}')::text AS provider_message_ids,\n"
         "       coalesce(array_agg(b.attempts ORDER BY b.message_id), '{}')::text AS attempts,\n"
+        "       coalesce(array_agg(''::text ORDER BY b.message_id), '{}')::text AS costs,\n"
         "       coalesce(array_agg(b.number) FILTER (WHERE b.recipient_held), '{}')::text AS held\n"
         "FROM batch b"
     )
     mark_sent = substitute(mark_sent, {
-        1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'",
+        1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'", 6: ":costs",
     }, "pgbench_sender")
 
     print("-- Rendered by bench/pgbench_sender.py from `textingctl sql jobs.claim` and `jobs.mark_sent`: one sender")
