@@ -275,3 +275,31 @@ def test_flooding_one_key_gets_429_problem_documents_from_nginx():
     assert all(r[0] in (404, 429) for r in results)
     # Another key is not limited by this one's flood.
     assert Api(create_api_key("calm")).raw("GET", missing).status_code == 404
+
+
+def test_message_ids_are_time_ordered_and_old_random_ids_still_work(api, db):
+    """Ids are UUIDv7: the first 48 bits are the milliseconds the message was accepted, so
+    later messages sort later; an id made before (random, version 4) is still found."""
+    ids = []
+    for i in range(5):
+        ids.append(api.post_message(new_number(), f"ordered {i}").json()["id"])
+        time.sleep(0.002)
+    assert all(i[14] == "7" and i[19] in "89ab" for i in ids), ids
+    assert ids == sorted(ids), ids
+    for message_id in ids:
+        made_ms = int(message_id.replace("-", "")[:12], 16)
+        created = db.execute("SELECT extract(epoch FROM created_at) * 1000 FROM messages WHERE public_id = %s", (message_id,)).fetchone()[0]
+        assert abs(float(created) - made_ms) < 5000, (message_id, created)
+    old = db.execute(
+        """WITH n AS (INSERT INTO phone_numbers (number) VALUES (%s) RETURNING id)
+           INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, api_key_id, status)
+           SELECT gen_random_uuid(), n.id, 'from before', 'GSM-7', 1, (SELECT api_key_id FROM messages WHERE public_id = %s), 'sent'
+           FROM n RETURNING public_id::text""", (new_number(), ids[0])).fetchone()[0]
+    assert old[14] == "4"
+    assert api.get_message(old).json()["message"] == "from before"
+    # Rows made in SQL (replies, events, inbound messages) get theirs from the database's default.
+    made, now_ms = db.execute("SELECT uuid_v7()::text, extract(epoch FROM clock_timestamp()) * 1000").fetchone()
+    assert made[14] == "7" and made[19] in "89ab", made
+    assert abs(int(made.replace("-", "")[:12], 16) - float(now_ms)) < 1000, (made, now_ms)
+    assert db.execute("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+                      "WHERE d.adrelid = 'messages'::regclass AND a.attname = 'public_id'").fetchone()[0] == "uuid_v7()"

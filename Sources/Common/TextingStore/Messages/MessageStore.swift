@@ -46,8 +46,10 @@ public struct MessageStore {
     /// request was authenticated stores nothing.
     public func accept(_ batch: [Acceptance]) throws(PostgresError) -> [Outcome] {
         guard !batch.isEmpty else { return [] }
-        // The public ids are made here, so that each row of the batch finds its answer.
-        let publicIDs = RandomUUID.make(batch.count).map { $0.uuidString.lowercased() }
+        // The public ids are made here, so that each row of the batch finds its answer; time
+        // ordered, so the unique index on them grows at its right edge as messages come.
+        let now = Int64((Date.now.timeIntervalSince1970 * 1000).rounded(.down))
+        let publicIDs = RandomUUID.makeTimeOrdered(batch.count, milliseconds: now).map { $0.uuidString.lowercased() }
         var columns: [[String]] = Array(repeating: [], count: 9)
         for (acceptance, publicID) in zip(batch, publicIDs) {
             let message = acceptance.message
