@@ -329,7 +329,7 @@ def test_prune_deletes_idempotency_keys_older_than_a_day_and_says_jobs_need_none
     try:
         result = textingctl("prune")
         assert result.returncode == 0, result.stderr
-        match = re.match(r"pruned (\d+) Idempotency-Key records? older than 24 hours and (\d+) stale idle-sender records?; jobs need no pruning", result.stdout)
+        match = re.match(r"pruned (\d+) Idempotency-Key records? older than 24 hours and (\d+) stale idle-sender records?; folded (\d+) status count changes?; jobs need no pruning", result.stdout)
         assert match, result.stdout
         assert int(match.group(1)) >= 1 and int(match.group(2)) >= 1
         assert count(db, "SELECT count(*) FROM idempotency_keys WHERE key = %s", old_key) == 0

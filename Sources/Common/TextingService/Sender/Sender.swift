@@ -208,11 +208,13 @@ public final class Sender {
     }
 
     /// The run is over: this sender no longer sleeps, and housekeeping that belongs to no
-    /// request is done (Idempotency-Keys past 24 hours forgotten).
+    /// request is done (Idempotency-Keys past 24 hours forgotten, the status counts' changes
+    /// folded into them).
     private func finish(_ progress: inout Progress) throws {
         try release(&progress)
         if progress.idle { try queue.markBusy(senderID: senderID) }
         summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
+        summary.foldedStatusChanges = try StatusCounts(connection: connection).compact()
     }
 
     /// Idle: sleeps until a new job is notified or the next retry comes due (at most a

@@ -8,6 +8,8 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     /// Claimed, then put back unsent: only a paused or rate-exhausted provider took them.
     public var deferred = 0
     public var expiredIdempotencyKeys = 0
+    /// Status count changes folded into the counts at the end of the run.
+    public var foldedStatusChanges = 0
     /// Sends per provider name, accepted or not.
     public var attemptsByProvider: [String: Int] = [:]
 
@@ -38,6 +40,6 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
         return
-            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) deferred=\(deferred) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys)"
+            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) deferred=\(deferred) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys) folded_status_changes=\(foldedStatusChanges)"
     }
 }

@@ -19,16 +19,11 @@ public struct MetricsStore {
             snapshot.dueJobs = queue.optionalInt("due") ?? 0
             snapshot.oldestDueSeconds = queue["oldest_due_seconds"].flatMap { Double($0) } ?? 0
         }
-        for row in try connection.execute(Self.messagesByStatus).rows {
-            if let status = row["status"].flatMap(MessageStatus.init(rawValue:)) {
-                snapshot.messagesByStatus[status] = row.optionalInt("count") ?? 0
-            }
+        let counts = StatusCounts(connection: connection)
+        for (status, count) in try counts.counts(of: "messages") {
+            if let status = MessageStatus(rawValue: status) { snapshot.messagesByStatus[status] = count }
         }
-        for row in try connection.execute(Self.phoneNumbersByStatus).rows {
-            if let status = row["status"] {
-                snapshot.phoneNumbersByStatus[status] = row.optionalInt("count") ?? 0
-            }
-        }
+        snapshot.phoneNumbersByStatus = try counts.counts(of: "phone_numbers")
         snapshot.attempts = try connection.execute(Self.attempts).rows.map { row in
             SystemSnapshot.ProviderAttempts(provider: row["provider"] ?? "", outcome: row["outcome"] ?? "", count: row.optionalInt("count") ?? 0)
         }
@@ -74,11 +69,6 @@ public struct MetricsStore {
                (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL) AS disabled_endpoints
         FROM webhook_deliveries
         """)
-    /// A full count: fine at the sizes one PostgreSQL holds for a scrape every 15 s or more;
-    /// mind it if messages are never archived.
-    static let messagesByStatus = Query("metrics.messages_by_status", "SELECT status::text AS status, count(*) AS count FROM messages GROUP BY status")
-    static let phoneNumbersByStatus = Query(
-        "metrics.phone_numbers_by_status", "SELECT status::text AS status, count(*) AS count FROM phone_numbers GROUP BY status")
     static let attempts = Query("metrics.attempts", "SELECT provider, outcome, count FROM provider_attempts ORDER BY provider, outcome")
     /// `open_for_seconds` is NULL while the breaker is closed.
     static let health = Query(

@@ -97,12 +97,12 @@ public struct MessageStore {
     public func list(
         owner: Int64, toNumber: PhoneNumber?, status: MessageStatus?, clientRef: ClientReference? = nil, before: Int64?, limit: Int
     ) throws(PostgresError) -> (records: [MessageRecord], more: Bool) {
-        let records: [MessageRecord] = try connection.execute(
-            Self.list,
-            [
-                String(owner), toNumber?.e164, status?.rawValue, before.map(String.init), String(limit + 1), clientRef?.text,
-            ]
-        ).decode()
+        // One statement per combination of filters, so each has the plan its index gives,
+        // generic or custom: `$n IS NULL OR …` in one statement left generic plans a filter.
+        let query = Self.listQueries[Self.listQueryIndex(number: toNumber != nil, status: status != nil, clientRef: clientRef != nil)]
+        let parameters: [String?] =
+            [String(owner), String(limit + 1), before.map(String.init)] + [toNumber?.e164, status?.rawValue, clientRef?.text].filter { $0 != nil }
+        let records: [MessageRecord] = try connection.execute(query, parameters).decode()
         return (Array(records.prefix(limit)), records.count > limit)
     }
 
@@ -183,19 +183,42 @@ public struct MessageStore {
 
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
     /// same however deep it is and rows inserted meanwhile neither repeat nor vanish.
-    static let list = Query(
-        "messages.list",
-        """
-        SELECT \(MessageRecord.columns), m.id AS internal_id
-        FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE m.api_key_id = $1::bigint
-          AND ($2::text IS NULL OR m.phone_number_id = (SELECT id FROM phone_numbers WHERE number = $2))
-          AND ($3::message_status IS NULL OR m.status = $3::message_status)
-          AND ($4::bigint IS NULL OR m.id < $4::bigint)
-          AND ($6::text IS NULL OR m.client_ref = $6)
-        ORDER BY m.id DESC
-        LIMIT $5::integer
-        """)
+    /// `GET /messages`, one statement per combination of filters (`listQueryIndex`): the key
+    /// ($1), the page size ($2), the cursor ($3, NULL for the first page: the newest), then the
+    /// filters given, in this order: number, status, client reference. Each is served by an
+    /// index that holds the key, the filters and the id, so the cursor is an index condition
+    /// and a page reads its rows only, however many messages the key has:
+    /// `messages_api_key_id` (key, id), `messages_api_key_phone_number` (key, number, id),
+    /// `messages_api_key_status` (key, status, id), `messages_phone_number_key_status` (number,
+    /// key, status, id), `messages_api_key_client_ref` (key, client reference, id).
+    static let listQueries: [Query] = (0..<8).map { index in
+        let number = index & 1 != 0
+        let status = index & 2 != 0
+        let clientRef = index & 4 != 0
+        var next = 4
+        func parameter() -> String {
+            defer { next += 1 }
+            return "$\(next)"
+        }
+        var conditions = ["m.api_key_id = $1::bigint", "m.id < coalesce($3::bigint, 9223372036854775807)"]
+        if number { conditions.append("m.phone_number_id = (SELECT id FROM phone_numbers WHERE number = \(parameter()))") }
+        if status { conditions.append("m.status = \(parameter())::message_status") }
+        if clientRef { conditions.append("m.client_ref = \(parameter())") }
+        let name = ["messages.list", number ? "_number" : "", status ? "_status" : "", clientRef ? "_client_ref" : ""].joined()
+        return Query(
+            name,
+            """
+            SELECT \(MessageRecord.columns), m.id AS internal_id
+            FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+            WHERE \(conditions.joined(separator: "\n  AND "))
+            ORDER BY m.id DESC
+            LIMIT $2::integer
+            """)
+    }
+
+    static func listQueryIndex(number: Bool, status: Bool, clientRef: Bool) -> Int {
+        (number ? 1 : 0) | (status ? 2 : 0) | (clientRef ? 4 : 0)
+    }
 
     static let findInternalID = Query("messages.find_internal_id", "SELECT id FROM messages WHERE public_id = $1::uuid AND api_key_id = $2::bigint")
     static let lockJob = Query("messages.cancel_lock_job", "SELECT message_id FROM jobs WHERE message_id = $1::bigint FOR UPDATE")

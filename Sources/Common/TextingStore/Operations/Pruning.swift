@@ -17,22 +17,26 @@ public struct Pruning {
         /// `idle_senders` rows older than a minute: senders that died while idle (ignored
         /// by the notify trigger already).
         public let idleSenders: Int
+        /// Status count changes folded into the counts (`StatusCounts.compact`).
+        public let statusChanges: Int
 
-        public init(idempotencyKeys: Int, idleSenders: Int) {
+        public init(idempotencyKeys: Int, idleSenders: Int, statusChanges: Int = 0) {
             self.idempotencyKeys = idempotencyKeys
             self.idleSenders = idleSenders
+            self.statusChanges = statusChanges
         }
 
         /// The line `textingctl prune` prints.
         public var summary: String {
-            "pruned \(idempotencyKeys) Idempotency-Key record\(idempotencyKeys == 1 ? "" : "s") older than 24 hours and \(idleSenders) stale idle-sender record\(idleSenders == 1 ? "" : "s"); jobs need no pruning (a job is deleted when its message leaves the queue)"
+            "pruned \(idempotencyKeys) Idempotency-Key record\(idempotencyKeys == 1 ? "" : "s") older than 24 hours and \(idleSenders) stale idle-sender record\(idleSenders == 1 ? "" : "s"); folded \(statusChanges) status count change\(statusChanges == 1 ? "" : "s"); jobs need no pruning (a job is deleted when its message leaves the queue)"
         }
     }
 
     public func prune() throws(PostgresError) -> Result {
         Result(
             idempotencyKeys: try IdempotencyStore(connection: connection).deleteExpired(),
-            idleSenders: try connection.execute(Self.staleIdleSenders).affectedRows)
+            idleSenders: try connection.execute(Self.staleIdleSenders).affectedRows,
+            statusChanges: try StatusCounts(connection: connection).compact())
     }
 
     /// The same minute the notify trigger uses (migrations/0004): rows it already ignores.
