@@ -1,4 +1,4 @@
-"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): ten
+"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): eleven
 fault-injection scenarios against the real stack scripts/chaos brought up (nginx with the
 shipped site file, MessagesFCGI, DeliveryFCGI, SenderCron processes of our own, PostgreSQL,
 the mock providers). Each ends with the accounting query (harness.account): every 201 is a
@@ -6,9 +6,9 @@ stored message in a state that matches what happened to it, none is missing, and
 got a message more often than the documented bound (one extra send per message per sender
 crash, at most what was in flight).
 
-Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all ten)
+Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all eleven)
 Prints the table (scenario, requests, 5xx, lost, duplicates, result) and writes it to
-Tests/chaos/results/latest.md (a full run of all ten; other runs to $RUN_DIR/chaos-results.md);
+Tests/chaos/results/latest.md (a full run of all eleven; other runs to $RUN_DIR/chaos-results.md);
 exits 1 if any scenario failed."""
 import collections
 import datetime
@@ -612,6 +612,15 @@ def s10_opt_outs(r, mocks):
     opt_outs.run(r, mocks)
 
 
+# ---------------------------------------------------------------------------------------
+# 11. A provider whose real limit is lower than configured (429 above it)
+
+def s11_rate_limits(r, mocks):
+    import rate_limits
+    fresh(mocks)
+    rate_limits.run(r, mocks)
+
+
 SCENARIOS = [
     ("1 load with accounting", s1_load),
     ("2 PostgreSQL restarts", s2_postgres),
@@ -623,6 +632,7 @@ SCENARIOS = [
     ("8 hostile providers", s8_hostile_providers),
     ("9 webhook receiver down/flapping/slow/garbage", s9_webhooks),
     ("10 opt-outs under load, senders killed", s10_opt_outs),
+    ("11 provider limit lower than configured", s11_rate_limits),
 ]
 
 
