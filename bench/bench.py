@@ -32,12 +32,15 @@ BENCH_LATENCY_SECONDS (bench/paced_post.py, open loop) with the sender running a
 runs it (scripts/stack sender-loop), the providers only accepting; the same with callbacks (a
 diagnostic) and a webhook endpoint, measuring each report's time to its webhook; the CPU each
 process used meanwhile; the idle sender's cost; the memory of every
-process.
+process. Last, growth: a history of 1,000 finished messages and one of BENCH_GROWTH_MESSAGES,
+each loaded in SQL, and over each the median of single requests (GET /messages/{id}, each
+list filter, a /metrics scrape) and BENCH_DURATION s of ingest (wrk).
 
 Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_SENDER_MESSAGES=20000, BENCH_RATE_TPS=2000,
+BENCH_GROWTH_MESSAGES=2000000 (up to 20000000; about a minute to load per 2 million),
 BENCH_READ_MESSAGES=10000, BENCH_LATENCY_RATE=1000, BENCH_LATENCY_SECONDS=10,
 BENCH_LATENCY_CALLBACK_MS=100 (-1 skips that run), BENCH_KANNEL=1 (0 skips the peer),
-BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s, a rate of 200/s,
+BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s, a rate of 200/s, 20,000 of history,
 Kannel skipped if it cannot be installed, a stack of its own under .run/bench-smoke on ports
 from 28180, results in .run/bench-smoke/bench/smoke.md), BENCH_RUN_DIR (another folder; it is
 removed at the start), BENCH_PORT (nginx; the ceilings take the next port, Kannel from +50),
@@ -87,18 +90,19 @@ class Settings:
         if smoke not in ("0", "1"):
             raise SystemExit(f"bench: BENCH_SMOKE must be 0 or 1; got '{smoke}'")
         self.smoke = smoke == "1"
-        defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2, RATE_TPS=200) \
+        defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2, RATE_TPS=200,
+                        GROWTH_MESSAGES=20_000) \
             if self.smoke else dict(DURATION=5, REPS=3, SENDER_MESSAGES=20000, READ_MESSAGES=10000, LATENCY_RATE=1000, LATENCY_SECONDS=10,
-                                    RATE_TPS=2000)
+                                    RATE_TPS=2000, GROWTH_MESSAGES=2_000_000)
         limits = dict(DURATION=60, REPS=9, SENDER_MESSAGES=200_000, READ_MESSAGES=100_000, LATENCY_RATE=2000, LATENCY_SECONDS=60,
-                      RATE_TPS=100_000)
+                      RATE_TPS=100_000, GROWTH_MESSAGES=20_000_000)
         for name, default in defaults.items():
             text = environ.get(f"BENCH_{name}", str(default))
             if not re.fullmatch(r"[1-9][0-9]*", text):
                 raise SystemExit(f"bench: BENCH_{name} must be a positive whole number; got '{text}'")
             if int(text) > limits[name]:
                 raise SystemExit("bench: settings too large (at most 60 s, 9 repetitions, 200000 messages, 100000 reads, 2000/s for 60 s, "
-                                 "a rate of 100000/s)")
+                                 "a rate of 100000/s, 20000000 messages of history)")
             setattr(self, name.lower(), int(text))
         self.idle_seconds = 1 if self.smoke else 5
         self.run_dir = environ.get("BENCH_RUN_DIR") or os.path.join(PROJECT, ".run", "bench-smoke" if self.smoke else "bench")
@@ -906,6 +910,7 @@ class Bench:
             latency["callbacks"] = self.latency("callbacks", self.s.callback_ms, webhooks=True)
         idle = self.idle()
         memory = self.memory()
+        self.growth_figures = self.growth()
         return self.results(latency, idle, memory)
 
     def results(self, latency, idle, memory):
@@ -927,9 +932,98 @@ class Bench:
             "kannel_version": kannel.stdout.strip() if kannel.returncode == 0 and kannel.stdout.strip() else "not installed",
             "kannel_note": self.kannel_note, "series": self.series, "latency_rate": self.s.latency_rate,
             "latency_seconds": self.s.latency_seconds, "callback_ms": self.s.callback_ms, "rate_tps": self.s.rate_tps, "latency": latency, "idle": idle,
-            "memory": memory, "problems": self.problems, "pgbench_failed": self.pgbench_failed,
+            "memory": memory, "growth": self.growth_figures, "problems": self.problems, "pgbench_failed": self.pgbench_failed,
             "work_dir": os.path.relpath(self.work, PROJECT),
         }
+
+    # --- growth: the same requests over a small history and a large one ------------------------
+
+    GROWTH_SMALL = 1_000
+
+    def load_history(self, count):
+        """`count` finished messages of the bench key (as years of traffic leave them: 97 %
+        delivered, 2 % failed, 1 % sent), four to a number, written in SQL a million at a time;
+        analyzed and checkpointed."""
+        self.reset_data()
+        for start in range(0, count, 1_000_000):
+            n = min(1_000_000, count - start)
+            self.db(f"""WITH n AS (
+                    INSERT INTO phone_numbers (number)
+                    SELECT '+1557' || lpad(g::text, 7, '0') FROM generate_series({start // 4 + 1}, {(start + n + 3) // 4}) g RETURNING id, number
+                ), numbered AS (
+                    SELECT id, row_number() OVER (ORDER BY number) AS k FROM n
+                )
+                INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status, provider, attempts, sent_at, delivered_at)
+                SELECT id, left('{TEXT}', 60), 'GSM-7', 1, {self.owner},
+                       (CASE WHEN (k * 4 + g) % 100 < 2 THEN 'failed' WHEN (k * 4 + g) % 100 < 3 THEN 'sent' ELSE 'delivered' END)::message_status,
+                       'p1', 1, now(), now()
+                FROM numbered CROSS JOIN generate_series(0, 3) g
+                WHERE k * 4 + g - 4 < {n}""")
+        self.db("SELECT compact_status_counts()")
+        self.db("VACUUM ANALYZE phone_numbers")  # one statement per psql -c: VACUUM cannot run in a transaction block
+        self.db("VACUUM ANALYZE messages")
+        self.db("CHECKPOINT", admin=True)
+
+    def timed_gets(self, paths, rounds=1):
+        """Milliseconds of each GET, one at a time (the latency of a lone request, not a load)."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        times = []
+        for _ in range(rounds):
+            for path in paths:
+                started = time.monotonic()
+                status, _ = self.http(f"http://127.0.0.1:{self.s.port}{path}", headers=headers)
+                times.append((time.monotonic() - started) * 1000)
+                if status != 200:
+                    self.problems.append(f"growth: GET {path} answered {status}")
+        return times
+
+    def growth_requests(self, label):
+        """Each request's median over repeated single requests, and the ingest rate (wrk)."""
+        s = self.s
+        ids = self.db("SELECT public_id FROM messages TABLESAMPLE SYSTEM (1) LIMIT 200").split() or \
+            self.db("SELECT public_id FROM messages LIMIT 200").split()
+        number = self.db(f"SELECT number FROM phone_numbers ORDER BY id DESC LIMIT 1 OFFSET {self.GROWTH_SMALL // 8}")
+        rounds = 2 if s.smoke else 20
+        number_query = number.replace('+', '%2B')
+        # One untimed pass first: the first requests after a load (cold caches, plans not yet
+        # made by these workers) would otherwise count against the smaller history only.
+        self.timed_gets([f"/messages/{i}" for i in ids[:20]] + ["/messages?limit=20", "/messages?status=failed&limit=20",
+                        f"/messages?to_number={number_query}&limit=20", "/metrics"])
+        figures = {
+            "get": stats.median(self.timed_gets([f"/messages/{i}" for i in ids])),
+            "list": stats.median(self.timed_gets(["/messages?limit=20"], rounds)),
+            "list_failed": stats.median(self.timed_gets(["/messages?status=failed&limit=20"], rounds)),
+            "list_queued": stats.median(self.timed_gets(["/messages?status=queued&limit=20"], rounds)),
+            "list_number": stats.median(self.timed_gets([f"/messages?to_number={number_query}&limit=20"], rounds)),
+            "list_number_status": stats.median(self.timed_gets([f"/messages?to_number={number_query}&status=delivered&limit=20"], rounds)),
+        }
+        headers = {}
+        scrapes = []
+        for _ in range(rounds):
+            started = time.monotonic()
+            status, _ = self.http(f"http://127.0.0.1:{s.port}/metrics", headers=headers)
+            scrapes.append((time.monotonic() - started) * 1000)
+            if status != 200:
+                self.problems.append(f"growth: GET /metrics answered {status}")
+        figures["scrape"] = stats.median(scrapes)
+        figures["ingest"] = self.wrk(f"growth-ingest-{label}", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{s.duration}s",
+                                     "-s", os.path.join(PROJECT, "bench", "ingest.lua"), f"http://127.0.0.1:{s.port}", "--", self.api_key,
+                                     str(90_000_000 + (0 if label == "small" else 3_000_000)))
+        self.wrk_answers(f"growth-ingest-{label}", f"growth ingest over the {label} history", 201)
+        return figures
+
+    def growth(self):
+        """Issue 16's growth table: the same requests over a history of GROWTH_SMALL messages
+        and of BENCH_GROWTH_MESSAGES, loaded in SQL (not HTTP)."""
+        figures = {"messages": self.s.growth_messages, "small_messages": self.GROWTH_SMALL}
+        for label, count in (("small", self.GROWTH_SMALL), ("large", self.s.growth_messages)):
+            say(f"growth: loading {count} messages of history, then single requests, a scrape and {self.s.duration} s of ingest")
+            started = time.monotonic()
+            self.load_history(count)
+            figures[f"{label}_load_seconds"] = round(time.monotonic() - started, 1)
+            figures[label] = self.growth_requests(label)
+        self.reset_data()
+        return figures
 
     def cleanup(self):
         """Everything this run started, by PID, then the stack (scripts/stack down, by its PID files)."""

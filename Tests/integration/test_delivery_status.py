@@ -273,3 +273,18 @@ def test_reports_never_read_the_whole_messages_table_once_it_has_grown(api, db):
     again = store_messages(db, owner, 1, "after the reconnect")[0]
     response = api.callback(again, {"status": "delivered", "message_id": "p1-again"})
     assert response.status_code == 200 and response.json()["applied"] is True, response.text
+
+
+def test_a_report_that_overtakes_the_send_names_its_attempt_even_if_the_sender_dies(api, db):
+    """The provider reports before the sender recorded its answer, and that sender dies before
+    it does: the message still says which provider and attempt it went out on (not provider
+    null, attempts 0, as a chaos run found), its provider id left unknown."""
+    message_id = api.post_message(new_number(), "overtaken").json()["id"]
+    # As a sender leaves a job it claimed for attempt 1 on p2 and then died.
+    db.execute("""UPDATE jobs SET attempts = 1, leased_by = 'a-dead-sender', leased_until = now() + interval '1 minute',
+                  run_at = now() + interval '1 minute' WHERE message_id = (SELECT id FROM messages WHERE public_id = %s)""", (message_id,))
+    db.execute("UPDATE messages SET status = 'sending' WHERE public_id = %s", (message_id,))
+    response = api.callback(message_id, {"status": "delivered", "message_id": "p2-early"}, query=sign_callback(message_id, attempt=(0, 1, "p2")))
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    message = api.get_message(message_id).json()
+    assert (message["status"], message["provider"], message["attempts"], message["provider_message_id"]) == ("delivered", "p2", 1, None), message

@@ -211,8 +211,9 @@ def test_a_rejection_keeps_the_providers_code(api, mocks):
     assert (error["code"], error["provider_code"]) == ("provider_rejected", "21610"), error
 
 
-def test_a_failed_report_keeps_the_providers_code(api, mocks):
-    mocks.configure_all(callback_statuses={"failed": 1}, callback_delay_ms=0)
+@pytest.mark.parametrize("early", [False, True], ids=["after the answer", "before the answer is recorded"])
+def test_a_failed_report_keeps_the_providers_code(api, mocks, early):
+    mocks.configure_all(callback_statuses={"failed": 1}, callback_delay_ms=0, callback_before_answer=early)
     message_id = post(api, new_number())
     drain(TEXTING_PROVIDERS=providers(p1="", p2=""))
     wait_for(lambda: api.status_of(message_id) == "failed", timeout=15, what="the failed report")

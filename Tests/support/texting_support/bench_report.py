@@ -62,6 +62,44 @@ def _latency_raw(r):
     return lines
 
 
+GROWTH_REQUESTS = [
+    ("get", "`GET /messages/{id}` (200 ids, one at a time)"),
+    ("list", "`GET /messages?limit=20`"),
+    ("list_failed", "`GET /messages?status=failed&limit=20`"),
+    ("list_queued", "`GET /messages?status=queued&limit=20` (none queued)"),
+    ("list_number", "`GET /messages?to_number=…&limit=20`"),
+    ("list_number_status", "`GET /messages?to_number=…&status=delivered&limit=20`"),
+    ("scrape", "`GET /metrics` (a scrape)"),
+]
+
+
+def _growth_rows(r):
+    """Issue 16's table: each request over a small history and a large one."""
+    g = r.get("growth")
+    if not g:
+        return []
+    small, large = g["small"], g["large"]
+    lines = [
+        "",
+        f"Growth: the same requests over {whole(g['small_messages'])} stored messages and over {whole(g['messages'])} (loaded in SQL in "
+        f"{g['large_load_seconds']} s: 97 % delivered, 2 % failed, 1 % sent, four to a number, one key); each a median of single requests "
+        "through nginx, the ingest wrk as above:",
+        "",
+        f"| request | over {whole(g['small_messages'])} | over {whole(g['messages'])} | ratio | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, label in GROWTH_REQUESTS:
+        a, b = small[key], large[key]
+        target = "≤ 120 %: " + ("met" if b <= 1.2 * a else "**not met**")
+        if key == "scrape":
+            target += "; < 50 ms: " + ("met" if b < 50 else "**not met**")
+        lines.append(f"| {label} | {a:.2f} ms | {b:.2f} ms | {ratio(b, a)} | {target} |")
+    a, b = small["ingest"], large["ingest"]
+    lines.append(f"| Ingest: `POST /messages` (wrk, {r['duration']} s) | {whole(a)} requests/s | {whole(b)} requests/s | {ratio(b, a)} | "
+                 f"≥ 95 %: {'met' if b >= 0.95 * a else '**not met**'} |")
+    return lines
+
+
 def render(r):
     """The report's Markdown."""
     s = r["series"]
@@ -123,6 +161,7 @@ def render(r):
         "| process | RSS | peak | target |",
         "| --- | --- | --- | --- |",
         *[f"| {label} | {rss} | {peak} | {target} |" for label, rss, peak, target in r["memory"]],
+        *_growth_rows(r),
         "",
         "Raw values, in repetition order:",
         "",

@@ -207,6 +207,7 @@ public struct DeliveryStore {
                 \(lock)
             ), decided AS (
                 SELECT i.ord, m.id, m.status, i.report, i.provider_message_id, nullif(i.request_id, '') AS request_id,
+                       i.gen, i.att, i.prv,
                        nullif(i.attempt, '') AS attempt, nullif(i.error_code, '') AS error_code,
                        \(belongsToCurrentAttempt(gen: "i.gen", att: "i.att", prv: "i.prv", pid: "i.provider_message_id"))
                        AND m.status = ANY(CASE i.report WHEN 'delivered' THEN $5::message_status[] ELSE $6::message_status[] END) AS applies
@@ -221,7 +222,14 @@ public struct DeliveryStore {
                     failed_at = CASE WHEN d.report = 'failed' THEN now() ELSE m.failed_at END,
                     error_code = CASE WHEN d.report = 'failed' THEN $7 ELSE m.error_code END,
                     error_detail = CASE WHEN d.report = 'failed' THEN $8 ELSE m.error_detail END,
-                    provider_error_code = CASE WHEN d.report = 'failed' THEN d.error_code ELSE m.provider_error_code END
+                    provider_error_code = CASE WHEN d.report = 'failed' THEN d.error_code ELSE m.provider_error_code END,
+                    -- A report for the attempt in flight (it overtook the provider's answer)
+                    -- names that attempt: kept now, in case its sender dies before it records
+                    -- the send (the provider's id then stays unknown; the sender's record
+                    -- sets it, and the same provider and attempt).
+                    provider = CASE WHEN d.gen >= 0 AND d.att > m.attempts THEN d.prv ELSE m.provider END,
+                    provider_message_id = CASE WHEN d.gen >= 0 AND d.att > m.attempts THEN NULL ELSE m.provider_message_id END,
+                    attempts = CASE WHEN d.gen >= 0 AND d.att > m.attempts THEN d.att ELSE m.attempts END
                 FROM decided d WHERE m.id = d.id AND d.applies
             )
             SELECT ord, status::text AS status, applies FROM decided

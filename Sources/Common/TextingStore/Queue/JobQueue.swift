@@ -254,7 +254,7 @@ public struct JobQueue {
                     SELECT 1 FROM messages other
                     WHERE other.provider = sent.provider AND other.provider_message_id = sent.provider_message_id AND other.id <> m.id
                 ) THEN NULL ELSE sent.provider_message_id END,
-                attempts = sent.attempts, cost = nullif(sent.cost, '')::numeric, provider_error_code = NULL,
+                attempts = sent.attempts, cost = nullif(sent.cost, '')::numeric,
                 sent_at = coalesce(m.sent_at, now()), updated_at = now()
             FROM sent WHERE m.id = sent.id
         )
