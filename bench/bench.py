@@ -1016,6 +1016,11 @@ class Bench:
         """Issue 16's growth table: the same requests over a history of GROWTH_SMALL messages
         and of BENCH_GROWTH_MESSAGES, loaded in SQL (not HTTP)."""
         figures = {"messages": self.s.growth_messages, "small_messages": self.GROWTH_SMALL}
+        # Requests alone, as the ingest figure above: the latency runs' sender loop would send
+        # what the ingest accepts, on the same cores.
+        if self.loop is not None:
+            processes.stop(self.loop)
+            self.loop = None
         for label, count in (("small", self.GROWTH_SMALL), ("large", self.s.growth_messages)):
             say(f"growth: loading {count} messages of history, then single requests, a scrape and {self.s.duration} s of ingest")
             started = time.monotonic()

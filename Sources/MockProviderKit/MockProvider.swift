@@ -240,32 +240,50 @@ public final class MockProvider: Sendable {
     }
 
     /// Delivers due callbacks, concurrently, until the process ends. Runs on its own thread
-    /// with its own HTTP client.
+    /// with its own HTTP client. No more are started than there are connections: one that
+    /// waited in libcurl's queue for a connection would count that wait against its timeout,
+    /// and a backlog (a slow service) would turn into callbacks lost as timed out instead of
+    /// callbacks sent late, which is what a provider does.
     public func runCallbackLoop() {
-        guard let http = try? HTTPClient(maxConnectionsPerHost: 32, maxTotalConnections: 32) else {
+        let connections = 32
+        guard let http = try? HTTPClient(maxConnectionsPerHost: connections, maxTotalConnections: connections) else {
             Log.error("mock provider \(name): cannot create an HTTP client; no callbacks will be sent")
             return
         }
+        var inFlight = 0
+        var nextTag = 0
         while true {
             let now = Date.now
             let due: [PendingCallback] = state.withLock { state in
-                let due = state.pendingCallbacks.filter { $0.due <= now }
-                state.pendingCallbacks.removeAll { $0.due <= now }
+                var due: [PendingCallback] = []
+                var index = 0
+                while index < state.pendingCallbacks.count && inFlight + due.count < connections {
+                    if state.pendingCallbacks[index].due <= now {
+                        due.append(state.pendingCallbacks.remove(at: index))
+                    } else {
+                        index += 1
+                    }
+                }
                 state.callbacksInFlight += due.count
                 return due
             }
-            if due.isEmpty {
+            for callback in due {
+                nextTag += 1
+                http.start(
+                    HTTPRequest(
+                        url: callback.url, method: "POST", headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+                        body: callback.body, timeoutMilliseconds: 10_000),
+                    tag: nextTag)
+            }
+            inFlight += due.count
+            if inFlight == 0 {
                 usleep(10_000)
                 continue
             }
-            let results = http.performAll(
-                due.map {
-                    HTTPRequest(
-                        url: $0.url, method: "POST", headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
-                        body: $0.body, timeoutMilliseconds: 10_000)
-                })
+            let results = http.poll(timeoutMilliseconds: 10).map(\.result)
+            inFlight -= results.count
             state.withLock { state in
-                state.callbacksInFlight -= due.count
+                state.callbacksInFlight -= results.count
                 for result in results {
                     switch result {
                     case .success(let response) where response.status == 200:
