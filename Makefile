@@ -25,7 +25,7 @@ test:
 bench:
 	scripts/bench
 
-# Fault injection (Tests/chaos/): eight scenarios against a stack of its own, then a table
+# Fault injection (Tests/chaos/): eleven scenarios against a stack of its own, then a table
 # (Tests/chaos/results/latest.md). `make test` runs the short form (CHAOS_SHORT=1).
 .PHONY: chaos
 chaos:
