@@ -1,7 +1,9 @@
-"""GET /messages: every combination of filters runs a statement of its own whose plan, generic
-(as the service's prepared statements end up with) or custom, reads the page from an index
-that holds the key, the filters and the id: the cursor is an index condition, nothing is
-sorted and no table is scanned. So a page costs the same whatever the size of the table."""
+"""GET /messages: every combination of filters runs a statement of its own, planned for each
+execution (MessageStore.listQueries: a generic plan cannot tell a small key from one that
+owns most messages, and was seen walking the primary key backwards with a filter), whose plan
+reads the page from an index that holds the key, the filters and the id: the cursor is an
+index condition, nothing is sorted and no table is scanned. So a page costs the same whatever
+the size of the table."""
 import itertools
 import json
 
@@ -33,7 +35,7 @@ def nodes(plan):
 
 @pytest.mark.parametrize("filters", [combo for n in range(4) for combo in itertools.combinations(("number", "status", "client_ref"), n)],
                          ids=lambda f: "+".join(f) or "none")
-@pytest.mark.parametrize("mode", ["force_generic_plan", "force_custom_plan"])
+@pytest.mark.parametrize("mode", ["force_custom_plan"])
 @pytest.mark.parametrize("cursor", [None, 10**9], ids=["first page", "next page"])
 def test_each_filter_reads_its_page_from_an_index_with_the_cursor_in_it(db, filters, mode, cursor):
     name = "messages.list" + "".join("_" + f for f in filters)
@@ -54,8 +56,11 @@ def test_each_filter_reads_its_page_from_an_index_with_the_cursor_in_it(db, filt
     assert len(on_messages) == 1, json.dumps(plan, indent=1)
     scan = on_messages[0]
     assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), json.dumps(plan, indent=1)
-    expected = INDEXES.get(filters, INDEXES[("client_ref",)] if "client_ref" in filters else None)
-    assert scan["Index Name"] == expected, json.dumps(plan, indent=1)
+    # With a client reference, its own index or that of the other filters (a reference names
+    # about one message, so the planner may well check it on the few rows the others leave).
+    others = tuple(f for f in filters if f != "client_ref")
+    expected = {INDEXES[others]} | ({INDEXES[("client_ref",)]} if "client_ref" in filters else set())
+    assert scan["Index Name"] in expected, json.dumps(plan, indent=1)
     condition = scan.get("Index Cond", "").replace("(", "").replace("m.", "")
     assert " id < " in f" {condition}", json.dumps(plan, indent=1)
     assert not any(n["Node Type"] in ("Sort", "Incremental Sort", "Seq Scan", "Bitmap Heap Scan") for n in nodes(plan)

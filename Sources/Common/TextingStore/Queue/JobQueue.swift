@@ -15,8 +15,10 @@ public struct JobQueue {
     /// it (one entry per hold): an opt-out of a held number waits for that
     /// (`OptOutStore.holdSends`), so a send the sender starts while it holds its recipient
     /// reaches the provider before the opt-out commits. A dead session lets go of everything.
+    /// The jobs come in the order they were due, so that what a provider's tokens allow goes
+    /// to the oldest first (the statement's rows come in no set order).
     public func claim(limit: Int, leaseSeconds: Int, senderID: String) throws(PostgresError) -> [ClaimedJob] {
-        try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode()
+        Self.inDueOrder(try connection.execute(Self.claim, [String(limit), String(leaseSeconds), senderID]).decode())
     }
 
     /// Like `claim`, but only jobs whose number matches one of `routable` (LIKE patterns: the
@@ -27,10 +29,15 @@ public struct JobQueue {
     public func claim(limit: Int, leaseSeconds: Int, senderID: String, routable: [String], routed: [String]) throws(PostgresError)
         -> [ClaimedJob]
     {
-        try connection.execute(
-            Self.claimRouted,
-            [String(limit), String(leaseSeconds), senderID, PostgresArray.literal(routable), PostgresArray.literal(routed)]
-        ).decode()
+        Self.inDueOrder(
+            try connection.execute(
+                Self.claimRouted,
+                [String(limit), String(leaseSeconds), senderID, PostgresArray.literal(routable), PostgresArray.literal(routed)]
+            ).decode())
+    }
+
+    private static func inDueOrder(_ jobs: [ClaimedJob]) -> [ClaimedJob] {
+        jobs.sorted { ($0.dueAtMicroseconds, $0.messageID) < ($1.dueAtMicroseconds, $1.messageID) }
     }
 
     /// Lets go of the recipients of sends whose outcome is recorded (one entry per hold).
