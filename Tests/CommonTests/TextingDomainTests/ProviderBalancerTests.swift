@@ -125,8 +125,8 @@ final class ProviderRoutingTests: XCTestCase {
     func testANumberNobodyTakesHasNoRoute() {
         var balancer = ProviderBalancer(providers: [provider("us", prefixes: ["+1"]), provider("uk", prefixes: ["+44"])])
         XCTAssertEqual(names(&balancer, to: "+33612345678", count: 1), ["no route"])
-        XCTAssertFalse(balancer.routes("+33612345678"))
-        XCTAssertTrue(balancer.routes("+4420"))
+        XCTAssertFalse(ProviderConfig.someone(of: balancer.providers, takes: "+33612345678"))
+        XCTAssertTrue(ProviderConfig.someone(of: balancer.providers, takes: "+4420"))
     }
 
     func testTheLongestMatchWinsOverACheaperShorterOne() {

@@ -19,6 +19,9 @@ public struct ProviderBalancer: Sendable {
     private var roundRobin: SmoothWeightedRoundRobin
     /// Whether some provider takes only some numbers: claims must then be matched to routes.
     public let routesByPrefix: Bool
+    /// Without prefixes every number has the same candidates: their tiers, ranked once.
+    private let tiersForEveryNumber: [[Int]]?
+    private let everyone: Set<Int>
 
     /// What the balancer decided for one send.
     public enum Choice: Sendable, Equatable {
@@ -34,13 +37,15 @@ public struct ProviderBalancer: Sendable {
         self.providers = providers
         roundRobin = SmoothWeightedRoundRobin(weights: providers.map(\.weight))
         routesByPrefix = providers.contains { !$0.prefixes.isEmpty }
+        tiersForEveryNumber = routesByPrefix ? nil : Self.tiers(providers, to: "")
+        everyone = Set(providers.indices)
     }
 
     /// The provider for the next send to `number`, as the type's rules say.
     public mutating func next(
         to number: String, avoiding previous: String? = nil, unavailable: Set<String> = [], closed: Set<String> = []
     ) -> Choice {
-        let tiers = Self.tiers(providers, to: number)
+        let tiers = tiersForEveryNumber ?? Self.tiers(providers, to: number)
         guard !tiers.isEmpty else { return .noRoute }
         let open = tiers.map { tier in tier.filter { !closed.contains(providers[$0].name) } }.filter { !$0.isEmpty }
         guard !open.isEmpty else { return .noneNow }
@@ -48,7 +53,6 @@ public struct ProviderBalancer: Sendable {
         let previousIndex = candidates > 1 ? previous.flatMap { name in providers.firstIndex { $0.name == name } } : nil
         let down = Set(providers.indices.filter { unavailable.contains(providers[$0].name) })
         let avoided: Set<Int> = previousIndex.map { [$0] } ?? []
-        let everyone = Set(providers.indices)
         for excluded in [down.union(avoided), down, avoided, []] {
             for tier in open {
                 if let index = roundRobin.next(excluding: everyone.subtracting(tier).union(excluded)) {
@@ -57,11 +61,6 @@ public struct ProviderBalancer: Sendable {
             }
         }
         preconditionFailure("round-robin over a non-empty tier returned nobody")
-    }
-
-    /// Whether some provider takes `number`.
-    public func routes(_ number: String) -> Bool {
-        providers.contains { $0.matchedPrefix(of: number) != nil }
     }
 
     /// The providers that take `number`, as indices, in tiers of equal rank (rule 2).

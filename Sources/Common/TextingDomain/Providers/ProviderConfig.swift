@@ -32,6 +32,11 @@ public struct ProviderConfig: Sendable, Equatable {
         return prefixes.filter { number.hasPrefix($0) }.max { $0.count < $1.count }
     }
 
+    /// Whether one of `providers` takes `number` (the balancer's `noRoute` otherwise).
+    public static func someone(of providers: [ProviderConfig], takes number: String) -> Bool {
+        providers.contains { $0.matchedPrefix(of: number) != nil }
+    }
+
     /// Parses `TEXTING_PROVIDERS` strictly, so a typo stops the process at start-up instead
     /// of silently dropping a provider or skewing traffic.
     ///

@@ -136,7 +136,7 @@ public struct MessagesAPI: Sendable {
         let message = try Problem.validating { () throws(ValidationError) in
             try NewMessage(json: json, defaultCountryCode: defaultCountryCode, webhookRules: webhookRules)
         }
-        if !providers.isEmpty, !providers.contains(where: { $0.matchedPrefix(of: message.to.e164) != nil }) {
+        if !providers.isEmpty, !ProviderConfig.someone(of: providers, takes: message.to.e164) {
             throw Problem(
                 .noRoute,
                 "No provider this service sends through takes numbers like \(message.to.e164) (their prefixes: "

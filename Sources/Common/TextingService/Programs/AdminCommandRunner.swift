@@ -168,10 +168,10 @@ public struct AdminCommandRunner {
             let status = config == nil ? "not configured" : state?.pausedAt != nil ? "paused" : "active"
             let breaker =
                 state.map { $0.breakerOpen ? "open" : $0.consecutiveFailures > 0 ? "closed (\($0.consecutiveFailures) failures)" : "closed" } ?? "closed"
-            let limit = config?.tps.map { Self.number($0) + "/s" } ?? "-"
-            let rate = config?.tps == nil ? "-" : state?.currentRate.map { Self.number($0) + "/s" } ?? "-"
+            let limit = config?.tps.map { Self.rateOrPrice($0) + "/s" } ?? "-"
+            let rate = config?.tps == nil ? "-" : state?.currentRate.map { Self.rateOrPrice($0) + "/s" } ?? "-"
             let prefixes = config.map { $0.prefixes.isEmpty ? "*" : $0.prefixes.joined(separator: ",") } ?? "-"
-            let cost = config?.cost.map(Self.number) ?? "-"
+            let cost = config?.cost.map(Self.rateOrPrice) ?? "-"
             let paused = state?.pausedAt.map { "\($0) by \(state?.pausedBy ?? "?"): \(state?.pauseReason ?? "")" } ?? "-"
             return [
                 name, status, breaker, limit, rate, prefixes, cost, String(state?.attempts ?? 0), String(state?.sends ?? 0),
@@ -182,14 +182,9 @@ public struct AdminCommandRunner {
             output: "name\tstate\tbreaker\tlimit\tcurrent_rate\tprefixes\tcost_per_segment\tattempts\tsends\tsegments\tcost\tpaused\n" + rows.joined())
     }
 
-    /// A rate or price as an operator reads it: no trailing zeros, at most 6 decimals.
-    static func number(_ value: Double) -> String {
-        let micros = Int64((abs(value) * 1_000_000).rounded())
-        var fraction = String(micros % 1_000_000)
-        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        let whole = (value < 0 && micros > 0 ? "-" : "") + String(micros / 1_000_000)
-        return fraction.isEmpty ? whole : whole + "." + fraction
+    /// A rate or price as an operator reads it: at most 6 decimals, no trailing zeros.
+    static func rateOrPrice(_ value: Double) -> String {
+        DecimalText.format(value, decimals: 6)
     }
 
     /// Who an operator's change is kept under: the login name (through sudo, the one who ran it).

@@ -202,13 +202,6 @@ public struct SystemSnapshot: Sendable, Equatable {
 
     /// Seconds with at most 3 decimals, without trailing zeros (`0`, `1.5`, `12.345`).
     public static func seconds(_ value: Double) -> String {
-        let milliseconds = Int((max(0, value) * 1000).rounded())
-        let whole = milliseconds / 1000
-        let fraction = milliseconds % 1000
-        guard fraction > 0 else { return String(whole) }
-        var digits = String(fraction)
-        digits = String(repeating: "0", count: 3 - digits.count) + digits
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return "\(whole).\(digits)"
+        DecimalText.format(max(0, value), decimals: 3)
     }
 }
