@@ -20,6 +20,7 @@ import uuid
 import sys
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 import pytest
 import requests
 
@@ -84,10 +85,29 @@ def sign_callback(message_id, issued_at=None, secret=None, attempt=None):
     return urllib.parse.urlencode({"mid": message_id, "gen": gen, "att": att, "prv": prv, "ts": issued_at, "sig": sig})
 
 
-def textingctl(*args):
-    """Runs the real admin CLI against the test stack's database."""
-    env = {**os.environ, **STACK_ENV}
+def textingctl(*args, env=None):
+    """Runs the real admin CLI against the test stack's database (or the one `env` names)."""
+    env = {**os.environ, **(env or STACK_ENV)}
     return subprocess.run([os.path.join(BIN, "textingctl"), *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@contextlib.contextmanager
+def scratch_database(name):
+    """A database of its own on the test stack's server, owned by the service's role, with
+    every migration applied by the real `textingctl migrate`: for tests that need the tables in
+    a shape of their own (a large table to plan against, an older schema to upgrade), away
+    from the shared database the other tests use. Yields the environment that points the
+    binaries at it; dropped afterwards."""
+    admin = make_conninfo(STACK_ENV["TEXTING_DATABASE_URL"], dbname="postgres", user="postgres")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}" OWNER texting')
+    env = {**STACK_ENV, "TEXTING_DATABASE_URL": make_conninfo(STACK_ENV["TEXTING_DATABASE_URL"], dbname=name)}
+    try:
+        yield env
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def create_api_key(name="integration-test"):
