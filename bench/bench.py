@@ -33,11 +33,12 @@ runs it (scripts/stack sender-loop), the providers only accepting; the same with
 diagnostic) and a webhook endpoint, measuring each report's time to its webhook; the CPU each
 process used meanwhile; the idle sender's cost; the memory of every
 process. Last, growth: a history of 1,000 finished messages and one of BENCH_GROWTH_MESSAGES,
-each loaded in SQL, and over each the median of single requests (GET /messages/{id}, each
-list filter, a /metrics scrape) and BENCH_DURATION s of ingest (wrk).
+each loaded in SQL over the last 360 days, and over each the median of single requests
+(GET /messages/{id}, each list filter, a /metrics scrape) and BENCH_DURATION s of ingest
+(wrk); then, over the large one, the oldest span dropped by retention while wrk ingests.
 
 Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_SENDER_MESSAGES=20000, BENCH_RATE_TPS=2000,
-BENCH_GROWTH_MESSAGES=2000000 (up to 20000000; about a minute to load per 2 million),
+BENCH_GROWTH_MESSAGES=20000000 (up to 20000000; about a minute to load per 2 million),
 BENCH_READ_MESSAGES=10000, BENCH_LATENCY_RATE=1000, BENCH_LATENCY_SECONDS=10,
 BENCH_LATENCY_CALLBACK_MS=100 (-1 skips that run), BENCH_KANNEL=1 (0 skips the peer),
 BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s, a rate of 200/s, 20,000 of history,
@@ -93,7 +94,7 @@ class Settings:
         defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2, RATE_TPS=200,
                         GROWTH_MESSAGES=20_000) \
             if self.smoke else dict(DURATION=5, REPS=3, SENDER_MESSAGES=20000, READ_MESSAGES=10000, LATENCY_RATE=1000, LATENCY_SECONDS=10,
-                                    RATE_TPS=2000, GROWTH_MESSAGES=2_000_000)
+                                    RATE_TPS=2000, GROWTH_MESSAGES=20_000_000)
         limits = dict(DURATION=60, REPS=9, SENDER_MESSAGES=200_000, READ_MESSAGES=100_000, LATENCY_RATE=2000, LATENCY_SECONDS=60,
                       RATE_TPS=100_000, GROWTH_MESSAGES=20_000_000)
         for name, default in defaults.items():
@@ -940,11 +941,20 @@ class Bench:
 
     GROWTH_SMALL = 1_000
 
+    # Days the loaded history spans: about fifteen spans of messages' partitions (migration 0016).
+    GROWTH_DAYS = 360
+
     def load_history(self, count):
         """`count` finished messages of the bench key (as years of traffic leave them: 97 %
-        delivered, 2 % failed, 1 % sent), four to a number, written in SQL a million at a time;
-        analyzed and checkpointed."""
+        delivered, 2 % failed, 1 % sent), four to a number, made evenly over the last
+        GROWTH_DAYS days (ids and created_at of their time, so in the partitions of their
+        spans, made first), written in SQL a million at a time; analyzed and checkpointed."""
         self.reset_data()
+        self.db(f"""SELECT count(create_history_partition(p, s))
+                    FROM generate_series(history_span_of(now() - interval '{self.GROWTH_DAYS} days'), history_span_of(now())) s
+                    CROSS JOIN unnest(ARRAY['messages', 'delivery_events']) p""")
+        first_ms = int(self.db("SELECT epoch_ms(now())")) - self.GROWTH_DAYS * 86_400_000
+        step = self.GROWTH_DAYS * 86_400_000 / max(count, 1)
         for start in range(0, count, 1_000_000):
             n = min(1_000_000, count - start)
             self.db(f"""WITH n AS (
@@ -953,16 +963,48 @@ class Bench:
                 ), numbered AS (
                     SELECT id, row_number() OVER (ORDER BY number) AS k FROM n
                 )
-                INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status, provider, attempts, sent_at, delivered_at)
-                SELECT id, left('{TEXT}', 60), 'GSM-7', 1, {self.owner},
+                INSERT INTO messages (id, phone_number_id, body, encoding, segments, api_key_id, status, provider, attempts, created_at, sent_at, delivered_at)
+                SELECT time_id(t.ms, nextval('messages_id_low')), id, left('{TEXT}', 60), 'GSM-7', 1, {self.owner},
                        (CASE WHEN (k * 4 + g) % 100 < 2 THEN 'failed' WHEN (k * 4 + g) % 100 < 3 THEN 'sent' ELSE 'delivered' END)::message_status,
-                       'p1', 1, now(), now()
+                       'p1', 1, to_timestamp(t.ms / 1000.0), to_timestamp(t.ms / 1000.0), to_timestamp(t.ms / 1000.0)
                 FROM numbered CROSS JOIN generate_series(0, 3) g
+                CROSS JOIN LATERAL (SELECT {first_ms} + floor(({start} + k * 4 + g - 4) * {step})::bigint AS ms) t
                 WHERE k * 4 + g - 4 < {n}""")
         self.db("SELECT compact_status_counts()")
         self.db("VACUUM ANALYZE phone_numbers")  # one statement per psql -c: VACUUM cannot run in a transaction block
         self.db("VACUUM ANALYZE messages")
         self.db("CHECKPOINT", admin=True)
+
+    def drop_oldest_span(self):
+        """Retention at work over the large history: `textingctl partitions maintain` with the
+        retention that puts exactly the oldest span of messages past it (about 25 days of
+        them), timed, while wrk ingests; the ingest rate meanwhile, and what was dropped."""
+        oldest = self.db("""SELECT span || ' ' || floor(extract(epoch FROM now() - ends_at) / 86400)::bigint || ' ' || name
+                            FROM history_partitions WHERE parent = 'messages' AND span > 0 ORDER BY span LIMIT 1""").split()
+        span, days, name = int(oldest[0]), int(oldest[1]), oldest[2]
+        messages = int(self.db(f"SELECT count(*) FROM {name}"))
+        say(f"growth: dropping the oldest span ({name}, {messages} messages) with TEXTING_RETENTION_DAYS={days} while wrk ingests")
+        path = self.out("growth-ingest-drop.txt")
+        wrk = self.start(["timeout", "--kill-after=5", str(self.s.duration + 30), "wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}",
+                          f"-d{self.s.duration}s", "-s", os.path.join(PROJECT, "bench", "ingest.lua"), f"http://127.0.0.1:{self.s.port}",
+                          "--", self.api_key, str(96_000_000)], path)
+        time.sleep(min(2, self.s.duration / 3))
+        started = time.monotonic()
+        result = self.run([os.path.join(self.bin_dir, "textingctl"), "partitions", "maintain"], 300,
+                          env={**self.env, "TEXTING_RETENTION_DAYS": str(days)}, check=False)
+        seconds = time.monotonic() - started
+        wrk.wait(timeout=self.s.duration + 60)
+        if result.returncode != 0 or name not in result.stdout:
+            self.problems.append(f"growth: textingctl partitions maintain did not drop {name}: {result.stdout.strip()} {result.stderr.strip()}")
+        if span in {int(x) for x in self.db("SELECT span FROM history_partitions WHERE parent = 'messages'").split()}:
+            self.problems.append(f"growth: span {span} is still there after the retention run")
+        match = re.search(r"^Requests/sec:\s*([0-9.]+)", open(path).read(), re.M)
+        if not match:
+            raise BenchError(f"no Requests/sec in {path}")
+        rate = float(match.group(1))
+        self.wrk_answers("growth-ingest-drop", "growth ingest while a span is dropped", 201)
+        return {"seconds": round(seconds, 3), "messages": messages, "partition": name, "days": days, "ingest": rate,
+                "output": result.stdout.strip()}
 
     def timed_gets(self, paths, rounds=1):
         """Milliseconds of each GET, one at a time (the latency of a lone request, not a load)."""
@@ -1015,7 +1057,7 @@ class Bench:
     def growth(self):
         """Issue 16's growth table: the same requests over a history of GROWTH_SMALL messages
         and of BENCH_GROWTH_MESSAGES, loaded in SQL (not HTTP)."""
-        figures = {"messages": self.s.growth_messages, "small_messages": self.GROWTH_SMALL}
+        figures = {"messages": self.s.growth_messages, "small_messages": self.GROWTH_SMALL, "days": self.GROWTH_DAYS}
         # Requests alone, as the ingest figure above: the latency runs' sender loop would send
         # what the ingest accepts, on the same cores.
         if self.loop is not None:
@@ -1027,6 +1069,7 @@ class Bench:
             self.load_history(count)
             figures[f"{label}_load_seconds"] = round(time.monotonic() - started, 1)
             figures[label] = self.growth_requests(label)
+        figures["drop"] = self.drop_oldest_span()
         self.reset_data()
         return figures
 

@@ -319,11 +319,13 @@ def store_messages(db, owner, n, body, status="sent"):
 
 
 def messages_rows_read_by_sequential_scans(db):
-    """pg_stat_user_tables.seq_tup_read for messages: rows read by scanning the whole table, as
+    """pg_stat_user_tables.seq_tup_read for messages' partitions: rows read by scanning the whole table, as
     far as the connections have published their counts (when idle, at most once a second, and
     as they end). This connection's own reads are published first."""
     db.execute("SELECT pg_stat_force_next_flush()")
-    return db.execute("SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables WHERE relname = 'messages'").fetchone()[0]
+    # messages is partitioned (migration 0016): the reads of every partition.
+    return db.execute("""SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables
+                         WHERE relname IN (SELECT name FROM history_partitions WHERE parent = 'messages')""").fetchone()[0]
 
 
 def run_sender(once=True, timeout=300, **overrides):

@@ -34,6 +34,13 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(try AdminCommand.parse(["sql", "jobs.claim"]), .sql(name: "jobs.claim"))
         XCTAssertEqual(try AdminCommand.parse(["settings", "table"]), .settings(.table))
         XCTAssertEqual(try AdminCommand.parse(["settings", "example"]), .settings(.example))
+        XCTAssertEqual(try AdminCommand.parse(["partitions"]), .partitionsList)
+        XCTAssertEqual(try AdminCommand.parse(["partitions", "list"]), .partitionsList)
+        XCTAssertEqual(try AdminCommand.parse(["partitions", "maintain"]), .partitionsMaintain)
+        XCTAssertEqual(try AdminCommand.parse(["messages", "export", "--before", "2026-01-31"]), .messagesExport(before: "2026-01-31T00:00:00Z"))
+        XCTAssertEqual(
+            try AdminCommand.parse(["messages", "export", "--before", "2026-01-31T12:30:00.250+02:00"]),
+            .messagesExport(before: "2026-01-31T12:30:00.250+02:00"))
     }
 
     func testMalformedCommandsSayWhatIsMissingInOneLine() {
@@ -56,6 +63,15 @@ final class AdminCommandTests: XCTestCase {
             (["optouts", "add", "+15555550100"], "needs a phone number and a reason"),
             (["optouts", "remove"], "needs a phone number and a reason"),
             (["optouts", "list", "all"], "unknown command"),
+            (["messages", "export"], "needs --before and a date"),
+            (["messages", "export", "2026-01-31"], "needs --before and a date"),
+            (["messages", "export", "--before", "yesterday"], "needs --before and a date"),
+            (["messages", "export", "--before", "2026-01-31 12:00"], "needs --before and a date"),
+            (["messages", "export", "--before", "2026-01-31T12:00:00"], "needs --before and a date"),
+            (["messages", "export", "--before", "2026-01-31T12:00:00Z'; DROP TABLE messages"], "needs --before and a date"),
+            (["messages", "export", "--before", "2026-01-31", "--after"], "needs --before and a date"),
+            (["partitions", "drop"], "unknown command"),
+            (["partitions", "maintain", "now"], "unknown command"),
         ]
         for (arguments, expected) in cases {
             let message = usageError(arguments)

@@ -9,6 +9,10 @@ public enum AdminCommand: Equatable, Sendable {
     /// The number as typed; it is normalised with the deployment's default country code.
     case numbersReactivate(number: String)
     case messagesRequeue(id: UUID)
+    /// Every message made before the time (RFC 3339, or a date: its midnight UTC), as JSON Lines.
+    case messagesExport(before: String)
+    case partitionsList
+    case partitionsMaintain
     case stats
     case prune
     case webhooksCreate(keyID: String, url: String, eventTypes: [String])
@@ -48,6 +52,9 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl keys revoke ID               revoke a key: its requests get 401 from then on",
         "textingctl numbers reactivate NUMBER    make an inactive number (reported invalid) active again",
         "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
+        "textingctl messages export --before DATE  write every message made before DATE (2026-01-31 or RFC 3339) as JSON Lines to standard output",
+        "textingctl partitions                   list the history's partitions: table, span, from, until, estimated rows",
+        "textingctl partitions maintain          make the partitions ahead and drop those past TEXTING_RETENTION_DAYS now (every sender does at the end of each run)",
         "textingctl stats                        queue depth, due jobs, oldest due age, messages by status, breakers",
         "textingctl prune                        delete Idempotency-Key records older than 24 hours",
         "textingctl webhooks create KEY URL [TYPES]  add a webhook endpoint to a key (TYPES: comma-separated); prints its secret once",
@@ -96,6 +103,18 @@ public enum AdminCommand: Equatable, Sendable {
                 throw UsageError(message: "messages requeue needs a message id (a UUID as the API shows it); got `\(rest[0].prefix(60))`")
             }
             return .messagesRequeue(id: id)
+        case ("messages"?, "export"?):
+            guard rest.count == 2, rest[0] == "--before", let before = exportTime(rest[1]) else {
+                throw UsageError(
+                    message:
+                        "messages export needs --before and a date or an RFC 3339 time, e.g. `textingctl messages export --before 2026-01-31 > messages.jsonl`")
+            }
+            return .messagesExport(before: before)
+        case ("partitions"?, nil),
+            ("partitions"?, "list"?) where rest.isEmpty:
+            return .partitionsList
+        case ("partitions"?, "maintain"?) where rest.isEmpty:
+            return .partitionsMaintain
         case ("webhooks"?, "create"?):
             guard (2...3).contains(rest.count) else {
                 throw UsageError(message: "webhooks create needs a key id and a URL, e.g. `textingctl webhooks create 7c1e… https://example.com/hooks`")
@@ -154,5 +173,30 @@ public enum AdminCommand: Equatable, Sendable {
         default:
             throw UsageError(message: "unknown command `\(arguments.prefix(2).joined(separator: " ").prefix(80))`; see `textingctl --help`")
         }
+    }
+
+    /// `YYYY-MM-DD` (its midnight UTC) or an RFC 3339 time with its offset, as PostgreSQL
+    /// reads it without the session's time zone; nil for anything else.
+    static func exportTime(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        func digits(_ range: Range<Int>) -> Bool { range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 } }
+        guard bytes.count >= 10, digits(0..<4), bytes[4] == 45, digits(5..<7), bytes[7] == 45, digits(8..<10) else { return nil }
+        if bytes.count == 10 { return text + "T00:00:00Z" }
+        guard bytes.count <= 35, bytes[10] == 84 || bytes[10] == 116, digits(11..<13), bytes.count > 18, bytes[13] == 58, digits(14..<16),
+            bytes[16] == 58, digits(17..<19)
+        else { return nil }
+        var rest = bytes[19...]
+        if rest.first == 46 {
+            rest = rest.dropFirst()
+            let fraction = rest.prefix { $0 >= 48 && $0 <= 57 }
+            guard (1...9).contains(fraction.count) else { return nil }
+            rest = rest.dropFirst(fraction.count)
+        }
+        let offset = Array(rest)
+        let isZulu = offset == [90] || offset == [122]
+        let isOffset =
+            offset.count == 6 && (offset[0] == 43 || offset[0] == 45) && offset[3] == 58
+            && [offset[1], offset[2], offset[4], offset[5]].allSatisfy { $0 >= 48 && $0 <= 57 }
+        return isZulu || isOffset ? text : nil
     }
 }

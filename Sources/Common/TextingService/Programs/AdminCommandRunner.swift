@@ -16,9 +16,13 @@ public struct AdminCommandRunner {
     }
 
     private let environment: EnvironmentReader
+    /// Where a command that writes more than fits in memory (`messages export`) writes as it
+    /// goes; its outcome then holds nothing more.
+    private let stream: (String) -> Void
 
-    public init(environment: EnvironmentReader) {
+    public init(environment: EnvironmentReader, stream: @escaping (String) -> Void = { print($0, terminator: "") }) {
         self.environment = environment
+        self.stream = stream
     }
 
     private func connection() throws -> PostgresConnection {
@@ -118,6 +122,27 @@ public struct AdminCommandRunner {
             return Self.lines(try MetricsStore(connection: try connection()).snapshot().report)
         case .prune:
             return Self.lines(try Pruning(connection: try connection()).prune().summary)
+        case .messagesExport(let before):
+            let written = try History(connection: try connection()).export(before: before) { messages in
+                var text = ""
+                for exported in messages {
+                    guard case .object(var members) = exported.message.json else { continue }
+                    members["api_key"] = JSONValue(exported.apiKey)
+                    text += String(decoding: JSONValue.object(members).serialized(), as: UTF8.self) + "\n"
+                }
+                stream(text)
+            }
+            Log.info("exported \(written) message\(written == 1 ? "" : "s") made before \(before)")
+            return .done(output: "")
+        case .partitionsList:
+            let rows = try History(connection: try connection()).partitions().map {
+                [$0.table, String($0.span), $0.name, $0.startsAt ?? "-", $0.endsAt, String($0.estimatedRows), $0.detaching ? "detaching" : "attached"]
+                    .joined(separator: "\t") + "\n"
+            }
+            return .done(output: "table\tspan\tpartition\tfrom\tuntil\testimated_rows\tstate\n" + rows.joined())
+        case .partitionsMaintain:
+            let retention = try ServiceSettings.retention(environment)
+            return Self.lines(try History(connection: try connection()).maintain(retention: retention).summary)
         case .sql(nil):
             return Self.lines(NamedQueries.all.map(\.name).sorted().joined(separator: "\n"))
         case .sql(let name?):

@@ -1,5 +1,6 @@
 import TextingDomain
 import TextingFastCGI
+import TextingStore
 import TextingSupport
 
 /// Every `TEXTING_*` environment variable, declared once: name, meaning, default, range, who
@@ -142,6 +143,24 @@ public enum ServiceSettings {
         "TEXTING_BREAKER_COOLDOWN_SECONDS", "how long every sender skips a provider whose breaker opened; then it is tried again",
         default: 30, range: 1...3600, readBy: [senderCron])
 
+    // MARK: - History
+
+    public static let retentionDays = Setting<Int>.integer(
+        "TEXTING_RETENTION_DAYS",
+        "days messages and their delivery reports are kept, 0: for ever. Stored in spans of about 25 days: a span goes whole once its newest message is this old (so up to 25 days later), except while one of its messages is still queued",
+        default: 0, range: 0...36_500, readBy: [senderCron, textingctl],
+        notes: "Every sender, at the end of each run, makes the spans ahead and drops those past retention; so does `textingctl partitions maintain`.")
+    public static let retentionAfterExport = Setting<Bool>.onOff(
+        "TEXTING_RETENTION_AFTER_EXPORT",
+        "`on`: a span past retention is dropped only once `textingctl messages export --before DATE` has written out every message in it (DATE at or after the span's end)",
+        default: false, readBy: [senderCron, textingctl])
+
+    /// The retention the settings ask for; nil keeps every message.
+    public static func retention(_ environment: EnvironmentReader) throws(ConfigurationError) -> History.Retention? {
+        let days = try retentionDays.read(environment)
+        return days == 0 ? nil : History.Retention(days: days, afterExport: try retentionAfterExport.read(environment))
+    }
+
     // MARK: - Webhooks
 
     public static let webhookAllowHTTP = Setting<Bool>.onOff(
@@ -236,7 +255,8 @@ public enum ServiceSettings {
         FastCGISettings.socket.description, fastCGIThreads.description, commitConnections.description, migrationsDirectory.description,
         senderRunSeconds.description, senderBatchSize.description, senderConcurrency.description, providerTimeout.description,
         senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
-        breakerFailures.description, breakerCooldown.description, webhookAllowHTTP.description, webhookDestinations.description,
+        breakerFailures.description, breakerCooldown.description, retentionDays.description, retentionAfterExport.description,
+        webhookAllowHTTP.description, webhookDestinations.description,
         webhookConcurrency.description, webhookTimeout.description, webhookBackoffBase.description, webhookBackoffMaximum.description,
         webhookRetryHours.description, webhookDisableAfterHours.description, optOutKeywords.description, optInKeywords.description,
         helpKeywords.description, optOutReply.description, optInReply.description, helpReply.description,

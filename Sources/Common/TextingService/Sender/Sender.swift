@@ -209,12 +209,28 @@ public final class Sender {
 
     /// The run is over: this sender no longer sleeps, and housekeeping that belongs to no
     /// request is done (Idempotency-Keys past 24 hours forgotten, the status counts' changes
-    /// folded into them).
+    /// folded into them, the history's partitions made ahead and dropped past retention).
     private func finish(_ progress: inout Progress) throws {
         try release(&progress)
         if progress.idle { try queue.markBusy(senderID: senderID) }
         summary.expiredIdempotencyKeys = try IdempotencyStore(connection: connection).deleteExpired()
         summary.foldedStatusChanges = try StatusCounts(connection: connection).compact()
+        maintainHistory()
+    }
+
+    /// The history partitions ahead made, those past retention dropped (`History.maintain`).
+    /// A failure here is logged and left to the next run: it must not cost the run's sends.
+    private func maintainHistory() {
+        do {
+            let maintenance = try History(connection: connection).maintain(retention: configuration.retention)
+            summary.partitionsMade = maintenance.created.count
+            summary.partitionsDropped = maintenance.dropped.count
+            if !maintenance.created.isEmpty || !maintenance.dropped.isEmpty || !maintenance.kept.isEmpty {
+                Log.info("history: \(maintenance.summary)")
+            }
+        } catch {
+            Log.warning("history: maintaining the partitions failed, the next run tries again: \(error)")
+        }
     }
 
     /// Idle: sleeps until a new job is notified or the next retry comes due (at most a

@@ -1,5 +1,6 @@
 import TextingDomain
 import TextingPostgres
+import TextingStore
 import TextingSupport
 
 /// The sender's settings, checked at start.
@@ -25,6 +26,8 @@ public struct SenderConfiguration: Sendable {
     public let breakerFailures: Int
     /// How long every sender skips a provider whose breaker opened (`TEXTING_BREAKER_COOLDOWN_SECONDS`).
     public let breakerCooldownSeconds: Int
+    /// How long messages are kept (`TEXTING_RETENTION_DAYS`); nil: for ever.
+    public let retention: History.Retention?
 
     /// A claimed job is not due again until its lease ends (`TEXTING_SENDER_LEASE_SECONDS`):
     /// by default longer than any send can take, so only a dead or stalled sender's jobs are
@@ -60,5 +63,6 @@ public struct SenderConfiguration: Sendable {
         runSeconds = try ServiceSettings.senderRunSeconds.read(environment)
         breakerFailures = try ServiceSettings.breakerFailures.read(environment)
         breakerCooldownSeconds = try ServiceSettings.breakerCooldown.read(environment)
+        retention = try ServiceSettings.retention(environment)
     }
 }

@@ -10,6 +10,9 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var expiredIdempotencyKeys = 0
     /// Status count changes folded into the counts at the end of the run.
     public var foldedStatusChanges = 0
+    /// History partitions made ahead and dropped past retention at the end of the run.
+    public var partitionsMade = 0
+    public var partitionsDropped = 0
     /// Sends per provider name, accepted or not.
     public var attemptsByProvider: [String: Int] = [:]
 
@@ -40,6 +43,6 @@ public struct SenderSummary: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let providers = attemptsByProvider.keys.sorted().map { "\($0)=\(attemptsByProvider[$0]!)" }.joined(separator: " ")
         return
-            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) deferred=\(deferred) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys) folded_status_changes=\(foldedStatusChanges)"
+            "claimed=\(claimed) sent=\(sent) retried=\(retried) failed=\(failed) dropped=\(dropped) deferred=\(deferred) stale=\(stale) unrecordable=\(unrecordable) attempts[\(providers)] waits_for_rate=\(waitsForRate) expired_idempotency_keys=\(expiredIdempotencyKeys) folded_status_changes=\(foldedStatusChanges) partitions_made=\(partitionsMade) partitions_dropped=\(partitionsDropped)"
     }
 }

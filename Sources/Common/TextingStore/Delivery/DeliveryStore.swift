@@ -202,7 +202,8 @@ public struct DeliveryStore {
                 SELECT m.id, m.public_id, m.status, m.requeues, m.attempts, m.provider, m.provider_message_id,
                        j.attempts AS job_attempts, j.leased_by IS NOT NULL AS job_leased
                 FROM messages m LEFT JOIN jobs j ON j.message_id = m.id
-                WHERE m.public_id = ANY($1::uuid[])
+                WHERE m.id IN (SELECT n.id FROM unnest($1::uuid[]) u(public_id)
+                               JOIN messages n ON \(MessageSpans.publicID("n", is: "u.public_id")))
                 ORDER BY m.id
                 \(lock)
             ), decided AS (
@@ -243,7 +244,7 @@ public struct DeliveryStore {
     static let findNumber = Query(
         "delivery.find_number",
         """
-        SELECT id, phone_number_id FROM messages WHERE public_id = $1::uuid
+        SELECT m.id, m.phone_number_id FROM messages m WHERE \(MessageSpans.publicID("m", is: "$1"))
         """)
 
     static let lockNumber = Query(

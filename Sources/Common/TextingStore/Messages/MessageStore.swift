@@ -99,9 +99,17 @@ public struct MessageStore {
     ) throws(PostgresError) -> (records: [MessageRecord], more: Bool) {
         // One statement per combination of filters, so each has the plan its index gives,
         // generic or custom: `$n IS NULL OR …` in one statement left generic plans a filter.
+        // The number's id first, so the plan is made for that number: a number that had
+        // thousands of messages is read in id order until the page is full, a rare one
+        // whole (a subquery left the planner an average number, and a sort of every match).
+        var numberID: String? = nil
+        if let toNumber {
+            guard let id = try connection.execute(Self.numberID, [toNumber.e164]).first?["id"] else { return ([], false) }
+            numberID = id
+        }
         let query = Self.listQueries[Self.listQueryIndex(number: toNumber != nil, status: status != nil, clientRef: clientRef != nil)]
         let parameters: [String?] =
-            [String(owner), String(limit + 1), before.map(String.init)] + [toNumber?.e164, status?.rawValue, clientRef?.text].filter { $0 != nil }
+            [String(owner), String(limit + 1), before.map(String.init)] + [numberID, status?.rawValue, clientRef?.text].filter { $0 != nil }
         let records: [MessageRecord] = try connection.execute(query, parameters).decode()
         return (Array(records.prefix(limit)), records.count > limit)
     }
@@ -152,8 +160,8 @@ public struct MessageStore {
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status, p.opted_out_at
         ), m AS (
-            INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
-            SELECT i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
+            INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
+            SELECT \(MessageSpans.newID(for: "i.public_id")), i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
                    coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), nullif(i.status_callback, ''), i.api_key_id
             FROM input i
             JOIN key ON key.id = i.api_key_id
@@ -178,14 +186,14 @@ public struct MessageStore {
         """
         SELECT \(MessageRecord.columns)
         FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE m.public_id = $1::uuid AND m.api_key_id = $2::bigint
+        WHERE \(MessageSpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint
         """)
 
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
     /// same however deep it is and rows inserted meanwhile neither repeat nor vanish.
     /// `GET /messages`, one statement per combination of filters (`listQueryIndex`): the key
     /// ($1), the page size ($2), the cursor ($3, NULL for the first page: the newest), then the
-    /// filters given, in this order: number, status, client reference. Each is served by an
+    /// filters given, in this order: number (its phone_numbers id, looked up first), status, client reference. Each is served by an
     /// index that holds the key, the filters and the id, so the cursor is an index condition
     /// and a page reads its rows only, however many messages the key has. Planned at each
     /// execution: a generic plan cannot tell a key with a few messages from one with most of
@@ -205,7 +213,7 @@ public struct MessageStore {
             return "$\(next)"
         }
         var conditions = ["m.api_key_id = $1::bigint", "m.id < coalesce($3::bigint, 9223372036854775807)"]
-        if number { conditions.append("m.phone_number_id = (SELECT id FROM phone_numbers WHERE number = \(parameter()))") }
+        if number { conditions.append("m.phone_number_id = \(parameter())::bigint") }
         if status { conditions.append("m.status = \(parameter())::message_status") }
         if clientRef { conditions.append("m.client_ref = \(parameter())") }
         let name = ["messages.list", number ? "_number" : "", status ? "_status" : "", clientRef ? "_client_ref" : ""].joined()
@@ -220,11 +228,14 @@ public struct MessageStore {
             """, planning: .eachExecution)
     }
 
+    static let numberID = Query("messages.list_number_id", "SELECT id FROM phone_numbers WHERE number = $1")
+
     static func listQueryIndex(number: Bool, status: Bool, clientRef: Bool) -> Int {
         (number ? 1 : 0) | (status ? 2 : 0) | (clientRef ? 4 : 0)
     }
 
-    static let findInternalID = Query("messages.find_internal_id", "SELECT id FROM messages WHERE public_id = $1::uuid AND api_key_id = $2::bigint")
+    static let findInternalID = Query(
+        "messages.find_internal_id", "SELECT m.id FROM messages m WHERE \(MessageSpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint")
     static let lockJob = Query("messages.cancel_lock_job", "SELECT message_id FROM jobs WHERE message_id = $1::bigint FOR UPDATE")
     static let markCanceled = Query(
         "messages.cancel",

@@ -11,7 +11,7 @@ public enum NamedQueries {
             JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
             JobQueue.drop, JobQueue.claimRouted, JobQueue.deferJob, JobQueue.countSends, JobQueue.releaseRecipients, JobQueue.nextDue, JobQueue.listen,
             JobQueue.markIdle, JobQueue.markBusy,
-            MessageStore.accept, MessageStore.findByID, MessageStore.findInternalID,
+            MessageStore.accept, MessageStore.findByID, MessageStore.findInternalID, MessageStore.numberID,
             MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
             IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.deleteExpired,
             PhoneNumberReactivation.reactivate, PhoneNumberReactivation.find,
@@ -35,6 +35,8 @@ public enum NamedQueries {
             OptOutStore.holdSendsTo, OptOutStore.lockNumber, OptOutStore.setOptedOut, OptOutStore.failQueuedMessages, OptOutStore.recordChange,
             OptOutStore.list,
             OptOutStore.find, InboundStore.insert, InboundStore.find, InboundStore.queueReply,
+            History.tryLock, History.createAhead, History.partitions, History.expired, History.forgetCounts,
+            History.exportBatch, History.recordExport,
             Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
         ] + MessageStore.listQueries
 

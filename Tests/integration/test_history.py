@@ -1,0 +1,233 @@
+"""Years of messages (migration 0016, History): messages and delivery reports are partitioned
+by time in spans of 2^31 ms (24.86 days); the spans ahead are made before they are needed,
+spans past TEXTING_RETENTION_DAYS are dropped whole (never one of which a message is still
+queued, and with TEXTING_RETENTION_AFTER_EXPORT only once `textingctl messages export` wrote
+them out), with their status counts; and an installation made with the previous schema is
+turned into the new layout in place.
+
+Each test has a database of its own (old spans made by hand, an older schema), driven by the
+real `textingctl`."""
+import json
+import os
+import shutil
+import tempfile
+
+import psycopg
+import pytest
+
+from conftest import STACK_ENV, scratch_database, textingctl
+
+MIGRATIONS = STACK_ENV["TEXTING_MIGRATIONS_DIR"]
+SPAN_MS = 1 << 31
+
+
+def ctl(env, *args, **settings):
+    result = textingctl(*args, env={**env, **settings})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def history():
+    with scratch_database("texting_history") as env:
+        ctl(env, "migrate")
+        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as db:
+            db.execute("INSERT INTO api_keys (name, prefix, key_hash) VALUES ('history', 'hist', 'hash-history')")
+            yield env, db
+
+
+def current_span(db):
+    return db.execute("SELECT history_span_of(now())").fetchone()[0]
+
+
+def add_messages(db, span, n, status="delivered", offset_ms=0):
+    """n messages of the test's key made inside span `span` (ids made from a time in it), each
+    to a new number, with a delivery report each; their public ids."""
+    rows = db.execute(
+        """WITH n AS (
+               INSERT INTO phone_numbers (number)
+               SELECT '+1558' || lpad((g + coalesce((SELECT max(id) FROM phone_numbers), 0))::text, 7, '0')
+               FROM generate_series(1, %(n)s) g RETURNING id
+           ), m AS (
+               INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id, status, created_at)
+               SELECT time_id(t.ms, nextval('messages_id_low')), uuid_v7(), n.id, 'old', 'GSM-7', 1,
+                      (SELECT id FROM api_keys), %(status)s::message_status, to_timestamp(t.ms / 1000.0)
+               FROM n CROSS JOIN LATERAL (SELECT 1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + n.id AS ms) t
+               RETURNING id, public_id
+           ), r AS (
+               INSERT INTO delivery_events (id, message_id, reported_status, applied)
+               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 5000, nextval('delivery_events_id_low')), id, 'delivered', true
+               FROM m
+           )
+           SELECT public_id::text FROM m""", {"n": n, "status": status, "span": span, "offset": offset_ms}).fetchall()
+    return [r[0] for r in rows]
+
+
+def partitions(db, parent):
+    return {row[0]: row[1] for row in db.execute("SELECT span, name FROM history_partitions WHERE parent = %s", (parent,))}
+
+
+def counted(db):
+    """The status counts as /metrics reads them (folded and pending added), beside a count."""
+    kept = dict(db.execute("""SELECT status, sum(count)::bigint FROM (
+                                  SELECT status, count FROM status_counts WHERE kind = 'messages'
+                                  UNION ALL SELECT status, delta FROM status_count_changes WHERE kind = 'messages') c
+                              GROUP BY status HAVING sum(count) <> 0""").fetchall())
+    actual = dict(db.execute("SELECT status::text, count(*) FROM messages GROUP BY status").fetchall())
+    return kept, actual
+
+
+def test_the_spans_ahead_are_made_before_they_are_needed(history):
+    env, db = history
+    now = current_span(db)
+    for parent in ("messages", "delivery_events"):
+        assert {now, now + 1, now + 2} <= set(partitions(db, parent)), partitions(db, parent)
+    # A span ahead that is missing (as when a new span comes into view) is made by the next
+    # maintenance, for both tables, and then takes the rows of its time.
+    gone = partitions(db, "messages")[now + 2]
+    db.execute(f"ALTER TABLE messages DETACH PARTITION {gone}")
+    db.execute(f"DROP TABLE {gone}")
+    db.execute(f"DROP TABLE {partitions(db, 'delivery_events')[now + 2]}")
+    output = ctl(env, "partitions", "maintain")
+    assert gone in output, output
+    assert now + 2 in partitions(db, "messages") and now + 2 in partitions(db, "delivery_events")
+    [public_id] = add_messages(db, now + 2, 1)
+    assert db.execute("SELECT tableoid::regclass::text FROM messages WHERE public_id = %s", (public_id,)).fetchone()[0] == gone
+    listing = ctl(env, "partitions")
+    assert listing.splitlines()[0].split("\t") == ["table", "span", "partition", "from", "until", "estimated_rows", "state"]
+    assert any(line.split("\t")[2] == gone for line in listing.splitlines()[1:]), listing
+    # Nothing is dropped without a retention.
+    assert "dropped none" in output
+
+
+def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a_queued_message(history):
+    env, db = history
+    now = current_span(db)
+    old, older = now - 4, now - 6   # about 100 and 150 days ago
+    for span in (old, older):
+        for parent in ("messages", "delivery_events"):
+            assert db.execute("SELECT create_history_partition(%s, %s)", (parent, span)).fetchone()[0]
+    add_messages(db, older, 50)
+    add_messages(db, older, 20, status="failed")
+    kept_ids = add_messages(db, old, 30)
+    queued = add_messages(db, old, 1, status="queued")
+    db.execute("INSERT INTO jobs (message_id, run_at) SELECT id, now() + interval '1 day' FROM messages WHERE public_id = %s", (queued[0],))
+    recent = add_messages(db, now, 10)
+    db.execute("SELECT compact_status_counts()")
+    names = partitions(db, "messages")
+
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+
+    assert older not in partitions(db, "messages") and older not in partitions(db, "delivery_events"), output
+    assert names[older] in output
+    # The span with a queued message stays, whole; its delivery reports may go.
+    assert old in partitions(db, "messages"), output
+    assert f"{names[old]}: 1 of its messages still have jobs" in output, output
+    assert db.execute("SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[])", (kept_ids + queued + recent,)).fetchone()[0] == 41
+    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 41
+    # The figures lost the dropped span's messages, and only those.
+    kept, actual = counted(db)
+    assert kept == actual == {"delivered": 40, "queued": 1}, (kept, actual)
+    # Once the message has left the queue, its span goes too.
+    db.execute("DELETE FROM jobs")
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+    assert old not in partitions(db, "messages"), output
+    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 10
+    kept, actual = counted(db)
+    assert kept == actual == {"delivered": 10}, (kept, actual)
+    # A retention longer than the spans' age keeps them.
+    assert now in partitions(db, "messages")
+
+
+def test_the_export_writes_out_every_message_made_before_the_date_and_retention_can_wait_for_it(history):
+    env, db = history
+    now = current_span(db)
+    old = now - 4
+    for parent in ("messages", "delivery_events"):
+        db.execute("SELECT create_history_partition(%s, %s)", (parent, old))
+    before = add_messages(db, old, 25) + add_messages(db, old, 5, status="failed", offset_ms=1000)
+    after = add_messages(db, now, 3)
+    end_of_old = db.execute("""SELECT to_char(history_span_start(%s) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')""", (old + 1,)).fetchone()[0]
+
+    # Asked to wait for the export, retention keeps the span.
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30", TEXTING_RETENTION_AFTER_EXPORT="on")
+    assert old in partitions(db, "messages"), output
+    assert "not exported yet" in output, output
+
+    exported = ctl(env, "messages", "export", "--before", end_of_old)
+    lines = [json.loads(line) for line in exported.splitlines()]
+    assert sorted(m["id"] for m in lines) == sorted(before), "every message made before the date, and no other"
+    key = db.execute("SELECT public_id::text FROM api_keys").fetchone()[0]
+    assert all(m["api_key"] == key and m["message"] == "old" and m["to_number"].startswith("+1558") for m in lines)
+    assert sorted(m["status"] for m in lines).count("failed") == 5
+    assert [m["id"] for m in lines] == [m["id"] for m in sorted(lines, key=lambda m: m["created_at"])], "oldest first"
+
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30", TEXTING_RETENTION_AFTER_EXPORT="on")
+    assert old not in partitions(db, "messages"), output
+    assert sorted(r[0] for r in db.execute("SELECT public_id::text FROM messages")) == sorted(after)
+
+
+@pytest.mark.parametrize("command", [["messages", "export"], ["messages", "export", "--before"], ["messages", "export", "--before", "yesterday"],
+                                     ["messages", "export", "--before", "2026-13-01x"], ["partitions", "drop"]])
+def test_malformed_history_commands_are_refused_before_touching_the_database(command):
+    result = textingctl(*command)
+    assert result.returncode == 2, result
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result
+
+
+def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_path):
+    """The tables as they were before 0016 become span 0 of the partitioned tables as they
+    are: the same files (attached, not copied), every row and reference kept, old ids found
+    by the service's own statements, new rows in the current span."""
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    for name in sorted(os.listdir(MIGRATIONS)):
+        if name.endswith(".sql") and name < "0016":
+            shutil.copy(os.path.join(MIGRATIONS, name), previous / name)
+    with scratch_database("texting_upgrade") as env:
+        ctl(env, "migrate", TEXTING_MIGRATIONS_DIR=str(previous))
+        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as db:
+            assert db.execute("SELECT relkind FROM pg_class WHERE relname = 'messages'").fetchone()[0] == "r"
+            db.execute("INSERT INTO api_keys (name, prefix, key_hash) VALUES ('upgrade', 'upg', 'hash-upgrade')")
+            db.execute("INSERT INTO phone_numbers (number) SELECT '+1559' || lpad(g::text, 7, '0') FROM generate_series(1, 200) g")
+            db.execute("""INSERT INTO messages (public_id, phone_number_id, body, encoding, segments, api_key_id, status)
+                          SELECT CASE WHEN g % 2 = 0 THEN gen_random_uuid() ELSE uuid_v7() END, p.id, 'before', 'GSM-7', 1,
+                                 (SELECT id FROM api_keys), (CASE WHEN g % 10 = 0 THEN 'queued' ELSE 'delivered' END)::message_status
+                          FROM generate_series(1, 1000) g JOIN phone_numbers p ON p.number = '+1559' || lpad((g % 200 + 1)::text, 7, '0')""")
+            db.execute("INSERT INTO jobs (message_id, run_at) SELECT id, now() FROM messages WHERE status = 'queued'")
+            db.execute("INSERT INTO delivery_events (message_id, reported_status, applied) SELECT id, 'delivered', true FROM messages WHERE status = 'delivered'")
+            db.execute("SELECT compact_status_counts()")
+            files = dict(db.execute("SELECT relname, relfilenode FROM pg_class WHERE relname IN ('messages', 'delivery_events')").fetchall())
+            before = db.execute("SELECT id, public_id::text, status::text FROM messages ORDER BY id").fetchall()
+
+            output = ctl(env, "migrate")
+            assert "0016_history_partitions.sql" in output and "0017_validate_message_references.sql" in output, output
+
+            # Attached as they were: the same files, now span 0.
+            layout = dict(db.execute("SELECT relname, relkind FROM pg_class WHERE relname IN ('messages', 'messages_legacy', 'delivery_events', 'delivery_events_legacy')").fetchall())
+            assert layout == {"messages": "p", "messages_legacy": "r", "delivery_events": "p", "delivery_events_legacy": "r"}, layout
+            after_files = dict(db.execute("SELECT relname, relfilenode FROM pg_class WHERE relname IN ('messages_legacy', 'delivery_events_legacy')").fetchall())
+            assert after_files == {"messages_legacy": files["messages"], "delivery_events_legacy": files["delivery_events"]}
+            assert partitions(db, "messages")[0] == "messages_legacy"
+            assert db.execute("SELECT id, public_id::text, status::text FROM messages ORDER BY id").fetchall() == before
+            assert db.execute("SELECT count(*) FROM delivery_events").fetchone()[0] == 900
+            # The references hold, checked: a job still names its message, and keeps its span.
+            assert db.execute("SELECT bool_and(convalidated) FROM pg_constraint WHERE conname IN ('jobs_message_id_fkey', 'idempotency_keys_message_id_fkey')").fetchone()[0]
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                db.execute("ALTER TABLE messages DETACH PARTITION messages_legacy")
+            kept, actual = counted(db)
+            assert kept == actual == {"delivered": 900, "queued": 100}, (kept, actual)
+            # Old ids, random and time-ordered, are found by the statements the service runs.
+            find = ctl(env, "sql", "messages.find_by_id")
+            key = db.execute("SELECT id FROM api_keys").fetchone()[0]
+            for _, public_id, status in before[:4]:
+                found = db.pgconn.exec_params(find.encode(), [public_id.encode(), str(key).encode()])
+                assert found.ntuples == 1 and found.get_value(0, 0).decode() == public_id, (public_id, found.error_message)
+            # New messages go to the current span, and are counted.
+            db.execute("""INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id)
+                          SELECT message_id_for(u), u, (SELECT min(id) FROM phone_numbers), 'after', 'GSM-7', 1, (SELECT id FROM api_keys)
+                          FROM (SELECT uuid_v7() AS u) v""")
+            span = db.execute("SELECT id >> 53, tableoid::regclass::text FROM messages WHERE body = 'after'").fetchone()
+            assert span[0] == current_span(db) and span[1] == partitions(db, "messages")[span[0]]
+            kept, actual = counted(db)
+            assert kept == actual == {"delivered": 900, "queued": 101}, (kept, actual)

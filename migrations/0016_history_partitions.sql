@@ -1,0 +1,274 @@
+-- Years of messages: `messages` and `delivery_events` become partitioned by time, so that
+-- retention drops whole partitions (no DELETE storm, no vacuum debt) and a lookup by a
+-- message's public id reads one partition.
+--
+-- Time ids. A row's id is its creation time in milliseconds since 2020-01-01 UTC shifted
+-- left 22 bits, with the low 22 bits from a sequence: ids still grow with time (the cursor
+-- of GET /messages, the primary key's right edge), and a time names a range of ids. The
+-- tables are partitioned by range of id in spans of 2^31 ms (24.86 days): partition k holds
+-- the ids from k << 53 up to (k + 1) << 53, so the span of an id is `id >> 53`, one shift
+-- (the status counts keep their figures per span with it, and drop a span's with it).
+-- 41 bits of milliseconds last until 2089; 2^22 ids per millisecond are never used up.
+--
+-- Upgrade in place. The ids made so far came from identity sequences: all far below 2^53
+-- (span 0, which no time id reaches: it ended on 2020-01-25). So each table as it stands is
+-- attached whole as span 0 (`<table>_legacy`) under a new partitioned parent of the same
+-- name: renaming, creating an empty parent and attaching are catalog changes, its indexes
+-- match the parent's and are attached, not rebuilt. What takes time is proving that every
+-- row belongs to span 0 (a check constraint, one pass over the table, about a second per few
+-- million rows) and the migration's transaction holds the tables meanwhile. On a large
+-- installation, validate the constraint by hand first, under a lock that lets writers go on:
+--   ALTER TABLE messages ADD CONSTRAINT messages_legacy_span CHECK (id < 9007199254740992) NOT VALID;
+--   ALTER TABLE messages VALIDATE CONSTRAINT messages_legacy_span;
+--   (the same for delivery_events, constraint delivery_events_legacy_span)
+-- This migration then finds it and takes a moment.
+--
+-- References. jobs and idempotency_keys keep their foreign keys to messages, now to the
+-- partitioned table (added NOT VALID here, validated in 0017 under a lock that lets writers go on): a
+-- partition of which a message still has a job cannot be detached, so a queued message is
+-- never dropped. delivery_events, events and inbound_messages.in_reply_to lose theirs: they
+-- record what happened (in the same transaction as the change they record) and outlive, or
+-- go with, the messages they name; a foreign key would make dropping a span of messages
+-- delete their rows one by one first.
+
+CREATE FUNCTION epoch_ms(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN floor(extract(epoch FROM at) * 1000)::bigint;
+
+-- The id of milliseconds `ms` with `low` in its low 22 bits.
+CREATE FUNCTION time_id(ms bigint, low bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ((ms - 1577836800000) << 22) | (low & 4194303);
+
+-- The milliseconds of a UUIDv7 (its first 48 bits); NULL for any other version.
+CREATE FUNCTION uuid_v7_ms(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN get_byte(uuid_send(u), 6) >> 4 = 7
+                THEN ('x' || encode(substring(uuid_send(u) FROM 1 FOR 6), 'hex'))::bit(48)::bigint END;
+
+-- When a span begins and ends.
+CREATE FUNCTION history_span_start(span bigint) RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN to_timestamp((1577836800000 + (span << 31)) / 1000.0);
+CREATE FUNCTION history_span_of(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (epoch_ms(at) - 1577836800000) >> 31;
+
+CREATE SEQUENCE messages_id_low;
+CREATE SEQUENCE delivery_events_id_low;
+
+-- A message's id made from its public id's time (MessagesFCGI makes UUIDv7 public ids), so
+-- that the public id names the span the message is in.
+CREATE FUNCTION message_id_for(public_id uuid) RETURNS bigint LANGUAGE sql VOLATILE PARALLEL SAFE
+    RETURN time_id(coalesce(uuid_v7_ms(public_id), epoch_ms(clock_timestamp())), nextval('messages_id_low'));
+
+-- The layout's one fact: when the tables were partitioned (rows made before are in span 0).
+-- And, for TEXTING_RETENTION_AFTER_EXPORT, up to when `textingctl messages export` has
+-- written out every message.
+CREATE TABLE history_layout (
+    one             boolean PRIMARY KEY DEFAULT true CHECK (one),
+    partitioned_at  timestamptz NOT NULL,
+    exported_before timestamptz
+);
+INSERT INTO history_layout (partitioned_at) VALUES (now());
+
+-- The ids a message with public id `u` can have: [message_ids_from(u), message_ids_before(u)).
+-- A condition on both lets PostgreSQL read only the span the id's time names (and, with an
+-- hour's slack either way, rows whose id and public id were made apart: SQL defaults). A v7
+-- id older than the partitioning may be in span 0 too; ids of other versions (v4, made
+-- before 0013: in span 0, unless a row was written by hand since) name no time: every span.
+DO $$
+DECLARE
+    started bigint := epoch_ms((SELECT partitioned_at FROM history_layout)) + 3600000;
+BEGIN
+    EXECUTE format($f$
+        CREATE FUNCTION message_ids_from(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN CASE WHEN uuid_v7_ms(u) >= %1$s AND uuid_v7_ms(u) < 1577836800000 + (1::bigint << 41) - 3600000
+                        THEN time_id(uuid_v7_ms(u) - 3600000, 0)
+                        ELSE -9223372036854775808 END
+    $f$, started);
+END;
+$$;
+CREATE FUNCTION message_ids_before(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN uuid_v7_ms(u) IS NULL THEN 9223372036854775807
+                WHEN uuid_v7_ms(u) >= 1577836800000 AND uuid_v7_ms(u) < 1577836800000 + (1::bigint << 41) - 3600000
+                THEN time_id(uuid_v7_ms(u) + 3600000, 0)
+                ELSE 9223372036854775807 END;
+
+-- The status counts (0014) are kept per span, so that dropping a span drops its figures.
+ALTER TABLE status_counts ADD COLUMN span bigint NOT NULL DEFAULT 0;
+ALTER TABLE status_counts DROP CONSTRAINT status_counts_pkey, ADD PRIMARY KEY (kind, span, status);
+ALTER TABLE status_count_changes ADD COLUMN span bigint NOT NULL DEFAULT 0;
+
+CREATE OR REPLACE FUNCTION count_status_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Messages by span (`id >> 53`), phone numbers in span 0.
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO status_count_changes (kind, span, status, delta)
+        SELECT TG_TABLE_NAME, CASE WHEN TG_TABLE_NAME = 'messages' THEN id >> 53 ELSE 0 END AS span, status::text, count(*)
+        FROM new_rows GROUP BY 2, 3;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO status_count_changes (kind, span, status, delta)
+        SELECT TG_TABLE_NAME, span, status, sum(delta) FROM (
+            SELECT CASE WHEN TG_TABLE_NAME = 'messages' THEN id >> 53 ELSE 0 END AS span, status::text AS status, 1 AS delta FROM new_rows
+            UNION ALL
+            SELECT CASE WHEN TG_TABLE_NAME = 'messages' THEN id >> 53 ELSE 0 END, status::text, -1 FROM old_rows
+        ) changed
+        GROUP BY span, status HAVING sum(delta) <> 0;
+    ELSE
+        INSERT INTO status_count_changes (kind, span, status, delta)
+        SELECT TG_TABLE_NAME, CASE WHEN TG_TABLE_NAME = 'messages' THEN id >> 53 ELSE 0 END AS span, status::text, -count(*)
+        FROM old_rows GROUP BY 2, 3;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION compact_status_counts() RETURNS bigint LANGUAGE sql AS $$
+    WITH moved AS (
+        DELETE FROM status_count_changes RETURNING kind, span, status, delta
+    ), folded AS (
+        INSERT INTO status_counts AS c (kind, span, status, count)
+        SELECT kind, span, status, sum(delta) FROM moved GROUP BY kind, span, status ORDER BY kind, span, status
+        ON CONFLICT (kind, span, status) DO UPDATE SET count = c.count + EXCLUDED.count
+        RETURNING 1
+    )
+    SELECT count(*) FROM moved
+$$;
+
+-- Triggers with transition tables cannot be on a partition: they move to the parent.
+DROP TRIGGER messages_count_inserts ON messages;
+DROP TRIGGER messages_count_updates ON messages;
+DROP TRIGGER messages_count_deletes ON messages;
+DROP TRIGGER messages_count_truncate ON messages;
+-- Row triggers are cloned from the parent onto each partition: the parent gets this one.
+DROP TRIGGER messages_status_event ON messages;
+
+ALTER TABLE delivery_events DROP CONSTRAINT delivery_events_message_id_fkey;
+ALTER TABLE events DROP CONSTRAINT events_message_id_fkey;
+ALTER TABLE inbound_messages DROP CONSTRAINT inbound_messages_in_reply_to_fkey;
+ALTER TABLE jobs DROP CONSTRAINT jobs_message_id_fkey;
+ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_message_id_fkey;
+
+-- messages → messages_legacy, span 0 of the new messages.
+ALTER TABLE messages RENAME TO messages_legacy;
+ALTER TABLE messages_legacy ALTER COLUMN id DROP IDENTITY;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'messages_legacy'::regclass AND conname = 'messages_legacy_span' AND convalidated) THEN
+        ALTER TABLE messages_legacy ADD CONSTRAINT messages_legacy_span CHECK (id < 9007199254740992);
+    END IF;
+END;
+$$;
+ALTER INDEX messages_pkey RENAME TO messages_legacy_pkey;
+ALTER INDEX messages_api_key_client_ref RENAME TO messages_legacy_api_key_client_ref;
+ALTER INDEX messages_api_key_id RENAME TO messages_legacy_api_key_id;
+ALTER INDEX messages_api_key_phone_number RENAME TO messages_legacy_api_key_phone_number;
+ALTER INDEX messages_api_key_status RENAME TO messages_legacy_api_key_status;
+ALTER INDEX messages_phone_number_key_status RENAME TO messages_legacy_phone_number_key_status;
+ALTER INDEX messages_provider_message_id_unique RENAME TO messages_legacy_provider_message_id;
+ALTER TABLE messages_legacy RENAME CONSTRAINT messages_public_id_key TO messages_legacy_public_id;
+
+CREATE TABLE messages (LIKE messages_legacy INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)
+    PARTITION BY RANGE (id);
+ALTER TABLE messages DROP CONSTRAINT messages_legacy_span;
+ALTER TABLE messages ALTER COLUMN id SET DEFAULT time_id(epoch_ms(clock_timestamp()), nextval('messages_id_low'));
+ALTER TABLE messages ADD PRIMARY KEY (id),
+    ADD FOREIGN KEY (api_key_id) REFERENCES api_keys (id),
+    ADD FOREIGN KEY (phone_number_id) REFERENCES phone_numbers (id);
+CREATE INDEX messages_api_key_client_ref ON messages (api_key_id, client_ref, id DESC) WHERE client_ref IS NOT NULL;
+CREATE INDEX messages_api_key_id ON messages (api_key_id, id DESC);
+CREATE INDEX messages_api_key_phone_number ON messages (api_key_id, phone_number_id, id DESC);
+CREATE INDEX messages_api_key_status ON messages (api_key_id, status, id DESC);
+CREATE INDEX messages_phone_number_key_status ON messages (phone_number_id, api_key_id, status, id DESC);
+-- A public id, and a provider's id of a provider, are unique in each span (a unique index
+-- over partitions must hold the partition key). A public id names its span (the id is made
+-- from its time), so that is unique overall; the sender checks a provider's id across spans
+-- itself (JobQueue: a repeated provider id is not recorded).
+ALTER TABLE messages ATTACH PARTITION messages_legacy FOR VALUES FROM (MINVALUE) TO (9007199254740992);
+
+CREATE TRIGGER messages_count_inserts AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_status_changes();
+CREATE TRIGGER messages_count_updates AFTER UPDATE ON messages
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_status_changes();
+CREATE TRIGGER messages_count_deletes AFTER DELETE ON messages
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_status_changes();
+CREATE TRIGGER messages_count_truncate AFTER TRUNCATE ON messages FOR EACH STATEMENT EXECUTE FUNCTION forget_status_counts();
+CREATE TRIGGER messages_status_event AFTER UPDATE OF status ON messages FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status AND NEW.status NOT IN ('queued', 'sending'))
+    EXECUTE FUNCTION record_message_event();
+
+ALTER TABLE jobs ADD CONSTRAINT jobs_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages (id) ON DELETE CASCADE NOT VALID;
+ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages (id) NOT VALID;
+
+-- delivery_events → delivery_events_legacy, span 0 of the new delivery_events.
+ALTER TABLE delivery_events RENAME TO delivery_events_legacy;
+ALTER TABLE delivery_events_legacy ALTER COLUMN id DROP IDENTITY;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'delivery_events_legacy'::regclass AND conname = 'delivery_events_legacy_span' AND convalidated) THEN
+        ALTER TABLE delivery_events_legacy ADD CONSTRAINT delivery_events_legacy_span CHECK (id < 9007199254740992);
+    END IF;
+END;
+$$;
+ALTER INDEX delivery_events_pkey RENAME TO delivery_events_legacy_pkey;
+ALTER INDEX delivery_events_message RENAME TO delivery_events_legacy_message;
+CREATE TABLE delivery_events (LIKE delivery_events_legacy INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)
+    PARTITION BY RANGE (id);
+ALTER TABLE delivery_events DROP CONSTRAINT delivery_events_legacy_span;
+ALTER TABLE delivery_events ALTER COLUMN id SET DEFAULT time_id(epoch_ms(clock_timestamp()), nextval('delivery_events_id_low'));
+ALTER TABLE delivery_events ADD PRIMARY KEY (id);
+CREATE INDEX delivery_events_message ON delivery_events (message_id);
+ALTER TABLE delivery_events ATTACH PARTITION delivery_events_legacy FOR VALUES FROM (MINVALUE) TO (9007199254740992);
+
+-- Makes span `span` of `parent` (messages or delivery_events) if it does not exist yet;
+-- returns its name, or NULL when it existed. Made on its own and then attached, which locks
+-- the parent only against other DDL (creating a partition in place would hold off every
+-- reader and writer while it waits for theirs).
+CREATE FUNCTION create_history_partition(parent text, span bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    name text := format('%s_%s', parent, to_char(history_span_start(span) AT TIME ZONE 'UTC', 'YYYYMMDD'));
+BEGIN
+    IF parent NOT IN ('messages', 'delivery_events') OR span < 1 THEN
+        RAISE EXCEPTION 'no history partition % of %', span, parent;
+    END IF;
+    IF to_regclass(name) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)', name, parent);
+    IF parent = 'messages' THEN
+        EXECUTE format('CREATE UNIQUE INDEX %I ON %I (public_id)', name || '_public_id', name);
+        EXECUTE format('CREATE UNIQUE INDEX %I ON %I (provider, provider_message_id) WHERE provider_message_id IS NOT NULL',
+                       name || '_provider_message_id', name);
+    END IF;
+    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', parent, name, span << 53, (span + 1) << 53);
+    RETURN name;
+END;
+$$;
+
+-- Makes the spans of both tables from the current one to `ahead` spans on that do not
+-- exist yet; returns their names. The sender does this at the end of each run, and
+-- `textingctl partitions maintain`.
+CREATE FUNCTION create_history_partitions(ahead integer) RETURNS SETOF text LANGUAGE sql AS $$
+    SELECT made FROM generate_series(history_span_of(now()), history_span_of(now()) + ahead) span
+    CROSS JOIN unnest(ARRAY['messages', 'delivery_events']) parent
+    CROSS JOIN LATERAL create_history_partition(parent, span) made
+    WHERE made IS NOT NULL
+    ORDER BY span, parent
+$$;
+
+-- Every partition of both tables: its span, the ids it holds [low, high), the times they
+-- were made in [starts_at, ends_at) (span 0: every row made before the partitioning), the
+-- planner's estimate of its rows, and whether a DETACH … CONCURRENTLY of it was interrupted.
+CREATE VIEW history_partitions AS
+SELECT parent.relname::text AS parent, child.relname::text AS name, s.span,
+       CASE WHEN s.span = 0 THEN -9223372036854775808 ELSE s.span << 53 END AS low,
+       (s.span + 1) << 53 AS high,
+       CASE WHEN s.span = 0 THEN NULL ELSE history_span_start(s.span) END AS starts_at,
+       CASE WHEN s.span = 0 THEN (SELECT partitioned_at FROM history_layout) ELSE history_span_start(s.span + 1) END AS ends_at,
+       greatest(child.reltuples, 0)::bigint AS estimated_rows,
+       i.inhdetachpending AS detaching
+FROM pg_inherits i
+JOIN pg_class child ON child.oid = i.inhrelid
+JOIN pg_class parent ON parent.oid = i.inhparent
+CROSS JOIN LATERAL (
+    SELECT coalesce(substring(pg_get_expr(child.relpartbound, child.oid) FROM 'FROM \(''(-?[0-9]+)''\)')::bigint >> 53, 0) AS span
+) s
+WHERE parent.oid IN ('messages'::regclass, 'delivery_events'::regclass);
+
+SELECT count(*) FROM create_history_partitions(2);
