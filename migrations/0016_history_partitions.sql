@@ -1,6 +1,7 @@
--- Years of messages: `messages` and `delivery_events` become partitioned by time, so that
--- retention drops whole partitions (no DELETE storm, no vacuum debt) and a lookup by a
--- message's public id reads one partition.
+-- Years of messages: the tables that grow with traffic, `messages`, `delivery_events`,
+-- `events` and `webhook_attempts`, become partitioned by time, so that retention drops whole
+-- partitions (no DELETE storm, no vacuum debt) and a lookup by a public id reads one
+-- partition.
 --
 -- Time ids. A row's id is its creation time in milliseconds since 2020-01-01 UTC shifted
 -- left 22 bits, with the low 22 bits from a sequence: ids still grow with time (the cursor
@@ -20,16 +21,17 @@
 -- installation, validate the constraint by hand first, under a lock that lets writers go on:
 --   ALTER TABLE messages ADD CONSTRAINT messages_legacy_span CHECK (id < 9007199254740992) NOT VALID;
 --   ALTER TABLE messages VALIDATE CONSTRAINT messages_legacy_span;
---   (the same for delivery_events, constraint delivery_events_legacy_span)
+--   (the same for delivery_events, events and webhook_attempts: constraint <table>_legacy_span)
 -- This migration then finds it and takes a moment.
 --
--- References. jobs and idempotency_keys keep their foreign keys to messages, now to the
--- partitioned table (added NOT VALID here, validated in 0017 under a lock that lets writers go on): a
--- partition of which a message still has a job cannot be detached, so a queued message is
--- never dropped. delivery_events, events and inbound_messages.in_reply_to lose theirs: they
--- record what happened (in the same transaction as the change they record) and outlive, or
--- go with, the messages they name; a foreign key would make dropping a span of messages
--- delete their rows one by one first.
+-- References. jobs and idempotency_keys keep their foreign keys to messages, and
+-- webhook_deliveries its to events, now to the partitioned tables (added NOT VALID here,
+-- validated in 0017 under a lock that lets writers go on): a partition of which a message
+-- still has a job, or an event a queued webhook delivery, cannot be detached, so nothing
+-- still on its way is dropped. delivery_events, events, webhook_attempts and
+-- inbound_messages.in_reply_to lose theirs to messages and events: they record what happened
+-- (in the same transaction as the change they record) and outlive, or go with, the rows they
+-- name; a foreign key would make dropping a span delete their rows one by one first.
 
 CREATE FUNCTION epoch_ms(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN floor(extract(epoch FROM at) * 1000)::bigint;
@@ -49,8 +51,11 @@ CREATE FUNCTION history_span_start(span bigint) RETURNS timestamptz LANGUAGE sql
 CREATE FUNCTION history_span_of(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN (epoch_ms(at) - 1577836800000) >> 31;
 
+
 CREATE SEQUENCE messages_id_low;
 CREATE SEQUENCE delivery_events_id_low;
+CREATE SEQUENCE events_id_low;
+CREATE SEQUENCE webhook_attempts_id_low;
 
 -- A message's id made from its public id's time (MessagesFCGI makes UUIDv7 public ids), so
 -- that the public id names the span the message is in.
@@ -67,9 +72,10 @@ CREATE TABLE history_layout (
 );
 INSERT INTO history_layout (partitioned_at) VALUES (now());
 
--- The ids a message with public id `u` can have: [message_ids_from(u), message_ids_before(u)).
--- A condition on both lets PostgreSQL read only the span the id's time names (and, with an
--- hour's slack either way, rows whose id and public id were made apart: SQL defaults). A v7
+-- The ids a row (a message, an event) with public id `u` can have: [history_ids_from(u),
+-- history_ids_before(u)). A condition on both lets PostgreSQL read only the span the id's
+-- time names (and, with an hour's slack either way, rows whose id and public id were made
+-- apart: SQL defaults, events). A v7
 -- id older than the partitioning may be in span 0 too; ids of other versions (v4, made
 -- before 0013: in span 0, unless a row was written by hand since) name no time: every span.
 DO $$
@@ -77,14 +83,14 @@ DECLARE
     started bigint := epoch_ms((SELECT partitioned_at FROM history_layout)) + 3600000;
 BEGIN
     EXECUTE format($f$
-        CREATE FUNCTION message_ids_from(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        CREATE FUNCTION history_ids_from(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
             RETURN CASE WHEN uuid_v7_ms(u) >= %1$s AND uuid_v7_ms(u) < 1577836800000 + (1::bigint << 41) - 3600000
                         THEN time_id(uuid_v7_ms(u) - 3600000, 0)
                         ELSE -9223372036854775808 END
     $f$, started);
 END;
 $$;
-CREATE FUNCTION message_ids_before(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION history_ids_before(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN uuid_v7_ms(u) IS NULL THEN 9223372036854775807
                 WHEN uuid_v7_ms(u) >= 1577836800000 AND uuid_v7_ms(u) < 1577836800000 + (1::bigint << 41) - 3600000
                 THEN time_id(uuid_v7_ms(u) + 3600000, 0)
@@ -131,92 +137,95 @@ CREATE OR REPLACE FUNCTION compact_status_counts() RETURNS bigint LANGUAGE sql A
     SELECT count(*) FROM moved
 $$;
 
--- Triggers with transition tables cannot be on a partition: they move to the parent.
-DROP TRIGGER messages_count_inserts ON messages;
-DROP TRIGGER messages_count_updates ON messages;
-DROP TRIGGER messages_count_deletes ON messages;
-DROP TRIGGER messages_count_truncate ON messages;
--- Row triggers are cloned from the parent onto each partition: the parent gets this one.
-DROP TRIGGER messages_status_event ON messages;
+-- Turns table `parent` into a partitioned table of the same name whose span 0 is the table
+-- as it was (`<parent>_legacy`), attached with its indexes, constraints and rows as they are.
+-- The parent gets the same columns, checks, defaults (the id's now made from time, from
+-- sequence `<parent>_id_low`), foreign keys, primary key and non-unique indexes (a unique
+-- index over partitions must hold the partition key: other unique indexes stay each
+-- partition's own, made by create_history_partition), and the table's triggers, which move
+-- to it (a trigger with transition tables cannot be on a partition; row triggers on the
+-- parent are cloned onto each partition). References to the table are the caller's.
+CREATE FUNCTION partition_in_place(parent text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    legacy text := parent || '_legacy';
+    item record;
+BEGIN
+    EXECUTE format('ALTER TABLE %I RENAME TO %I', parent, legacy);
+    EXECUTE format('ALTER TABLE %I ALTER COLUMN id DROP IDENTITY', legacy);
+    -- Every row in span 0, proved once (or found proved already: see above).
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = legacy::regclass AND conname = legacy || '_span' AND convalidated) THEN
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (id < 9007199254740992)', legacy, legacy || '_span');
+    END IF;
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE) PARTITION BY RANGE (id)',
+                   parent, legacy);
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', parent, legacy || '_span');
+    EXECUTE format('ALTER TABLE %I ALTER COLUMN id SET DEFAULT time_id(epoch_ms(clock_timestamp()), nextval(%L))', parent, parent || '_id_low');
+    -- The legacy table's indexes take its name; the parent gets the primary key and the
+    -- non-unique ones under their old names, and ATTACH finds the legacy's as its copies.
+    FOR item IN SELECT c.relname::text AS name, i.indisprimary, i.indisunique, pg_get_indexdef(i.indexrelid) AS definition
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = legacy::regclass LOOP
+        EXECUTE format('ALTER INDEX %I RENAME TO %I', item.name, legacy || substr(item.name, length(parent) + 1));
+        IF item.indisprimary THEN
+            EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY (id)', parent);
+        ELSIF NOT item.indisunique THEN
+            -- "CREATE INDEX <name> ON public.<legacy> USING …" for the parent, under the old name.
+            EXECUTE regexp_replace(item.definition, '^CREATE INDEX \S+ ON \S+ ', format('CREATE INDEX %I ON %I ', item.name, parent));
+        END IF;
+    END LOOP;
+    FOR item IN SELECT conname::text AS name, pg_get_constraintdef(oid) AS definition
+                FROM pg_constraint WHERE conrelid = legacy::regclass AND contype = 'f' LOOP
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', parent, item.name, item.definition);
+    END LOOP;
+    FOR item IN SELECT tgname::text AS name, pg_get_triggerdef(oid) AS definition
+                FROM pg_trigger WHERE tgrelid = legacy::regclass AND NOT tgisinternal LOOP
+        EXECUTE format('DROP TRIGGER %I ON %I', item.name, legacy);
+        -- "… ON <schema>.<legacy> …" (pg_get_triggerdef qualifies the table) for the parent.
+        IF position(format(' ON %I.%I ', current_schema(), legacy) IN item.definition) = 0 THEN
+            RAISE EXCEPTION 'trigger % of %: unexpected definition %', item.name, legacy, item.definition;
+        END IF;
+        EXECUTE replace(item.definition, format(' ON %I.%I ', current_schema(), legacy), format(' ON %I ', parent));
+    END LOOP;
+    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (MINVALUE) TO (9007199254740992)', parent, legacy);
+END;
+$$;
 
+-- References from tables that record what happened go (see above); the queues' come back
+-- to the partitioned tables below.
 ALTER TABLE delivery_events DROP CONSTRAINT delivery_events_message_id_fkey;
 ALTER TABLE events DROP CONSTRAINT events_message_id_fkey;
 ALTER TABLE inbound_messages DROP CONSTRAINT inbound_messages_in_reply_to_fkey;
+ALTER TABLE webhook_attempts DROP CONSTRAINT webhook_attempts_event_id_fkey;
 ALTER TABLE jobs DROP CONSTRAINT jobs_message_id_fkey;
 ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_message_id_fkey;
+ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_event_id_fkey;
 
--- messages → messages_legacy, span 0 of the new messages.
-ALTER TABLE messages RENAME TO messages_legacy;
-ALTER TABLE messages_legacy ALTER COLUMN id DROP IDENTITY;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'messages_legacy'::regclass AND conname = 'messages_legacy_span' AND convalidated) THEN
-        ALTER TABLE messages_legacy ADD CONSTRAINT messages_legacy_span CHECK (id < 9007199254740992);
-    END IF;
-END;
-$$;
-ALTER INDEX messages_pkey RENAME TO messages_legacy_pkey;
-ALTER INDEX messages_api_key_client_ref RENAME TO messages_legacy_api_key_client_ref;
-ALTER INDEX messages_api_key_id RENAME TO messages_legacy_api_key_id;
-ALTER INDEX messages_api_key_phone_number RENAME TO messages_legacy_api_key_phone_number;
-ALTER INDEX messages_api_key_status RENAME TO messages_legacy_api_key_status;
-ALTER INDEX messages_phone_number_key_status RENAME TO messages_legacy_phone_number_key_status;
-ALTER INDEX messages_provider_message_id_unique RENAME TO messages_legacy_provider_message_id;
-ALTER TABLE messages_legacy RENAME CONSTRAINT messages_public_id_key TO messages_legacy_public_id;
-
-CREATE TABLE messages (LIKE messages_legacy INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)
-    PARTITION BY RANGE (id);
-ALTER TABLE messages DROP CONSTRAINT messages_legacy_span;
-ALTER TABLE messages ALTER COLUMN id SET DEFAULT time_id(epoch_ms(clock_timestamp()), nextval('messages_id_low'));
-ALTER TABLE messages ADD PRIMARY KEY (id),
-    ADD FOREIGN KEY (api_key_id) REFERENCES api_keys (id),
-    ADD FOREIGN KEY (phone_number_id) REFERENCES phone_numbers (id);
-CREATE INDEX messages_api_key_client_ref ON messages (api_key_id, client_ref, id DESC) WHERE client_ref IS NOT NULL;
-CREATE INDEX messages_api_key_id ON messages (api_key_id, id DESC);
-CREATE INDEX messages_api_key_phone_number ON messages (api_key_id, phone_number_id, id DESC);
-CREATE INDEX messages_api_key_status ON messages (api_key_id, status, id DESC);
-CREATE INDEX messages_phone_number_key_status ON messages (phone_number_id, api_key_id, status, id DESC);
--- A public id, and a provider's id of a provider, are unique in each span (a unique index
--- over partitions must hold the partition key). A public id names its span (the id is made
--- from its time), so that is unique overall; the sender checks a provider's id across spans
--- itself (JobQueue: a repeated provider id is not recorded).
-ALTER TABLE messages ATTACH PARTITION messages_legacy FOR VALUES FROM (MINVALUE) TO (9007199254740992);
-
-CREATE TRIGGER messages_count_inserts AFTER INSERT ON messages
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_status_changes();
-CREATE TRIGGER messages_count_updates AFTER UPDATE ON messages
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_status_changes();
-CREATE TRIGGER messages_count_deletes AFTER DELETE ON messages
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_status_changes();
-CREATE TRIGGER messages_count_truncate AFTER TRUNCATE ON messages FOR EACH STATEMENT EXECUTE FUNCTION forget_status_counts();
-CREATE TRIGGER messages_status_event AFTER UPDATE OF status ON messages FOR EACH ROW
-    WHEN (OLD.status IS DISTINCT FROM NEW.status AND NEW.status NOT IN ('queued', 'sending'))
-    EXECUTE FUNCTION record_message_event();
+SELECT partition_in_place('messages');
+SELECT partition_in_place('delivery_events');
+SELECT partition_in_place('events');
+SELECT partition_in_place('webhook_attempts');
 
 ALTER TABLE jobs ADD CONSTRAINT jobs_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages (id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages (id) NOT VALID;
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES events (id) NOT VALID;
 
--- delivery_events → delivery_events_legacy, span 0 of the new delivery_events.
-ALTER TABLE delivery_events RENAME TO delivery_events_legacy;
-ALTER TABLE delivery_events_legacy ALTER COLUMN id DROP IDENTITY;
-DO $$
+-- A function taking an events row was bound to the table's row type, now events_legacy's:
+-- made again for the partitioned events' (the body as in 0007).
+DROP FUNCTION queue_webhook_deliveries(events_legacy, text);
+CREATE FUNCTION queue_webhook_deliveries(event events, callback text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'delivery_events_legacy'::regclass AND conname = 'delivery_events_legacy_span' AND convalidated) THEN
-        ALTER TABLE delivery_events_legacy ADD CONSTRAINT delivery_events_legacy_span CHECK (id < 9007199254740992);
+    INSERT INTO webhook_deliveries (event_id, api_key_id, endpoint_id, message_id, url)
+    SELECT event.id, event.api_key_id, w.id, event.message_id, w.url
+    FROM webhook_endpoints w
+    WHERE w.api_key_id = event.api_key_id AND w.disabled_at IS NULL
+      AND (w.event_types = '{}' OR event.type = ANY(w.event_types));
+    IF callback IS NOT NULL THEN
+        INSERT INTO webhook_deliveries (event_id, api_key_id, endpoint_id, message_id, url)
+        VALUES (event.id, event.api_key_id, NULL, event.message_id, callback);
     END IF;
 END;
 $$;
-ALTER INDEX delivery_events_pkey RENAME TO delivery_events_legacy_pkey;
-ALTER INDEX delivery_events_message RENAME TO delivery_events_legacy_message;
-CREATE TABLE delivery_events (LIKE delivery_events_legacy INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)
-    PARTITION BY RANGE (id);
-ALTER TABLE delivery_events DROP CONSTRAINT delivery_events_legacy_span;
-ALTER TABLE delivery_events ALTER COLUMN id SET DEFAULT time_id(epoch_ms(clock_timestamp()), nextval('delivery_events_id_low'));
-ALTER TABLE delivery_events ADD PRIMARY KEY (id);
-CREATE INDEX delivery_events_message ON delivery_events (message_id);
-ALTER TABLE delivery_events ATTACH PARTITION delivery_events_legacy FOR VALUES FROM (MINVALUE) TO (9007199254740992);
 
--- Makes span `span` of `parent` (messages or delivery_events) if it does not exist yet;
+-- Makes span `span` of `parent` (one of the four) if it does not exist yet;
 -- returns its name, or NULL when it existed. Made on its own and then attached, which locks
 -- the parent only against other DDL (creating a partition in place would hold off every
 -- reader and writer while it waits for theirs).
@@ -224,15 +233,20 @@ CREATE FUNCTION create_history_partition(parent text, span bigint) RETURNS text 
 DECLARE
     name text := format('%s_%s', parent, to_char(history_span_start(span) AT TIME ZONE 'UTC', 'YYYYMMDD'));
 BEGIN
-    IF parent NOT IN ('messages', 'delivery_events') OR span < 1 THEN
+    IF parent NOT IN ('messages', 'delivery_events', 'events', 'webhook_attempts') OR span < 1 THEN
         RAISE EXCEPTION 'no history partition % of %', span, parent;
     END IF;
     IF to_regclass(name) IS NOT NULL THEN
         RETURN NULL;
     END IF;
     EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)', name, parent);
-    IF parent = 'messages' THEN
+    -- The unique indexes each partition keeps for itself (see partition_in_place): a public
+    -- id names its span (the id is made from its time), so unique in it is unique overall;
+    -- the sender checks a provider's id across spans itself (JobQueue).
+    IF parent IN ('messages', 'events') THEN
         EXECUTE format('CREATE UNIQUE INDEX %I ON %I (public_id)', name || '_public_id', name);
+    END IF;
+    IF parent = 'messages' THEN
         EXECUTE format('CREATE UNIQUE INDEX %I ON %I (provider, provider_message_id) WHERE provider_message_id IS NOT NULL',
                        name || '_provider_message_id', name);
     END IF;
@@ -241,18 +255,18 @@ BEGIN
 END;
 $$;
 
--- Makes the spans of both tables from the current one to `ahead` spans on that do not
+-- Makes the spans of the four tables from the current one to `ahead` spans on that do not
 -- exist yet; returns their names. The sender does this at the end of each run, and
 -- `textingctl partitions maintain`.
 CREATE FUNCTION create_history_partitions(ahead integer) RETURNS SETOF text LANGUAGE sql AS $$
     SELECT made FROM generate_series(history_span_of(now()), history_span_of(now()) + ahead) span
-    CROSS JOIN unnest(ARRAY['messages', 'delivery_events']) parent
+    CROSS JOIN unnest(ARRAY['messages', 'delivery_events', 'events', 'webhook_attempts']) parent
     CROSS JOIN LATERAL create_history_partition(parent, span) made
     WHERE made IS NOT NULL
     ORDER BY span, parent
 $$;
 
--- Every partition of both tables: its span, the ids it holds [low, high), the times they
+-- Every partition of the four tables: its span, the ids it holds [low, high), the times they
 -- were made in [starts_at, ends_at) (span 0: every row made before the partitioning), the
 -- planner's estimate of its rows, and whether a DETACH … CONCURRENTLY of it was interrupted.
 CREATE VIEW history_partitions AS
@@ -269,6 +283,6 @@ JOIN pg_class parent ON parent.oid = i.inhparent
 CROSS JOIN LATERAL (
     SELECT coalesce(substring(pg_get_expr(child.relpartbound, child.oid) FROM 'FROM \(''(-?[0-9]+)''\)')::bigint >> 53, 0) AS span
 ) s
-WHERE parent.oid IN ('messages'::regclass, 'delivery_events'::regclass);
+WHERE parent.oid IN ('messages'::regclass, 'delivery_events'::regclass, 'events'::regclass, 'webhook_attempts'::regclass);
 
 SELECT count(*) FROM create_history_partitions(2);

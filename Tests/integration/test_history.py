@@ -1,9 +1,10 @@
-"""Years of messages (migration 0016, History): messages and delivery reports are partitioned
-by time in spans of 2^31 ms (24.86 days); the spans ahead are made before they are needed,
-spans past TEXTING_RETENTION_DAYS are dropped whole (never one of which a message is still
-queued, and with TEXTING_RETENTION_AFTER_EXPORT only once `textingctl messages export` wrote
-them out), with their status counts; and an installation made with the previous schema is
-turned into the new layout in place.
+"""Years of messages (migration 0016, History): messages, delivery reports, events and webhook
+attempts are partitioned by time in spans of 2^31 ms (24.86 days); the spans ahead are made
+before they are needed, spans past TEXTING_RETENTION_DAYS are dropped whole (never one of
+which a message is still queued or an event still waits for a webhook delivery, and with
+TEXTING_RETENTION_AFTER_EXPORT only once `textingctl messages export` wrote them out), with
+their status counts; and an installation made with the previous schema is turned into the
+new layout in place.
 
 Each test has a database of its own (old spans made by hand, an older schema), driven by the
 real `textingctl`."""
@@ -18,7 +19,7 @@ import pytest
 from conftest import STACK_ENV, scratch_database, textingctl
 
 MIGRATIONS = STACK_ENV["TEXTING_MIGRATIONS_DIR"]
-SPAN_MS = 1 << 31
+TABLES = ("messages", "delivery_events", "events", "webhook_attempts")
 
 
 def ctl(env, *args, **settings):
@@ -42,7 +43,8 @@ def current_span(db):
 
 def add_messages(db, span, n, status="delivered", offset_ms=0):
     """n messages of the test's key made inside span `span` (ids made from a time in it), each
-    to a new number, with a delivery report each; their public ids."""
+    to a new number, with a delivery report, an event and a webhook attempt each, all in the
+    span; their public ids."""
     rows = db.execute(
         """WITH n AS (
                INSERT INTO phone_numbers (number)
@@ -58,6 +60,16 @@ def add_messages(db, span, n, status="delivered", offset_ms=0):
                INSERT INTO delivery_events (id, message_id, reported_status, applied)
                SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 5000, nextval('delivery_events_id_low')), id, 'delivered', true
                FROM m
+           ), e AS (
+               INSERT INTO events (id, api_key_id, type, message_id)
+               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 6000, nextval('events_id_low')),
+                      (SELECT id FROM api_keys), 'message.delivered', id
+               FROM m RETURNING id
+           ), a AS (
+               INSERT INTO webhook_attempts (id, event_id, api_key_id, url, attempt, outcome, latency_ms)
+               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 7000, nextval('webhook_attempts_id_low')),
+                      e.id, (SELECT id FROM api_keys), 'https://example.com/hook', 1, 'delivered', 5
+               FROM e
            )
            SELECT public_id::text FROM m""", {"n": n, "status": status, "span": span, "offset": offset_ms}).fetchall()
     return [r[0] for r in rows]
@@ -80,17 +92,19 @@ def counted(db):
 def test_the_spans_ahead_are_made_before_they_are_needed(history):
     env, db = history
     now = current_span(db)
-    for parent in ("messages", "delivery_events"):
+    for parent in TABLES:
         assert {now, now + 1, now + 2} <= set(partitions(db, parent)), partitions(db, parent)
     # A span ahead that is missing (as when a new span comes into view) is made by the next
-    # maintenance, for both tables, and then takes the rows of its time.
-    gone = partitions(db, "messages")[now + 2]
-    db.execute(f"ALTER TABLE messages DETACH PARTITION {gone}")
-    db.execute(f"DROP TABLE {gone}")
-    db.execute(f"DROP TABLE {partitions(db, 'delivery_events')[now + 2]}")
+    # maintenance, for each table, and then takes the rows of its time.
+    gone = {parent: partitions(db, parent)[now + 2] for parent in TABLES}
+    for parent, name in gone.items():
+        db.execute(f"ALTER TABLE {parent} DETACH PARTITION {name}")
+        db.execute(f"DROP TABLE {name}")
     output = ctl(env, "partitions", "maintain")
-    assert gone in output, output
-    assert now + 2 in partitions(db, "messages") and now + 2 in partitions(db, "delivery_events")
+    for parent, name in gone.items():
+        assert name in output, output
+        assert partitions(db, parent)[now + 2] == name
+    gone = gone["messages"]
     [public_id] = add_messages(db, now + 2, 1)
     assert db.execute("SELECT tableoid::regclass::text FROM messages WHERE public_id = %s", (public_id,)).fetchone()[0] == gone
     listing = ctl(env, "partitions")
@@ -105,7 +119,7 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
     now = current_span(db)
     old, older = now - 4, now - 6   # about 100 and 150 days ago
     for span in (old, older):
-        for parent in ("messages", "delivery_events"):
+        for parent in TABLES:
             assert db.execute("SELECT create_history_partition(%s, %s)", (parent, span)).fetchone()[0]
     add_messages(db, older, 50)
     add_messages(db, older, 20, status="failed")
@@ -118,11 +132,12 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
 
     output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
 
-    assert older not in partitions(db, "messages") and older not in partitions(db, "delivery_events"), output
+    assert all(older not in partitions(db, parent) for parent in TABLES), output
     assert names[older] in output
-    # The span with a queued message stays, whole; its delivery reports may go.
+    # The span with a queued message stays, whole; its delivery reports, events and attempts
+    # may go.
     assert old in partitions(db, "messages"), output
-    assert f"{names[old]}: 1 of its messages still have jobs" in output, output
+    assert f"{names[old]}: 1 of its messages are still queued" in output, output
     assert db.execute("SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[])", (kept_ids + queued + recent,)).fetchone()[0] == 41
     assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 41
     # The figures lost the dropped span's messages, and only those.
@@ -132,6 +147,7 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
     db.execute("DELETE FROM jobs")
     output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
     assert old not in partitions(db, "messages"), output
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == db.execute("SELECT count(*) FROM webhook_attempts").fetchone()[0] == 10
     assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 10
     kept, actual = counted(db)
     assert kept == actual == {"delivered": 10}, (kept, actual)
@@ -139,11 +155,29 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
     assert now in partitions(db, "messages")
 
 
+def test_a_span_of_events_waits_for_its_webhook_deliveries(history):
+    env, db = history
+    old = current_span(db) - 4
+    for parent in TABLES:
+        db.execute("SELECT create_history_partition(%s, %s)", (parent, old))
+    add_messages(db, old, 3)
+    db.execute("""INSERT INTO webhook_deliveries (event_id, api_key_id, message_id, url)
+                  SELECT id, api_key_id, message_id, 'https://example.com/hook' FROM events LIMIT 1""")
+    name = partitions(db, "events")[old]
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+    assert f"{name}: 1 of its events still wait for webhook deliveries" in output, output
+    assert partitions(db, "events").get(old) == name
+    assert old not in partitions(db, "messages") and old not in partitions(db, "webhook_attempts"), output
+    db.execute("DELETE FROM webhook_deliveries")
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+    assert old not in partitions(db, "events"), output
+
+
 def test_the_export_writes_out_every_message_made_before_the_date_and_retention_can_wait_for_it(history):
     env, db = history
     now = current_span(db)
     old = now - 4
-    for parent in ("messages", "delivery_events"):
+    for parent in TABLES:
         db.execute("SELECT create_history_partition(%s, %s)", (parent, old))
     before = add_messages(db, old, 25) + add_messages(db, old, 5, status="failed", offset_ms=1000)
     after = add_messages(db, now, 3)
@@ -176,9 +210,9 @@ def test_malformed_history_commands_are_refused_before_touching_the_database(com
 
 
 def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_path):
-    """The tables as they were before 0016 become span 0 of the partitioned tables as they
-    are: the same files (attached, not copied), every row and reference kept, old ids found
-    by the service's own statements, new rows in the current span."""
+    """The four tables as they were before 0016 become span 0 of the partitioned tables as
+    they are: the same files (attached, not copied), every row and reference kept, old ids
+    found by the service's own statements, new rows in the current span."""
     previous = tmp_path / "previous"
     previous.mkdir()
     for name in sorted(os.listdir(MIGRATIONS)):
@@ -196,25 +230,36 @@ def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_
                           FROM generate_series(1, 1000) g JOIN phone_numbers p ON p.number = '+1559' || lpad((g % 200 + 1)::text, 7, '0')""")
             db.execute("INSERT INTO jobs (message_id, run_at) SELECT id, now() FROM messages WHERE status = 'queued'")
             db.execute("INSERT INTO delivery_events (message_id, reported_status, applied) SELECT id, 'delivered', true FROM messages WHERE status = 'delivered'")
+            db.execute("""INSERT INTO events (api_key_id, type, message_id)
+                          SELECT api_key_id, 'message.delivered', id FROM messages WHERE status = 'delivered' ORDER BY id LIMIT 300""")
+            db.execute("""INSERT INTO webhook_attempts (event_id, api_key_id, url, attempt, outcome, latency_ms)
+                          SELECT id, api_key_id, 'https://example.com/hook', 1, 'delivered', 5 FROM events""")
+            db.execute("""INSERT INTO webhook_deliveries (event_id, api_key_id, message_id, url)
+                          SELECT id, api_key_id, message_id, 'https://example.com/hook' FROM events ORDER BY id LIMIT 1""")
             db.execute("SELECT compact_status_counts()")
-            files = dict(db.execute("SELECT relname, relfilenode FROM pg_class WHERE relname IN ('messages', 'delivery_events')").fetchall())
+            files = dict(db.execute(f"SELECT relname, relfilenode FROM pg_class WHERE relname IN {TABLES}").fetchall())
+            old_events = [r[0] for r in db.execute("SELECT public_id::text FROM events ORDER BY id LIMIT 3")]
             before = db.execute("SELECT id, public_id::text, status::text FROM messages ORDER BY id").fetchall()
 
             output = ctl(env, "migrate")
-            assert "0016_history_partitions.sql" in output and "0017_validate_message_references.sql" in output, output
+            assert "0016_history_partitions.sql" in output and "0017_validate_history_references.sql" in output, output
 
-            # Attached as they were: the same files, now span 0.
-            layout = dict(db.execute("SELECT relname, relkind FROM pg_class WHERE relname IN ('messages', 'messages_legacy', 'delivery_events', 'delivery_events_legacy')").fetchall())
-            assert layout == {"messages": "p", "messages_legacy": "r", "delivery_events": "p", "delivery_events_legacy": "r"}, layout
-            after_files = dict(db.execute("SELECT relname, relfilenode FROM pg_class WHERE relname IN ('messages_legacy', 'delivery_events_legacy')").fetchall())
-            assert after_files == {"messages_legacy": files["messages"], "delivery_events_legacy": files["delivery_events"]}
-            assert partitions(db, "messages")[0] == "messages_legacy"
+            # Attached as they were: the same files, now span 0 of each partitioned table.
+            for table in TABLES:
+                kinds = dict(db.execute("SELECT relname, relkind FROM pg_class WHERE relname IN (%s, %s)", (table, table + "_legacy")).fetchall())
+                assert kinds == {table: "p", table + "_legacy": "r"}, kinds
+                assert db.execute("SELECT relfilenode FROM pg_class WHERE relname = %s", (table + "_legacy",)).fetchone()[0] == files[table]
+                assert partitions(db, table)[0] == table + "_legacy"
             assert db.execute("SELECT id, public_id::text, status::text FROM messages ORDER BY id").fetchall() == before
-            assert db.execute("SELECT count(*) FROM delivery_events").fetchone()[0] == 900
-            # The references hold, checked: a job still names its message, and keeps its span.
-            assert db.execute("SELECT bool_and(convalidated) FROM pg_constraint WHERE conname IN ('jobs_message_id_fkey', 'idempotency_keys_message_id_fkey')").fetchone()[0]
+            assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES[1:]] == [900, 300, 300]
+            # The references hold, checked: a job still names its message and a queued webhook
+            # delivery its event, and each keeps its span.
+            assert db.execute("""SELECT count(*) FILTER (WHERE convalidated) FROM pg_constraint WHERE conname IN
+                                 ('jobs_message_id_fkey', 'idempotency_keys_message_id_fkey', 'webhook_deliveries_event_id_fkey')""").fetchone()[0] == 3
             with pytest.raises(psycopg.errors.ForeignKeyViolation):
                 db.execute("ALTER TABLE messages DETACH PARTITION messages_legacy")
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                db.execute("ALTER TABLE events DETACH PARTITION events_legacy")
             kept, actual = counted(db)
             assert kept == actual == {"delivered": 900, "queued": 100}, (kept, actual)
             # Old ids, random and time-ordered, are found by the statements the service runs.
@@ -223,6 +268,10 @@ def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_
             for _, public_id, status in before[:4]:
                 found = db.pgconn.exec_params(find.encode(), [public_id.encode(), str(key).encode()])
                 assert found.ntuples == 1 and found.get_value(0, 0).decode() == public_id, (public_id, found.error_message)
+            find_event = ctl(env, "sql", "events.find")
+            for public_id in old_events:
+                found = db.pgconn.exec_params(find_event.encode(), [public_id.encode(), str(key).encode()])
+                assert found.ntuples == 1, (public_id, found.error_message)
             # New messages go to the current span, and are counted.
             db.execute("""INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id)
                           SELECT message_id_for(u), u, (SELECT min(id) FROM phone_numbers), 'after', 'GSM-7', 1, (SELECT id FROM api_keys)

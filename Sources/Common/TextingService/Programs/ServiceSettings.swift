@@ -147,7 +147,7 @@ public enum ServiceSettings {
 
     public static let retentionDays = Setting<Int>.integer(
         "TEXTING_RETENTION_DAYS",
-        "days messages and their delivery reports are kept, 0: for ever. Stored in spans of about 25 days: a span goes whole once its newest message is this old (so up to 25 days later), except while one of its messages is still queued",
+        "days messages, their delivery reports, events and webhook attempts are kept, 0: for ever. Stored in spans of about 25 days: a span goes whole once its newest row is this old (so up to 25 days later), except while one of its messages is still queued or one of its events still waits for a webhook delivery",
         default: 0, range: 0...36_500, readBy: [senderCron, textingctl],
         notes: "Every sender, at the end of each run, makes the spans ahead and drops those past retention; so does `textingctl partitions maintain`.")
     public static let retentionAfterExport = Setting<Bool>.onOff(

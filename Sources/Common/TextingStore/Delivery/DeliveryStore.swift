@@ -203,7 +203,7 @@ public struct DeliveryStore {
                        j.attempts AS job_attempts, j.leased_by IS NOT NULL AS job_leased
                 FROM messages m LEFT JOIN jobs j ON j.message_id = m.id
                 WHERE m.id IN (SELECT n.id FROM unnest($1::uuid[]) u(public_id)
-                               JOIN messages n ON \(MessageSpans.publicID("n", is: "u.public_id")))
+                               JOIN messages n ON \(HistorySpans.publicID("n", is: "u.public_id")))
                 ORDER BY m.id
                 \(lock)
             ), decided AS (
@@ -244,7 +244,7 @@ public struct DeliveryStore {
     static let findNumber = Query(
         "delivery.find_number",
         """
-        SELECT m.id, m.phone_number_id FROM messages m WHERE \(MessageSpans.publicID("m", is: "$1"))
+        SELECT m.id, m.phone_number_id FROM messages m WHERE \(HistorySpans.publicID("m", is: "$1"))
         """)
 
     static let lockNumber = Query(

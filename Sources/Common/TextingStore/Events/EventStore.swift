@@ -55,6 +55,6 @@ public struct EventStore {
         SELECT \(EventRecord.columns)
         FROM events e
         \(EventRecord.eventJoins)
-        WHERE e.public_id = $1::uuid AND e.api_key_id = $2::bigint
+        WHERE \(HistorySpans.publicID("e", is: "$1")) AND e.api_key_id = $2::bigint
         """)
 }

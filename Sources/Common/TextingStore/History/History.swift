@@ -1,8 +1,9 @@
 import TextingPostgres
 
-/// `messages` and `delivery_events` are partitioned by time (migration 0016): a row's id is
-/// made from the time it was made, and each partition holds the ids of one span of 2^31 ms
-/// (24.86 days); span 0 holds every row made before the partitioning. This is the one place
+/// The tables that grow with traffic (`messages`, `delivery_events`, `events`,
+/// `webhook_attempts`) are partitioned by time (migration 0016): a row's id is made from the
+/// time it was made, and each partition holds the ids of one span of 2^31 ms (24.86 days);
+/// span 0 holds every row made before the partitioning. This is the one place
 /// that makes partitions ahead, drops those past retention and writes messages out before
 /// they go. Every sender does the first two at the end of each run (`maintain`), and
 /// `textingctl partitions maintain`; one at a time (an advisory lock: the others skip).
@@ -29,7 +30,7 @@ public struct History {
         }
     }
 
-    /// One partition of either table.
+    /// One partition of one of the four tables.
     public struct Partition: Sendable, Equatable, PostgresRowDecodable {
         public let table: String
         public let name: String
@@ -76,17 +77,19 @@ public struct History {
         }
     }
 
-    /// Every partition of both tables, by table and span.
+    /// Every partition of the four tables, by table and span.
     public func partitions() throws(PostgresError) -> [Partition] {
         try connection.execute(Self.partitions).decode()
     }
 
     /// Makes the partitions of the spans ahead that are missing, then, with a retention,
-    /// drops the spans past it: each span's `delivery_events` partition, and its `messages`
-    /// partition unless a message in it still has a job (then it is kept: a queued message
-    /// is never dropped; PostgreSQL's foreign key from jobs would refuse anyway) or, with
-    /// `afterExport`, the export has not covered it yet. Detached CONCURRENTLY, so writers
-    /// and readers of the other spans never wait; the span's status counts go with it.
+    /// drops the spans past it: each span's partitions of the four tables, except a
+    /// `messages` one while a message in it still has a job and an `events` one while an
+    /// event in it still waits for a webhook delivery (then it is kept: nothing on its way is
+    /// dropped; PostgreSQL's foreign keys from jobs and webhook_deliveries would refuse
+    /// anyway), or, with `afterExport`, a `messages` one the export has not covered yet.
+    /// Detached CONCURRENTLY, so writers and readers of the other spans never wait; a
+    /// messages span's status counts go with it.
     public func maintain(retention: Retention?) throws -> Maintenance {
         var result = Maintenance()
         // A transaction's advisory lock, not a session's: through PgBouncer in transaction
@@ -104,8 +107,9 @@ public struct History {
         let expired = try connection.execute(Self.expired, [String(retention.days), retention.afterExport ? "t" : "f"]).rows
         for row in expired {
             guard let table = row["parent"], let name = row["name"], let span = row["span"], Self.isPartitionName(name) else { continue }
-            if let jobs = row.optionalInt("jobs"), jobs > 0 {
-                result.kept.append("\(name): \(jobs) of its messages still have jobs")
+            if let waiting = row.optionalInt("waiting"), waiting > 0 {
+                let what = table == "messages" ? "messages are still queued" : "events still wait for webhook deliveries"
+                result.kept.append("\(name): \(waiting) of its \(what)")
                 continue
             }
             if row["covered"] != "t" {
@@ -126,7 +130,7 @@ public struct History {
     }
 
     private func drop(table: String, name: String, span: String, detaching: Bool) throws {
-        let parent = table == "messages" ? "messages" : "delivery_events"
+        guard let parent = ["messages", "delivery_events", "events", "webhook_attempts"].first(where: { $0 == table }) else { return }
         // Not in a transaction: a concurrent detach takes two, and waits for the transactions
         // that may still see the partition instead of locking everyone out meanwhile.
         try connection.executeScript(
@@ -191,15 +195,18 @@ public struct History {
         FROM history_partitions ORDER BY parent, span
         """)
 
-    /// The partitions past retention ($1 days), oldest first, delivery reports before the
-    /// messages of the same span; for messages, how many still have jobs (a range of the
-    /// jobs' primary key) and whether the export covered them ($2: it must).
+    /// The partitions past retention ($1 days), oldest first, the messages of a span last;
+    /// for messages, how many still have jobs (a range of the jobs' primary key), for events
+    /// how many still wait for a webhook delivery (the queue is small), and whether the
+    /// export covered them ($2: it must).
     static let expired = Query(
         "history.expired",
         """
         SELECT h.parent, h.name, h.span, h.detaching,
-               CASE WHEN h.parent = 'messages'
-                    THEN (SELECT count(*) FROM jobs j WHERE j.message_id >= h.low AND j.message_id < h.high) ELSE 0 END AS jobs,
+               CASE h.parent
+                    WHEN 'messages' THEN (SELECT count(*) FROM jobs j WHERE j.message_id >= h.low AND j.message_id < h.high)
+                    WHEN 'events' THEN (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id >= h.low AND d.event_id < h.high)
+                    ELSE 0 END AS waiting,
                (NOT $2::boolean OR h.parent <> 'messages' OR h.ends_at <= (SELECT exported_before FROM history_layout)) AS covered
         FROM history_partitions h
         WHERE h.ends_at <= now() - make_interval(days => $1::integer)

@@ -60,7 +60,7 @@ public struct IdempotencyStore {
     static let complete = Query(
         "idempotency.complete",
         """
-        UPDATE idempotency_keys SET message_id = (SELECT m.id FROM messages m WHERE \(MessageSpans.publicID("m", is: "$3")))
+        UPDATE idempotency_keys SET message_id = (SELECT m.id FROM messages m WHERE \(HistorySpans.publicID("m", is: "$3")))
         WHERE api_key_id = $1::bigint AND key = $2
         """)
     static let deleteExpired = Query("idempotency.delete_expired", "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'")

@@ -161,7 +161,7 @@ public struct MessageStore {
             RETURNING p.id, p.number, p.status, p.opted_out_at
         ), m AS (
             INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
-            SELECT \(MessageSpans.newID(for: "i.public_id")), i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
+            SELECT \(HistorySpans.newMessageID(for: "i.public_id")), i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
                    coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), nullif(i.status_callback, ''), i.api_key_id
             FROM input i
             JOIN key ON key.id = i.api_key_id
@@ -186,7 +186,7 @@ public struct MessageStore {
         """
         SELECT \(MessageRecord.columns)
         FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE \(MessageSpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint
+        WHERE \(HistorySpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint
         """)
 
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
@@ -235,7 +235,7 @@ public struct MessageStore {
     }
 
     static let findInternalID = Query(
-        "messages.find_internal_id", "SELECT m.id FROM messages m WHERE \(MessageSpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint")
+        "messages.find_internal_id", "SELECT m.id FROM messages m WHERE \(HistorySpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint")
     static let lockJob = Query("messages.cancel_lock_job", "SELECT message_id FROM jobs WHERE message_id = $1::bigint FOR UPDATE")
     static let markCanceled = Query(
         "messages.cancel",

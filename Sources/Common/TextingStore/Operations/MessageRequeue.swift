@@ -63,13 +63,13 @@ public struct MessageRequeue {
         """
         WITH number AS (
             SELECT p.id, p.status FROM phone_numbers p
-            WHERE p.id = (SELECT m.phone_number_id FROM messages m WHERE \(MessageSpans.publicID("m", is: "$1")))
+            WHERE p.id = (SELECT m.phone_number_id FROM messages m WHERE \(HistorySpans.publicID("m", is: "$1")))
             FOR SHARE
         )
         SELECT m.id, m.status::text AS status, n.status::text AS number_status,
                (m.expires_at IS NOT NULL AND m.expires_at <= now()) AS expired
         FROM messages m JOIN number n ON n.id = m.phone_number_id
-        WHERE \(MessageSpans.publicID("m", is: "$1"))
+        WHERE \(HistorySpans.publicID("m", is: "$1"))
         FOR UPDATE OF m
         """)
 

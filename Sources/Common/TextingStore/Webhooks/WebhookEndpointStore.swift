@@ -183,7 +183,7 @@ public struct WebhookEndpointStore {
         """
         SELECT queue_webhook_deliveries(ev, m.status_callback) IS NULL AS found, ev.id
         FROM events ev LEFT JOIN messages m ON m.id = ev.message_id
-        WHERE ev.public_id = $1::uuid
+        WHERE \(HistorySpans.publicID("ev", is: "$1"))
         """)
     static let countQueued = Query("webhook_deliveries.count_for_event", "SELECT count(*) AS queued FROM webhook_deliveries WHERE event_id = $1::bigint")
 }

@@ -1,5 +1,0 @@
--- The foreign keys 0016 added NOT VALID from jobs and idempotency_keys to the partitioned
--- messages: checked here, in a transaction of its own, under a lock that lets readers and
--- writers of both tables go on (new rows were checked from the start).
-ALTER TABLE jobs VALIDATE CONSTRAINT jobs_message_id_fkey;
-ALTER TABLE idempotency_keys VALIDATE CONSTRAINT idempotency_keys_message_id_fkey;
