@@ -947,8 +947,9 @@ class Bench:
     def load_history(self, count):
         """`count` finished messages of the bench key (as years of traffic leave them: 97 %
         delivered, 2 % failed, 1 % sent), four to a number, made evenly over the last
-        GROWTH_DAYS days (ids and created_at of their time, so in the partitions of their
-        spans, made first), written in SQL a million at a time; analyzed and checkpointed."""
+        GROWTH_DAYS days (public ids, ids and created_at of their time, as the service makes
+        them, so in the partitions of their spans, made first), written in SQL a million at a
+        time; analyzed and checkpointed."""
         self.reset_data()
         self.db(f"""SELECT count(create_history_partition(p, s))
                     FROM generate_series(history_span_of(now() - interval '{self.GROWTH_DAYS} days'), history_span_of(now())) s
@@ -963,12 +964,14 @@ class Bench:
                 ), numbered AS (
                     SELECT id, row_number() OVER (ORDER BY number) AS k FROM n
                 )
-                INSERT INTO messages (id, phone_number_id, body, encoding, segments, api_key_id, status, provider, attempts, created_at, sent_at, delivered_at)
-                SELECT time_id(t.ms, nextval('messages_id_low')), id, left('{TEXT}', 60), 'GSM-7', 1, {self.owner},
+                INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id, status, provider, attempts, created_at, sent_at,
+                                      delivered_at)
+                SELECT message_id_for(t.u), t.u, id, left('{TEXT}', 60), 'GSM-7', 1, {self.owner},
                        (CASE WHEN (k * 4 + g) % 100 < 2 THEN 'failed' WHEN (k * 4 + g) % 100 < 3 THEN 'sent' ELSE 'delivered' END)::message_status,
                        'p1', 1, to_timestamp(t.ms / 1000.0), to_timestamp(t.ms / 1000.0), to_timestamp(t.ms / 1000.0)
                 FROM numbered CROSS JOIN generate_series(0, 3) g
-                CROSS JOIN LATERAL (SELECT {first_ms} + floor(({start} + k * 4 + g - 4) * {step})::bigint AS ms) t
+                CROSS JOIN LATERAL (SELECT {first_ms} + floor(({start} + k * 4 + g - 4) * {step})::bigint AS ms) made
+                CROSS JOIN LATERAL (SELECT made.ms, uuid_v7_at(made.ms) AS u) t
                 WHERE k * 4 + g - 4 < {n}""")
         self.db("SELECT compact_status_counts()")
         self.db("VACUUM ANALYZE phone_numbers")  # one statement per psql -c: VACUUM cannot run in a transaction block

@@ -28,10 +28,16 @@
 -- webhook_deliveries its to events, now to the partitioned tables (added NOT VALID here,
 -- validated in 0017 under a lock that lets writers go on): a partition of which a message
 -- still has a job, or an event a queued webhook delivery, cannot be detached, so nothing
--- still on its way is dropped. delivery_events, events, webhook_attempts and
--- inbound_messages.in_reply_to lose theirs to messages and events: they record what happened
--- (in the same transaction as the change they record) and outlive, or go with, the rows they
--- name; a foreign key would make dropping a span delete their rows one by one first.
+-- still on its way is dropped. The history's own foreign keys go: those of delivery_events,
+-- events, webhook_attempts and inbound_messages.in_reply_to to messages and events (they
+-- record what happened, in the same transaction as the change they record, and outlive or
+-- go with the rows they name: a foreign key would make dropping a span delete their rows one
+-- by one first), and those of messages, events and webhook_attempts to phone_numbers,
+-- api_keys, inbound_messages and webhook_endpoints: dropping a partition that has one takes
+-- an ACCESS EXCLUSIVE lock on the table it references, which holds off every request that
+-- checks a key against it (and was seen deadlocking with them). Those rows are written by
+-- the statements that look the referenced rows up; numbers and keys are never deleted; a
+-- deleted webhook endpoint's attempts are deleted with it by WebhookEndpointStore.delete.
 
 CREATE FUNCTION epoch_ms(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN floor(extract(epoch FROM at) * 1000)::bigint;
@@ -39,6 +45,14 @@ CREATE FUNCTION epoch_ms(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE P
 -- The id of milliseconds `ms` with `low` in its low 22 bits.
 CREATE FUNCTION time_id(ms bigint, low bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ((ms - 1577836800000) << 22) | (low & 4194303);
+
+-- A UUIDv7 of milliseconds `ms` (0013's uuid_v7() is now this of the clock): for rows made
+-- for a time of their own (a history loaded in SQL), whose id and public id must agree.
+CREATE FUNCTION uuid_v7_at(ms bigint) RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE
+    RETURN encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send(ms) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1),
+                  'hex')::uuid;
+CREATE OR REPLACE FUNCTION uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE
+    RETURN uuid_v7_at(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
 
 -- The milliseconds of a UUIDv7 (its first 48 bits); NULL for any other version.
 CREATE FUNCTION uuid_v7_ms(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -80,7 +94,10 @@ INSERT INTO history_layout (partitioned_at) VALUES (now());
 -- before 0013: in span 0, unless a row was written by hand since) name no time: every span.
 DO $$
 DECLARE
-    started bigint := epoch_ms((SELECT partitioned_at FROM history_layout)) + 3600000;
+    -- A new installation has nothing in span 0: every v7 id names its span from the start.
+    started bigint := CASE WHEN EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM events)
+                           THEN epoch_ms((SELECT partitioned_at FROM history_layout)) + 3600000
+                           ELSE 1577836800000 + 3600000 END;
 BEGIN
     EXECUTE format($f$
         CREATE FUNCTION history_ids_from(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -140,11 +157,12 @@ $$;
 -- Turns table `parent` into a partitioned table of the same name whose span 0 is the table
 -- as it was (`<parent>_legacy`), attached with its indexes, constraints and rows as they are.
 -- The parent gets the same columns, checks, defaults (the id's now made from time, from
--- sequence `<parent>_id_low`), foreign keys, primary key and non-unique indexes (a unique
+-- sequence `<parent>_id_low`), primary key and non-unique indexes (a unique
 -- index over partitions must hold the partition key: other unique indexes stay each
 -- partition's own, made by create_history_partition), and the table's triggers, which move
 -- to it (a trigger with transition tables cannot be on a partition; row triggers on the
--- parent are cloned onto each partition). References to the table are the caller's.
+-- parent are cloned onto each partition). The table's own foreign keys are dropped (see
+-- above); references to it are the caller's.
 CREATE FUNCTION partition_in_place(parent text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     legacy text := parent || '_legacy';
@@ -172,9 +190,11 @@ BEGIN
             EXECUTE regexp_replace(item.definition, '^CREATE INDEX \S+ ON \S+ ', format('CREATE INDEX %I ON %I ', item.name, parent));
         END IF;
     END LOOP;
-    FOR item IN SELECT conname::text AS name, pg_get_constraintdef(oid) AS definition
-                FROM pg_constraint WHERE conrelid = legacy::regclass AND contype = 'f' LOOP
-        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', parent, item.name, item.definition);
+    -- No foreign keys from the history's tables (see above): dropping a partition that has one
+    -- locks the table it references (phone_numbers, api_keys…) ACCESS EXCLUSIVE, which stops
+    -- every request that checks a key against it, and deadlocks with them.
+    FOR item IN SELECT conname::text AS name FROM pg_constraint WHERE conrelid = legacy::regclass AND contype = 'f' LOOP
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', legacy, item.name);
     END LOOP;
     FOR item IN SELECT tgname::text AS name, pg_get_triggerdef(oid) AS definition
                 FROM pg_trigger WHERE tgrelid = legacy::regclass AND NOT tgisinternal LOOP

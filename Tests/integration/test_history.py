@@ -11,7 +11,7 @@ real `textingctl`."""
 import json
 import os
 import shutil
-import tempfile
+import threading
 
 import psycopg
 import pytest
@@ -52,9 +52,10 @@ def add_messages(db, span, n, status="delivered", offset_ms=0):
                FROM generate_series(1, %(n)s) g RETURNING id
            ), m AS (
                INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id, status, created_at)
-               SELECT time_id(t.ms, nextval('messages_id_low')), uuid_v7(), n.id, 'old', 'GSM-7', 1,
+               SELECT message_id_for(t.u), t.u, n.id, 'old', 'GSM-7', 1,
                       (SELECT id FROM api_keys), %(status)s::message_status, to_timestamp(t.ms / 1000.0)
-               FROM n CROSS JOIN LATERAL (SELECT 1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + n.id AS ms) t
+               FROM n CROSS JOIN LATERAL (SELECT 1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + n.id AS ms) s
+               CROSS JOIN LATERAL (SELECT s.ms, uuid_v7_at(s.ms) AS u) t
                RETURNING id, public_id
            ), r AS (
                INSERT INTO delivery_events (id, message_id, reported_status, applied)
@@ -153,6 +154,89 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
     assert kept == actual == {"delivered": 10}, (kept, actual)
     # A retention longer than the spans' age keeps them.
     assert now in partitions(db, "messages")
+
+
+@pytest.mark.parametrize("statement", ["messages.find_by_id", "events.find"])
+def test_a_public_id_is_looked_up_in_the_one_span_its_time_names(history, statement):
+    env, db = history
+    now = current_span(db)
+    for span in range(now - 6, now):
+        for parent in TABLES:
+            db.execute("SELECT create_history_partition(%s, %s)", (parent, span))
+    # A day into each span: within the hour's slack of a span's edge, the lookup reads both sides.
+    ids = {span: add_messages(db, span, 3, offset_ms=86_400_000) for span in (now - 5, now - 2, now)}
+    table = "messages" if statement.startswith("messages") else "events"
+    key = db.execute("SELECT id FROM api_keys").fetchone()[0]
+    sql_text = ctl(env, "sql", statement)
+    for span, public_ids in ids.items():
+        public_id = public_ids[0]
+        if table == "events":
+            public_id = db.execute("""UPDATE events SET public_id = uuid_v7_at((id >> 22) + 1577836800000)
+                                      WHERE message_id = (SELECT id FROM messages WHERE public_id = %s) RETURNING public_id::text""",
+                                   (public_id,)).fetchone()[0]
+        # As the service runs it (prepared, a generic plan once warm), and planned for the value.
+        for mode in ("force_generic_plan", "force_custom_plan"):
+            db.execute(f"SET plan_cache_mode = {mode}")
+            db.execute("DEALLOCATE ALL")
+            db.execute(f"PREPARE lookup AS {sql_text}")
+            plan = db.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE lookup('{public_id}', {key})").fetchone()[0][0]["Plan"]
+            db.execute("DEALLOCATE ALL")
+            spans = set(partitions(db, table).values())
+            read = [n for n in walk(plan) if n.get("Relation Name") in spans and n.get("Actual Loops", 0) > 0]
+            assert [n["Relation Name"] for n in read] == [partitions(db, table)[span]], (mode, json.dumps(plan, indent=1))
+            assert sum(n["Actual Rows"] for n in read) == 1
+    db.execute("RESET plan_cache_mode")
+
+
+def walk(plan):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from walk(child)
+
+
+def test_writers_never_wait_for_a_span_being_dropped(history):
+    """While a span goes, requests go on: inserts of new messages and events (with their
+    numbers and keys) all succeed. A partition with a foreign key to phone_numbers or api_keys
+    was seen taking them ACCESS EXCLUSIVE as it was dropped, and deadlocking with inserts;
+    the history's tables have none (migration 0016)."""
+    env, db = history
+    old = current_span(db) - 4
+    for parent in TABLES:
+        db.execute("SELECT create_history_partition(%s, %s)", (parent, old))
+    add_messages(db, old, 2000)
+    assert db.execute("""SELECT count(*) FROM pg_constraint c JOIN history_partitions h ON h.name = c.conrelid::regclass::text
+                         WHERE c.contype = 'f'""").fetchone()[0] == 0
+    stop = threading.Event()
+    failures, done = [], []
+
+    def insert():
+        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+            for i in range(5000):  # bounded; stops as soon as the drop is over
+                if stop.is_set():
+                    break
+                try:
+                    connection.execute("""WITH n AS (INSERT INTO phone_numbers (number) VALUES (%s)
+                                                     ON CONFLICT (number) DO UPDATE SET number = EXCLUDED.number RETURNING id),
+                                               m AS (INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id)
+                                                     SELECT n.id, 'during', 'GSM-7', 1, (SELECT id FROM api_keys) FROM n RETURNING id)
+                                          INSERT INTO events (api_key_id, type, message_id) SELECT (SELECT id FROM api_keys), 'message.sent', id FROM m""",
+                                       (f"+1556{threading.get_ident() % 1000:03d}{i % 10000:04d}",))
+                    done.append(1)
+                except psycopg.Error as error:
+                    failures.append(str(error))
+
+    writers = [threading.Thread(target=insert) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    try:
+        output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join(timeout=60)
+    assert not failures, failures[:3]
+    assert done, "the writers wrote nothing"
+    assert all(old not in partitions(db, parent) for parent in TABLES), output
 
 
 def test_a_span_of_events_waits_for_its_webhook_deliveries(history):

@@ -80,6 +80,23 @@ def test_endpoint_is_created_with_a_secret_shown_once_listed_and_deleted(api):
     assert api.raw("GET", f"/webhook_endpoints/{created['id']}").status_code == 404
 
 
+def test_a_deleted_endpoint_takes_its_attempts_with_it(api, db):
+    """webhook_attempts is partitioned by time without a foreign key to its endpoint (migration
+    0016): deleting the endpoint deletes its attempts itself, and no other endpoint's."""
+    kept, gone = (create_endpoint(api, f"https://localhost/{name}") for name in ("kept", "gone"))
+    event = db.execute("""INSERT INTO events (api_key_id, type, phone_number)
+                          SELECT api_key_id, 'phone_number.inactive', '+15555550100' FROM webhook_endpoints WHERE public_id = %s
+                          RETURNING id""", (kept["id"],)).fetchone()[0]
+    for endpoint in (kept, gone):
+        db.execute("""INSERT INTO webhook_attempts (event_id, api_key_id, endpoint_id, url, attempt, outcome, latency_ms)
+                      SELECT %s, api_key_id, id, url, 1, 'delivered', 3 FROM webhook_endpoints WHERE public_id = %s""", (event, endpoint["id"]))
+    assert api.raw("DELETE", f"/webhook_endpoints/{gone['id']}").status_code == 204
+    left = db.execute("""SELECT w.public_id::text FROM webhook_attempts a JOIN webhook_endpoints w ON w.id = a.endpoint_id
+                         WHERE a.event_id = %s""", (event,)).fetchall()
+    assert left == [(kept["id"],)]
+    assert count(db, "SELECT count(*) FROM webhook_attempts WHERE event_id = %s", event) == 1
+
+
 @pytest.mark.parametrize("url, code", [
     ("ftp://localhost/x", "invalid_webhook_url"),
     ("https://user:pass@localhost/x", "invalid_webhook_url"),

@@ -118,9 +118,17 @@ public struct WebhookEndpointStore {
         "webhook_endpoints.find",
         "SELECT \(WebhookEndpointRecord.columns) FROM webhook_endpoints w WHERE w.public_id = $1::uuid AND w.api_key_id = $2::bigint")
 
+    /// The endpoint, its queued deliveries (their foreign key cascades) and its attempts
+    /// (webhook_attempts is partitioned by time and has no foreign key: migration 0016).
     static let delete = Query(
         "webhook_endpoints.delete",
-        "DELETE FROM webhook_endpoints WHERE public_id = $1::uuid AND ($2::bigint IS NULL OR api_key_id = $2::bigint)")
+        """
+        WITH attempts AS (
+            DELETE FROM webhook_attempts a USING webhook_endpoints w
+            WHERE a.endpoint_id = w.id AND w.public_id = $1::uuid AND ($2::bigint IS NULL OR w.api_key_id = $2::bigint)
+        )
+        DELETE FROM webhook_endpoints WHERE public_id = $1::uuid AND ($2::bigint IS NULL OR api_key_id = $2::bigint)
+        """)
 
     static let enable = Query(
         "webhook_endpoints.enable",
