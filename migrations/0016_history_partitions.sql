@@ -65,7 +65,6 @@ CREATE FUNCTION history_span_start(span bigint) RETURNS timestamptz LANGUAGE sql
 CREATE FUNCTION history_span_of(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN (epoch_ms(at) - 1577836800000) >> 31;
 
-
 CREATE SEQUENCE messages_id_low;
 CREATE SEQUENCE delivery_events_id_low;
 CREATE SEQUENCE events_id_low;
@@ -89,9 +88,9 @@ INSERT INTO history_layout (partitioned_at) VALUES (now());
 -- The ids a row (a message, an event) with public id `u` can have: [history_ids_from(u),
 -- history_ids_before(u)). A condition on both lets PostgreSQL read only the span the id's
 -- time names (and, with an hour's slack either way, rows whose id and public id were made
--- apart: SQL defaults, events). A v7
--- id older than the partitioning may be in span 0 too; ids of other versions (v4, made
--- before 0013: in span 0, unless a row was written by hand since) name no time: every span.
+-- apart: SQL defaults, events). A v7 id older than the partitioning may be in span 0 too;
+-- ids of other versions (v4, made before 0013: in span 0, unless a row was written by hand
+-- since) name no time: every span.
 DO $$
 DECLARE
     -- A new installation has nothing in span 0: every v7 id names its span from the start.
