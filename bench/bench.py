@@ -948,8 +948,8 @@ class Bench:
         """`count` finished messages of the bench key (as years of traffic leave them: 97 %
         delivered, 2 % failed, 1 % sent), four to a number, made evenly over the last
         GROWTH_DAYS days (public ids, ids and created_at of their time, as the service makes
-        them, so in the partitions of their spans, made first), written in SQL a million at a
-        time; analyzed and checkpointed."""
+        them, so in the partitions of their spans, made first; each number first seen with its
+        first message), written in SQL a million at a time; analyzed and checkpointed."""
         self.reset_data()
         self.db(f"""SELECT count(create_history_partition(p, s))
                     FROM generate_series(history_span_of(now() - interval '{self.GROWTH_DAYS} days'), history_span_of(now())) s
@@ -959,8 +959,9 @@ class Bench:
         for start in range(0, count, 1_000_000):
             n = min(1_000_000, count - start)
             self.db(f"""WITH n AS (
-                    INSERT INTO phone_numbers (number)
-                    SELECT '+1557' || lpad(g::text, 7, '0') FROM generate_series({start // 4 + 1}, {(start + n + 3) // 4}) g RETURNING id, number
+                    INSERT INTO phone_numbers (number, created_at)
+                    SELECT '+1557' || lpad(g::text, 7, '0'), to_timestamp(({first_ms} + floor((4 * g - 4) * {step})::bigint) / 1000.0)
+                    FROM generate_series({start // 4 + 1}, {(start + n + 3) // 4}) g RETURNING id, number
                 ), numbered AS (
                     SELECT id, row_number() OVER (ORDER BY number) AS k FROM n
                 )

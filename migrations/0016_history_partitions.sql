@@ -104,6 +104,15 @@ BEGIN
                         THEN time_id(uuid_v7_ms(u) - 3600000, 0)
                         ELSE -9223372036854775808 END
     $f$, started);
+    -- The lowest id a row made at or after `at` can have, with the same slack and the same
+    -- span 0: a number's messages are never older than the number (GET /messages?to_number=
+    -- reads only the spans since it was first seen).
+    EXECUTE format($f$
+        CREATE FUNCTION history_ids_since(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN CASE WHEN epoch_ms(at) >= %1$s AND epoch_ms(at) < 1577836800000 + (1::bigint << 41) - 3600000
+                        THEN time_id(epoch_ms(at) - 3600000, 0)
+                        ELSE -9223372036854775808 END
+    $f$, started);
 END;
 $$;
 CREATE FUNCTION history_ids_before(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE

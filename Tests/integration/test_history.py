@@ -188,6 +188,37 @@ def test_a_public_id_is_looked_up_in_the_one_span_its_time_names(history, statem
     db.execute("RESET plan_cache_mode")
 
 
+def test_a_number_s_messages_are_listed_from_the_spans_since_it_was_first_seen(history):
+    """GET /messages?to_number= reads only the spans since the number was first seen (its
+    messages are never older), and lists every message of it there."""
+    env, db = history
+    now = current_span(db)
+    for span in range(now - 6, now):
+        for parent in TABLES:
+            db.execute("SELECT create_history_partition(%s, %s)", (parent, span))
+    add_messages(db, now - 5, 50)   # other numbers, in an older span
+    first_seen_ms = db.execute("SELECT 1577836800000 + ((%s::bigint) << 31) + 86400000", (now - 2,)).fetchone()[0]
+    number_id = db.execute("INSERT INTO phone_numbers (number, created_at) VALUES ('+15550001234', to_timestamp(%s / 1000.0)) RETURNING id",
+                           (first_seen_ms,)).fetchone()[0]
+    made = []
+    for ms in (first_seen_ms + 1000, first_seen_ms + 2 * 86400000, db.execute("SELECT epoch_ms(now())").fetchone()[0]):
+        made.append(db.execute("""INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id)
+                                  SELECT message_id_for(u), u, %s, 'to one number', 'GSM-7', 1, (SELECT id FROM api_keys)
+                                  FROM (SELECT uuid_v7_at(%s) AS u) v RETURNING public_id::text""", (number_id, ms)).fetchone()[0])
+    looked_up = db.pgconn.exec_params(ctl(env, "sql", "messages.list_number_id").encode(), [b"+15550001234"])
+    assert looked_up.ntuples == 1, looked_up.error_message
+    number, since = looked_up.get_value(0, 0), looked_up.get_value(0, 1)
+    key = str(db.execute("SELECT id FROM api_keys").fetchone()[0]).encode()
+    listing = ctl(env, "sql", "messages.list_number")
+    listed = db.pgconn.exec_params(listing.encode(), [key, b"21", None, number, since])
+    assert listed.ntuples == 3, listed.error_message
+    assert sorted(listed.get_value(i, 0).decode() for i in range(3)) == sorted(made)
+    plan = db.pgconn.exec_params(b"EXPLAIN (FORMAT JSON) " + listing.encode(), [key, b"21", None, number, since])
+    spans = set(partitions(db, "messages").values())
+    read = {n["Relation Name"] for n in walk(json.loads(plan.get_value(0, 0))[0]["Plan"]) if n.get("Relation Name") in spans}
+    assert read == {partitions(db, "messages")[s] for s in partitions(db, "messages") if s >= now - 2}, read
+
+
 def walk(plan):
     yield plan
     for child in plan.get("Plans", []):

@@ -102,14 +102,18 @@ public struct MessageStore {
         // The number's id first, so the plan is made for that number: a number that had
         // thousands of messages is read in id order until the page is full, a rare one
         // whole (a subquery left the planner an average number, and a sort of every match).
-        var numberID: String? = nil
+        // And the lowest id its messages can have (none is older than the number), so only
+        // the spans since it was first seen are read.
+        var number: [String?] = []
         if let toNumber {
-            guard let id = try connection.execute(Self.numberID, [toNumber.e164]).first?["id"] else { return ([], false) }
-            numberID = id
+            guard let row = try connection.execute(Self.numberID, [toNumber.e164]).first, let id = row["id"], let since = row["since"] else {
+                return ([], false)
+            }
+            number = [id, since]
         }
         let query = Self.listQueries[Self.listQueryIndex(number: toNumber != nil, status: status != nil, clientRef: clientRef != nil)]
         let parameters: [String?] =
-            [String(owner), String(limit + 1), before.map(String.init)] + [numberID, status?.rawValue, clientRef?.text].filter { $0 != nil }
+            [String(owner), String(limit + 1), before.map(String.init)] + number + [status?.rawValue, clientRef?.text].filter { $0 != nil }
         let records: [MessageRecord] = try connection.execute(query, parameters).decode()
         return (Array(records.prefix(limit)), records.count > limit)
     }
@@ -193,7 +197,7 @@ public struct MessageStore {
     /// same however deep it is and rows inserted meanwhile neither repeat nor vanish.
     /// `GET /messages`, one statement per combination of filters (`listQueryIndex`): the key
     /// ($1), the page size ($2), the cursor ($3, NULL for the first page: the newest), then the
-    /// filters given, in this order: number (its phone_numbers id, looked up first), status, client reference. Each is served by an
+    /// filters given, in this order: number (its phone_numbers id, looked up first, and the lowest id its messages can have), status, client reference. Each is served by an
     /// index that holds the key, the filters and the id, so the cursor is an index condition
     /// and a page reads its rows only, however many messages the key has. Planned at each
     /// execution: a generic plan cannot tell a key with a few messages from one with most of
@@ -213,7 +217,10 @@ public struct MessageStore {
             return "$\(next)"
         }
         var conditions = ["m.api_key_id = $1::bigint", "m.id < coalesce($3::bigint, 9223372036854775807)"]
-        if number { conditions.append("m.phone_number_id = \(parameter())::bigint") }
+        if number {
+            conditions.append("m.phone_number_id = \(parameter())::bigint")
+            conditions.append("m.id >= \(parameter())::bigint")
+        }
         if status { conditions.append("m.status = \(parameter())::message_status") }
         if clientRef { conditions.append("m.client_ref = \(parameter())") }
         let name = ["messages.list", number ? "_number" : "", status ? "_status" : "", clientRef ? "_client_ref" : ""].joined()
@@ -228,7 +235,8 @@ public struct MessageStore {
             """, planning: .eachExecution)
     }
 
-    static let numberID = Query("messages.list_number_id", "SELECT id FROM phone_numbers WHERE number = $1")
+    static let numberID = Query(
+        "messages.list_number_id", "SELECT id, history_ids_since(created_at) AS since FROM phone_numbers WHERE number = $1")
 
     static func listQueryIndex(number: Bool, status: Bool, clientRef: Bool) -> Int {
         (number ? 1 : 0) | (status ? 2 : 0) | (clientRef ? 4 : 0)
