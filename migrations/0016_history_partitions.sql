@@ -98,23 +98,21 @@ DECLARE
                            THEN epoch_ms((SELECT partitioned_at FROM history_layout)) + 3600000
                            ELSE 1577836800000 + 3600000 END;
 BEGIN
+    -- The lowest id a row made at or after `ms` can have (NULL: no time, every span).
     EXECUTE format($f$
-        CREATE FUNCTION history_ids_from(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
-            RETURN CASE WHEN uuid_v7_ms(u) >= %1$s AND uuid_v7_ms(u) < 1577836800000 + (1::bigint << 41) - 3600000
-                        THEN time_id(uuid_v7_ms(u) - 3600000, 0)
-                        ELSE -9223372036854775808 END
-    $f$, started);
-    -- The lowest id a row made at or after `at` can have, with the same slack and the same
-    -- span 0: a number's messages are never older than the number (GET /messages?to_number=
-    -- reads only the spans since it was first seen).
-    EXECUTE format($f$
-        CREATE FUNCTION history_ids_since(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
-            RETURN CASE WHEN epoch_ms(at) >= %1$s AND epoch_ms(at) < 1577836800000 + (1::bigint << 41) - 3600000
-                        THEN time_id(epoch_ms(at) - 3600000, 0)
+        CREATE FUNCTION history_ids_from_ms(ms bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN CASE WHEN ms >= %1$s AND ms < 1577836800000 + (1::bigint << 41) - 3600000
+                        THEN time_id(ms - 3600000, 0)
                         ELSE -9223372036854775808 END
     $f$, started);
 END;
 $$;
+CREATE FUNCTION history_ids_from(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN history_ids_from_ms(uuid_v7_ms(u));
+-- The same for a row made at or after `at`: a number's messages are never older than the
+-- number (GET /messages?to_number= reads only the spans since it was first seen).
+CREATE FUNCTION history_ids_since(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN history_ids_from_ms(epoch_ms(at));
 CREATE FUNCTION history_ids_before(u uuid) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN uuid_v7_ms(u) IS NULL THEN 9223372036854775807
                 WHEN uuid_v7_ms(u) >= 1577836800000 AND uuid_v7_ms(u) < 1577836800000 + (1::bigint << 41) - 3600000

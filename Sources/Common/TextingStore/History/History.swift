@@ -14,6 +14,9 @@ public struct History {
         self.connection = connection
     }
 
+    /// The partitioned tables (migration 0016's `partition_in_place`), as `history_partitions` names them.
+    static let tables: Set = ["messages", "delivery_events", "events", "webhook_attempts"]
+
     /// Spans made ahead of the current one: about 50 days in which a sender may not run.
     public static let spansAhead = 2
 
@@ -130,13 +133,13 @@ public struct History {
     }
 
     private func drop(table: String, name: String, span: String, detaching: Bool) throws {
-        guard let parent = ["messages", "delivery_events", "events", "webhook_attempts"].first(where: { $0 == table }) else { return }
+        guard Self.tables.contains(table) else { return }
         // Not in a transaction: a concurrent detach takes two, and waits for the transactions
         // that may still see the partition instead of locking everyone out meanwhile.
         try connection.executeScript(
-            "ALTER TABLE \(parent) DETACH PARTITION \(name) \(detaching ? "FINALIZE" : "CONCURRENTLY")", name: "history.detach")
+            "ALTER TABLE \(table) DETACH PARTITION \(name) \(detaching ? "FINALIZE" : "CONCURRENTLY")", name: "history.detach")
         try connection.transaction { connection in
-            if parent == "messages" {
+            if table == "messages" {
                 // Nothing can change the span's counts now: fold what was left and forget them.
                 _ = try StatusCounts(connection: connection).compact()
                 try connection.execute(Self.forgetCounts, [span])
