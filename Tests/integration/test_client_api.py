@@ -175,6 +175,52 @@ def test_listing_is_newest_first_with_keyset_pagination(api):
     assert seen == list(reversed(ids))
 
 
+def test_listing_pages_run_from_this_span_into_months_old_ones(api, db):
+    """Messages are partitioned by time (spans of 24.86 days); a page reads the newest spans
+    first and the older ones only when those do not fill it (MessageStore.list). Pages walk
+    from today's messages into ones made months ago, newest first, each once, with and
+    without filters, whichever read fills them."""
+    owner = db.execute("SELECT max(id) FROM api_keys").fetchone()[0]  # the key `api` just made
+    now = db.execute("SELECT history_span_of(now())").fetchone()[0]
+    for span in range(now - 4, now):
+        db.execute("SELECT create_history_partition('messages', %s)", (span,))
+    number = new_number()
+    first_seen = db.execute("SELECT 1577836800000 + (%s::bigint << 31) + 3600000", (now - 4,)).fetchone()[0]
+    db.execute("INSERT INTO phone_numbers (number, created_at) VALUES (%s, to_timestamp(%s / 1000.0))", (number, first_seen))
+    old = []
+    try:
+        # Two messages four spans ago, one two spans ago, one in the span before this one.
+        for span, offset in ((now - 4, 7_200_000), (now - 4, 7_300_000), (now - 2, 5_000), (now - 1, 5_000)):
+            old.append(db.execute(
+                """INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id, status, created_at)
+                   SELECT message_id_for(t.u), t.u, (SELECT id FROM phone_numbers WHERE number = %s), 'months ago', 'GSM-7', 1, %s,
+                          'delivered', to_timestamp(t.ms / 1000.0)
+                   FROM (SELECT 1577836800000 + (%s::bigint << 31) + %s AS ms) s CROSS JOIN LATERAL (SELECT s.ms, uuid_v7_at(s.ms) AS u) t
+                   RETURNING public_id::text""", (number, owner, span, offset)).fetchone()[0])
+        recent = [api.post_message(number, f"today {i}").json()["id"] for i in range(2)]
+        newest_first = list(reversed(old + recent))
+
+        def walk(query, limit):
+            seen, after = [], None
+            for _ in range(20):
+                response = api.raw("GET", f"/messages?limit={limit}&{query}" + (f"&after={after}" if after else ""))
+                assert response.status_code == 200, response.text
+                seen += [m["id"] for m in response.json()["messages"]]
+                after = response.json()["next_after"]
+                if after is None:
+                    return seen
+            raise AssertionError(f"more than 20 pages of {query}")
+
+        quoted = number.replace("+", "%2B")
+        for limit in (1, 2, 3, 100):
+            assert walk("", limit) == newest_first, limit
+            assert walk(f"to_number={quoted}", limit) == newest_first, limit
+            assert walk("status=delivered", limit) == list(reversed(old)), limit
+            assert walk(f"to_number={quoted}&status=delivered", limit) == list(reversed(old)), limit
+    finally:
+        db.execute("DELETE FROM messages WHERE public_id = ANY(%s::uuid[])", (old,))
+
+
 def test_listing_filters_by_number_and_status(api, mocks, empty_queue):
     number, other = new_number(), new_number()
     later = api.post_message(number, "later", send_at=_in(3600)).json()["id"]

@@ -210,10 +210,10 @@ def test_a_number_s_messages_are_listed_from_the_spans_since_it_was_first_seen(h
     number, since = looked_up.get_value(0, 0), looked_up.get_value(0, 1)
     key = str(db.execute("SELECT id FROM api_keys").fetchone()[0]).encode()
     listing = ctl(env, "sql", "messages.list_number")
-    listed = db.pgconn.exec_params(listing.encode(), [key, b"21", None, number, since])
+    listed = db.pgconn.exec_params(listing.encode(), [key, b"21", None, since, number])
     assert listed.ntuples == 3, listed.error_message
     assert sorted(listed.get_value(i, 0).decode() for i in range(3)) == sorted(made)
-    plan = db.pgconn.exec_params(b"EXPLAIN (FORMAT JSON) " + listing.encode(), [key, b"21", None, number, since])
+    plan = db.pgconn.exec_params(b"EXPLAIN (FORMAT JSON) " + listing.encode(), [key, b"21", None, since, number])
     spans = set(partitions(db, "messages").values())
     read = {n["Relation Name"] for n in walk(json.loads(plan.get_value(0, 0))[0]["Plan"]) if n.get("Relation Name") in spans}
     assert read == {partitions(db, "messages")[s] for s in partitions(db, "messages") if s >= now - 2}, read

@@ -104,17 +104,29 @@ public struct MessageStore {
         // whole (a subquery left the planner an average number, and a sort of every match).
         // And the lowest id its messages can have (none is older than the number), so only
         // the spans since it was first seen are read.
-        var number: [String?] = []
+        var number: String?
+        var floor = Int64.min
         if let toNumber {
-            guard let row = try connection.execute(Self.numberID, [toNumber.e164]).first, let id = row["id"], let since = row["since"] else {
+            guard let row = try connection.execute(Self.numberID, [toNumber.e164]).first, let id = row["id"],
+                let since = row["since"].flatMap({ Int64($0) })
+            else {
                 return ([], false)
             }
-            number = [id, since]
+            number = id
+            floor = since
         }
         let query = Self.listQueries[Self.listQueryIndex(number: toNumber != nil, status: status != nil, clientRef: clientRef != nil)]
-        let parameters: [String?] =
-            [String(owner), String(limit + 1), before.map(String.init)] + number + [status?.rawValue, clientRef?.text].filter { $0 != nil }
-        let records: [MessageRecord] = try connection.execute(query, parameters).decode()
+        let filters = [number, status?.rawValue, clientRef?.text].compactMap { $0 }
+        func page(from low: Int64, below high: Int64?, rows: Int) throws(PostgresError) -> [MessageRecord] {
+            try connection.execute(query, [String(owner), String(rows), high.map(String.init), String(low)] + filters).decode()
+        }
+        // The newest spans first, planned with their bounds (two partitions, whatever the
+        // number of spans kept); the older ones only if that does not fill the page.
+        let recent = max(floor, HistorySpans.recentIDs(below: before, now: .now))
+        var records = try page(from: recent, below: before, rows: limit + 1)
+        if records.count <= limit, recent > floor {
+            records += try page(from: floor, below: recent, rows: limit + 1 - records.count)
+        }
         return (Array(records.prefix(limit)), records.count > limit)
     }
 
@@ -196,8 +208,10 @@ public struct MessageStore {
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
     /// same however deep it is and rows inserted meanwhile neither repeat nor vanish.
     /// `GET /messages`, one statement per combination of filters (`listQueryIndex`): the key
-    /// ($1), the page size ($2), the cursor ($3, NULL for the first page: the newest), then the
-    /// filters given, in this order: number (its phone_numbers id, looked up first, and the lowest id its messages can have), status, client reference. Each is served by an
+    /// ($1), the page size ($2), the cursor ($3, NULL for the first page: the newest), the
+    /// lowest id read ($4: `list` reads the newest spans first, then the rest, and a number's
+    /// messages are none older than the number), then the filters given, in this order:
+    /// number (its phone_numbers id, looked up first), status, client reference. Each is served by an
     /// index that holds the key, the filters and the id, so the cursor is an index condition
     /// and a page reads its rows only, however many messages the key has. Planned at each
     /// execution: a generic plan cannot tell a key with a few messages from one with most of
@@ -211,16 +225,13 @@ public struct MessageStore {
         let number = index & 1 != 0
         let status = index & 2 != 0
         let clientRef = index & 4 != 0
-        var next = 4
+        var next = 5
         func parameter() -> String {
             defer { next += 1 }
             return "$\(next)"
         }
-        var conditions = ["m.api_key_id = $1::bigint", "m.id < coalesce($3::bigint, 9223372036854775807)"]
-        if number {
-            conditions.append("m.phone_number_id = \(parameter())::bigint")
-            conditions.append("m.id >= \(parameter())::bigint")
-        }
+        var conditions = ["m.api_key_id = $1::bigint", "m.id < coalesce($3::bigint, 9223372036854775807)", "m.id >= $4::bigint"]
+        if number { conditions.append("m.phone_number_id = \(parameter())::bigint") }
         if status { conditions.append("m.status = \(parameter())::message_status") }
         if clientRef { conditions.append("m.client_ref = \(parameter())") }
         let name = ["messages.list", number ? "_number" : "", status ? "_status" : "", clientRef ? "_client_ref" : ""].joined()
