@@ -89,3 +89,20 @@ def test_problems_and_memory_are_listed():
     assert "**Problems in this run:**\n\n- ingest, repetition 2, answers other than 201: 503=4" in report
     assert "| MessagesFCGI (FastCGI) | 10.0 MiB | 12.0 MiB | < 32 MiB: met |" in report
     assert "**Problems in this run:**" not in render(RESULTS)
+
+
+def test_growth_compares_each_request_and_the_median_ingest_of_its_runs():
+    requests = {"get": 2.0, "list": 9.0, "list_failed": 7.0, "list_queued": 5.0, "list_number": 3.0, "list_number_status": 2.5, "scrape": 3.0}
+    grown = dict(requests, list_failed=9.0, scrape=60.0)
+    results = dict(RESULTS, growth={
+        "messages": 20_000_000, "small_messages": 1_000, "days": 360, "large_load_seconds": 400.0,
+        "small": dict(requests, ingest=4000.0, ingest_runs=[4100.0, 4000.0, 3000.0]),
+        "large": dict(grown, ingest=3900.0, ingest_runs=[3900.0, 4200.0, 3700.0]),
+    })
+    report = render(results)
+    assert "| 2.00 ms | 2.00 ms | 100 % | ≤ 120 %: met |" in _row(report, "| `GET /messages/{id}`")
+    assert "| 129 % | ≤ 120 %: **not met** |" in _row(report, "| `GET /messages?status=failed")
+    assert "< 50 ms: **not met** |" in _row(report, "| `GET /metrics`")
+    ingest = _row(report, "| Ingest: `POST /messages` (wrk, 5 s, median of 3 runs)")
+    assert "| 4,000 requests/s | 3,900 requests/s | 98 % | ≥ 95 %: met |" in ingest
+    assert "- growth ingest requests/s over 1,000 messages: 4100, 4000, 3000; over 20,000,000: 3900, 4200, 3700" in report
