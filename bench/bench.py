@@ -185,9 +185,9 @@ class Bench:
         self.children.append(process)
         return process
 
-    def db(self, sql, admin=False):
+    def db(self, sql, admin=False, env=None):
         command = [f"{PG_BIN}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"] + (["-U", "postgres"] if admin else []) + ["-c", sql]
-        return self.run(command, 600, what="psql").stdout.strip()
+        return self.run(command, 600, env=env, what="psql").stdout.strip()
 
     def log(self, name):
         return os.path.join(self.s.run_dir, "log", name)
@@ -223,10 +223,10 @@ class Bench:
         p99 = re.search(r"^latency_ms: .*p99=([0-9.]+)", text, re.M)
         return (float(p50.group(1)) if p50 else None, float(p99.group(1)) if p99 else None)
 
-    def pgbench(self, name, limit, *arguments):
+    def pgbench(self, name, limit, *arguments, env=None):
         """pgbench, bounded: its tps (without initial connection time); counts failed transactions."""
         path = self.out(f"{name}.txt")
-        self.run(["timeout", "--kill-after=5", str(limit), f"{PG_BIN}/pgbench", *arguments], limit + 30, output=path, what="pgbench")
+        self.run(["timeout", "--kill-after=5", str(limit), f"{PG_BIN}/pgbench", *arguments], limit + 30, output=path, env=env, what="pgbench")
         text = open(path).read()
         tps = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", text, re.M)
         if not tps:
@@ -941,6 +941,32 @@ class Bench:
 
     GROWTH_SMALL = 1_000
 
+    # Where the growth table's ingest ceiling runs: an empty database of the same schema.
+    CEILING_DATABASE = "texting_ceiling"
+
+    def make_ceiling_database(self):
+        """An empty database of the service's schema beside its own, with one API key: the
+        growth table's ingest ceiling is pgbench's obvious transaction on its empty tables,
+        measured at the same moments as the ingest over each history, so that the machine's
+        drift between the two (minutes apart, on a shared machine) cancels out of the ratio.
+        Its settings (environment) and the key's id."""
+        name = self.CEILING_DATABASE
+        env = {**self.env, "PGDATABASE": name,
+               "TEXTING_DATABASE_URL": re.sub(r"dbname=\S+", f"dbname={name}", self.env["TEXTING_DATABASE_URL"])}
+        self.db(f"DROP DATABASE IF EXISTS {name}", admin=True)
+        self.db(f"CREATE DATABASE {name} OWNER texting", admin=True)
+        self.run([os.path.join(self.bin_dir, "textingctl"), "migrate"], 120, env=env, what="textingctl migrate (ceiling database)")
+        self.run([os.path.join(self.bin_dir, "textingctl"), "keys", "create", "ceiling"], 60, env=env, what="textingctl keys create (ceiling)")
+        return env, self.db("SELECT id FROM api_keys", env=env)
+
+    def ceiling_ingest(self, name):
+        """pgbench's obvious transaction on the ceiling database's emptied tables, as the main
+        ingest ceiling runs it: transactions per second."""
+        env, owner = self.ceiling
+        self.db(f"TRUNCATE {MESSAGE_TABLES}", env=env)
+        return self.pgbench(name, self.s.duration + 30, "-n", "-M", "prepared", "-c", str(PGBENCH_CLIENTS), "-j", "2", "-T", str(self.s.duration),
+                            "-D", f"owner={owner}", "-f", os.path.join(PROJECT, "bench", "pgbench_obvious.sql"), env=env)
+
     # Days the loaded history spans: about fifteen spans of messages' partitions (migration 0016).
     GROWTH_DAYS = 360
 
@@ -1008,7 +1034,7 @@ class Bench:
         rate = float(match.group(1))
         self.wrk_answers("growth-ingest-drop", "growth ingest while a span is dropped", 201)
         return {"seconds": round(seconds, 3), "messages": messages, "partition": name, "days": days, "ingest": rate,
-                "output": result.stdout.strip()}
+                "ceiling": self.ceiling_ingest("growth-ceiling-drop"), "output": result.stdout.strip()}
 
     def timed_gets(self, paths, rounds=1):
         """Milliseconds of each GET, one at a time (the latency of a lone request, not a load)."""
@@ -1052,17 +1078,20 @@ class Bench:
             if status != 200:
                 self.problems.append(f"growth: GET /metrics answered {status}")
         figures["scrape"] = stats.median(scrapes)
-        # Ingest a few times over (a single 5 s run on this shared machine moved by 20 % from
-        # one to the next over the same history): the median, and each run.
-        runs = []
+        # Ingest a few times over, each run followed by its ceiling (a single 5 s run on this
+        # shared machine moved by 20 % from one to the next): the medians, and each run.
+        runs, ceilings = [], []
         for run in range(1 if s.smoke else 3):
             name = f"growth-ingest-{label}-{run + 1}"
             runs.append(self.wrk(name, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{s.duration}s",
                                  "-s", os.path.join(PROJECT, "bench", "ingest.lua"), f"http://127.0.0.1:{s.port}", "--", self.api_key,
                                  str(80_000_000 + (0 if label == "small" else 6_000_000) + run * 2_000_000)))
             self.wrk_answers(name, f"growth ingest over the {label} history", 201)
+            ceilings.append(self.ceiling_ingest(f"growth-ceiling-{label}-{run + 1}"))
         figures["ingest"] = stats.median(runs)
         figures["ingest_runs"] = runs
+        figures["ceiling"] = stats.median(ceilings)
+        figures["ceiling_runs"] = ceilings
         return figures
 
     def growth(self):
@@ -1074,6 +1103,7 @@ class Bench:
         if self.loop is not None:
             processes.stop(self.loop)
             self.loop = None
+        self.ceiling = self.make_ceiling_database()
         for label, count in (("small", self.GROWTH_SMALL), ("large", self.s.growth_messages)):
             say(f"growth: loading {count} messages of history, then single requests, a scrape and {self.s.duration} s of ingest")
             started = time.monotonic()
@@ -1082,6 +1112,7 @@ class Bench:
             figures[label] = self.growth_requests(label)
         figures["drop"] = self.drop_oldest_span()
         self.reset_data()
+        self.db(f"DROP DATABASE {self.CEILING_DATABASE}", admin=True)
         return figures
 
     def cleanup(self):

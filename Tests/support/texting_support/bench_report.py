@@ -95,12 +95,17 @@ def _growth_rows(r):
         if key == "scrape":
             target += "; < 50 ms: " + ("met" if b < 50 else "**not met**")
         lines.append(f"| {label} | {a:.2f} ms | {b:.2f} ms | {ratio(b, a)} | {target} |")
-    a, b = small["ingest"], large["ingest"]
-    runs = len(small.get("ingest_runs", [a]))
-    lines.append(f"| Ingest: `POST /messages` (wrk, {r['duration']} s{f', median of {runs} runs' if runs > 1 else ''}) | {whole(a)} requests/s | "
-                 f"{whole(b)} requests/s | {ratio(b, a)} | ≥ 95 %: {'met' if b >= 0.95 * a else '**not met**'} |")
+    # Ingest as its ratio to the ceiling measured right after it (pgbench's obvious transaction
+    # on an empty database): what the history costs, not the machine's drift between the two.
+    a, b = small["ingest"] / small["ceiling"], large["ingest"] / large["ceiling"]
+    runs = len(small["ingest_runs"])
+    lines.append(f"| Ingest: `POST /messages` (wrk, {r['duration']} s{f', medians of {runs} runs' if runs > 1 else ''}), as a ratio to pgbench's "
+                 f"obvious transaction on an empty database run after each | {whole(small['ingest'])} requests/s, {ratio(small['ingest'], small['ceiling'])} "
+                 f"of {whole(small['ceiling'])} | {whole(large['ingest'])} requests/s, {ratio(large['ingest'], large['ceiling'])} of "
+                 f"{whole(large['ceiling'])} | {ratio(b, a)} | ≥ 95 %: {'met' if b >= 0.95 * a else '**not met**'} |")
     drop = g.get("drop")
     if drop:
+        during = drop["ingest"] / drop["ceiling"]
         lines += [
             "",
             f"Retention over the large history: `textingctl partitions maintain` with TEXTING_RETENTION_DAYS={drop['days']} drops its "
@@ -110,18 +115,20 @@ def _growth_rows(r):
             "| --- | --- | --- | --- | --- |",
             f"| Dropping the span (detached concurrently, dropped, its status counts forgotten; the whole command) | {drop['seconds']:.2f} s "
             f"| – | – | < 1 s: {'met' if drop['seconds'] < 1 else '**not met**'} |",
-            f"| Ingest while it runs (wrk, {r['duration']} s) | {whole(drop['ingest'])} requests/s | ingest over the large history: "
-            f"{whole(b)} requests/s | {ratio(drop['ingest'], b)} | ≥ 95 %: {'met' if drop['ingest'] >= 0.95 * b else '**not met**'} |",
+            f"| Ingest while it runs (wrk, {r['duration']} s), as a ratio to the same ceiling run after it | {whole(drop['ingest'])} requests/s, "
+            f"{ratio(drop['ingest'], drop['ceiling'])} of {whole(drop['ceiling'])} | ingest over the large history: {ratio(large['ingest'], large['ceiling'])} "
+            f"| {ratio(during, b)} | ≥ 95 %: {'met' if during >= 0.95 * b else '**not met**'} |",
         ]
     return lines
 
 
 def _growth_raw(r):
     g = r.get("growth")
-    if not g or "ingest_runs" not in g["small"]:
+    if not g:
         return []
-    return [f"- growth ingest requests/s over {whole(g['small_messages'])} messages: {joined(g['small']['ingest_runs'])}; over "
-            f"{whole(g['messages'])}: {joined(g['large']['ingest_runs'])}"]
+    return [f"- growth ingest requests/s over {whole(g['small_messages'])} messages: {joined(g['small']['ingest_runs'])} (ceilings after each, "
+            f"transactions/s: {joined(g['small']['ceiling_runs'])}); over {whole(g['messages'])}: {joined(g['large']['ingest_runs'])} "
+            f"(ceilings {joined(g['large']['ceiling_runs'])})"]
 
 
 def render(r):
