@@ -15,7 +15,7 @@ do {
         inboundURL: try MockSettings.inboundURL.read(environment))
     PosixThread.start { provider.runCallbackLoop() }
     let server = FastCGIServer(
-        socketPath: try FastCGISettings.socket.read(environment),
+        listener: .unixSocket(try FastCGISettings.socket.read(environment)),
         threadCount: try MockSettings.threads.read(environment),
         // Its counters (/_mock/stats) say what it received; a log line per send would only
         // weigh on the benchmark's measurement of the providers alone.

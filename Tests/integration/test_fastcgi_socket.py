@@ -3,6 +3,7 @@ in the socket's group could: nonsense parameters are answered 400 with a problem
 malformed records and abrupt closes cost nothing, and the process stays the same process
 (same PID) with nginx's /healthz still 200. And SIGTERM twice during a drain: every request
 in hand is answered in full, and the process exits 0."""
+import errno
 import json
 import os
 import random
@@ -122,13 +123,16 @@ class Answer:
         return json.loads(self.stdout().split(b"\r\n\r\n", 1)[1])
 
 
-def exchange(path, data, timeout=10.0, close_write=True):
-    """Sends data on a new connection to the socket at path and reads until the server closes
-    (or timeout: then what arrived). The server may close before reading everything: fine."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def exchange(path, data, timeout=10.0, close_write=True, source=None):
+    """Sends data on a new connection to the socket at path (or a TCP (host, port), from the
+    address `source` if given) and reads until the server closes (or timeout: then what
+    arrived). The server may close before reading everything: fine."""
+    sock = socket.socket(socket.AF_INET if isinstance(path, tuple) else socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     received = b""
     try:
+        if source:
+            sock.bind((source, 0))
         sock.connect(path)
         try:
             sock.sendall(data)
@@ -136,6 +140,9 @@ def exchange(path, data, timeout=10.0, close_write=True):
                 sock.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except OSError as error:  # closed by the server before the shutdown (ENOTCONN)
+            if error.errno != errno.ENOTCONN:
+                raise
         while True:
             try:
                 chunk = sock.recv(65536)
@@ -487,3 +494,70 @@ def test_second_stop_signal_during_the_drain_is_harmless_and_requests_in_hand_ar
             process.wait()
         if os.path.exists(sock_path):
             os.unlink(sock_path)
+
+
+# -- TCP: for nginx on another host, serving only the addresses listed -------------------------
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_with(env_changes, seconds=10):
+    """Runs MessagesFCGI with the stack's settings changed (None removes one); its exit code
+    and standard error, or None and the process if it is still running after `seconds`."""
+    env = {**os.environ, **STACK_ENV, **{k: v for k, v in env_changes.items() if v is not None}}
+    for name in [k for k, v in env_changes.items() if v is None]:
+        env.pop(name, None)
+    process = subprocess.Popen([os.path.join(BIN, "MessagesFCGI")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = process.communicate(timeout=seconds)
+        return process.returncode, stderr
+    except subprocess.TimeoutExpired:
+        return None, process
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"TEXTING_FCGI_LISTEN": "127.0.0.1:9"}, "TEXTING_FCGI_PEERS"),
+    ({"TEXTING_FCGI_LISTEN": "127.0.0.1:9", "TEXTING_FCGI_PEERS": "127.0.0.1", "TEXTING_FCGI_SOCKET": "/tmp/x.sock"}, "TEXTING_FCGI_LISTEN"),
+    ({"TEXTING_FCGI_LISTEN": "localhost:9001", "TEXTING_FCGI_PEERS": "127.0.0.1"}, "TEXTING_FCGI_LISTEN"),
+    ({"TEXTING_FCGI_LISTEN": "::1:9001", "TEXTING_FCGI_PEERS": "127.0.0.1"}, "TEXTING_FCGI_LISTEN"),
+    ({"TEXTING_FCGI_LISTEN": "127.0.0.1:70000", "TEXTING_FCGI_PEERS": "127.0.0.1"}, "TEXTING_FCGI_LISTEN"),
+    ({"TEXTING_FCGI_LISTEN": "127.0.0.1:9001", "TEXTING_FCGI_PEERS": "127.0.0.1,nginx.example"}, "TEXTING_FCGI_PEERS"),
+], ids=["no peers", "and a socket", "a name", "unbracketed IPv6", "port", "a peer by name"])
+def test_a_bad_tcp_listener_setting_ends_the_process_naming_it(settings, named):
+    code, stderr = run_with({"TEXTING_FCGI_SOCKET": None, **settings})
+    assert code == 1, stderr
+    assert named in stderr and len(stderr.strip().splitlines()) == 1, stderr
+
+
+def test_a_tcp_listener_serves_the_peers_listed_and_closes_any_other(db):
+    port = free_port()
+    key = create_api_key("fastcgi-tcp")
+    code, process = run_with({"TEXTING_FCGI_SOCKET": None, "TEXTING_FCGI_LISTEN": f"127.0.0.1:{port}",
+                              "TEXTING_FCGI_PEERS": "127.0.0.3, 127.0.0.1", "TEXTING_FCGI_THREADS": "2"}, seconds=1)
+    assert code is None, process
+    address = ("127.0.0.1", port)
+    try:
+        wait_for(lambda: exchange(address, request_bytes(base_params()), timeout=2).status == 200, timeout=30,
+                 what="MessagesFCGI to serve on TCP")
+        body = json.dumps({"to_number": new_number(), "message": "over TCP"}).encode()
+        pairs = base_params(method="POST", path="/messages", content_length=str(len(body)))
+        pairs = with_param(pairs, "CONTENT_TYPE", "application/json") + [("HTTP_AUTHORIZATION", f"Bearer {key}")]
+        answer = exchange(address, request_bytes(pairs, body=body), source="127.0.0.3")
+        assert answer.status == 201, answer.stdout()
+        created = json.loads(answer.stdout().split(b"\r\n\r\n", 1)[1])["id"]
+        assert db.execute("SELECT count(*) FROM messages WHERE public_id = %s", (created,)).fetchone()[0] == 1
+        # Another address on this machine: closed unanswered, a hundred times; one log line.
+        for _ in range(100):
+            refused = exchange(address, request_bytes(pairs, body=body), source="127.0.0.2", timeout=5)
+            assert refused.data == b""
+        assert exchange(address, request_bytes(base_params())).status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    lines = [line for line in stderr.splitlines() if "not in TEXTING_FCGI_PEERS" in line]
+    assert len(lines) == 1 and "127.0.0.2" in lines[0], stderr
+    assert f"127.0.0.1:{port} (peers: 127.0.0.1, 127.0.0.3)" in stderr

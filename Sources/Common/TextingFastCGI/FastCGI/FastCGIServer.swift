@@ -6,8 +6,8 @@ import TextingSupport
 /// A threaded FastCGI responder. Each worker thread owns one `Context` (typically its own
 /// database connection) for its whole life, so nothing that is not thread-safe is shared.
 ///
-/// Listening: a unix socket path, or none to take the listening socket from standard input
-/// as systemd's socket activation (`StandardInput=socket`) hands it over.
+/// Listening: `FastCGIListener` (a unix socket, a TCP address serving only nginx's addresses,
+/// or the socket systemd's socket activation (`StandardInput=socket`) hands over).
 ///
 /// Requests: each connection is accepted here and screened (`FastCGIRecordScreen`) before
 /// libfcgi reads it, since libfcgi aborts on some parameter lengths; `FastCGIParameters`
@@ -22,7 +22,7 @@ import TextingSupport
 /// before it starts any thread (see there why). (libfcgi's own handling only sets a flag that threads blocked in `accept` never
 /// see, so workers are woken with SIGUSR1 and accept with `FCGI_FAIL_ACCEPT_ON_INTR`.)
 public struct FastCGIServer<Context>: Sendable {
-    public let socketPath: String?
+    public let listener: FastCGIListener
     public let threadCount: Int
     /// Bodies longer than this are answered 413 without being read (nginx enforces the same).
     public let maximumBodyBytes: Int
@@ -32,11 +32,11 @@ public struct FastCGIServer<Context>: Sendable {
     private let handler: @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
 
     public init(
-        socketPath: String?, threadCount: Int, maximumBodyBytes: Int = 16 * 1024, logsRequests: Bool = true,
+        listener: FastCGIListener, threadCount: Int, maximumBodyBytes: Int = 16 * 1024, logsRequests: Bool = true,
         makeContext: @escaping @Sendable () -> Context,
         handler: @escaping @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
     ) {
-        self.socketPath = socketPath
+        self.listener = listener
         self.threadCount = max(1, threadCount)
         self.maximumBodyBytes = maximumBodyBytes
         self.logsRequests = logsRequests
@@ -49,7 +49,7 @@ public struct FastCGIServer<Context>: Sendable {
         guard FCGX_Init() == 0 else {
             throw ConfigurationError(setting: "FastCGI", problem: "FCGX_Init failed")
         }
-        let listenDescriptor = try openListener()
+        let (listenDescriptor, network) = try listener.open()
         let state = ServerState()
 
         // Only this thread takes SIGTERM/SIGINT (through sigwait); workers inherit the mask.
@@ -63,12 +63,12 @@ public struct FastCGIServer<Context>: Sendable {
             let server = self
             state.running.add(1, ordering: .sequentiallyConsistent)
             let thread = PosixThread.start {
-                server.workerLoop(listenDescriptor: listenDescriptor, state: state)
+                server.workerLoop(listenDescriptor: listenDescriptor, network: network, state: state)
                 state.running.subtract(1, ordering: .sequentiallyConsistent)
             }
             threads.append(thread)
         }
-        Log.info("serving FastCGI on \(socketPath ?? "the socket passed on standard input") with \(threadCount) threads")
+        Log.info("serving FastCGI on \(listener.label) with \(threadCount) threads")
 
         let received = StopSignals.waitForFirst()
         state.stopping.store(true, ordering: .sequentiallyConsistent)
@@ -78,17 +78,7 @@ public struct FastCGIServer<Context>: Sendable {
             for thread in threads { pthread_kill(thread, SIGUSR1) }
             usleep(50_000)
         }
-        if let socketPath { unlink(socketPath) }
-    }
-
-    private func openListener() throws(ConfigurationError) -> Int32 {
-        guard let socketPath else { return 0 }
-        unlink(socketPath)
-        let descriptor = FCGX_OpenSocket(socketPath, 1024)
-        guard descriptor >= 0 else {
-            throw ConfigurationError(setting: "TEXTING_FCGI_SOCKET", problem: "cannot listen on \(socketPath): \(String(cString: strerror(errno)))")
-        }
-        return descriptor
+        listener.close()
     }
 
     private static func installWakeUpHandler() {
@@ -99,7 +89,7 @@ public struct FastCGIServer<Context>: Sendable {
         sigaction(SIGUSR1, &action, nil)
     }
 
-    private func workerLoop(listenDescriptor: Int32, state: ServerState) {
+    private func workerLoop(listenDescriptor: Int32, network: Bool, state: ServerState) {
         var context = makeContext()
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { request.deallocate() }
@@ -117,12 +107,13 @@ public struct FastCGIServer<Context>: Sendable {
             var descriptor = request.pointee.ipcFd
             request.pointee.ipcFd = -1
             if descriptor < 0 {
-                descriptor = accept(listenDescriptor, nil, nil)
-                guard descriptor >= 0 else {
+                guard let accepted = listener.accept(listenDescriptor, network: network, refused: state.refused) else {
                     // Woken to stop (EINTR), or accept failed (e.g. out of descriptors): do not spin.
                     if errno != EINTR, !state.stopping.load(ordering: .sequentiallyConsistent) { usleep(10_000) }
                     continue
                 }
+                guard accepted >= 0 else { continue }  // a peer the listener does not serve
+                descriptor = accepted
             }
             guard Self.screen(descriptor, buffer: &peeked) else {
                 close(descriptor)
@@ -298,4 +289,19 @@ public struct FastCGIServer<Context>: Sendable {
 private final class ServerState: Sendable {
     let stopping = Atomic<Bool>(false)
     let running = Atomic<Int>(0)
+    let refusals = Atomic<Int>(0)
+    let refusalLoggedAt = Atomic<Int>(0)
+
+    /// Counts a connection from a peer the listener does not serve; says so in the log at
+    /// most every ten seconds (a flood of them must not become a flood of lines).
+    func refused(_ peer: IPAddress?) {
+        let count = refusals.add(1, ordering: .relaxed).newValue
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let last = refusalLoggedAt.load(ordering: .relaxed)
+        guard now.tv_sec >= last + 10 || count == 1,
+            refusalLoggedAt.compareExchange(expected: last, desired: now.tv_sec, ordering: .relaxed).exchanged
+        else { return }
+        Log.error("closed a FastCGI connection from \(peer.map(\.description) ?? "an unknown address"), not in TEXTING_FCGI_PEERS (\(count) so far)")
+    }
 }

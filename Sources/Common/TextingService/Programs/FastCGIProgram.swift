@@ -10,7 +10,7 @@ public enum FastCGIProgram {
     public typealias Handler = @Sendable (PostgresConnection, HTTPServerRequest) throws -> HTTPServerResponse
 
     /// Answers `--help` and `--version` from `program`, reads the shared settings
-    /// (`TEXTING_DATABASE_URL`, `TEXTING_FCGI_SOCKET`, `TEXTING_FCGI_THREADS`) and
+    /// (`TEXTING_DATABASE_URL`, where to listen: `FastCGISettings.listener`, `TEXTING_FCGI_THREADS`) and
     /// `makeHandler`'s own, serves until SIGTERM (a second one during the drain is ignored), and exits; a bad setting ends the process
     /// with one line naming it.
     public static func run(_ program: ProgramDescription, _ makeHandler: (EnvironmentReader) throws -> Handler) -> Never {
@@ -23,7 +23,7 @@ public enum FastCGIProgram {
             let makeConnection = try ServiceConfiguration.databaseConnection(environment)
             let handler = try makeHandler(environment)
             let server = FastCGIServer(
-                socketPath: try FastCGISettings.socket.read(environment),
+                listener: try FastCGISettings.listener(environment),
                 threadCount: try ServiceSettings.fastCGIThreads.read(environment),
                 makeContext: makeConnection,
                 handler: { connection, request in try answeringDatabaseErrors(request) { try handler(connection, request) } })
