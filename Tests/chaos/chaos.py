@@ -1,4 +1,4 @@
-"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): eleven
+"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): twelve
 fault-injection scenarios against the real stack scripts/chaos brought up (nginx with the
 shipped site file, MessagesFCGI, DeliveryFCGI, SenderCron processes of our own, PostgreSQL,
 the mock providers). Each ends with the accounting query (harness.account): every 201 is a
@@ -6,9 +6,9 @@ stored message in a state that matches what happened to it, none is missing, and
 got a message more often than the documented bound (one extra send per message per sender
 crash, at most what was in flight).
 
-Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all eleven)
+Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all twelve)
 Prints the table (scenario, requests, 5xx, lost, duplicates, result) and writes it to
-Tests/chaos/results/latest.md (a full run of all eleven; other runs to $RUN_DIR/chaos-results.md);
+Tests/chaos/results/latest.md (a full run of all twelve; other runs to $RUN_DIR/chaos-results.md);
 exits 1 if any scenario failed."""
 import collections
 import datetime
@@ -621,6 +621,14 @@ def s11_rate_limits(r, mocks):
     rate_limits.run(r, mocks)
 
 
+# ---------------------------------------------------------------------------------------
+# 12. App hosts die under load (several hosts: network namespaces, nginx over TCP)
+
+def s12_app_hosts(r, mocks):
+    import app_hosts
+    app_hosts.run(r, h.BIN, h.RUN_DIR)
+
+
 SCENARIOS = [
     ("1 load with accounting", s1_load),
     ("2 PostgreSQL restarts", s2_postgres),
@@ -633,6 +641,7 @@ SCENARIOS = [
     ("9 webhook receiver down/flapping/slow/garbage", s9_webhooks),
     ("10 opt-outs under load, senders killed", s10_opt_outs),
     ("11 provider limit lower than configured", s11_rate_limits),
+    ("12 app hosts killed (several hosts)", s12_app_hosts),
 ]
 
 

@@ -1,0 +1,342 @@
+"""Several hosts on one machine: network namespaces joined by veth links to a bridge (in a
+namespace of its own), so that nginx, the app hosts and PostgreSQL talk over a network as
+they would on separate machines, and one host can be killed or cut off alone.
+
+    client 127.77.0.30 ──┐
+    edge   127.77.0.20 ──┤  nginx (the shipped site, both app hosts in each upstream) and
+                         │  the mock provider
+    app1   127.77.0.11 ──┼─ bridge
+    app2   127.77.0.12 ──┤  each: MessagesFCGI :9001, DeliveryFCGI :9002 (TEXTING_FCGI_LISTEN,
+                         │  serving the edge only), SenderCron
+    db     127.77.0.10 ──┘  PostgreSQL :5432
+
+The addresses are in 127.0.0.0/8 (route_localnet lets them cross the links): nothing outside
+this machine is ever addressed, and nothing in the machine's own network namespace changes.
+Everything here is made by `up` and removed by `down`: the namespaces (named after this
+process's PID), and the processes, each started by this module and stopped by its PID.
+Needs root (namespaces) and the project's binaries; the PostgreSQL cluster runs as the
+`postgres` user when root, as scripts/stack does."""
+import concurrent.futures
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+from texting_support import load_client, mocks, processes
+from texting_support.stack import SCRIPT as STACK_SCRIPT
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PROJECT = os.path.dirname(os.path.dirname(STACK_SCRIPT))
+NETWORK = "127.77.0"
+HOSTS = {"db": 10, "app1": 11, "app2": 12, "edge": 20, "client": 30}
+APP_HOSTS = ("app1", "app2")
+EDGE_PORT, MESSAGES_PORT, DELIVERY_PORT, MOCK_PORT, PG_PORT = 8080, 9001, 9002, 9101, 5432
+
+
+CLONE_NEWNET = 0x40000000
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+class TopologyError(Exception):
+    pass
+
+
+def available():
+    """Why the topology cannot be made here, or None: it needs root (network namespaces) and `ip`."""
+    if os.geteuid() != 0:
+        return "network namespaces need root"
+    if shutil.which("ip") is None:
+        return "no `ip` command (iproute2)"
+    return None
+
+
+class Topology:
+    def __init__(self, work_dir, bin_dir, settings=None):
+        self.work = work_dir
+        self.bin = bin_dir
+        self.tag = f"tx{os.getpid() % 100000}"
+        self.settings = dict(settings or {})
+        self.started = []  # (host, name, Popen), in start order
+        self.namespaces = []
+        self.secret = os.urandom(32).hex()
+        self._connection = None
+
+    # --- addresses and commands ------------------------------------------------------------
+
+    @staticmethod
+    def address(host):
+        return f"{NETWORK}.{HOSTS[host]}"
+
+    def namespace(self, host):
+        return f"{self.tag}-{host}"
+
+    @property
+    def url(self):
+        """The service's address as clients see it: the edge's nginx."""
+        return f"http://{self.address('edge')}:{EDGE_PORT}"
+
+    @property
+    def database_url(self):
+        return f"host={self.address('db')} port={PG_PORT} dbname=texting user=texting connect_timeout=3"
+
+    def service_env(self):
+        """The settings every app host's processes get (as its texting.env would hold)."""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TEXTING_DATABASE_URL": self.database_url,
+            "TEXTING_PUBLIC_BASE_URL": self.url,
+            "TEXTING_CALLBACK_SECRET": self.secret,
+            "TEXTING_PROVIDERS": f"p1=http://{self.address('edge')}:{MOCK_PORT}/send",
+            "TEXTING_DEFAULT_COUNTRY_CODE": "1",
+            "TEXTING_MIGRATIONS_DIR": os.path.join(PROJECT, "migrations"),
+            "TEXTING_FCGI_THREADS": "8",
+            "TEXTING_WEBHOOK_ALLOW_HTTP": "on",
+            "TEXTING_WEBHOOK_DESTINATIONS": "local",
+        }
+        env.update(self.settings)
+        return env
+
+    def _ip(self, *arguments):
+        result = subprocess.run(["ip", *arguments], capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise TopologyError(f"ip {' '.join(arguments)}: {result.stderr.strip()}")
+
+    def _in(self, host, argv):
+        return ["ip", "netns", "exec", self.namespace(host), *argv]
+
+    def run(self, host, argv, env=None, timeout=120, check=True):
+        """Runs a command on `host` to its end, output captured."""
+        result = subprocess.run(self._in(host, argv), capture_output=True, text=True, timeout=timeout, env=env,
+                                stdin=subprocess.DEVNULL)
+        if check and result.returncode != 0:
+            raise TopologyError(f"{host}: {' '.join(argv)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+        return result
+
+    def log_path(self, host, name):
+        return os.path.join(self.work, "log", f"{host}-{name}.log")
+
+    def start(self, host, name, argv, env=None):
+        """Starts a long-running process on `host` (its own session, output to its log);
+        `ip netns exec` execs the command, so the PID is the program's own."""
+        log = open(self.log_path(host, name), "ab")
+        try:
+            process = subprocess.Popen(self._in(host, argv), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            log.close()
+        self.started.append((host, name, process))
+        return process
+
+    def process(self, host, name):
+        return next(p for h, n, p in reversed(self.started) if h == host and n == name)
+
+    # --- up ----------------------------------------------------------------------------------
+
+    def up(self):
+        """Every host, in order: the network, PostgreSQL, migrations, the app hosts, the edge;
+        returns once nginx answers through both app hosts. On failure, `down` still cleans up."""
+        os.makedirs(os.path.join(self.work, "log"), exist_ok=True)
+        os.chmod(self.work, 0o755)
+        self._network()
+        self._database()
+        self.run("app1", [os.path.join(self.bin, "textingctl"), "migrate"], env=self.service_env())
+        for host in APP_HOSTS:
+            self.start_app(host)
+        self._edge()
+        self._wait(lambda: self.http_status(f"{self.url}/messages") == 401, "nginx to answer through the app hosts")
+
+    def _network(self):
+        switch = self.namespace("switch")
+        self._ip("netns", "add", switch)
+        self.namespaces.append(switch)
+        self._ip("-n", switch, "link", "add", "br0", "type", "bridge")
+        self._ip("-n", switch, "link", "set", "br0", "up")
+        for index, host in enumerate(HOSTS):
+            namespace = self.namespace(host)
+            self._ip("netns", "add", namespace)
+            self.namespaces.append(namespace)
+            # Interface names hold at most 15 characters: the tag, the host's index, a side.
+            outer, inner = f"{self.tag}{index}s", f"{self.tag}{index}h"
+            self._ip("link", "add", outer, "type", "veth", "peer", "name", inner)
+            self._ip("link", "set", outer, "netns", switch)
+            self._ip("link", "set", inner, "netns", namespace)
+            self._ip("-n", switch, "link", "set", outer, "master", "br0", "up")
+            self._ip("-n", namespace, "link", "set", inner, "name", "eth0")
+            self._ip("-n", namespace, "link", "set", "lo", "up")
+            self._ip("-n", namespace, "link", "set", "eth0", "up")
+            self.run(host, ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && "
+                                        "echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet"])
+            self._ip("-n", namespace, "address", "add", f"{self.address(host)}/24", "dev", "eth0")
+
+    def _as_postgres(self, argv):
+        """PostgreSQL refuses to run as root: as the `postgres` user then, as scripts/stack does."""
+        if os.geteuid() == 0:
+            return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *argv]
+        return argv
+
+    def _database(self):
+        data = os.path.join(self.work, "db", "pgdata")
+        sockets = os.path.join(self.work, "db", "sock")
+        os.makedirs(data, mode=0o700)
+        os.makedirs(sockets)
+        if os.geteuid() == 0:
+            for path in (os.path.dirname(data), data, sockets):
+                shutil.chown(path, "postgres", "postgres")
+        self.run("db", self._as_postgres([f"{PG_BIN}/initdb", "-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8",
+                                          "--locale=C.UTF-8", "--no-sync"]))
+        with open(os.path.join(data, "pg_hba.conf"), "a", encoding="utf-8") as hba:
+            hba.write(f"host all all {NETWORK}.0/24 trust\n")
+        self.start("db", "postgres", self._as_postgres([
+            f"{PG_BIN}/postgres", "-D", data, "-c", f"listen_addresses={self.address('db')}", "-p", str(PG_PORT),
+            "-c", f"unix_socket_directories={sockets}", "-c", "fsync=on", "-c", "max_connections=200"]))
+        admin = ["psql", "-X", "-q", "-h", self.address("db"), "-p", str(PG_PORT), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
+        self._wait(lambda: self.run("app1", [*admin, "-c", "SELECT 1"], check=False).returncode == 0, "PostgreSQL to accept connections")
+        self.run("app1", [*admin, "-c", "CREATE ROLE texting LOGIN", "-c", "CREATE DATABASE texting OWNER texting"])
+
+    def start_app(self, host):
+        """MessagesFCGI and DeliveryFCGI on TCP, serving the edge only, and a sender."""
+        env = self.service_env()
+        edge = self.address("edge")
+        for name, port in (("MessagesFCGI", MESSAGES_PORT), ("DeliveryFCGI", DELIVERY_PORT)):
+            self.start(host, name, [os.path.join(self.bin, name)],
+                       env={**env, "TEXTING_FCGI_LISTEN": f"{self.address(host)}:{port}", "TEXTING_FCGI_PEERS": edge})
+        self.start(host, "SenderCron", [os.path.join(self.bin, "SenderCron")], env={"TEXTING_SENDER_RUN_SECONDS": "3600", **env})
+
+    def _edge(self):
+        edge = os.path.join(self.work, "edge")
+        app_addresses = [self.address(h) for h in APP_HOSTS]
+        stack_env = {
+            **os.environ, "RUN_DIR": edge, "PORT": str(EDGE_PORT), "LISTEN_HOST": self.address("edge"), "MOCK_PORTS": str(MOCK_PORT),
+            "MESSAGES_UPSTREAMS": " ".join(f"{a}:{MESSAGES_PORT}" for a in app_addresses),
+            "DELIVERY_UPSTREAMS": " ".join(f"{a}:{DELIVERY_PORT}" for a in app_addresses),
+        }
+        rendered = subprocess.run([STACK_SCRIPT, "render-nginx"], capture_output=True, text=True, timeout=60, env=stack_env)
+        if rendered.returncode != 0:
+            raise TopologyError(f"scripts/stack render-nginx: {rendered.stderr.strip()}")
+        conf = rendered.stdout.strip().splitlines()[-1]
+        self.start("edge", "MockProvider", [os.path.join(self.bin, "MockProvider")], env={
+            "PATH": os.environ.get("PATH", ""), "MOCK_NAME": "p1", "TEXTING_CALLBACK_SECRET": self.secret,
+            "TEXTING_PUBLIC_BASE_URL": self.url, "TEXTING_FCGI_SOCKET": os.path.join(edge, "sock", "mock-p1.sock")})
+        self.start("edge", "nginx", ["/usr/sbin/nginx", "-e", os.path.join(edge, "log", "nginx-error.log"), "-c", conf,
+                                     "-p", os.path.dirname(conf)])
+
+    def _wait(self, predicate, what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TopologyError(f"timed out waiting for {what} (logs: {os.path.join(self.work, 'log')})")
+            for host, name, process in self.started:
+                if process.poll() is not None:
+                    raise TopologyError(f"{name} on {host} exited with {process.returncode} while waiting for {what} "
+                                        f"(log: {self.log_path(host, name)})")
+            time.sleep(0.2)
+
+    def http_status(self, url, host="client"):
+        """The status of a GET from `host` (the client, by default), or None when unreachable."""
+        result = self.run(host, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", url], check=False)
+        return int(result.stdout) if result.stdout.strip().isdigit() and result.stdout.strip() != "000" else None
+
+    # --- faults ------------------------------------------------------------------------------
+
+    def kill_host(self, host):
+        """Every process this topology runs on `host`, SIGKILLed at once (the host died)."""
+        victims = [p for h, _, p in self.started if h == host and p.poll() is None]
+        for process in victims:
+            process.kill()
+        for process in victims:
+            process.wait(timeout=30)
+        return len(victims)
+
+    def requests_served(self, host):
+        """POST /messages requests the app host's MessagesFCGI logged (one line each, over
+        every start of it)."""
+        with open(self.log_path(host, "MessagesFCGI"), encoding="utf-8", errors="replace") as log:
+            return sum(1 for line in log if "method=POST path=/messages " in line)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def sql(self, statement, *parameters):
+        """One statement's rows, on a connection of this process's made from an app host."""
+        if self._connection is None or self._connection.closed:
+            self._connection = self.connect()
+        return self._connection.execute(statement, parameters).fetchall()
+
+    def textingctl(self, *arguments, host="app2"):
+        return self.run(host, [os.path.join(self.bin, "textingctl"), *arguments], env=self.service_env()).stdout
+
+    def in_namespace(self, host, function, *arguments):
+        """Starts `function(*arguments)` on a thread of this process moved into `host`'s network
+        namespace (setns): the sockets it opens (and the threads it starts) are that host's,
+        and stay usable from any thread afterwards. Returns a Future."""
+        future = concurrent.futures.Future()
+        path = f"/run/netns/{self.namespace(host)}"
+
+        def body():
+            try:
+                descriptor = os.open(path, os.O_RDONLY)
+                try:
+                    if _LIBC.setns(descriptor, CLONE_NEWNET) != 0:
+                        raise OSError(ctypes.get_errno(), f"setns into {path} failed")
+                finally:
+                    os.close(descriptor)
+                future.set_result(function(*arguments))
+            except BaseException as error:  # noqa: B036 (handed to the caller)
+                future.set_exception(error)
+
+        threading.Thread(target=body, daemon=True, name=f"in-{host}").start()
+        return future
+
+    def on(self, host, function, *arguments, timeout=300):
+        """`function(*arguments)` run in `host`'s network namespace, to its end."""
+        return self.in_namespace(host, function, *arguments).result(timeout=timeout)
+
+    def connect(self):
+        """A psycopg connection to the topology's database (made from an app host), autocommit."""
+        import psycopg
+        return self.on("app2", lambda: psycopg.connect(self.database_url, autocommit=True, prepare_threshold=None))
+
+    def start_load(self, key, seconds, rate, threads=8):
+        """POST /messages from the client host for `seconds` at about `rate` requests a second
+        (bounded: at most rate × seconds requests), in the background: a Future of
+        load_client.run's result (each answer, the ids answered 201)."""
+        return self.in_namespace("client", load_client.run, self.url, key, seconds, rate, threads)
+
+    def load(self, key, seconds, rate, threads=8):
+        """The same, to its end."""
+        return self.start_load(key, seconds, rate, threads).result(timeout=seconds + 120)
+
+    @property
+    def mocks(self):
+        """The mock provider, controlled over HTTP: call its methods through `on("client", …)`."""
+        return mocks.Mocks({"p1": f"http://{self.address('edge')}:{MOCK_PORT}"}, {})
+
+    # --- down --------------------------------------------------------------------------------
+
+    def down(self):
+        """Stops every process started here, by PID (nginx first, PostgreSQL last), then
+        removes the namespaces, and with them the links and addresses."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        for host, name, process in sorted(reversed(self.started), key=lambda s: s[1] == "postgres"):
+            if name == "postgres" and process.poll() is None:
+                process.send_signal(signal.SIGINT)  # fast shutdown
+            processes.stop(process)
+        self.started = []
+        for namespace in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)
+        self.namespaces = []
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *_):
+        self.down()
