@@ -288,6 +288,29 @@ def test_a_span_of_events_waits_for_its_webhook_deliveries(history):
     assert old not in partitions(db, "events"), output
 
 
+def test_a_span_past_retention_waits_while_the_queue_is_over_its_bound(history):
+    """Detaching a span of messages, PostgreSQL checks every queued job against it for the
+    foreign key while new jobs wait: under a backlog of over 100,000 jobs (none of them in
+    the span) the span is kept for a later run, and goes once the backlog is shorter."""
+    env, db = history
+    now = current_span(db)
+    old = now - 4
+    for parent in TABLES:
+        db.execute("SELECT create_history_partition(%s, %s)", (parent, old))
+    add_messages(db, old, 5)
+    name = partitions(db, "messages")[old]
+    db.execute("""WITH n AS (INSERT INTO phone_numbers (number) SELECT '+1559' || lpad(g::text, 7, '0') FROM generate_series(1, 100001) g RETURNING id),
+                  m AS (INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id)
+                        SELECT id, 'backlog', 'GSM-7', 1, (SELECT id FROM api_keys) FROM n RETURNING id)
+                  INSERT INTO jobs (message_id, run_at) SELECT id, now() FROM m""")
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+    assert f"{name}: over 100000 jobs are queued" in output, output
+    assert partitions(db, "messages").get(old) == name
+    db.execute("DELETE FROM jobs WHERE message_id IN (SELECT message_id FROM jobs LIMIT 2)")
+    output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
+    assert old not in partitions(db, "messages"), output
+
+
 def test_the_export_writes_out_every_message_made_before_the_date_and_retention_can_wait_for_it(history):
     env, db = history
     now = current_span(db)
