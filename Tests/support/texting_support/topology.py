@@ -7,8 +7,9 @@ they would on separate machines, and one host can be killed or cut off alone.
                          │  the mock provider
     app1   127.77.0.11 ──┼─ bridge
     app2   127.77.0.12 ──┤  each: MessagesFCGI :9001, DeliveryFCGI :9002 (TEXTING_FCGI_LISTEN,
-                         │  serving the edge only), SenderCron
-    db     127.77.0.10 ──┘  PostgreSQL :5432
+                         │  serving the edge only), SenderCron (again a second after each exit)
+    db     127.77.0.10 ──┤  PostgreSQL :5432
+    db2    127.77.0.13 ──┘  with `standby`: its synchronous standby, which a failover promotes
 
 The addresses are in 127.0.0.0/8 (route_localnet lets them cross the links): nothing outside
 this machine is ever addressed, and nothing in the machine's own network namespace changes.
@@ -31,7 +32,8 @@ from texting_support.stack import SCRIPT as STACK_SCRIPT
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PROJECT = os.path.dirname(os.path.dirname(STACK_SCRIPT))
 NETWORK = "127.77.0"
-HOSTS = {"db": 10, "app1": 11, "app2": 12, "edge": 20, "client": 30}
+HOSTS = {"db": 10, "app1": 11, "app2": 12, "db2": 13, "edge": 20, "client": 30}
+DATABASE_HOSTS = ("db", "db2")
 APP_HOSTS = ("app1", "app2")
 EDGE_PORT, MESSAGES_PORT, DELIVERY_PORT, MOCK_PORT, PG_PORT = 8080, 9001, 9002, 9101, 5432
 
@@ -53,13 +55,71 @@ def available():
     return None
 
 
+class Repeating:
+    """A program started again one second after each exit, as texting-sender.timer runs
+    SenderCron (OnUnitInactiveSec=1s: a run that ended, or aborted because the database went
+    away, is followed by the next). Stands in for its Popen where this module and
+    processes.stop use one: running (poll() is None) until stopped by a signal or kill."""
+
+    def __init__(self, spawn):
+        self._spawn = spawn
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.current = spawn()
+        self.runs = 1
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while True:
+            self.current.wait()
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                if self._stopped:
+                    return
+                time.sleep(0.05)
+            with self._lock:
+                if self._stopped:
+                    return
+                self.current = self._spawn()
+                self.runs += 1
+
+    @property
+    def pid(self):
+        return self.current.pid
+
+    @property
+    def returncode(self):
+        return self.current.returncode
+
+    def poll(self):
+        with self._lock:
+            return self.current.poll() if self._stopped else None
+
+    def send_signal(self, sig):
+        with self._lock:
+            self._stopped = True
+            self.current.send_signal(sig)
+
+    def kill(self):
+        with self._lock:
+            self._stopped = True
+            self.current.kill()
+
+    def wait(self, timeout=None):
+        return self.current.wait(timeout=timeout)
+
+
 class Topology:
-    def __init__(self, work_dir, bin_dir, settings=None):
+    def __init__(self, work_dir, bin_dir, settings=None, standby=False):
+        """`standby`: a second database host (db2) streaming from db as its synchronous
+        standby, and the services given both (libpq's multi-host conninfo, read-write)."""
         self.work = work_dir
         self.bin = bin_dir
+        self.standby = standby
         self.tag = f"tx{os.getpid() % 100000}"
         self.settings = dict(settings or {})
         self.started = []  # (host, name, Popen), in start order
+        self.killed = set()  # PIDs kill_host ended on purpose
         self.namespaces = []
         self.secret = os.urandom(32).hex()
         self._connection = None
@@ -80,7 +140,11 @@ class Topology:
 
     @property
     def database_url(self):
-        return f"host={self.address('db')} port={PG_PORT} dbname=texting user=texting connect_timeout=3"
+        """What the services are given: the database host, or with a standby both, libpq
+        finding the one that takes writes (as a deployment behind Patroni would, without a
+        virtual IP)."""
+        hosts = ",".join(self.address(h) for h in (DATABASE_HOSTS if self.standby else DATABASE_HOSTS[:1]))
+        return f"host={hosts} port={PG_PORT} dbname=texting user=texting target_session_attrs=read-write connect_timeout=3"
 
     def service_env(self):
         """The settings every app host's processes get (as its texting.env would hold)."""
@@ -118,15 +182,19 @@ class Topology:
     def log_path(self, host, name):
         return os.path.join(self.work, "log", f"{host}-{name}.log")
 
-    def start(self, host, name, argv, env=None):
-        """Starts a long-running process on `host` (its own session, output to its log);
-        `ip netns exec` execs the command, so the PID is the program's own."""
+    def _spawn(self, host, name, argv, env=None):
         log = open(self.log_path(host, name), "ab")
         try:
-            process = subprocess.Popen(self._in(host, argv), env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            return subprocess.Popen(self._in(host, argv), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
         finally:
             log.close()
+
+    def start(self, host, name, argv, env=None, again=False):
+        """Starts a long-running process on `host` (its own session, output to its log);
+        `ip netns exec` execs the command, so the PID is the program's own. `again`: started
+        again a second after each exit, as texting-sender.timer does."""
+        process = Repeating(lambda: self._spawn(host, name, argv, env)) if again else self._spawn(host, name, argv, env)
         self.started.append((host, name, process))
         return process
 
@@ -154,7 +222,7 @@ class Topology:
         self.namespaces.append(switch)
         self._ip("-n", switch, "link", "add", "br0", "type", "bridge")
         self._ip("-n", switch, "link", "set", "br0", "up")
-        for index, host in enumerate(HOSTS):
+        for index, host in enumerate(h for h in HOSTS if self.standby or h != "db2"):
             namespace = self.namespace(host)
             self._ip("netns", "add", namespace)
             self.namespaces.append(namespace)
@@ -177,24 +245,88 @@ class Topology:
             return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *argv]
         return argv
 
-    def _database(self):
-        data = os.path.join(self.work, "db", "pgdata")
-        sockets = os.path.join(self.work, "db", "sock")
+    def data_dir(self, host):
+        return os.path.join(self.work, host, "pgdata")
+
+    def _database_folders(self, host):
+        data, sockets = self.data_dir(host), os.path.join(self.work, host, "sock")
         os.makedirs(data, mode=0o700)
         os.makedirs(sockets)
         if os.geteuid() == 0:
             for path in (os.path.dirname(data), data, sockets):
                 shutil.chown(path, "postgres", "postgres")
-        self.run("db", self._as_postgres([f"{PG_BIN}/initdb", "-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8",
-                                          "--locale=C.UTF-8", "--no-sync"]))
-        with open(os.path.join(data, "pg_hba.conf"), "a", encoding="utf-8") as hba:
-            hba.write(f"host all all {NETWORK}.0/24 trust\n")
-        self.start("db", "postgres", self._as_postgres([
-            f"{PG_BIN}/postgres", "-D", data, "-c", f"listen_addresses={self.address('db')}", "-p", str(PG_PORT),
-            "-c", f"unix_socket_directories={sockets}", "-c", "fsync=on", "-c", "max_connections=200"]))
-        admin = ["psql", "-X", "-q", "-h", self.address("db"), "-p", str(PG_PORT), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
-        self._wait(lambda: self.run("app1", [*admin, "-c", "SELECT 1"], check=False).returncode == 0, "PostgreSQL to accept connections")
-        self.run("app1", [*admin, "-c", "CREATE ROLE texting LOGIN", "-c", "CREATE DATABASE texting OWNER texting"])
+
+    def _database(self):
+        self._database_folders("db")
+        # Checksums: pg_rewind needs them (or wal_log_hints) to bring a failed primary back.
+        self.run("db", self._as_postgres([f"{PG_BIN}/initdb", "-D", self.data_dir("db"), "--auth=trust", "-U", "postgres", "--encoding=UTF8",
+                                          "--locale=C.UTF-8", "--no-sync", "--data-checksums"]))
+        with open(os.path.join(self.data_dir("db"), "pg_hba.conf"), "a", encoding="utf-8") as hba:
+            hba.write(f"host all all {NETWORK}.0/24 trust\nhost replication all {NETWORK}.0/24 trust\n")
+        with open(os.path.join(self.data_dir("db"), "postgresql.conf"), "a", encoding="utf-8") as conf:
+            conf.write("max_connections = 200\nfsync = on\nwal_keep_size = '256MB'\nsynchronous_commit = on\n")
+        self.start_database("db")
+        self._wait(lambda: self.psql("db", "SELECT 1", check=False).returncode == 0, "PostgreSQL to accept connections")
+        self.psql("db", "CREATE ROLE texting LOGIN", "CREATE DATABASE texting OWNER texting")
+        if self.standby:
+            self._database_folders("db2")
+            os.rmdir(self.data_dir("db2"))  # pg_basebackup makes it
+            self.run("db2", self._as_postgres([f"{PG_BIN}/pg_basebackup", "-h", self.address("db"), "-p", str(PG_PORT), "-U", "postgres",
+                                               "-D", self.data_dir("db2"), "-R", "-X", "stream", "--checkpoint=fast"]))
+            self.start_database("db2")
+            self._make_synchronous("db")
+
+    def start_database(self, host):
+        """The host's PostgreSQL (its data folder as made by up, or by rejoin), listening on
+        the host's address."""
+        return self.start(host, "postgres", self._as_postgres([
+            f"{PG_BIN}/postgres", "-D", self.data_dir(host), "-c", f"listen_addresses={self.address(host)}", "-p", str(PG_PORT),
+            "-c", f"unix_socket_directories={os.path.join(self.work, host, 'sock')}"]))
+
+    def psql(self, host, *statements, check=True):
+        """Statements as the superuser on `host`'s server, run from that host."""
+        arguments = [a for statement in statements for a in ("-c", statement)]
+        return self.run(host, ["psql", "-X", "-q", "-At", "-h", self.address(host), "-p", str(PG_PORT), "-U", "postgres", "-d", "postgres",
+                               "-v", "ON_ERROR_STOP=1", *arguments], check=check)
+
+    def replicating(self, primary, sync_state="sync"):
+        """Whether a standby streams from `primary` (in that sync_state: sync, or async or
+        potential before synchronous_standby_names names it)."""
+        states = "('async', 'potential')" if sync_state == "potential" else f"('{sync_state}')"
+        result = self.psql(primary, f"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN {states}",
+                           check=False)
+        return result.returncode == 0 and result.stdout.strip() not in ("", "0")
+
+    # --- failover, as a manager such as Patroni drives it ----------------------------------------
+
+    def promote(self, host):
+        """Promotes the standby on `host` (pg_ctl promote, waiting until it takes writes), and,
+        having no standby of its own yet, lets it commit without one (Patroni's
+        synchronous_mode does the same until a standby is back)."""
+        self.run(host, self._as_postgres([f"{PG_BIN}/pg_ctl", "promote", "-w", "-t", "60", "-D", self.data_dir(host)]))
+        self.psql(host, "ALTER SYSTEM SET synchronous_standby_names = ''", "SELECT pg_reload_conf()")
+
+    def rejoin(self, host, primary):
+        """Brings the failed primary on `host` back as the standby of `primary`: pg_rewind (it
+        finishes the crash recovery first), recovery settings written (-R), started; then
+        `primary` waits for it again before acknowledging a commit."""
+        # A promoted server records its new timeline in its control file at its next
+        # checkpoint; until then pg_rewind sees one timeline and rewinds nothing.
+        self.psql(primary, "CHECKPOINT")
+        self.run(host, self._as_postgres([
+            f"{PG_BIN}/pg_rewind", "-D", self.data_dir(host), "-R",
+            f"--source-server=host={self.address(primary)} port={PG_PORT} user=postgres dbname=postgres"]), timeout=300)
+        self.start_database(host)
+        self._make_synchronous(primary)
+
+    def _make_synchronous(self, primary):
+        """Once a standby streams from `primary`, a commit there is acknowledged only when the
+        standby has it too (synchronous_commit = on), so a failover loses nothing a client was
+        answered 201 for. Set only then: a primary waiting for a standby that is not there
+        yet would hold every commit."""
+        self._wait(lambda: self.replicating(primary, "potential"), f"a standby to stream from {primary}")
+        self.psql(primary, "ALTER SYSTEM SET synchronous_standby_names = '*'", "SELECT pg_reload_conf()")
+        self._wait(lambda: self.replicating(primary), f"{primary}'s standby to be synchronous")
 
     def start_app(self, host):
         """MessagesFCGI and DeliveryFCGI on TCP, serving the edge only, and a sender."""
@@ -203,7 +335,7 @@ class Topology:
         for name, port in (("MessagesFCGI", MESSAGES_PORT), ("DeliveryFCGI", DELIVERY_PORT)):
             self.start(host, name, [os.path.join(self.bin, name)],
                        env={**env, "TEXTING_FCGI_LISTEN": f"{self.address(host)}:{port}", "TEXTING_FCGI_PEERS": edge})
-        self.start(host, "SenderCron", [os.path.join(self.bin, "SenderCron")], env={"TEXTING_SENDER_RUN_SECONDS": "3600", **env})
+        self.start(host, "SenderCron", [os.path.join(self.bin, "SenderCron")], env=env, again=True)
 
     def _edge(self):
         edge = os.path.join(self.work, "edge")
@@ -229,7 +361,7 @@ class Topology:
             if time.monotonic() > deadline:
                 raise TopologyError(f"timed out waiting for {what} (logs: {os.path.join(self.work, 'log')})")
             for host, name, process in self.started:
-                if process.poll() is not None:
+                if process.poll() is not None and process.pid not in self.killed:
                     raise TopologyError(f"{name} on {host} exited with {process.returncode} while waiting for {what} "
                                         f"(log: {self.log_path(host, name)})")
             time.sleep(0.2)
@@ -242,9 +374,11 @@ class Topology:
     # --- faults ------------------------------------------------------------------------------
 
     def kill_host(self, host):
-        """Every process this topology runs on `host`, SIGKILLed at once (the host died)."""
+        """Every process this topology runs on `host`, SIGKILLed at once (the host died; a
+        database host's server processes die with their postmaster)."""
         victims = [p for h, _, p in self.started if h == host and p.poll() is None]
         for process in victims:
+            self.killed.add(process.pid)
             process.kill()
         for process in victims:
             process.wait(timeout=30)
@@ -259,10 +393,18 @@ class Topology:
     # --- queries -----------------------------------------------------------------------------
 
     def sql(self, statement, *parameters):
-        """One statement's rows, on a connection of this process's made from an app host."""
-        if self._connection is None or self._connection.closed:
-            self._connection = self.connect()
-        return self._connection.execute(statement, parameters).fetchall()
+        """One statement's rows, on a connection of this process's made from an app host to
+        whichever database host takes writes (made again once, after a failover)."""
+        import psycopg
+        for attempt in range(2):
+            try:
+                if self._connection is None or self._connection.closed:
+                    self._connection = self.connect()
+                return self._connection.execute(statement, parameters).fetchall()
+            except psycopg.OperationalError:
+                if attempt == 1:
+                    raise
+                self._connection = None
 
     def textingctl(self, *arguments, host="app2"):
         return self.run(host, [os.path.join(self.bin, "textingctl"), *arguments], env=self.service_env()).stdout
