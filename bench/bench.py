@@ -1004,6 +1004,9 @@ class Bench:
         self.db("VACUUM ANALYZE phone_numbers")  # one statement per psql -c: VACUUM cannot run in a transaction block
         self.db("VACUUM ANALYZE messages")
         self.db("CHECKPOINT", admin=True)
+        # And whatever else the load left for the disk (a run over the large history once
+        # stalled for 40 s right after it).
+        os.sync()
 
     def drop_oldest_span(self):
         """Retention at work over the large history: `textingctl partitions maintain` with the
