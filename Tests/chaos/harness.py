@@ -64,7 +64,7 @@ def new_number(rng=random):
 # Database, keys, processes
 
 def db():
-    return psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True, connect_timeout=5)
+    return psycopg.connect(STACK.database_url, autocommit=True, connect_timeout=5)
 
 
 def scalar(sql, *params):

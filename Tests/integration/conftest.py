@@ -33,6 +33,7 @@ RUN_DIR = STACK.run_dir
 BIN = STACK.bin
 BASE_URL = STACK.base_url
 STACK_ENV = STACK.env
+DATABASE_URL = STACK.database_url
 MOCK_BASE = STACK.mock_bases
 DEFAULT_MOCK_SETTINGS = {"latency_ms": 0, "failure_rate": 0, "rate_limit_rate": 0, "reject_rate": 0, "tps": 0, "retry_after_seconds": 1,
                          "callback_delay_ms": 100, "callback_statuses": {"delivered": 1}, "callback_before_answer": False}
@@ -63,7 +64,7 @@ def current_attempt(message_id):
         public_id = uuid.UUID(message_id)
     except ValueError:
         return (0, 1, "p1")
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
         row = connection.execute(
             """SELECT m.requeues, CASE WHEN j.leased_by IS NOT NULL THEN j.attempts ELSE m.attempts END,
                       coalesce(m.provider, j.last_provider, 'p1')
@@ -98,11 +99,11 @@ def scratch_database(name):
     a shape of their own (a large table to plan against, an older schema to upgrade), away
     from the shared database the other tests use. Yields the environment that points the
     binaries at it; dropped afterwards."""
-    admin = make_conninfo(STACK_ENV["TEXTING_DATABASE_URL"], dbname="postgres", user="postgres")
+    admin = make_conninfo(DATABASE_URL, dbname="postgres", user="postgres")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}" OWNER texting')
-    env = {**STACK_ENV, "TEXTING_DATABASE_URL": make_conninfo(STACK_ENV["TEXTING_DATABASE_URL"], dbname=name)}
+    env = {**STACK_ENV, "TEXTING_DATABASE_URL": make_conninfo(DATABASE_URL, dbname=name)}
     try:
         yield env
     finally:
@@ -251,7 +252,7 @@ def fresh_database():
     if os.environ.get("TEXTING_TEST_KEEP_DATABASE") == "1":
         yield
         return
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
         connection.execute(f"""TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts, provider_sends, provider_rates, idle_senders, api_keys, service_counters,
                                webhook_endpoints, webhook_secrets""")
     yield
@@ -274,7 +275,7 @@ def drains_callback_limit():
 
 @pytest.fixture
 def db():
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
         yield connection
 
 

@@ -6,8 +6,8 @@ import uuid
 import psycopg
 import requests
 
-from conftest import (BASE_URL, MESSAGE_TABLES, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number, run_sender,
-                      sign_callback, store_messages, wait_for)
+from conftest import (BASE_URL, DATABASE_URL, MESSAGE_TABLES, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, new_number,
+                      run_sender, sign_callback, store_messages, wait_for)
 
 
 def _sent_message(api, mocks, number=None, **mock_settings):
@@ -143,7 +143,7 @@ def test_a_report_for_a_message_another_transaction_holds_does_not_hold_up_the_o
     messages = _sent_messages(api, mocks, 11)
     held, others = messages[0], messages[1:]
     clients = [type(api)(api.key) for _ in messages]
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as holder:
+    with psycopg.connect(DATABASE_URL) as holder:
         holder.execute("SELECT id FROM messages WHERE public_id = %s FOR UPDATE", (held["id"],))
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(messages)) as pool:
             waiting = pool.submit(clients[0].callback, held["id"], {"status": "delivered", "message_id": held["provider_message_id"]})

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-from conftest import STACK_ENV, Api, count, create_api_key, new_number, run_sender, wait_for
+from conftest import Api, DATABASE_URL, STACK_ENV, count, create_api_key, new_number, run_sender, wait_for
 
 
 def _events(api, **params):
@@ -66,7 +66,7 @@ def test_status_changes_write_one_event_each_carrying_the_message_as_it_was_and_
 def test_no_change_without_its_event_and_no_event_without_its_change(api, db, empty_queue):
     message_id = api.post_message(new_number(), send_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))).json()["id"]
     # A change rolled back leaves no event behind.
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as connection:
+    with psycopg.connect(DATABASE_URL) as connection:
         connection.execute("UPDATE messages SET status = 'canceled' WHERE public_id = %s", (message_id,))
         assert connection.execute("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id WHERE m.public_id = %s",
                                   (message_id,)).fetchone()[0] == 1
@@ -147,7 +147,7 @@ def test_an_event_committed_late_is_never_skipped_by_a_cursor(api, empty_queue):
     later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
     slow_id, fast_id = (api.post_message(new_number(), send_at=later).json()["id"] for _ in range(2))
     cursor = _events(api)["next_after"]
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as slow:
+    with psycopg.connect(DATABASE_URL) as slow:
         slow.execute("UPDATE messages SET status = 'canceled', canceled_at = now() WHERE public_id = %s", (slow_id,))
         assert api.raw("POST", f"/messages/{fast_id}/cancel").status_code == 200
         # The fast event has committed, but an older transaction is still open.

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import requests
 
-from conftest import BASE_URL, BIN, RUN_DIR, STACK_ENV, create_api_key, new_number, wait_for
+from conftest import BASE_URL, BIN, DATABASE_URL, RUN_DIR, STACK_ENV, create_api_key, new_number, wait_for
 
 # FastCGI 1.0 record types and roles.
 VERSION = 1
@@ -435,7 +435,7 @@ def test_second_stop_signal_during_the_drain_is_harmless_and_requests_in_hand_ar
                  timeout=30, what="the test's MessagesFCGI to serve")
 
         # Requests in hand: the accepting transactions wait for this lock until it goes.
-        locker = psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"])
+        locker = psycopg.connect(DATABASE_URL)
         locker.execute("LOCK TABLE messages IN EXCLUSIVE MODE")
         in_hand, load = [], []
 

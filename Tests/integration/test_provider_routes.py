@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import requests
 
-from conftest import BASE_URL, BIN, MOCK_BASE, RUN_DIR, STACK_ENV, count, new_number, run_sender, running_sender, textingctl, wait_for
+from conftest import BASE_URL, BIN, DATABASE_URL, MOCK_BASE, RUN_DIR, STACK_ENV, count, new_number, run_sender, running_sender, textingctl, wait_for
 from test_fastcgi_socket import base_params, exchange, request_bytes, with_param
 
 FAST_RETRY = dict(TEXTING_BACKOFF_BASE_MS=20, TEXTING_BACKOFF_MAX_MS=50)
@@ -44,7 +44,7 @@ def drain(**settings):
     """Runs senders until nothing is due (retries included), at most 40 runs."""
     for _ in range(40):
         run_sender(timeout=60, **settings)
-        with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"], autocommit=True) as connection:
+        with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
             if connection.execute("SELECT count(*) FROM jobs WHERE run_at <= now() + interval '100 milliseconds'").fetchone()[0] == 0:
                 return
         time.sleep(0.03)

@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from conftest import (MESSAGE_TABLES, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, run_sender,
+from conftest import (DATABASE_URL, MESSAGE_TABLES, MOCK_BASE, STACK_ENV, count, messages_rows_read_by_sequential_scans, run_sender,
                       start_sender, store_messages, wait_for)
 
 
@@ -44,7 +44,7 @@ def test_every_outcome_is_recorded_when_a_stop_comes_while_commits_are_held_up(a
     # p1 accepts; p2 answers 500 (a retry) or 400 (a failure) at random.
     mocks.configure("p2", failure_rate=0.5, reject_rate=0.5, callback_delay_ms=-1)
     mocks.configure("p1", callback_delay_ms=-1)
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as blocker:
+    with psycopg.connect(DATABASE_URL) as blocker:
         # Every recording transaction counts attempts per provider: with this lock held, the
         # recorder's commits wait while the sends go on.
         blocker.execute("LOCK TABLE provider_attempts IN SHARE MODE")

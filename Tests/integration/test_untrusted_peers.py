@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import requests
 
-from conftest import (BASE_URL, MOCK_BASE, STACK_ENV, count, new_number, run_sender, sign_callback, start_sender, textingctl,
+from conftest import (BASE_URL, DATABASE_URL, MOCK_BASE, STACK_ENV, count, new_number, run_sender, sign_callback, start_sender, textingctl,
                       wait_for)
 from hostile_provider import Drip, HostileProvider, Hold, Huge, Json, Raw, Reset
 
@@ -162,8 +162,8 @@ def test_invalid_report_crossing_a_recording_round_deadlocks_neither(api, db, em
     def lock_job(connection, message_id):
         connection.execute("SELECT 1 FROM jobs WHERE message_id = (SELECT id FROM messages WHERE public_id = %s) FOR UPDATE", (message_id,))
 
-    with HostileProvider(rule) as provider, psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as gate0, \
-            psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as gate2:
+    with HostileProvider(rule) as provider, psycopg.connect(DATABASE_URL) as gate0, \
+            psycopg.connect(DATABASE_URL) as gate2:
         sender = start_sender(TEXTING_PROVIDERS=f"h1={provider.url}", **FAST_RETRY)
         try:
             # The jobs are claimed (leased, not row-locked) once the sends arrive: gate them now.
@@ -302,7 +302,7 @@ def test_a_lock_held_too_long_ends_the_wait_with_an_error(api, db, empty_queue):
     message_id = _post(api, "locked away")
     db.execute("UPDATE messages SET status = 'failed' WHERE public_id = %s", (message_id,))
     db.execute("DELETE FROM jobs WHERE message_id = (SELECT id FROM messages WHERE public_id = %s)", (message_id,))
-    with psycopg.connect(STACK_ENV["TEXTING_DATABASE_URL"]) as holder:
+    with psycopg.connect(DATABASE_URL) as holder:
         holder.execute("SELECT 1 FROM messages WHERE public_id = %s FOR UPDATE", (message_id,))
         result = subprocess.run([os.path.join(os.environ["TEXTING_BIN"], "textingctl"), "messages", "requeue", message_id],
                                 env={**os.environ, **STACK_ENV, "TEXTING_DATABASE_LOCK_TIMEOUT_MS": "300"},

@@ -61,6 +61,9 @@ class Stack:
         self.base_url = environ["TEXTING_TEST_BASE_URL"].rstrip("/")
         self.env = load_env(os.path.join(self.run_dir, "texting.env"))
         self.mock_bases = mock_bases(self.env)
+        # The suites' own connections go to PostgreSQL itself, also when the services go
+        # through PgBouncer (scripts/stack, PGBOUNCER_PORT): psycopg prepares statements.
+        self.database_url = self.env.get("TEXTING_DATABASE_DIRECT_URL") or self.env["TEXTING_DATABASE_URL"]
 
 
 def exported(text):

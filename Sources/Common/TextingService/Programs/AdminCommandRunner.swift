@@ -25,8 +25,8 @@ public struct AdminCommandRunner {
         self.stream = stream
     }
 
-    private func connection() throws -> PostgresConnection {
-        let connection = try ServiceConfiguration.databaseConnection(environment)()
+    private func connection(direct: Bool = false) throws -> PostgresConnection {
+        let connection = try ServiceConfiguration.databaseConnection(environment, direct: direct)()
         try connection.open()
         return connection
     }
@@ -39,7 +39,8 @@ public struct AdminCommandRunner {
         switch command {
         case .migrate:
             let migrations = try Migrator.load(directory: try ServiceSettings.migrationsDirectory.read(environment))
-            let applied = try Migrator(connection: try connection()).apply(migrations)
+            // Its advisory lock is the session's: never through a pooler.
+            let applied = try Migrator(connection: try connection(direct: true)).apply(migrations)
             return Self.lines(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
         case .keysCreate(let name):
             let (key, secret) = try APIKeyStore(connection: try connection()).create(name: name)

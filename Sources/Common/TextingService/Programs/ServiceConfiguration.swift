@@ -19,11 +19,21 @@ public enum ServiceConfiguration {
 
     /// A connection as the settings describe it (`TEXTING_DATABASE_URL`,
     /// `TEXTING_DATABASE_PREPARED_STATEMENTS`, `databaseSession`); it connects on first use.
-    public static func databaseConnection(_ environment: EnvironmentReader) throws(ConfigurationError) -> @Sendable () -> PostgresConnection {
-        let url = try ServiceSettings.databaseURL.read(environment)
+    /// `direct`: to PostgreSQL itself (`TEXTING_DATABASE_DIRECT_URL` when set), for what keeps
+    /// state in its session.
+    public static func databaseConnection(_ environment: EnvironmentReader, direct: Bool = false) throws(ConfigurationError)
+        -> @Sendable () -> PostgresConnection
+    {
+        let url = direct ? try databaseDirectURL(environment) : try ServiceSettings.databaseURL.read(environment)
         let prepared = try ServiceSettings.preparedStatements.read(environment)
         let session = try databaseSession(environment)
         return { PostgresConnection(conninfo: url, preparedStatements: prepared, session: session) }
+    }
+
+    /// PostgreSQL itself: `TEXTING_DATABASE_DIRECT_URL`, else `TEXTING_DATABASE_URL`.
+    public static func databaseDirectURL(_ environment: EnvironmentReader) throws(ConfigurationError) -> String {
+        if let direct = try ServiceSettings.databaseDirectURL.read(environment) { return direct }
+        return try ServiceSettings.databaseURL.read(environment)
     }
 
     /// `TEXTING_CALLBACK_SECRET` and `TEXTING_CALLBACK_MAX_AGE` (seconds a callback URL stays good).

@@ -24,8 +24,12 @@ public enum ServiceSettings {
         "TEXTING_DATABASE_URL", "the PostgreSQL database: a libpq connection string or URI",
         example: "host=127.0.0.1 port=5432 dbname=texting user=texting password=replace-me", readBy: everyProgram,
         notes:
-            "The units run under systemd's DynamicUser, so peer authentication cannot map them to a role: use a password (or a client certificate). Through PgBouncer in transaction mode works too (see TEXTING_DATABASE_PREPARED_STATEMENTS)."
+            "The units run under systemd's DynamicUser, so peer authentication cannot map them to a role: use a password (or a client certificate). Through PgBouncer in transaction mode works too: see TEXTING_DATABASE_DIRECT_URL and TEXTING_DATABASE_PREPARED_STATEMENTS."
     )
+    public static let databaseDirectURL = Setting<String?>.optional(
+        "TEXTING_DATABASE_DIRECT_URL",
+        "PostgreSQL itself, when TEXTING_DATABASE_URL names a pooler in transaction mode: SenderCron connects here (its recipient holds and LISTEN live in its session), and so does `textingctl migrate` (an advisory lock); unset: TEXTING_DATABASE_URL",
+        example: "host=10.0.0.10 port=5432 dbname=texting user=texting password=replace-me", readBy: [senderCron, textingctl])
     public static let preparedStatements = Setting<Bool>.onOff(
         "TEXTING_DATABASE_PREPARED_STATEMENTS",
         "`on`: each query is prepared once per connection; `off` for PgBouncer before 1.21 in transaction mode, which cannot keep named prepared statements",
@@ -249,7 +253,7 @@ public enum ServiceSettings {
     /// Every setting of the service, in the order the README, the example file and `--help`
     /// list them.
     public static let all: [SettingDescription] = [
-        databaseURL.description, publicBaseURL.description, callbackSecret.description, providers.description,
+        databaseURL.description, databaseDirectURL.description, publicBaseURL.description, callbackSecret.description, providers.description,
         preparedStatements.description, statementTimeout.description, lockTimeout.description, idleInTransactionTimeout.description,
         connectTimeout.description, keepalivesIdle.description, callbackMaxAge.description, defaultCountryCode.description,
         FastCGISettings.socket.description, FastCGISettings.listen.description, FastCGISettings.peers.description, fastCGIThreads.description,

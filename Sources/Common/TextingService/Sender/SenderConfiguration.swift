@@ -43,7 +43,9 @@ public struct SenderConfiguration: Sendable {
     }
 
     public init(_ environment: EnvironmentReader) throws(ConfigurationError) {
-        databaseURL = try ServiceSettings.databaseURL.read(environment)
+        // Never through a pooler in transaction mode: the recipient holds a claim takes and
+        // the LISTEN between bursts are this connection's session.
+        databaseURL = try ServiceConfiguration.databaseDirectURL(environment)
         preparedStatements = try ServiceSettings.preparedStatements.read(environment)
         databaseSession = try ServiceConfiguration.databaseSession(environment)
         providers = try ServiceSettings.providers.read(environment)
