@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 
+import harness as h
 from harness import SHORT, log
 from texting_support import topology
 
@@ -67,37 +68,11 @@ def run(r, bin_dir, run_dir):
         late = [(t, s) for t, s in result["answers"] if s != 201 and not any(k <= t <= k + 1 for _, k, _ in deaths)]
         r.check(not late, f"{len(late)} answers other than 201 more than a second after any death: {late[:5]}")
 
-        accepted = result["accepted"]
-        deadline = time.monotonic() + LEASE_SECONDS + 90
-        while time.monotonic() < deadline:
-            pending = hosts.sql("""SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[])
-                                   AND status IN ('queued', 'sending')""", accepted)[0][0]
-            callbacks = hosts.on("client", lambda: hosts.mocks.callbacks_outstanding())
-            if pending == 0 and callbacks == 0:
-                break
-            time.sleep(0.5)
-        stored = dict(hosts.sql("SELECT public_id::text, status::text FROM messages WHERE public_id = ANY(%s::uuid[])", accepted))
-        by_key = hosts.on("client", lambda: hosts.mocks.accepted_by_key())
-        stats = hosts.on("client", lambda: hosts.mocks.stats("p1"))
-        missing = [i for i in accepted if i not in stored]
-        # A report the dying host was taking is lost with it: a real provider calls again, the
-        # mock does not (its failed callbacks say so). Its message stays `sent`, accepted by the
-        # provider: not lost, and at most as many as the failed callbacks.
-        unreported = [i for i, s in stored.items() if s == "sent" and by_key[i] > 0]
-        undelivered = [(i, s) for i, s in stored.items() if s != "delivered" and i not in unreported]
-        r.lost += len(missing) + len(undelivered)
-        r.check(not missing, f"{len(missing)} messages answered 201 are not stored: {missing[:3]}")
-        r.check(not undelivered, f"{len(undelivered)} stored messages neither delivered nor sent: {undelivered[:3]}")
-        r.check(len(unreported) <= stats["callbacks_failed"],
-                f"{len(unreported)} messages stay sent, more than the {stats['callbacks_failed']} reports the mock failed to make")
-        duplicates = sum(n - 1 for i, n in by_key.items() if n > 1)
         bound = sum(leased for _, _, leased in deaths)
-        r.duplicates += duplicates
-        r.dup_bound += bound
-        r.check(duplicates <= bound, f"{duplicates} duplicate sends, more than the bound {bound}")
+        stored, unreported, failed, duplicates = h.account_topology(r, hosts, result["accepted"], bound, LEASE_SECONDS + 90)
         served = {host: hosts.requests_served(host) for host in topology.APP_HOSTS}
         r.check(all(served.values()), f"an app host served nothing: {served}")
         r.notes.append(f"{result['sent']} requests at {rate}/s over {seconds} s through the edge: {dict(statuses)}; deaths "
                        f"{[(h, leased) for h, _, leased in deaths]} (host, jobs its sender held); POST /messages served per host "
                        f"{served}; {len(stored)} stored, {len(unreported)} of them left sent (their report failed with the host: "
-                       f"{stats['callbacks_failed_by_reason']}), the rest delivered; duplicates {duplicates} (bound {bound})")
+                       f"{failed}), the rest delivered; duplicates {duplicates} (bound {bound})")

@@ -22,6 +22,7 @@ import os
 import shutil
 import time
 
+import harness as h
 from harness import SHORT, log
 from texting_support import topology
 
@@ -74,28 +75,7 @@ def run(r, bin_dir, run_dir):
             hosts.rejoin(primary, standby)
             log(f"    {primary} rejoined as {standby}'s synchronous standby (pg_rewind)")
 
-        deadline = time.monotonic() + LEASE_SECONDS + 90
-        while time.monotonic() < deadline:
-            pending = hosts.sql("""SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[])
-                                   AND status IN ('queued', 'sending')""", accepted)[0][0]
-            if pending == 0 and hosts.on("client", lambda: hosts.mocks.callbacks_outstanding()) == 0:
-                break
-            time.sleep(0.5)
-        stored = dict(hosts.sql("SELECT public_id::text, status::text FROM messages WHERE public_id = ANY(%s::uuid[])", accepted))
-        by_key = hosts.on("client", lambda: hosts.mocks.accepted_by_key())
-        stats = hosts.on("client", lambda: hosts.mocks.stats("p1"))
-        missing = [i for i in accepted if i not in stored]
-        unreported = [i for i, s in stored.items() if s == "sent" and by_key[i] > 0]
-        undelivered = [(i, s) for i, s in stored.items() if s != "delivered" and i not in unreported]
-        r.lost += len(missing) + len(undelivered)
-        r.check(not missing, f"{len(missing)} messages answered 201 are not stored: {missing[:3]}")
-        r.check(not undelivered, f"{len(undelivered)} stored messages neither delivered nor sent: {undelivered[:3]}")
-        r.check(len(unreported) <= stats["callbacks_failed"],
-                f"{len(unreported)} messages stay sent, more than the {stats['callbacks_failed']} reports the mock failed to make")
-        duplicates = sum(n - 1 for i, n in by_key.items() if n > 1)
-        r.duplicates += duplicates
-        r.dup_bound += bound
-        r.check(duplicates <= bound, f"{duplicates} duplicate sends, more than the bound {bound}")
+        stored, unreported, failed, duplicates = h.account_topology(r, hosts, accepted, bound, LEASE_SECONDS + 90)
         r.notes.append(f"{r.requests} requests at {rate}/s; failovers {failovers} (primary killed, standby promoted), seconds from the "
                        f"kill to the promotion and to the first 201 after it: {gaps}; {len(stored)} stored, none lost; {len(unreported)} left sent (their report "
-                       f"failed in the gap: {stats['callbacks_failed_by_reason']}); duplicates {duplicates} (bound {bound})")
+                       f"failed in the gap: {failed}); duplicates {duplicates} (bound {bound})")

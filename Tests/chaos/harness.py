@@ -515,3 +515,36 @@ def account(key_prefix, tally, mocks, dup_bound, allowed_failures=(), allow_sent
         problems.append(f"{queued_without_job} messages queued without a job")
     return dict(lost=lost, duplicates=duplicates, statuses=dict(statuses), extra=len(extra), extra_ids=extra[:3],
                 problems=problems, stored=len(rows))
+
+
+def account_topology(r, hosts, accepted, bound, wait_seconds):
+    """The closing accounting of a scenario on the multi-host topology (scenarios 12 and 13):
+    waits (at most `wait_seconds`) until none of the `accepted` messages is queued or being
+    sent and the mock provider owes no callback; then each must be stored and delivered, or
+    left `sent` with the provider having accepted it when its report was lost (a dying host or
+    database cut it off: a real provider calls again, the mock does not), at most as many as
+    the mock's failed callbacks; and no message sent more often than `bound` allows in all.
+    Returns (stored, left sent, the mock's failed callbacks by reason, duplicates)."""
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        pending = hosts.sql("""SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[])
+                               AND status IN ('queued', 'sending')""", accepted)[0][0]
+        if pending == 0 and hosts.on("client", lambda: hosts.mocks.callbacks_outstanding()) == 0:
+            break
+        time.sleep(0.5)
+    stored = dict(hosts.sql("SELECT public_id::text, status::text FROM messages WHERE public_id = ANY(%s::uuid[])", accepted))
+    by_key = hosts.on("client", lambda: hosts.mocks.accepted_by_key())
+    stats = hosts.on("client", lambda: hosts.mocks.stats("p1"))
+    missing = [i for i in accepted if i not in stored]
+    unreported = [i for i, s in stored.items() if s == "sent" and by_key[i] > 0]
+    undelivered = [(i, s) for i, s in stored.items() if s != "delivered" and i not in unreported]
+    r.lost += len(missing) + len(undelivered)
+    r.check(not missing, f"{len(missing)} messages answered 201 are not stored: {missing[:3]}")
+    r.check(not undelivered, f"{len(undelivered)} stored messages neither delivered nor sent: {undelivered[:3]}")
+    r.check(len(unreported) <= stats["callbacks_failed"],
+            f"{len(unreported)} messages stay sent, more than the {stats['callbacks_failed']} reports the mock failed to make")
+    duplicates = sum(n - 1 for n in by_key.values() if n > 1)
+    r.duplicates += duplicates
+    r.dup_bound += bound
+    r.check(duplicates <= bound, f"{duplicates} duplicate sends, more than the bound {bound}")
+    return stored, unreported, stats["callbacks_failed_by_reason"], duplicates
