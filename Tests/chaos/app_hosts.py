@@ -12,8 +12,6 @@ provider, when its report died with the host that was taking it: the mock does n
 again, and its failed callbacks bound those). A provider may get a message twice only if the
 dead sender had claimed it: the bound is the jobs leased to it when it died."""
 import collections
-import os
-import shutil
 import time
 
 import harness as h
@@ -29,14 +27,10 @@ def _leased_to(hosts, host):
 
 
 def run(r, bin_dir, run_dir):
-    why_not = topology.available()
-    if why_not:
-        r.problems.append(f"the topology cannot be made here: {why_not}")
+    work = h.topology_folder(r, run_dir, "topology-chaos")
+    if work is None:
         return
     seconds, rate = (10, 80) if SHORT else (40, 200)
-    work = os.path.join(run_dir, "topology-chaos")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
     with topology.Topology(work, bin_dir, settings={"TEXTING_SENDER_LEASE_SECONDS": str(LEASE_SECONDS)}) as hosts:
         key = hosts.textingctl("keys", "create", "chaos-s12").strip()
         load = hosts.start_load(key, seconds=seconds, rate=rate, threads=16)

@@ -1,4 +1,4 @@
-"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): thirteen
+"""The chaos suite (`make chaos`; `CHAOS_SHORT=1` for the short form `make test` runs): fourteen
 fault-injection scenarios against the real stack scripts/chaos brought up (nginx with the
 shipped site file, MessagesFCGI, DeliveryFCGI, SenderCron processes of our own, PostgreSQL,
 the mock providers). Each ends with the accounting query (harness.account): every 201 is a
@@ -6,9 +6,9 @@ stored message in a state that matches what happened to it, none is missing, and
 got a message more often than the documented bound (one extra send per message per sender
 crash, at most what was in flight).
 
-Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all thirteen)
+Usage: python Tests/chaos/chaos.py [scenario-number ...]   (default: all fourteen)
 Prints the table (scenario, requests, 5xx, lost, duplicates, result) and writes it to
-Tests/chaos/results/latest.md (a full run of all thirteen; other runs to $RUN_DIR/chaos-results.md);
+Tests/chaos/results/latest.md (a full run of all fourteen; other runs to $RUN_DIR/chaos-results.md);
 exits 1 if any scenario failed."""
 import collections
 import datetime
@@ -637,6 +637,14 @@ def s13_failover(r, mocks):
     failover.run(r, h.BIN, h.RUN_DIR)
 
 
+# ---------------------------------------------------------------------------------------
+# 14. PgBouncer, and PostgreSQL behind it, fail under load (several hosts)
+
+def s14_pgbouncer(r, mocks):
+    import pooler
+    pooler.run(r, h.BIN, h.RUN_DIR)
+
+
 SCENARIOS = [
     ("1 load with accounting", s1_load),
     ("2 PostgreSQL restarts", s2_postgres),
@@ -651,6 +659,7 @@ SCENARIOS = [
     ("11 provider limit lower than configured", s11_rate_limits),
     ("12 app hosts killed (several hosts)", s12_app_hosts),
     ("13 primary killed, standby promoted", s13_failover),
+    ("14 PgBouncer killed, PostgreSQL behind it stopped", s14_pgbouncer),
 ]
 
 

@@ -18,8 +18,6 @@ call again, and its failed callbacks bound those), and a provider got a message 
 as often as jobs were leased when a primary died (a sender's record of a send lost with the
 primary: sent again after the lease)."""
 import collections
-import os
-import shutil
 import time
 
 import harness as h
@@ -30,15 +28,11 @@ LEASE_SECONDS = 4
 
 
 def run(r, bin_dir, run_dir):
-    why_not = topology.available()
-    if why_not:
-        r.problems.append(f"the topology cannot be made here: {why_not}")
+    work = h.topology_folder(r, run_dir, "topology-failover")
+    if work is None:
         return
     seconds, rate = (12, 60) if SHORT else (30, 150)
     failovers = [("db", "db2")] if SHORT else [("db", "db2"), ("db2", "db")]
-    work = os.path.join(run_dir, "topology-failover")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
     with topology.Topology(work, bin_dir, settings={"TEXTING_SENDER_LEASE_SECONDS": str(LEASE_SECONDS)}, standby=True) as hosts:
         key = hosts.textingctl("keys", "create", "chaos-s13").strip()
         accepted, gaps, bound = [], [], 0

@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -515,6 +516,21 @@ def account(key_prefix, tally, mocks, dup_bound, allowed_failures=(), allow_sent
         problems.append(f"{queued_without_job} messages queued without a job")
     return dict(lost=lost, duplicates=duplicates, statuses=dict(statuses), extra=len(extra), extra_ids=extra[:3],
                 problems=problems, stored=len(rows))
+
+
+def topology_folder(r, run_dir, name):
+    """A fresh folder under `run_dir` for a scenario's multi-host topology (scenarios 12-14),
+    or None, with the reason noted as the scenario's problem, when the topology cannot be
+    made here (texting_support.topology.available)."""
+    from texting_support import topology
+    why_not = topology.available()
+    if why_not:
+        r.problems.append(f"the topology cannot be made here: {why_not}")
+        return None
+    work = os.path.join(run_dir, name)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    return work
 
 
 def account_topology(r, hosts, accepted, bound, wait_seconds):

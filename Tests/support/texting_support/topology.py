@@ -8,7 +8,7 @@ they would on separate machines, and one host can be killed or cut off alone.
     app1   127.77.0.11 ──┼─ bridge
     app2   127.77.0.12 ──┤  each: MessagesFCGI :9001, DeliveryFCGI :9002 (TEXTING_FCGI_LISTEN,
                          │  serving the edge only), SenderCron (again a second after each exit)
-    db     127.77.0.10 ──┤  PostgreSQL :5432
+    db     127.77.0.10 ──┤  PostgreSQL :5432; with `pgbouncer`, PgBouncer :6432 in front of it
     db2    127.77.0.13 ──┘  with `standby`: its synchronous standby, which a failover promotes
 
 The addresses are in 127.0.0.0/8 (route_localnet lets them cross the links): nothing outside
@@ -35,7 +35,7 @@ NETWORK = "127.77.0"
 HOSTS = {"db": 10, "app1": 11, "app2": 12, "db2": 13, "edge": 20, "client": 30}
 DATABASE_HOSTS = ("db", "db2")
 APP_HOSTS = ("app1", "app2")
-EDGE_PORT, MESSAGES_PORT, DELIVERY_PORT, MOCK_PORT, PG_PORT = 8080, 9001, 9002, 9101, 5432
+EDGE_PORT, MESSAGES_PORT, DELIVERY_PORT, MOCK_PORT, PG_PORT, PGBOUNCER_PORT = 8080, 9001, 9002, 9101, 5432, 6432
 
 
 CLONE_NEWNET = 0x40000000
@@ -110,12 +110,18 @@ class Repeating:
 
 
 class Topology:
-    def __init__(self, work_dir, bin_dir, settings=None, standby=False):
+    def __init__(self, work_dir, bin_dir, settings=None, standby=False, pgbouncer=False):
         """`standby`: a second database host (db2) streaming from db as its synchronous
-        standby, and the services given both (libpq's multi-host conninfo, read-write)."""
+        standby, and the services given both (libpq's multi-host conninfo, read-write).
+        `pgbouncer`: the shipped deploy/pgbouncer.ini's PgBouncer on the database host, in
+        transaction mode, between the FastCGI processes and PostgreSQL; the senders and the
+        migrator connect to PostgreSQL itself (TEXTING_DATABASE_DIRECT_URL)."""
+        if standby and pgbouncer:
+            raise TopologyError("a PgBouncer that follows a failover is not part of this topology")
         self.work = work_dir
         self.bin = bin_dir
         self.standby = standby
+        self.pgbouncer = pgbouncer
         self.tag = f"tx{os.getpid() % 100000}"
         self.settings = dict(settings or {})
         self.started = []  # (host, name, Popen), in start order
@@ -160,6 +166,12 @@ class Topology:
             "TEXTING_WEBHOOK_ALLOW_HTTP": "on",
             "TEXTING_WEBHOOK_DESTINATIONS": "local",
         }
+        if self.pgbouncer:
+            env.update({
+                "TEXTING_DATABASE_URL": f"host={self.address('db')} port={PGBOUNCER_PORT} dbname=texting user=texting connect_timeout=3",
+                "TEXTING_DATABASE_PREPARED_STATEMENTS": "off",
+                "TEXTING_DATABASE_DIRECT_URL": self.database_url,
+            })
         env.update(self.settings)
         return env
 
@@ -275,6 +287,26 @@ class Topology:
                                                "-D", self.data_dir("db2"), "-R", "-X", "stream", "--checkpoint=fast"]))
             self.start_database("db2")
             self._make_synchronous("db")
+        if self.pgbouncer:
+            self.run("db", ["psql", "-X", "-q", "-h", self.address("db"), "-p", str(PG_PORT), "-U", "postgres", "-d", "postgres",
+                            "-v", "ON_ERROR_STOP=1", "-f", os.path.join(PROJECT, "deploy", "pgbouncer-role.sql")])
+            self.start_pgbouncer()
+            self._wait(lambda: self.run("db", ["psql", "-X", "-q", "-h", self.address("db"), "-p", str(PGBOUNCER_PORT), "-U", "texting",
+                                               "-d", "texting", "-c", "SELECT 1"], check=False).returncode == 0,
+                       "PgBouncer to accept connections")
+
+    def start_pgbouncer(self):
+        """PgBouncer on the database host (as its systemd unit would start it again after a
+        crash), configured by scripts/stack render-pgbouncer from deploy/pgbouncer.ini: its
+        address, PostgreSQL's socket folder on this host."""
+        rendered = subprocess.run([STACK_SCRIPT, "render-pgbouncer"], capture_output=True, text=True, timeout=60, env={
+            **os.environ, "RUN_DIR": os.path.join(self.work, "db"), "LISTEN_HOST": self.address("db"),
+            "PGBOUNCER_PORT": str(PGBOUNCER_PORT), "PG_PORT": str(PG_PORT), "PG_HOST": os.path.join(self.work, "db", "sock")})
+        if rendered.returncode != 0:
+            raise TopologyError(f"scripts/stack render-pgbouncer: {rendered.stderr.strip()}")
+        conf = rendered.stdout.strip().splitlines()[-1]
+        user = ["-u", "postgres"] if os.geteuid() == 0 else []
+        return self.start("db", "pgbouncer", ["/usr/sbin/pgbouncer", *user, conf])
 
     def start_database(self, host):
         """The host's PostgreSQL (its data folder as made by up, or by rejoin), listening on
@@ -372,6 +404,17 @@ class Topology:
         return int(result.stdout) if result.stdout.strip().isdigit() and result.stdout.strip() != "000" else None
 
     # --- faults ------------------------------------------------------------------------------
+
+    def kill(self, host, name, sig=signal.SIGKILL):
+        """The process `name` on `host` ended with `sig` (SIGKILL: it crashed; SIGQUIT to a
+        postmaster: PostgreSQL's immediate shutdown, as a crash to its data); waits for its
+        exit and returns the wall-clock time the signal was sent."""
+        process = self.process(host, name)
+        self.killed.add(process.pid)
+        sent = time.time()
+        process.send_signal(sig)
+        process.wait(timeout=60)
+        return sent
 
     def kill_host(self, host):
         """Every process this topology runs on `host`, SIGKILLed at once (the host died; a
