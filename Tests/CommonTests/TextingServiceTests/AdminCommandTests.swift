@@ -1,4 +1,5 @@
 import FoundationEssentials
+import TextingDomain
 import TextingService
 import TextingStore
 import XCTest
@@ -13,11 +14,30 @@ final class AdminCommandTests: XCTestCase {
         }
     }
 
+    func testKeyLimitsOptionsAreCheckedBeforeAnythingRuns() {
+        XCTAssertNotNil(usageError(["keys", "limits"]))
+        XCTAssertNotNil(usageError(["keys", "limits", "--rate", "5/s"]))
+        XCTAssertEqual(usageError(["keys", "limits", "7c1e", "--rate"]), "--rate needs a value (or `none`)")
+        XCTAssertNotNil(usageError(["keys", "limits", "7c1e", "--rate", "5/s", "--rate", "6/s"]))
+        XCTAssertNotNil(usageError(["keys", "limits", "7c1e", "--colour", "red"]))
+        XCTAssertNotNil(usageError(["keys", "limits", "7c1e", "--rate", "quick"]))
+        XCTAssertNotNil(usageError(["keys", "limits", "7c1e", "--burst", "0"]))
+        XCTAssertNotNil(usageError(["keys", "limits", "7c1e", "--segments-per-day", "-3"]))
+    }
+
     func testEveryCommandIsRead() throws {
         XCTAssertEqual(try AdminCommand.parse(["migrate"]), .migrate)
         XCTAssertEqual(try AdminCommand.parse(["keys", "create", "billing", "service"]), .keysCreate(name: "billing service"))
         XCTAssertEqual(try AdminCommand.parse(["keys", "list"]), .keysList)
         XCTAssertEqual(try AdminCommand.parse(["keys", "revoke", "7c1e"]), .keysRevoke(id: "7c1e"))
+        XCTAssertEqual(
+            try AdminCommand.parse(["keys", "limits", "7c1e"]),
+            .keysLimits(id: "7c1e", rate: .keep, burst: .keep, segmentsPerDay: .keep, segmentsPerMonth: .keep))
+        XCTAssertEqual(
+            try AdminCommand.parse([
+                "keys", "limits", "7c1e", "--segments-per-month", "200000", "--rate", "50/s", "--burst", "200", "--segments-per-day", "none",
+            ]),
+            .keysLimits(id: "7c1e", rate: .set(50), burst: .set(200), segmentsPerDay: .remove, segmentsPerMonth: .set(200_000)))
         XCTAssertEqual(try AdminCommand.parse(["numbers", "reactivate", "+15555550100"]), .numbersReactivate(number: "+15555550100"))
         let id = "4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7e"
         XCTAssertEqual(try AdminCommand.parse(["messages", "requeue", id]), .messagesRequeue(id: UUID(uuidString: id)!))

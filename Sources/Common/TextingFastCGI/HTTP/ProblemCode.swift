@@ -30,6 +30,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case payloadTooLarge = "payload_too_large"
     case unsupportedMediaType = "unsupported_media_type"
     case rateLimited = "rate_limited"
+    /// The API key's segment quota for the day or month is spent (`textingctl keys limits`).
+    case quotaExceeded = "quota_exceeded"
     case serviceUnavailable = "service_unavailable"
     case internalError = "internal_error"
 
@@ -47,7 +49,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .methodNotAllowed: 405
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
-        case .rateLimited: 429
+        case .rateLimited, .quotaExceeded: 429
         case .serviceUnavailable: 503
         case .internalError: 500
         }
@@ -82,6 +84,7 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .payloadTooLarge: "Request body too large"
         case .unsupportedMediaType: "Unsupported media type"
         case .rateLimited: "Too many requests"
+        case .quotaExceeded: "Quota exceeded"
         case .serviceUnavailable: "Service temporarily unavailable"
         case .internalError: "Internal error"
         }

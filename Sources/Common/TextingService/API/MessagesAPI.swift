@@ -91,6 +91,10 @@ public struct MessagesAPI: Sendable {
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["GET", "HEAD"])
             return try WebhooksAPI(rules: webhookRules).deliveries(segments[1], request, owner: owner, connection: connection)
+        case 1 where segments[0] == "usage":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["GET", "HEAD"])
+            return try usage(owner: owner, connection: connection)
         case 1 where segments[0] == "webhook_secret":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["POST"])
@@ -98,7 +102,7 @@ public struct MessagesAPI: Sendable {
         default:
             throw Problem(
                 .notFound,
-                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/enable, /webhook_endpoints/{id}/deliveries and /webhook_secret."
+                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/enable, /webhook_endpoints/{id}/deliveries, /webhook_secret and /usage."
             )
         }
     }
@@ -192,6 +196,15 @@ public struct MessagesAPI: Sendable {
                 field: "to_number")
         case .keyRevoked:
             throw Self.invalidKey
+        case .rateLimited(let seconds):
+            throw Problem(
+                .rateLimited, "This API key's rate is spent for now: send again in \(seconds) s (`Retry-After`); nothing was stored.",
+                headers: [("Retry-After", String(seconds))])
+        case .quotaExceeded(let period, let limit, let seconds):
+            throw Problem(
+                .quotaExceeded,
+                "This API key's quota of \(limit) segments this \(period) (UTC) is spent: it resets in \(seconds) s (`Retry-After`); nothing was stored. GET /usage shows what is left.",
+                headers: [("Retry-After", String(seconds))])
         }
     }
 
@@ -233,6 +246,31 @@ public struct MessagesAPI: Sendable {
             owner: owner, toNumber: query.toNumber, status: query.status, clientRef: query.clientRef, before: query.before, limit: query.limit)
         let next: JSONValue = page.more ? page.records.last?.internalID.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
         return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
+    }
+
+    /// The key's usage this UTC day and month, with its limits and what they leave.
+    private func usage(owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
+        guard let usage = try KeyLimitsStore(connection: connection).usage(owner: owner) else { throw Self.invalidKey }
+        func period(_ start: String, messages: Int, segments: Int, quota: Int?, remaining: Int?, resetsAt: String) -> JSONValue {
+            [
+                "start": .string(start), "messages": .number(Double(messages)), "segments": .number(Double(segments)),
+                "segment_quota": quota.map { .number(Double($0)) } ?? .null, "segments_remaining": remaining.map { .number(Double($0)) } ?? .null,
+                "resets_at": .string(resetsAt),
+            ]
+        }
+        let rate: JSONValue =
+            usage.limits.rate.map { ["messages_per_second": .number($0), "burst": .number(Double(usage.limits.burst ?? 0))] } ?? .null
+        return .json(
+            200,
+            [
+                "day": period(
+                    usage.day, messages: usage.dayMessages, segments: usage.daySegments, quota: usage.limits.segmentsPerDay, remaining: usage.dayRemaining,
+                    resetsAt: usage.dayResetsAt),
+                "month": period(
+                    usage.month, messages: usage.monthMessages, segments: usage.monthSegments, quota: usage.limits.segmentsPerMonth,
+                    remaining: usage.monthRemaining, resetsAt: usage.monthResetsAt),
+                "rate": rate,
+            ])
     }
 
     /// 200 `{"status":"ok","database":"ok"}`, or 503 naming what is down: this process

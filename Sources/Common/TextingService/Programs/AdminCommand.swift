@@ -1,4 +1,5 @@
 import FoundationEssentials
+import TextingDomain
 
 /// A `textingctl` command line, read and checked before anything touches the database.
 public enum AdminCommand: Equatable, Sendable {
@@ -6,6 +7,8 @@ public enum AdminCommand: Equatable, Sendable {
     case keysCreate(name: String)
     case keysList
     case keysRevoke(id: String)
+    /// Shows a key's limits and usage; with changes, sets them first.
+    case keysLimits(id: String, rate: KeyLimits.Change, burst: KeyLimits.Change, segmentsPerDay: KeyLimits.Change, segmentsPerMonth: KeyLimits.Change)
     /// The number as typed; it is normalised with the deployment's default country code.
     case numbersReactivate(number: String)
     case messagesRequeue(id: UUID)
@@ -50,6 +53,7 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl keys create NAME             make an API key; prints it once (only its hash is stored)",
         "textingctl keys list                    list keys: id, name, prefix, created, revoked",
         "textingctl keys revoke ID               revoke a key: its requests get 401 from then on",
+        "textingctl keys limits ID [--rate 50/s] [--burst 200] [--segments-per-day N] [--segments-per-month N]  set a key's limits (each also `none`); without options, show them with its usage",
         "textingctl numbers reactivate NUMBER    make an inactive number (reported invalid) active again",
         "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
         "textingctl messages export --before DATE  write every message made before DATE (2026-01-31 or RFC 3339) as JSON Lines to standard output",
@@ -73,6 +77,38 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl settings table|example       print every setting as the README's table or as the example settings file",
     ]
 
+    /// `keys limits ID [--rate R] [--burst N] [--segments-per-day N] [--segments-per-month N]`.
+    static func parseLimits(_ arguments: [String]) throws(UsageError) -> AdminCommand {
+        guard let id = arguments.first, !id.hasPrefix("--") else {
+            throw UsageError(message: "keys limits needs the key's id (see `textingctl keys list`), e.g. `textingctl keys limits ID --rate 50/s`")
+        }
+        var changes: [String: KeyLimits.Change] = [:]
+        var index = 1
+        while index < arguments.count {
+            let option = arguments[index]
+            guard ["--rate", "--burst", "--segments-per-day", "--segments-per-month"].contains(option), changes[option] == nil else {
+                throw UsageError(
+                    message: "keys limits takes --rate, --burst, --segments-per-day and --segments-per-month, each once; got `\(option.prefix(40))`")
+            }
+            guard index + 1 < arguments.count else { throw UsageError(message: "\(option) needs a value (or `none`)") }
+            let value = arguments[index + 1]
+            do {
+                changes[option] =
+                    option == "--rate"
+                    ? try KeyLimits.parseRate(value)
+                    : try KeyLimits.parseCount(
+                        value, option: option, minimum: option == "--burst" ? 1 : 0,
+                        maximum: option == "--burst" ? KeyLimits.maximumBurst : KeyLimits.maximumSegments)
+            } catch {
+                throw UsageError(message: error.detail)
+            }
+            index += 2
+        }
+        return .keysLimits(
+            id: id, rate: changes["--rate"] ?? .keep, burst: changes["--burst"] ?? .keep, segmentsPerDay: changes["--segments-per-day"] ?? .keep,
+            segmentsPerMonth: changes["--segments-per-month"] ?? .keep)
+    }
+
     /// Reads the arguments after the program name.
     public static func parse(_ arguments: [String]) throws(UsageError) -> AdminCommand {
         let rest = Array(arguments.dropFirst(2))
@@ -87,6 +123,8 @@ public enum AdminCommand: Equatable, Sendable {
             return .keysCreate(name: name)
         case ("keys"?, "list"?) where rest.isEmpty:
             return .keysList
+        case ("keys"?, "limits"?):
+            return try parseLimits(rest)
         case ("keys"?, "revoke"?):
             guard rest.count == 1 else { throw UsageError(message: "keys revoke needs the key's id (see `textingctl keys list`)") }
             return .keysRevoke(id: rest[0])

@@ -57,6 +57,8 @@ public struct AdminCommandRunner {
                 return .failed(message: "no active key has the id \(id)", status: 1)
             }
             return Self.lines("revoked \(id)")
+        case .keysLimits(let id, let rate, let burst, let segmentsPerDay, let segmentsPerMonth):
+            return try keyLimits(id: id, rate: rate, burst: burst, segmentsPerDay: segmentsPerDay, segmentsPerMonth: segmentsPerMonth)
         case .numbersReactivate(let typed):
             return try reactivate(typed)
         case .messagesRequeue(let id):
@@ -259,5 +261,34 @@ public struct AdminCommandRunner {
         case .unknownNumber:
             return .failed(message: "no message was ever accepted for that number: nothing to reactivate", status: 1)
         }
+    }
+}
+
+extension AdminCommandRunner {
+    /// `keys limits`: the changes applied to the key's current limits (none: shown only).
+    fileprivate func keyLimits(
+        id: String, rate: KeyLimits.Change, burst: KeyLimits.Change, segmentsPerDay: KeyLimits.Change, segmentsPerMonth: KeyLimits.Change
+    ) throws -> Outcome {
+        let connection = try connection()
+        guard let owner = try APIKeyStore(connection: connection).activeKey(publicID: id) else {
+            return .failed(message: "no active key has the id \(id.prefix(40)) (see `textingctl keys list`)", status: 1)
+        }
+        let store = KeyLimitsStore(connection: connection)
+        var changed = false
+        if [rate, burst, segmentsPerDay, segmentsPerMonth] != [.keep, .keep, .keep, .keep] {
+            let current = try store.usage(owner: owner)?.limits ?? .none
+            let next: KeyLimits
+            do {
+                next = try current.applying(rate: rate, burst: burst, segmentsPerDay: segmentsPerDay, segmentsPerMonth: segmentsPerMonth)
+            } catch {
+                return .failed(message: error.detail, status: 2)
+            }
+            try store.set(owner: owner, limits: next)
+            changed = true
+        }
+        guard let usage = try store.usage(owner: owner) else {
+            return .failed(message: "no active key has the id \(id.prefix(40))", status: 1)
+        }
+        return .done(output: (changed ? "limits set\n" : "") + usage.report)
     }
 }

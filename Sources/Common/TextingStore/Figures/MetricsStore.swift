@@ -40,6 +40,7 @@ public struct MetricsStore {
                 segments: row.optionalInt("segments") ?? 0, cost: row["cost"] ?? "0")
         }
         snapshot.events = try ServiceCounters(connection: connection).all()
+        snapshot.keys = try KeyLimitsStore(connection: connection).allUsage()
         if let webhooks = try connection.execute(Self.webhooks).first {
             snapshot.webhookDeliveries = webhooks.optionalInt("deliveries") ?? 0
             snapshot.dueWebhookDeliveries = webhooks.optionalInt("due") ?? 0

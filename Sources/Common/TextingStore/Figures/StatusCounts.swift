@@ -27,7 +27,8 @@ public struct StatusCounts {
         return counts
     }
 
-    static let compact = Query("status_counts.compact", "SELECT compact_status_counts() AS folded")
+    /// Keys' usage (migration 0018) is kept the same way and folded with the counts.
+    static let compact = Query("status_counts.compact", "SELECT compact_status_counts() + compact_key_usage() AS folded")
 
     /// The folded counts and the changes not yet folded, added together.
     static let byStatus = Query(

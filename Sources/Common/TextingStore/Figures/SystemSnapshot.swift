@@ -30,6 +30,8 @@ public struct SystemSnapshot: Sendable, Equatable {
     public var sends: [ProviderSends] = []
     /// Providers an operator paused.
     public var paused: [String] = []
+    /// Every active key's usage this UTC day and month, and its limits.
+    public var keys: [KeyUsage] = []
 
     /// The accepted sends through one provider for one of its prefixes (`""`: a provider that
     /// takes every number), since the database was created.
@@ -160,6 +162,33 @@ public struct SystemSnapshot: Sendable, Equatable {
         for (outcome, event) in ServiceCounters.Event.webhookAttempts {
             text.sample("texting_webhook_attempts_total", labels: ["outcome": outcome], value: String(events[event] ?? 0))
         }
+        // Keys by their prefix (what `textingctl keys list` shows; never the key) and name.
+        text.header("texting_key_messages", "gauge", "Messages an API key had accepted this UTC day and calendar month.")
+        for key in keys {
+            for (period, count) in [("day", key.dayMessages), ("month", key.monthMessages)] {
+                text.sample("texting_key_messages", labels: ["key": key.prefix, "name": key.name, "period": period], value: String(count))
+            }
+        }
+        text.header("texting_key_segments", "gauge", "SMS segments an API key had accepted this UTC day and calendar month.")
+        for key in keys {
+            for (period, count) in [("day", key.daySegments), ("month", key.monthSegments)] {
+                text.sample("texting_key_segments", labels: ["key": key.prefix, "name": key.name, "period": period], value: String(count))
+            }
+        }
+        text.header("texting_key_segment_quota", "gauge", "An API key's segment quota for the period (keys with one only).")
+        for key in keys {
+            for (period, quota) in [("day", key.limits.segmentsPerDay), ("month", key.limits.segmentsPerMonth)] {
+                if let quota {
+                    text.sample("texting_key_segment_quota", labels: ["key": key.prefix, "name": key.name, "period": period], value: String(quota))
+                }
+            }
+        }
+        text.header("texting_key_rate_limit", "gauge", "An API key's rate in messages a second (keys with one only).")
+        for key in keys {
+            if let rate = key.limits.rate {
+                text.sample("texting_key_rate_limit", labels: ["key": key.prefix, "name": key.name], value: DecimalText.format(rate, decimals: 3))
+            }
+        }
         return text.output
     }
 
@@ -197,6 +226,7 @@ public struct SystemSnapshot: Sendable, Equatable {
                 lines.append("provider \(name) prefix \(send.prefixLabel): sends=\(send.sends) segments=\(send.segments) cost=\(send.cost)")
             }
         }
+        lines += keys.map(\.summary)
         return lines.joined(separator: "\n")
     }
 

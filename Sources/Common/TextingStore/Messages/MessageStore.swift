@@ -20,6 +20,12 @@ public struct MessageStore {
         case recipientOptedOut
         /// The API key was revoked after the request was authenticated: nothing was stored.
         case keyRevoked
+        /// Over the key's rate (`KeyLimits`): nothing was stored; a message is accepted again
+        /// in `retryAfter` seconds.
+        case rateLimited(retryAfter: Int)
+        /// Over the key's segment quota for the period (`day` or `month`, UTC): nothing was
+        /// stored; the quota resets in `retryAfter` seconds.
+        case quotaExceeded(period: String, limit: Int, retryAfter: Int)
     }
 
     /// One message to accept: what the client sent and the API key it authenticated with.
@@ -43,7 +49,11 @@ public struct MessageStore {
     /// for a number that is already inactive or opted out, nor left queued after it became so. Numbers are locked in sorted
     /// order, so two batches sharing numbers wait for each other instead of deadlocking.
     /// The key is checked for revocation in the same statement: a key revoked after the
-    /// request was authenticated stores nothing.
+    /// request was authenticated stores nothing. So are a limited key's rate and quotas
+    /// (migration 0018): its `api_key_limits` row is locked, so concurrent batches of the key
+    /// take turns and its counters are exact; the batch's messages of the key are admitted in
+    /// order until the first that does not fit (the rate counts messages, the quotas segments),
+    /// and the rest are refused with the time until they would fit.
     public func accept(_ batch: [Acceptance]) throws(PostgresError) -> [Outcome] {
         guard !batch.isEmpty else { return [] }
         // The public ids are made here, so that each row of the batch finds its answer; time
@@ -78,6 +88,12 @@ public struct MessageStore {
             }
             if row["key_active"] != "t" {
                 outcomes.append(.keyRevoked)
+            } else if let refused = row["refused"] {
+                let retryAfter = max(1, row.optionalInt("retry_after") ?? 1)
+                outcomes.append(
+                    refused == "rate"
+                        ? .rateLimited(retryAfter: retryAfter)
+                        : .quotaExceeded(period: refused, limit: row.optionalInt("quota") ?? 0, retryAfter: retryAfter))
             } else if row["id"] == nil {
                 outcomes.append(row["opted_out"] == "t" ? .recipientOptedOut : .phoneNumberInactive)
             } else {
@@ -167,7 +183,7 @@ public struct MessageStore {
         """
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[], $9::text[], $10::bigint[])
-                AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, status_callback, api_key_id)
+                WITH ORDINALITY AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, status_callback, api_key_id, n)
         ), key AS (
             SELECT id FROM api_keys WHERE id = ANY($10::bigint[]) AND revoked_at IS NULL
         ), number AS (
@@ -175,6 +191,59 @@ public struct MessageStore {
             SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status, p.opted_out_at
+        ), period AS (
+            SELECT (now() AT TIME ZONE 'UTC')::date AS day, date_trunc('month', now() AT TIME ZONE 'UTC')::date AS month
+        ), limits AS (
+            -- The limited keys' rows, locked: the latest committed counters, which this
+            -- statement then updates. The bucket refilled up to now; a past period's counter is 0.
+            SELECT l.api_key_id, l.rate, l.segments_per_day, l.segments_per_month,
+                   least(l.burst, l.tokens + l.rate * greatest(0, extract(epoch FROM now() - l.tokens_at))) AS tokens,
+                   CASE WHEN l.day = period.day THEN l.day_segments ELSE 0 END AS day_used,
+                   CASE WHEN l.month = period.month THEN l.month_segments ELSE 0 END AS month_used
+            FROM api_key_limits l, period
+            WHERE l.api_key_id = ANY($10::bigint[])
+            FOR UPDATE OF l
+        ), eligible AS (
+            -- What would be stored were there no limits, with what it and those before it cost.
+            SELECT i.n, i.api_key_id, i.segments,
+                   count(*) OVER w AS messages_so_far, sum(i.segments) OVER w AS segments_so_far
+            FROM input i
+            JOIN key ON key.id = i.api_key_id
+            JOIN number ON number.number = i.number
+            WHERE number.status = 'active' AND number.opted_out_at IS NULL
+              AND i.api_key_id IN (SELECT api_key_id FROM limits)
+            WINDOW w AS (PARTITION BY i.api_key_id ORDER BY i.n)
+        ), verdict AS (
+            -- Why a message does not fit (NULL: it does), and the seconds until it would: the
+            -- later reset first, since the earlier one would not be enough.
+            SELECT e.n, e.api_key_id, e.segments, v.refused,
+                   CASE v.refused
+                       WHEN 'rate' THEN ceil((e.messages_so_far - l.tokens) / l.rate)
+                       WHEN 'month' THEN ceil(extract(epoch FROM ((period.month + interval '1 month') AT TIME ZONE 'UTC') - now()))
+                       WHEN 'day' THEN ceil(extract(epoch FROM ((period.day + 1)::timestamp AT TIME ZONE 'UTC') - now()))
+                   END AS retry_after,
+                   CASE v.refused WHEN 'month' THEN l.segments_per_month WHEN 'day' THEN l.segments_per_day END AS quota
+            FROM eligible e
+            JOIN limits l ON l.api_key_id = e.api_key_id
+            CROSS JOIN period
+            CROSS JOIN LATERAL (SELECT CASE
+                WHEN l.rate IS NOT NULL AND e.messages_so_far > l.tokens THEN 'rate'
+                WHEN l.month_used + e.segments_so_far > l.segments_per_month THEN 'month'
+                WHEN l.day_used + e.segments_so_far > l.segments_per_day THEN 'day'
+            END AS refused) v
+        ), spent AS (
+            UPDATE api_key_limits l
+            SET tokens = coalesce(s.tokens - s.messages, 0), tokens_at = greatest(l.tokens_at, now()),
+                day = period.day, day_segments = s.day_used + s.segments,
+                month = period.month, month_segments = s.month_used + s.segments, updated_at = now()
+            FROM period, (
+                SELECT limits.api_key_id, limits.tokens, limits.day_used, limits.month_used,
+                       count(v.n) FILTER (WHERE v.refused IS NULL) AS messages,
+                       coalesce(sum(v.segments) FILTER (WHERE v.refused IS NULL), 0) AS segments
+                FROM limits LEFT JOIN verdict v ON v.api_key_id = limits.api_key_id
+                GROUP BY limits.api_key_id, limits.tokens, limits.day_used, limits.month_used
+            ) s
+            WHERE l.api_key_id = s.api_key_id
         ), m AS (
             INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
             SELECT \(HistorySpans.newMessageID(for: "i.public_id")), i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
@@ -184,16 +253,19 @@ public struct MessageStore {
             JOIN number ON number.number = i.number
             CROSS JOIN LATERAL (SELECT to_timestamp(nullif(i.send_at_ms, -1) / 1000.0) AS send_at) s
             WHERE number.status = 'active' AND number.opted_out_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM verdict v WHERE v.n = i.n AND v.refused IS NOT NULL)
             RETURNING *
         ), job AS (
             INSERT INTO jobs (message_id, run_at)
             SELECT m.id, coalesce(m.send_at, now()) FROM m
         )
         SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, p.opted_out_at IS NOT NULL AS opted_out,
+               v.refused, v.retry_after, v.quota,
                \(MessageRecord.columns)
         FROM input i
         LEFT JOIN key ON key.id = i.api_key_id
         LEFT JOIN number p ON p.number = i.number
+        LEFT JOIN verdict v ON v.n = i.n AND v.refused IS NOT NULL
         LEFT JOIN m ON m.public_id = i.public_id
         """)
 

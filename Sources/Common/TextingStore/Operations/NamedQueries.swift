@@ -17,6 +17,7 @@ public enum NamedQueries {
             PhoneNumberReactivation.reactivate, PhoneNumberReactivation.find,
             MessageRequeue.lock, MessageRequeue.requeue, Pruning.staleIdleSenders,
             APIKeyStore.insert, APIKeyStore.listAll, APIKeyStore.revoke, APIKeyStore.findActive, APIKeyStore.findByPublicID,
+            KeyLimitsStore.usageOfKey, KeyLimitsStore.usageOfAll, KeyLimitsStore.remove, KeyLimitsStore.upsert,
             ProviderHealthStore.notClosed, ProviderHealthStore.updateHealth, ProviderHealthStore.countAttempts, ProviderHealthStore.pause,
             ProviderHealthStore.resume, ProviderHealthStore.states,
             ProviderRateStore.take, ProviderRateStore.slowDown,
