@@ -2,7 +2,7 @@ import TextingService
 
 // MessagesFCGI: the client API (/messages, /events, /webhook_endpoints, /healthz, /metrics) as a
 // FastCGI responder.
-FastCGIProgram.run(ProgramCatalog.messagesFCGI) { environment in
+FastCGIProgram.run(ProgramCatalog.messagesFCGI, bodyLimits: MessagesAPI.bodyLimits) { environment in
     let acceptor = MessageAcceptor(
         committers: try ServiceSettings.commitConnections.read(environment),
         makeConnection: try ServiceConfiguration.databaseConnection(environment))

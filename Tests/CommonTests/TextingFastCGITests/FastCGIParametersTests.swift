@@ -36,6 +36,26 @@ final class FastCGIParametersTests: XCTestCase {
 
     private func refusedWith(_ name: String, _ value: String) -> [[UInt8]] { entries(nginx, replacing: [name: Array(value.utf8)]) }
 
+    func testABodyIsLimitedByItsPath() throws {
+        let limits = BodyLimits(standard: 16 * 1024, larger: ["/messages/batch": 1024 * 1024])
+        let large = refusedWith("CONTENT_LENGTH", String(1024 * 1024))
+        XCTAssertThrowsError(try FastCGIParameters(large, bodyLimits: limits)) { error in
+            XCTAssertEqual((error as? Problem)?.code, .payloadTooLarge)
+        }
+        var batch = nginx
+        batch["DOCUMENT_URI"] = "/messages/batch"
+        batch["CONTENT_LENGTH"] = String(1024 * 1024)
+        XCTAssertEqual(try FastCGIParameters(entries(batch), bodyLimits: limits).contentLength, 1024 * 1024)
+        batch["CONTENT_LENGTH"] = String(1024 * 1024 + 1)
+        XCTAssertThrowsError(try FastCGIParameters(entries(batch), bodyLimits: limits)) { error in
+            XCTAssertEqual((error as? Problem)?.code, .payloadTooLarge)
+        }
+        // The path is the document's, not a prefix of it.
+        batch["DOCUMENT_URI"] = "/messages/batch/x"
+        batch["CONTENT_LENGTH"] = "16385"
+        XCTAssertThrowsError(try FastCGIParameters(entries(batch), bodyLimits: limits))
+    }
+
     func testWhatNginxSendsBecomesTheRequest() throws {
         let parameters = try parse(entries(nginx))
         XCTAssertEqual(parameters.method, "POST")

@@ -37,13 +37,18 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// Header names lowercased with `-` for `_`; `CONTENT_TYPE` as `content-type`.
     public let headers: [String: String]
     public let requestID: String?
-    /// The body's length in bytes, at most the `maximumBodyBytes` given.
+    /// The body's length in bytes, at most the limit for its path.
     public let contentLength: Int
 
     /// Validates `entries` (each `NAME=value`, as libfcgi's `envp` holds them). Throws a 400
     /// `bad_request` problem saying which parameter is wrong, or 413 `payload_too_large`
     /// for a well-formed `CONTENT_LENGTH` over `maximumBodyBytes`.
     public init(_ entries: [[UInt8]], maximumBodyBytes: Int) throws(Problem) {
+        try self.init(entries, bodyLimits: BodyLimits(standard: maximumBodyBytes))
+    }
+
+    /// The same, with the body's limit by path (`bodyLimits`).
+    public init(_ entries: [[UInt8]], bodyLimits: BodyLimits) throws(Problem) {
         guard entries.count <= Self.maximumParameterCount else {
             throw Self.bad("The request has \(entries.count) FastCGI parameters; at most \(Self.maximumParameterCount) are accepted.")
         }
@@ -105,7 +110,7 @@ public struct FastCGIParameters: Sendable, Equatable {
         } else {
             requestID = nil
         }
-        contentLength = try Self.contentLength(named["CONTENT_LENGTH"] ?? [], maximumBodyBytes: maximumBodyBytes)
+        contentLength = try Self.contentLength(named["CONTENT_LENGTH"] ?? [], maximumBodyBytes: bodyLimits.bytes(forPath: path))
     }
 
     /// The request, once its body (exactly `contentLength` bytes) has been read.

@@ -24,21 +24,22 @@ import TextingSupport
 public struct FastCGIServer<Context>: Sendable {
     public let listener: FastCGIListener
     public let threadCount: Int
-    /// Bodies longer than this are answered 413 without being read (nginx enforces the same).
-    public let maximumBodyBytes: Int
+    /// Bodies longer than their path's limit are answered 413 without being read (nginx
+    /// enforces the same).
+    public let bodyLimits: BodyLimits
     /// Whether each request is logged (one line on standard error).
     public let logsRequests: Bool
     private let makeContext: @Sendable () -> Context
     private let handler: @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
 
     public init(
-        listener: FastCGIListener, threadCount: Int, maximumBodyBytes: Int = 16 * 1024, logsRequests: Bool = true,
+        listener: FastCGIListener, threadCount: Int, bodyLimits: BodyLimits = BodyLimits(), logsRequests: Bool = true,
         makeContext: @escaping @Sendable () -> Context,
         handler: @escaping @Sendable (inout Context, HTTPServerRequest) throws -> HTTPServerResponse
     ) {
         self.listener = listener
         self.threadCount = max(1, threadCount)
-        self.maximumBodyBytes = maximumBodyBytes
+        self.bodyLimits = bodyLimits
         self.logsRequests = logsRequests
         self.makeContext = makeContext
         self.handler = handler
@@ -204,7 +205,7 @@ public struct FastCGIServer<Context>: Sendable {
         let entries = Self.environmentEntries(request.pointee.envp)
         let parameters: FastCGIParameters
         do {
-            parameters = try FastCGIParameters(entries, maximumBodyBytes: maximumBodyBytes)
+            parameters = try FastCGIParameters(entries, bodyLimits: bodyLimits)
         } catch {
             let requestID = FastCGIParameters.requestID(in: entries)
             return (.problem(error, requestID: requestID), RequestSummary(requestID: requestID))
@@ -232,7 +233,7 @@ public struct FastCGIServer<Context>: Sendable {
     }
 
     /// Exactly `length` bytes of the request's body (`FCGX_GetStr`); a body that ends sooner
-    /// is a 400. `length` is at most `maximumBodyBytes`, so it fits the C `int`.
+    /// is a 400. `length` is at most its path's body limit, so it fits the C `int`.
     private static func readBody(length: Int, from stream: UnsafeMutablePointer<FCGX_Stream>?) throws(Problem) -> [UInt8] {
         guard length > 0 else { return [] }
         var body = [UInt8](repeating: 0, count: length)

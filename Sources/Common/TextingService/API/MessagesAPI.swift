@@ -15,7 +15,7 @@ public struct MessagesAPI: Sendable {
     /// `no_route` (empty: not checked; the sender fails such a message anyway).
     public let providers: [ProviderConfig]
     /// Commits the messages of concurrent `POST /messages` together (group commit).
-    private let acceptor: MessageAcceptor
+    let acceptor: MessageAcceptor
     /// The keys `POST /messages` has seen, so that it skips their lookup.
     private let keys = APIKeyCache()
 
@@ -50,6 +50,10 @@ public struct MessagesAPI: Sendable {
             return request.method == "POST"
                 ? try create(request, owner: owner, connection: connection)
                 : try list(request, owner: owner, connection: connection)
+        case 2 where segments[0] == "messages" && segments[1] == "batch":
+            let owner = try authenticate(request, connection: connection)
+            try allow(request, ["POST"])
+            return try createBatch(request, owner: owner, connection: connection)
         case 2 where segments[0] == "messages":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["GET", "HEAD"])
@@ -102,7 +106,7 @@ public struct MessagesAPI: Sendable {
         default:
             throw Problem(
                 .notFound,
-                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/enable, /webhook_endpoints/{id}/deliveries, /webhook_secret and /usage."
+                "There is nothing at \(request.path.prefix(100)); the API serves /messages, /messages/batch, /messages/{id}, /messages/{id}/cancel, /events, /events/{id}, /webhook_endpoints, /webhook_endpoints/{id}, /webhook_endpoints/{id}/rotate_secret, /webhook_endpoints/{id}/enable, /webhook_endpoints/{id}/deliveries, /webhook_secret and /usage."
             )
         }
     }
@@ -140,19 +144,8 @@ public struct MessagesAPI: Sendable {
         let message = try Problem.validating { () throws(ValidationError) in
             try NewMessage(json: json, defaultCountryCode: defaultCountryCode, webhookRules: webhookRules)
         }
-        if !providers.isEmpty, !ProviderConfig.someone(of: providers, takes: message.to.e164) {
-            throw Problem(
-                .noRoute,
-                "No provider this service sends through takes numbers like \(message.to.e164) (their prefixes: "
-                    + "\(Set(providers.flatMap(\.prefixes)).sorted().joined(separator: ", "))); nothing was stored.",
-                field: "to_number")
-        }
-        if message.statusCallback != nil, try !WebhookEndpointStore(connection: connection).hasKeySecret(owner: owner) {
-            throw Problem(
-                .invalidWebhookURL,
-                "Deliveries to `status_callback` are signed with your key's status-callback secret, and your key has none yet: make it once with POST /webhook_secret.",
-                field: "status_callback")
-        }
+        var keySecret = KeySecretCheck(owner: owner)
+        try check(message, keySecret: &keySecret, connection: connection)
         guard let idempotencyKey = try Self.idempotencyKey(request) else {
             return try answer(acceptor.accept(MessageStore.Acceptance(message, owner: owner)), message)
         }
@@ -161,10 +154,8 @@ public struct MessagesAPI: Sendable {
         return try connection.transaction { connection in
             let idempotency = IdempotencyStore(connection: connection)
             switch try idempotency.claim(owner: owner, key: idempotencyKey, fingerprint: fingerprint) {
-            case .differentRequest:
-                throw Problem(
-                    .idempotencyKeyReused, "This Idempotency-Key was used in the last 24 hours with a different body; use a new key for a new message.",
-                    field: "Idempotency-Key")
+            case .differentRequest, .sameBatch:
+                throw Self.idempotencyKeyReused
             case .sameRequest(let messageID):
                 guard let uuid = UUID(uuidString: messageID), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
                     throw Problem(.internalError, "The message this Idempotency-Key created cannot be found.")
@@ -182,7 +173,39 @@ public struct MessagesAPI: Sendable {
         }
     }
 
-    private func answer(_ outcome: MessageStore.Outcome, _ message: NewMessage) throws(Problem) -> HTTPServerResponse {
+    /// Whether the key has a status-callback secret, looked up once per request.
+    struct KeySecretCheck {
+        let owner: Int64
+        var known: Bool?
+    }
+
+    /// What a checked message must still pass before it is stored: a provider that takes its
+    /// number, and the key's secret if it has a `status_callback`.
+    func check(_ message: NewMessage, keySecret: inout KeySecretCheck, connection: PostgresConnection) throws {
+        if !providers.isEmpty, !ProviderConfig.someone(of: providers, takes: message.to.e164) {
+            throw Problem(
+                .noRoute,
+                "No provider this service sends through takes numbers like \(message.to.e164) (their prefixes: "
+                    + "\(Set(providers.flatMap(\.prefixes)).sorted().joined(separator: ", "))); nothing was stored.",
+                field: "to_number")
+        }
+        if message.statusCallback != nil {
+            let has = try keySecret.known ?? WebhookEndpointStore(connection: connection).hasKeySecret(owner: keySecret.owner)
+            keySecret.known = has
+            if !has {
+                throw Problem(
+                    .invalidWebhookURL,
+                    "Deliveries to `status_callback` are signed with your key's status-callback secret, and your key has none yet: make it once with POST /webhook_secret.",
+                    field: "status_callback")
+            }
+        }
+    }
+
+    static let idempotencyKeyReused = Problem(
+        .idempotencyKeyReused, "This Idempotency-Key was used in the last 24 hours with a different body; use a new key for a new request.",
+        field: "Idempotency-Key")
+
+    func answer(_ outcome: MessageStore.Outcome, _ message: NewMessage) throws(Problem) -> HTTPServerResponse {
         switch outcome {
         case .accepted(let record):
             return .json(201, record.json, headers: [("Location", "/messages/\(record.id)")])

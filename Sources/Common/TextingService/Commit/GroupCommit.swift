@@ -12,7 +12,8 @@ import TextingSupport
 ///
 /// Items with the same `key` never share a batch (the later one waits for the next), so a
 /// batch statement may treat its rows as independent: two reports for one message are
-/// applied one after the other, as if each had come alone.
+/// applied one after the other, as if each had come alone. Items submitted together
+/// (`submit(_:)` with several) always share one batch, however many they are.
 public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// Writes a batch on the committer's connection: one result per item, in order.
     public typealias Commit = @Sendable ([Item], PostgresConnection) -> [Result<Outcome, PostgresError>]
@@ -23,17 +24,17 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// The most items in one batch.
     public let maximumBatch: Int
 
-    /// A request waiting for its outcome.
+    /// A request waiting for the outcomes of its items.
     private final class Ticket: @unchecked Sendable {
-        let item: Item
-        let key: String?
+        let items: [Item]
+        let keys: [String]
         let done: WorkerThreads<State>.Condition
-        /// Set under the lock by the committer that wrote it.
-        var result: Result<Outcome, PostgresError>?
+        /// Set under the lock by the committer that wrote them, one per item.
+        var results: [Result<Outcome, PostgresError>]?
 
-        init(_ item: Item, key: String?, done: WorkerThreads<State>.Condition) {
-            self.item = item
-            self.key = key
+        init(_ items: [Item], keys: [String], done: WorkerThreads<State>.Condition) {
+            self.items = items
+            self.keys = keys
             self.done = done
         }
     }
@@ -63,41 +64,51 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// transaction that holds it has committed, or the error its batch met (the database
     /// down: nothing of it was written).
     public func submit(_ item: Item) throws(PostgresError) -> Outcome {
-        let ticket = Ticket(item, key: key?(item), done: committerThreads.makeCondition())
+        try submit([item])[0].get()
+    }
+
+    /// Writes `items` in one batch (one transaction), with whatever else is waiting if they
+    /// leave room, and returns their outcomes, in order, once it has committed. Items given
+    /// together must have distinct keys.
+    public func submit(_ items: [Item]) -> [Result<Outcome, PostgresError>] {
+        guard !items.isEmpty else { return [] }
+        let ticket = Ticket(items, keys: key.map { key in items.map(key) } ?? [], done: committerThreads.makeCondition())
         committerThreads.withWork { $0.pending.append(ticket) }
-        let result = committerThreads.withWork(waitingOn: ticket.done, until: { _ in ticket.result != nil }) { _ in ticket.result! }
-        return try result.get()
+        return committerThreads.withWork(waitingOn: ticket.done, until: { _ in ticket.results != nil }) { _ in ticket.results! }
     }
 
     private func commitLoop(_ connection: PostgresConnection, _ commit: Commit) {
         // The committers run as long as the process: nothing stops them.
         while let batch = committerThreads.next(waitingUntil: { !$0.pending.isEmpty }, { Self.take(&$0.pending, limit: maximumBatch) }) {
-            let results = commit(batch.map(\.item), connection)
+            let results = commit(batch.flatMap(\.items), connection)
             committerThreads.withWork { _ in
-                for (index, ticket) in batch.enumerated() {
-                    ticket.result =
-                        index < results.count
-                        ? results[index]
-                        : .failure(PostgresError(kind: .statement, sqlState: nil, message: "the batch gave no result for this item", queryName: nil))
+                var next = 0
+                for ticket in batch {
+                    ticket.results = ticket.items.indices.map { _ in
+                        defer { next += 1 }
+                        return next < results.count
+                            ? results[next]
+                            : .failure(PostgresError(kind: .statement, sqlState: nil, message: "the batch gave no result for this item", queryName: nil))
+                    }
                     ticket.done.signal()
                 }
             }
         }
     }
 
-    /// The oldest waiting tickets, at most `limit`, no two with the same key.
+    /// The oldest waiting tickets, at most `limit` items (a ticket of more goes alone), no two
+    /// items with the same key.
     private static func take(_ pending: inout [Ticket], limit: Int) -> [Ticket] {
-        guard pending.contains(where: { $0.key != nil }) else {
-            let count = min(pending.count, limit)
-            defer { pending.removeFirst(count) }
-            return Array(pending.prefix(count))
-        }
         var batch: [Ticket] = []
+        var items = 0
         var keys: Set<String> = []
         var left: [Ticket] = []
         for ticket in pending {
-            if batch.count < limit, ticket.key.map({ keys.insert($0).inserted }) ?? true {
+            let fits = batch.isEmpty || items + ticket.items.count <= limit
+            if fits, keys.isDisjoint(with: ticket.keys) {
                 batch.append(ticket)
+                items += ticket.items.count
+                keys.formUnion(ticket.keys)
             } else {
                 left.append(ticket)
             }

@@ -19,6 +19,12 @@ public final class MessageAcceptor: Sendable {
         try group.submit(acceptance)
     }
 
+    /// Stores the messages of one request together (`POST /messages/batch`): one statement,
+    /// one transaction, with whatever else is waiting; their outcomes in order.
+    public func accept(_ acceptances: [MessageStore.Acceptance]) -> [Result<MessageStore.Outcome, PostgresError>] {
+        group.submit(acceptances)
+    }
+
     /// One statement for the batch. Should the database refuse it (something in one message
     /// the checks before did not catch), each message is tried alone, so only that one fails.
     private static func commit(_ batch: [MessageStore.Acceptance], _ store: MessageStore) -> [Result<MessageStore.Outcome, PostgresError>] {

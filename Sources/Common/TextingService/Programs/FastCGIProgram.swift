@@ -11,9 +11,11 @@ public enum FastCGIProgram {
 
     /// Answers `--help` and `--version` from `program`, reads the shared settings
     /// (`TEXTING_DATABASE_URL`, where to listen: `FastCGISettings.listener`, `TEXTING_FCGI_THREADS`) and
-    /// `makeHandler`'s own, serves until SIGTERM (a second one during the drain is ignored), and exits; a bad setting ends the process
+    /// `makeHandler`'s own, reads bodies up to `bodyLimits`, serves until SIGTERM (a second one during the drain is ignored), and exits; a bad setting ends the process
     /// with one line naming it.
-    public static func run(_ program: ProgramDescription, _ makeHandler: (EnvironmentReader) throws -> Handler) -> Never {
+    public static func run(
+        _ program: ProgramDescription, bodyLimits: BodyLimits = BodyLimits(), _ makeHandler: (EnvironmentReader) throws -> Handler
+    ) -> Never {
         // Before anything starts a thread (makeHandler's group-commit committers): threads
         // inherit the mask, and one without it could take a SIGTERM and die of it.
         StopSignals.block()
@@ -25,6 +27,7 @@ public enum FastCGIProgram {
             let server = FastCGIServer(
                 listener: try FastCGISettings.listener(environment),
                 threadCount: try ServiceSettings.fastCGIThreads.read(environment),
+                bodyLimits: bodyLimits,
                 makeContext: makeConnection,
                 handler: { connection, request in try answeringDatabaseErrors(request) { try handler(connection, request) } })
             try server.run()

@@ -13,7 +13,7 @@ public enum NamedQueries {
             JobQueue.markIdle, JobQueue.markBusy,
             MessageStore.accept, MessageStore.findByID, MessageStore.findInternalID, MessageStore.numberID,
             MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
-            IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.deleteExpired,
+            IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.completeBatch, IdempotencyStore.deleteExpired,
             PhoneNumberReactivation.reactivate, PhoneNumberReactivation.find,
             MessageRequeue.lock, MessageRequeue.requeue, Pruning.staleIdleSenders,
             APIKeyStore.insert, APIKeyStore.listAll, APIKeyStore.revoke, APIKeyStore.findActive, APIKeyStore.findByPublicID,
