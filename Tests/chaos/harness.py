@@ -425,7 +425,7 @@ def drain(key_prefix, timeout, mocks, hasten_retries=False, **sender_overrides):
     lease later), then run `SenderCron --once` until the scenario's messages are out of the
     queue and the mocks have made every callback they owe (a report the provider made while
     DeliveryFCGI could not store it is not sent again by the mock; account() decides whether
-    'sent' is acceptable). With `hasten_retries`, retries waiting out their backoff are made
+    'sent' is acceptable), and the service's own messages with them. With `hasten_retries`, retries waiting out their backoff are made
     due at each round, as time would make them, for a scenario whose providers misbehave only
     in ways waiting does not change (the backoff reaches a minute by the sixth attempt: waiting
     for it only made the drain's bound a race with the machine's load). Bounded by `timeout`
@@ -435,9 +435,11 @@ def drain(key_prefix, timeout, mocks, hasten_retries=False, **sender_overrides):
         c.execute("UPDATE jobs SET run_at = now(), leased_until = now() WHERE leased_by IS NOT NULL")
     while time.monotonic() < deadline:
         with db() as c:
+            # The service's own messages too (answers to recipients' keywords, no key): one left
+            # queued would be sent during the next scenario, a message it never accepted.
             queued = c.execute(
-                """SELECT count(*) FROM messages m JOIN api_keys a ON a.id = m.api_key_id
-                   WHERE a.name LIKE %s AND m.status::text = ANY(%s)""",
+                """SELECT count(*) FROM messages m LEFT JOIN api_keys a ON a.id = m.api_key_id
+                   WHERE (a.name LIKE %s OR m.api_key_id IS NULL) AND m.status::text = ANY(%s)""",
                 (key_prefix + "-%", list(UNFINISHED))).fetchone()[0]
             if queued and hasten_retries:
                 c.execute("""UPDATE jobs j SET run_at = now() FROM messages m JOIN api_keys a ON a.id = m.api_key_id
