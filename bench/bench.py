@@ -16,6 +16,9 @@ Each repetition, in this order:
           commit buys); pgbench running the obvious transaction (bench/pgbench_obvious.sql);
           and Kannel's sendsms (bench/sendsms.lua) with its forwarding held back, so it only
           accepts and stores, as POST /messages does with no sender running
+  batch   POST /messages/batch, BENCH_BATCH messages a request (wrk, bench/batch.lua), against
+          pgbench running the service's accept statement with the same rows, one batch per
+          transaction (bench/pgbench_batch.py, from `textingctl sql`)
   reads   GET /messages/{id} (bench/read.lua) against a trivial FastCGI responder behind the
           same nginx (bench/trivial_fcgi.c, 32 threads, answering a saved real answer)
   sender  SenderCron --once draining BENCH_SENDER_MESSAGES queued messages to the 2 mock
@@ -37,7 +40,7 @@ each loaded in SQL over the last 360 days, and over each the median of single re
 (GET /messages/{id}, each list filter, a /metrics scrape) and BENCH_DURATION s of ingest
 (wrk); then, over the large one, the oldest span dropped by retention while wrk ingests.
 
-Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_SENDER_MESSAGES=20000, BENCH_RATE_TPS=2000,
+Settings (environment): BENCH_DURATION=5, BENCH_REPS=3, BENCH_BATCH=100, BENCH_SENDER_MESSAGES=20000, BENCH_RATE_TPS=2000,
 BENCH_GROWTH_MESSAGES=20000000 (up to 20000000; about a minute to load per 2 million),
 BENCH_READ_MESSAGES=10000, BENCH_LATENCY_RATE=1000, BENCH_LATENCY_SECONDS=10,
 BENCH_LATENCY_CALLBACK_MS=100 (-1 skips that run), BENCH_KANNEL=1 (0 skips the peer),
@@ -92,18 +95,18 @@ class Settings:
             raise SystemExit(f"bench: BENCH_SMOKE must be 0 or 1; got '{smoke}'")
         self.smoke = smoke == "1"
         defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2, RATE_TPS=200,
-                        GROWTH_MESSAGES=20_000) \
+                        GROWTH_MESSAGES=20_000, BATCH=100) \
             if self.smoke else dict(DURATION=5, REPS=3, SENDER_MESSAGES=20000, READ_MESSAGES=10000, LATENCY_RATE=1000, LATENCY_SECONDS=10,
-                                    RATE_TPS=2000, GROWTH_MESSAGES=20_000_000)
+                                    RATE_TPS=2000, GROWTH_MESSAGES=20_000_000, BATCH=100)
         limits = dict(DURATION=60, REPS=9, SENDER_MESSAGES=200_000, READ_MESSAGES=100_000, LATENCY_RATE=2000, LATENCY_SECONDS=60,
-                      RATE_TPS=100_000, GROWTH_MESSAGES=20_000_000)
+                      RATE_TPS=100_000, GROWTH_MESSAGES=20_000_000, BATCH=1000)
         for name, default in defaults.items():
             text = environ.get(f"BENCH_{name}", str(default))
             if not re.fullmatch(r"[1-9][0-9]*", text):
                 raise SystemExit(f"bench: BENCH_{name} must be a positive whole number; got '{text}'")
             if int(text) > limits[name]:
                 raise SystemExit("bench: settings too large (at most 60 s, 9 repetitions, 200000 messages, 100000 reads, 2000/s for 60 s, "
-                                 "a rate of 100000/s, 20000000 messages of history)")
+                                 "a rate of 100000/s, 20000000 messages of history, batches of 1000)")
             setattr(self, name.lower(), int(text))
         self.idle_seconds = 1 if self.smoke else 5
         self.run_dir = environ.get("BENCH_RUN_DIR") or os.path.join(PROJECT, ".run", "bench-smoke" if self.smoke else "bench")
@@ -149,7 +152,7 @@ class Bench:
         self.problems = []
         self.series = {name: [] for name in (
             "ingest", "ingest_p50", "ingest_p99", "nginx_alone", "pgbench", "pgbench_obvious", "kannel_accept", "kannel_p50",
-            "kannel_p99", "reads", "reads_p50", "reads_p99", "trivial", "trivial_p50", "trivial_p99", "drain", "mock_alone",
+            "kannel_p99", "batch", "batch_p50", "batch_p99", "pgbench_batch", "reads", "reads_p50", "reads_p99", "trivial", "trivial_p50", "trivial_p99", "drain", "mock_alone",
             "pg_sender", "drain_same", "kannel_forward", "kannel_forwarded", "webhooks", "rate_limited", "rate_limited_429")}
         self.sender_peaks = []
         self.kannel_rss = {"bearerbox": [], "smsbox": []}
@@ -475,8 +478,11 @@ class Bench:
         must store a message with its job, the sender's must send a queued message."""
         textingctl = os.path.join(self.bin_dir, "textingctl")
         self.ingest_script, self.sender_script = self.out("ingest.pgbench"), self.out("sender.pgbench")
+        self.batch_script = self.out("batch.pgbench")
         self.run([sys.executable, os.path.join(PROJECT, "bench", "pgbench_ingest.py"), textingctl, self.owner], 60, output=self.ingest_script,
                  what="bench/pgbench_ingest.py")
+        self.run([sys.executable, os.path.join(PROJECT, "bench", "pgbench_batch.py"), textingctl, self.owner, str(self.s.batch)], 60,
+                 output=self.batch_script, what="bench/pgbench_batch.py")
         sender = subprocess.run([sys.executable, os.path.join(PROJECT, "bench", "pgbench_sender.py"), textingctl, PROJECT],
                                 capture_output=True, text=True, timeout=60)
         batch = re.search(r"^batch=([1-9][0-9]*)$", sender.stderr, re.M)
@@ -484,13 +490,14 @@ class Bench:
             raise BenchError(f"bench/pgbench_sender.py failed: {sender.stderr.strip()[:300]}")
         open(self.sender_script, "w").write(sender.stdout)
         self.sender_batch = int(batch.group(1))
-        for script, options in ((self.ingest_script, ["-M", "simple"]),
-                                (os.path.join(PROJECT, "bench", "pgbench_obvious.sql"), ["-M", "prepared", "-D", f"owner={self.owner}"])):
+        for script, options, expected in ((self.ingest_script, ["-M", "simple"], 1),
+                                          (os.path.join(PROJECT, "bench", "pgbench_obvious.sql"), ["-M", "prepared", "-D", f"owner={self.owner}"], 1),
+                                          (self.batch_script, ["-M", "simple"], self.s.batch)):
             self.reset_data()
             self.run([f"{PG_BIN}/pgbench", "-n", *options, "-t", "1", "-f", script], 120, output=self.out("pgbench-check.txt"), what=f"pgbench {script}")
             stored = self.db(f"SELECT count(*) FROM messages m JOIN jobs j ON j.message_id = m.id WHERE m.api_key_id = {self.owner}")
-            if stored != "1":
-                raise BenchError(f"the pgbench script {script} did not store a message with its job")
+            if stored != str(expected):
+                raise BenchError(f"the pgbench script {script} stored {stored} messages with their jobs, not {expected}")
         self.preload(3)
         self.run([f"{PG_BIN}/pgbench", "-n", "-M", "prepared", "-t", "1", "-f", self.sender_script], 120, output=self.out("pgbench-check.txt"),
                  what="pgbench (the rendered sender script)")
@@ -519,6 +526,18 @@ class Bench:
                                                    "-j", "2", "-T", str(s.duration), "-D", f"owner={self.owner}",
                                                    "-f", os.path.join(PROJECT, "bench", "pgbench_obvious.sql")))
         accepted_by_kannel = self.kannel_accepts(rep, wrk_load) if s.use_kannel else None
+
+        say(f"batch {rep}/{s.reps}: POST /messages/batch, {s.batch} messages a request; pgbench (the service's accept, the same rows), "
+            f"{s.duration} s each")
+        self.reset_data()
+        out["batch"].append(s.batch * self.wrk(f"batch-{rep}", *wrk_load, "-s", os.path.join(PROJECT, "bench", "batch.lua"),
+                                               f"http://127.0.0.1:{s.port}", "--", self.api_key, str(rep * 3_000_000), str(s.batch)))
+        p50, p99 = self.wrk_answers(f"batch-{rep}", f"batch ingest, repetition {rep}", 200)
+        out["batch_p50"].append(p50)
+        out["batch_p99"].append(p99)
+        self.reset_data()
+        out["pgbench_batch"].append(s.batch * self.pgbench(f"pgbench-batch-{rep}", s.duration + 30, "-n", "-M", "simple", "-c",
+                                                           str(PGBENCH_CLIENTS), "-j", "2", "-T", str(s.duration), "-f", self.batch_script))
 
         say(f"reads {rep}/{s.reps}: GET /messages/{{id}} over {s.read_messages} stored messages, then the trivial FastCGI responder ({s.duration} s each)")
         self.preload(s.read_messages, "sent")
@@ -929,7 +948,7 @@ class Bench:
             "load": " ".join(open("/proc/loadavg").read().split()[:3]),
             "reps": self.s.reps, "duration": self.s.duration, "wrk_threads": WRK_THREADS, "wrk_connections": WRK_CONNECTIONS,
             "pgbench_clients": PGBENCH_CLIENTS, "fcgi_threads": FCGI_THREADS, "read_messages": self.s.read_messages,
-            "sender_messages": self.s.sender_messages, "sender_batch": self.sender_batch,
+            "sender_messages": self.s.sender_messages, "sender_batch": self.sender_batch, "batch": self.s.batch,
             "kannel_version": kannel.stdout.strip() if kannel.returncode == 0 and kannel.stdout.strip() else "not installed",
             "kannel_note": self.kannel_note, "series": self.series, "latency_rate": self.s.latency_rate,
             "latency_seconds": self.s.latency_seconds, "callback_ms": self.s.callback_ms, "rate_tps": self.s.rate_tps, "latency": latency, "idle": idle,

@@ -33,7 +33,7 @@ def main():
     # A batch of one, as MessageStore.accept sends it for {"to_number": "+1555…", "message":
     # <20 to 144 characters of bench/ingest.lua's text>}: public id, number, body, encoding,
     # segments, send_at (-1: none), validity (0: none), client_ref ('': none),
-    # status_callback ('': none), owner.
+    # status_callback ('': none), owner, sender ('': none).
     accept = substitute(accept, {
         1: "ARRAY[gen_random_uuid()]",
         2: "ARRAY['+1555' || lpad(:n::text, 7, '0')]",
@@ -45,6 +45,7 @@ def main():
         8: "ARRAY[''::text]",
         9: "ARRAY[''::text]",
         10: f"ARRAY[{owner}]",
+        11: "ARRAY[''::text]",
     }, "pgbench_ingest")
     print("-- Rendered by bench/pgbench_ingest.py from `textingctl sql messages.accept`: what POST /messages commits for a lone request.")
     print("\\set n random(0, 9999999)")
@@ -53,4 +54,5 @@ def main():
     print(accept.strip() + ";")
 
 
-main()
+if __name__ == "__main__":
+    main()

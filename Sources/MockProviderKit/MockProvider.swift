@@ -53,6 +53,8 @@ public final class MockProvider: Sendable {
     private struct RecordedSend {
         let arrived: Double
         let key: String
+        /// The `from` the service sent, if any.
+        let from: String?
         var accepted: Double?
     }
 
@@ -107,6 +109,12 @@ public final class MockProvider: Sendable {
         else {
             return .json(400, ["error": "to_number, message and callback_url are required strings"])
         }
+        let from: String?
+        switch json["from"] {
+        case nil: from = nil
+        case .string(let text)? where !text.isEmpty && text.utf8.count <= 16: from = text
+        default: return .json(400, ["error": "from, when given, is a string of 1 to 16 characters"])
+        }
         let key = request.header("idempotency-key") ?? ""
         let arrived = Date.now.timeIntervalSince1970 * 1000
         let (settings, recorded, withinRate) = state.withLock { state -> (MockProviderSettings, Int?, Bool) in
@@ -120,7 +128,7 @@ public final class MockProvider: Sendable {
                 state.unrecordedSends += 1
                 return (state.settings, nil, withinRate)
             }
-            state.sendsByNumber[to, default: []].append(RecordedSend(arrived: arrived, key: key))
+            state.sendsByNumber[to, default: []].append(RecordedSend(arrived: arrived, key: key, from: from))
             state.recordedSends += 1
             return (state.settings, state.sendsByNumber[to]!.count - 1, withinRate)
         }
@@ -210,7 +218,10 @@ public final class MockProvider: Sendable {
                     state.sendsByNumber.mapValues { sends in
                         .array(
                             sends.map {
-                                ["arrived_ms": .number($0.arrived), "accepted_ms": $0.accepted.map { .number($0) } ?? .null, "message_id": .string($0.key)]
+                                [
+                                    "arrived_ms": .number($0.arrived), "accepted_ms": $0.accepted.map { .number($0) } ?? .null, "message_id": .string($0.key),
+                                    "from": JSONValue($0.from),
+                                ]
                             })
                     }),
                 "not_recorded": .number(Double(state.unrecordedSends)),

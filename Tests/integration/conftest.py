@@ -254,7 +254,7 @@ def fresh_database():
         return
     with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
         connection.execute(f"""TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts, provider_sends, provider_rates, idle_senders, api_keys, service_counters,
-                               webhook_endpoints, webhook_secrets, api_key_limits""")
+                               webhook_endpoints, webhook_secrets, api_key_limits, api_key_senders""")
     yield
 
 

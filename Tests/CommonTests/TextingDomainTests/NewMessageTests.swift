@@ -69,7 +69,15 @@ final class NewMessageTests: XCTestCase {
     }
 
     func testUnknownFieldIsRejectedAndNamed() {
-        assertProblem(["to_number": "+15555550100", "message": "hi", "from": "ACME"], .unknownField, field: "from")
+        assertProblem(["to_number": "+15555550100", "message": "hi", "sender": "ACME"], .unknownField, field: "sender")
+    }
+
+    func testFromIsASenderOrNothing() throws {
+        let message = try NewMessage(json: ["to_number": "+15555550100", "message": "hi", "from": "ACME"], defaultCountryCode: "1")
+        XCTAssertEqual(message.from?.text, "ACME")
+        XCTAssertNil(try NewMessage(json: ["to_number": "+15555550100", "message": "hi", "from": .null], defaultCountryCode: "1").from)
+        assertProblem(["to_number": "+15555550100", "message": "hi", "from": "ACME Limited Co"], .invalidSender, field: "from")
+        assertProblem(["to_number": "+15555550100", "message": "hi", "from": 42], .wrongType, field: "from")
     }
 
     func testMisspelledFieldIsUnknownRatherThanMissing() {

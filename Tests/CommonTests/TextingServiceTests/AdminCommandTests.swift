@@ -14,6 +14,23 @@ final class AdminCommandTests: XCTestCase {
         }
     }
 
+    func testKeySendersAreReadAndCheckedBeforeAnythingRuns() throws {
+        XCTAssertEqual(try AdminCommand.parse(["keys", "senders", "7c1e"]), .keysSendersList(id: "7c1e"))
+        XCTAssertEqual(
+            try AdminCommand.parse(["keys", "senders", "add", "7c1e", "ACME Ltd", "--default"]),
+            .keysSendersAdd(id: "7c1e", sender: "ACME Ltd", pooled: false, isDefault: true))
+        XCTAssertEqual(
+            try AdminCommand.parse(["keys", "senders", "add", "7c1e", "+15555550100", "--pool", "--default"]),
+            .keysSendersAdd(id: "7c1e", sender: "+15555550100", pooled: true, isDefault: true))
+        XCTAssertEqual(try AdminCommand.parse(["keys", "senders", "remove", "7c1e", "ACME"]), .keysSendersRemove(id: "7c1e", sender: "ACME"))
+        XCTAssertNotNil(usageError(["keys", "senders"]))
+        XCTAssertNotNil(usageError(["keys", "senders", "add", "7c1e"]))
+        XCTAssertNotNil(usageError(["keys", "senders", "add", "7c1e", "ACME", "--sticky"]))
+        XCTAssertNotNil(usageError(["keys", "senders", "add", "7c1e", "ACME", "--pool", "--pool"]))
+        XCTAssertNotNil(usageError(["keys", "senders", "add", "7c1e", "ACME Limited Co"]))
+        XCTAssertNotNil(usageError(["keys", "senders", "remove", "7c1e"]))
+    }
+
     func testKeyLimitsOptionsAreCheckedBeforeAnythingRuns() {
         XCTAssertNotNil(usageError(["keys", "limits"]))
         XCTAssertNotNil(usageError(["keys", "limits", "--rate", "5/s"]))

@@ -112,3 +112,20 @@ def test_growth_compares_each_request_and_ingest_as_its_ratio_to_the_ceiling_run
     # 2,500 / 1,500 = 167 % during the drop against 194 %: 86 %.
     assert "| 86 % | ≥ 95 %: **not met** |" in _row(report, "| Ingest while it runs")
     assert "- growth ingest requests/s over 1,000 messages: 4100, 4000, 3000 (ceilings after each, transactions/s: 2000, 2100, 1900)" in report
+
+
+def test_batch_ingest_is_set_beside_the_same_inserts_in_pgbench_and_beside_kannel():
+    results = copy.deepcopy(RESULTS)
+    results["batch"] = 100
+    results["series"].update({"batch": [30000.0, 36000.0, 34000.0], "batch_p50": [50.0] * 3, "batch_p99": [90.0] * 3,
+                              "pgbench_batch": [50000.0, 40000.0, 45000.0]})
+    report = render(results)
+    row = _row(report, "| Batch ingest: `POST /messages/batch`, 100 messages a request")
+    assert "| 34,000 messages/s |" in row and "45,000 messages/s | 76 % | ≥ 70 %: met |" in row
+    kannel = _row(report, "| Batch ingest, as above")
+    assert "500 accepted/s | 6800 % | ≥ 200 %: met |" in kannel
+    assert "- batch ingest messages/s: 30000, 36000, 34000;" in report
+    results["series"]["pgbench_batch"] = [60000.0] * 3
+    assert "≥ 70 %: **not met**" in _row(render(results), "| Batch ingest: `POST /messages/batch`")
+    # Not measured (an older run): no row.
+    assert "Batch ingest" not in render(RESULTS)

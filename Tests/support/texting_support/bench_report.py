@@ -8,6 +8,22 @@ def _kannel_cell(value, unit, note):
     return f"not measured ({note or 'no Kannel'})" if value is None else f"{whole(value)} {unit}"
 
 
+def _batch_rows(r, m, kannel, note):
+    """Batch ingest, when measured: against the database doing the same inserts, and Kannel."""
+    batch = m.get("batch")
+    if batch is None:
+        return []
+    size, wt, wc, pc = r.get("batch", 100), r["wrk_threads"], r["wrk_connections"], r["pgbench_clients"]
+    return [
+        f"| Batch ingest: `POST /messages/batch`, {size} messages a request (wrk -t{wt} -c{wc}, API key, varied numbers and bodies, "
+        f"every message accepted) | {whole(batch)} messages/s | pgbench, the service's own `messages.accept` with the same {size} rows a "
+        f"transaction (a multi-row insert into phone_numbers, messages and jobs; -M simple, {pc} clients): {whole(m.get('pgbench_batch'))} "
+        f"messages/s | {ratio(batch, m.get('pgbench_batch'))} | ≥ 70 %: {target_ratio(batch, m.get('pgbench_batch'), 0.7)} |",
+        f"| Batch ingest, as above | {whole(batch)} messages/s | Kannel `sendsms`, as above: {_kannel_cell(kannel, 'accepted/s', note)} | "
+        f"{ratio(batch, kannel)} | ≥ 200 %: {target_ratio(batch, kannel, 2.0)} |",
+    ]
+
+
 def _rate_rows(r, m):
     """The sender against a provider with a contracted rate, when measured."""
     tps = r.get("rate_tps")
@@ -160,6 +176,7 @@ def render(r):
         f"| Ingest, as above | {whole(ingest)} requests/s | Kannel `sendsms` (wrk -t{wt} -c{wc}, GET, file store, forwarding held "
         f"back): {_kannel_cell(kannel_accept, 'accepted/s', note)} | {ratio(ingest, kannel_accept)} | aim past the target, ≥ 100 %: "
         f"{aim_ratio(ingest, kannel_accept)} |",
+        *_batch_rows(r, m, kannel_accept, note),
         f"| Ingest, as above (diagnostic) | {whole(ingest)} requests/s | pgbench, the service's own `messages.accept` one message "
         f"per transaction (a lone request's commit; group commit batches them), -M simple, {pc} clients: {whole(m['pgbench'])} "
         f"transactions/s | {ratio(ingest, m['pgbench'])} | – |",
@@ -198,6 +215,8 @@ def render(r):
         "",
         f"- ingest requests/s: {joined(s['ingest'])}; wrk latency p50 ms: {joined(s['ingest_p50'])}, p99 ms: {joined(s['ingest_p99'])}",
         f"- pgbench, the obvious transaction, transactions/s: {joined(s['pgbench_obvious'])}",
+        *([f"- batch ingest messages/s: {joined(s['batch'])}; wrk latency p50 ms: {joined(s['batch_p50'])}, p99 ms: {joined(s['batch_p99'])}; "
+           f"pgbench with the same batches, messages/s: {joined(s['pgbench_batch'])}"] if s.get("batch") else []),
         f"- pgbench, the service's accept one message per transaction, transactions/s: {joined(s['pgbench'])} "
         f"(failed transactions in both: {r['pgbench_failed']})",
         f"- Kannel sendsms accepted/s: {joined(s['kannel_accept'])}; wrk latency p50 ms: {joined(s['kannel_p50'])}, "

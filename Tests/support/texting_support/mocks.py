@@ -73,6 +73,11 @@ class Mocks:
                                      for send in times]
         return arrivals, unrecorded
 
+    def sent_from(self):
+        """The `from` each message id was sent with, over all providers (None: none given)."""
+        return {send["message_id"]: send.get("from") for name in self.bases
+                for times in self._call(name, "/_mock/sends")["by_number"].values() for send in times}
+
     def accepted_by_key(self):
         """How many times each message id (Idempotency-Key) was accepted, over all providers."""
         total = collections.Counter()

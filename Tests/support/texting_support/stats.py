@@ -51,11 +51,11 @@ def ratio(value, ceiling):
     return f"{100 * value / ceiling:.0f} %"
 
 
-def target_ratio(value, ceiling):
-    """Whether `value` reaches `ceiling` (a ratio of at least 100 %)."""
+def target_ratio(value, ceiling, at_least=1.0):
+    """Whether `value` reaches `at_least` times `ceiling` (by default, a ratio of 100 %)."""
     if value is None or ceiling is None or ceiling <= 0:
         return "not measured"
-    return "met" if value / ceiling >= 1.0 else "**not met**"
+    return "met" if value / ceiling >= at_least else "**not met**"
 
 
 def aim_ratio(value, ceiling):

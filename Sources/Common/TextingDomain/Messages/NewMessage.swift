@@ -14,8 +14,11 @@ public struct NewMessage: Sendable {
     /// The message's own webhook URL (Twilio's `StatusCallback`): every event about it is
     /// also delivered there, signed with the key's status-callback secret.
     public let statusCallback: WebhookURL?
+    /// Who the message says it is from (`from`); nil: the key's default or pool, else the
+    /// provider's own.
+    public let from: SenderID?
 
-    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period", "client_ref", "status_callback"]
+    public static let fields: Set<String> = ["to_number", "message", "send_at", "validity_period", "client_ref", "status_callback", "from"]
     /// The longest validity a client may ask for: a week, as SMS centres commonly allow.
     public static let maximumValiditySeconds = 7 * 24 * 3600
 
@@ -25,7 +28,7 @@ public struct NewMessage: Sendable {
         if let unknown = json.keys.sorted().first(where: { !Self.fields.contains($0) }) {
             throw ValidationError(
                 .unknownField,
-                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at`, `validity_period`, `client_ref` and `status_callback`.",
+                "`\(unknown.prefix(64))` is not a field of a message; send `to_number`, `message` and optionally `send_at`, `validity_period`, `client_ref`, `status_callback` and `from`.",
                 field: unknown)
         }
         let rawNumber = try Self.string(json, "to_number", example: "+15555550100")
@@ -76,6 +79,14 @@ public struct NewMessage: Sendable {
             statusCallback = try WebhookURL(validating: text, rules: webhookRules, field: "status_callback")
         case let other?:
             throw ValidationError(.wrongType, "`status_callback` must be a string (a URL); got a \(other.typeName).", field: "status_callback")
+        }
+        switch json["from"] {
+        case nil, .null?:
+            from = nil
+        case .string(let text)?:
+            from = try SenderID(validating: text)
+        case let other?:
+            throw ValidationError(.wrongType, "`from` must be a string (a number, short code or sender id); got a \(other.typeName).", field: "from")
         }
     }
 

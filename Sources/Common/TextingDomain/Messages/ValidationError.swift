@@ -13,6 +13,7 @@ public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertib
         case invalidMessage = "invalid_message"
         case invalidClientRef = "invalid_client_ref"
         case invalidWebhookURL = "invalid_webhook_url"
+        case invalidSender = "invalid_sender"
     }
 
     /// The JSON field or query parameter at fault, e.g. `to_number`.

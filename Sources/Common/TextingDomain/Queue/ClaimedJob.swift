@@ -24,11 +24,14 @@ public struct ClaimedJob: Sendable {
     /// When the job was due before this claim (Unix microseconds): a job deferred for want
     /// of a provider goes back to its place in the queue.
     public let dueAtMicroseconds: Int64
+    /// Who the message says it is from (`from`), passed to the provider; nil: the provider's own.
+    public let sender: String?
 
     public init(
         messageID: Int64, publicID: String, toNumber: String, body: String, attempts: Int, generation: Int,
         lastProvider: String?, status: MessageStatus, phoneNumberActive: Bool, recipientOptedOut: Bool = false,
-        recipientHeld: Bool = true, expiresAtMilliseconds: Int64?, segments: Int = 1, dueAtMicroseconds: Int64 = 0
+        recipientHeld: Bool = true, expiresAtMilliseconds: Int64?, segments: Int = 1, dueAtMicroseconds: Int64 = 0,
+        sender: String? = nil
     ) {
         self.messageID = messageID
         self.publicID = publicID
@@ -44,5 +47,6 @@ public struct ClaimedJob: Sendable {
         self.expiresAtMilliseconds = expiresAtMilliseconds
         self.segments = segments
         self.dueAtMicroseconds = dueAtMicroseconds
+        self.sender = sender
     }
 }

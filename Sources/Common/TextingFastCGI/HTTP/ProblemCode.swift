@@ -18,6 +18,10 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case invalidMessage = "invalid_message"
     case invalidClientRef = "invalid_client_ref"
     case invalidWebhookURL = "invalid_webhook_url"
+    /// `from` is not a phone number, short code or alphanumeric sender id.
+    case invalidSender = "invalid_sender"
+    /// `from` is not one of the senders an operator allowed the key (`textingctl keys senders`).
+    case senderNotAllowed = "sender_not_allowed"
     case unknownStatus = "unknown_status"
     case invalidParameter = "invalid_parameter"
     case invalidIdempotencyKey = "invalid_idempotency_key"
@@ -40,7 +44,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         switch self {
         case .malformedJSON, .badRequest: 400
         case .missingField, .wrongType, .unknownField, .invalidPhoneNumber, .phoneNumberInactive, .recipientOptedOut, .noRoute,
-            .messageEmpty, .messageTooLong, .invalidMessage, .invalidClientRef, .invalidWebhookURL, .unknownStatus, .invalidParameter,
+            .messageEmpty, .messageTooLong, .invalidMessage, .invalidClientRef, .invalidWebhookURL, .invalidSender, .senderNotAllowed, .unknownStatus,
+            .invalidParameter,
             .invalidIdempotencyKey, .idempotencyKeyReused:
             422
         case .messageNotCancelable: 409
@@ -72,6 +77,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
         case .invalidMessage: "Message cannot be sent"
         case .invalidClientRef: "Invalid client reference"
         case .invalidWebhookURL: "Webhook URL not allowed"
+        case .invalidSender: "Invalid sender"
+        case .senderNotAllowed: "Sender not allowed for this API key"
         case .unknownStatus: "Unknown delivery status"
         case .invalidParameter: "Invalid parameter"
         case .invalidIdempotencyKey: "Invalid Idempotency-Key header"

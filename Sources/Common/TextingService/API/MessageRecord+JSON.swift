@@ -27,6 +27,7 @@ extension MessageRecord {
             "canceled_at": JSONValue(canceledAt),
             "client_ref": JSONValue(clientRef),
             "status_callback": JSONValue(statusCallback),
+            "from": JSONValue(from),
         ]
     }
 }

@@ -219,6 +219,11 @@ public struct MessagesAPI: Sendable {
                 field: "to_number")
         case .keyRevoked:
             throw Self.invalidKey
+        case .senderNotAllowed:
+            throw Problem(
+                .senderNotAllowed,
+                "This API key may not send from `\(message.from?.text ?? "")`: an operator allows senders per key (`textingctl keys senders add`); nothing was stored.",
+                field: "from")
         case .rateLimited(let seconds):
             throw Problem(
                 .rateLimited, "This API key's rate is spent for now: send again in \(seconds) s (`Retry-After`); nothing was stored.",

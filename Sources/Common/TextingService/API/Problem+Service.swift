@@ -32,6 +32,7 @@ extension Problem {
         case .invalidMessage: .invalidMessage
         case .invalidClientRef: .invalidClientRef
         case .invalidWebhookURL: .invalidWebhookURL
+        case .invalidSender: .invalidSender
         }
     }
 

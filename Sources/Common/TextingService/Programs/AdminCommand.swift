@@ -8,6 +8,9 @@ public enum AdminCommand: Equatable, Sendable {
     case keysList
     case keysRevoke(id: String)
     /// Shows a key's limits and usage; with changes, sets them first.
+    case keysSendersList(id: String)
+    case keysSendersAdd(id: String, sender: String, pooled: Bool, isDefault: Bool)
+    case keysSendersRemove(id: String, sender: String)
     case keysLimits(id: String, rate: KeyLimits.Change, burst: KeyLimits.Change, segmentsPerDay: KeyLimits.Change, segmentsPerMonth: KeyLimits.Change)
     /// The number as typed; it is normalised with the deployment's default country code.
     case numbersReactivate(number: String)
@@ -53,6 +56,9 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl keys create NAME             make an API key; prints it once (only its hash is stored)",
         "textingctl keys list                    list keys: id, name, prefix, created, revoked",
         "textingctl keys revoke ID               revoke a key: its requests get 401 from then on",
+        "textingctl keys senders ID              list the senders (`from`) a key may use: sender, pooled, default",
+        "textingctl keys senders add ID SENDER [--pool] [--default]  allow a sender (+E.164, short code, alphanumeric id); --pool: shared among its recipients, each keeping one; --default: used when a message gives no `from`",
+        "textingctl keys senders remove ID SENDER  stop a key sending with SENDER (messages already accepted keep it)",
         "textingctl keys limits ID [--rate 50/s] [--burst 200] [--segments-per-day N] [--segments-per-month N]  set a key's limits (each also `none`); without options, show them with its usage",
         "textingctl numbers reactivate NUMBER    make an inactive number (reported invalid) active again",
         "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
@@ -76,6 +82,33 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl sql [NAME]                   print the SQL of the named statement (no NAME: list the names)",
         "textingctl settings table|example       print every setting as the README's table or as the example settings file",
     ]
+
+    /// `keys senders ID`, `keys senders add ID SENDER [--pool] [--default]`, `keys senders remove ID SENDER`.
+    static func parseSenders(_ arguments: [String]) throws(UsageError) -> AdminCommand {
+        switch arguments.first {
+        case "add"?:
+            let flags = Set(arguments.dropFirst(3))
+            guard arguments.count >= 3, flags.isSubset(of: ["--pool", "--default"]), flags.count == arguments.count - 3 else {
+                throw UsageError(
+                    message:
+                        "keys senders add needs the key's id and a sender, then --pool and/or --default, e.g. `textingctl keys senders add ID +15555550100 --default`"
+                )
+            }
+            do {
+                _ = try SenderID(validating: arguments[2], field: "SENDER")
+            } catch {
+                throw UsageError(message: error.detail)
+            }
+            return .keysSendersAdd(id: arguments[1], sender: arguments[2], pooled: flags.contains("--pool"), isDefault: flags.contains("--default"))
+        case "remove"?:
+            guard arguments.count == 3 else { throw UsageError(message: "keys senders remove needs the key's id and the sender") }
+            return .keysSendersRemove(id: arguments[1], sender: arguments[2])
+        case let id? where arguments.count == 1 && !id.hasPrefix("--"):
+            return .keysSendersList(id: id)
+        default:
+            throw UsageError(message: "keys senders takes ID, add ID SENDER [--pool] [--default], or remove ID SENDER")
+        }
+    }
 
     /// `keys limits ID [--rate R] [--burst N] [--segments-per-day N] [--segments-per-month N]`.
     static func parseLimits(_ arguments: [String]) throws(UsageError) -> AdminCommand {
@@ -123,6 +156,8 @@ public enum AdminCommand: Equatable, Sendable {
             return .keysCreate(name: name)
         case ("keys"?, "list"?) where rest.isEmpty:
             return .keysList
+        case ("keys"?, "senders"?):
+            return try parseSenders(rest)
         case ("keys"?, "limits"?):
             return try parseLimits(rest)
         case ("keys"?, "revoke"?):

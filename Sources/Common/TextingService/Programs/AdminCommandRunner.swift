@@ -57,6 +57,8 @@ public struct AdminCommandRunner {
                 return .failed(message: "no active key has the id \(id)", status: 1)
             }
             return Self.lines("revoked \(id)")
+        case .keysSendersList(let id), .keysSendersAdd(let id, _, _, _), .keysSendersRemove(let id, _):
+            return try keySenders(id: id, command: command)
         case .keysLimits(let id, let rate, let burst, let segmentsPerDay, let segmentsPerMonth):
             return try keyLimits(id: id, rate: rate, burst: burst, segmentsPerDay: segmentsPerDay, segmentsPerMonth: segmentsPerMonth)
         case .numbersReactivate(let typed):
@@ -265,6 +267,32 @@ public struct AdminCommandRunner {
 }
 
 extension AdminCommandRunner {
+    /// `keys senders`: list, add or remove, then the key's senders as they are.
+    fileprivate func keySenders(id: String, command: AdminCommand) throws -> Outcome {
+        let connection = try connection()
+        guard let owner = try APIKeyStore(connection: connection).activeKey(publicID: id) else {
+            return .failed(message: "no active key has the id \(id.prefix(40)) (see `textingctl keys list`)", status: 1)
+        }
+        let store = KeySendersStore(connection: connection)
+        var said = ""
+        switch command {
+        case .keysSendersAdd(_, let sender, let pooled, let isDefault):
+            try store.add(owner: owner, sender: try SenderID(validating: sender, field: "SENDER"), pooled: pooled, isDefault: isDefault)
+            said = "allowed \(sender)\n"
+        case .keysSendersRemove(_, let sender):
+            guard try store.remove(owner: owner, sender: sender) else {
+                return .failed(message: "the key has no sender \(sender.prefix(40))", status: 1)
+            }
+            said = "removed \(sender)\n"
+        default:
+            break
+        }
+        let rows = try store.list(owner: owner).map {
+            [$0.sender, $0.pooled ? "pooled" : "-", $0.isDefault ? "default" : "-", $0.addedAt].joined(separator: "\t") + "\n"
+        }
+        return .done(output: said + "sender\tpool\tdefault\tadded_at\n" + rows.joined())
+    }
+
     /// `keys limits`: the changes applied to the key's current limits (none: shown only).
     fileprivate func keyLimits(
         id: String, rate: KeyLimits.Change, burst: KeyLimits.Change, segmentsPerDay: KeyLimits.Change, segmentsPerMonth: KeyLimits.Change

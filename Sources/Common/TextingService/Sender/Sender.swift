@@ -340,7 +340,8 @@ public final class Sender {
                 messageID: job.publicID,
                 attempt: CallbackAttempt(generation: job.generation, number: job.attempts, provider: provider.name),
                 issuedAt: Int(Date.now.timeIntervalSince1970))
-        let body: JSONValue = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
+        var body: [String: JSONValue] = ["to_number": .string(job.toNumber), "message": .string(job.body), "callback_url": .string(callback)]
+        if let sender = job.sender { body["from"] = .string(sender) }
         let request = HTTPRequest(
             url: provider.url, method: "POST",
             headers: [
@@ -348,7 +349,7 @@ public final class Sender {
                 // Names our message id so a provider that deduplicates can drop a repeat.
                 HTTPHeader(name: "Idempotency-Key", value: job.publicID),
             ],
-            body: body.serialized(),
+            body: JSONValue.object(body).serialized(),
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds)
         summary.attemptsByProvider[provider.name, default: 0] += 1
         return .send(

@@ -32,6 +32,8 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
     public let clientRef: String?
     /// The message's own webhook URL, if it gave one.
     public let statusCallback: String?
+    /// The sender it goes out with (`from`); nil: the provider's own.
+    public let from: String?
     /// The internal id, which orders a listing; only `MessageStore.list` selects it (for the
     /// next page's cursor).
     public let internalID: Int64?
@@ -46,7 +48,7 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         \(timestamp("m.send_at", "send_at")), \(timestamp("m.expires_at", "expires_at")),
         \(timestamp("m.sent_at", "sent_at")), \(timestamp("m.delivered_at", "delivered_at")),
         \(timestamp("m.failed_at", "failed_at")), \(timestamp("m.canceled_at", "canceled_at")),
-        m.client_ref, m.status_callback
+        m.client_ref, m.status_callback, m.sender
         """
 
     private static func timestamp(_ column: String, _ name: String) -> String {
@@ -80,6 +82,7 @@ public struct MessageRecord: Sendable, Equatable, PostgresRowDecodable {
         canceledAt = row["canceled_at"]
         clientRef = row["client_ref"]
         statusCallback = row["status_callback"]
+        from = row["sender"]
         internalID = row["internal_id"].flatMap { Int64($0) }
     }
 }

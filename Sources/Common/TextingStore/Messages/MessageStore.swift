@@ -20,6 +20,8 @@ public struct MessageStore {
         case recipientOptedOut
         /// The API key was revoked after the request was authenticated: nothing was stored.
         case keyRevoked
+        /// `from` is not one of the key's senders (`KeySendersStore`): nothing was stored.
+        case senderNotAllowed
         /// Over the key's rate (`KeyLimits`): nothing was stored; a message is accepted again
         /// in `retryAfter` seconds.
         case rateLimited(retryAfter: Int)
@@ -53,7 +55,10 @@ public struct MessageStore {
     /// (migration 0018): its `api_key_limits` row is locked, so concurrent batches of the key
     /// take turns and its counters are exact; the batch's messages of the key are admitted in
     /// order until the first that does not fit (the rate counts messages, the quotas segments),
-    /// and the rest are refused with the time until they would fit.
+    /// and the rest are refused with the time until they would fit. Each message's sender is
+    /// chosen here too (migration 0020): the `from` it gave if the key may use it (else it is
+    /// refused), or the key's default, or one of its pooled senders, the same one for a
+    /// recipient every time (the highest md5 of sender and number: rendezvous hashing).
     public func accept(_ batch: [Acceptance]) throws(PostgresError) -> [Outcome] {
         guard !batch.isEmpty else { return [] }
         // The public ids are made here, so that each row of the batch finds its answer; time
@@ -61,6 +66,7 @@ public struct MessageStore {
         let now = Int64((Date.now.timeIntervalSince1970 * 1000).rounded(.down))
         let publicIDs = RandomUUID.makeTimeOrdered(batch.count, milliseconds: now).map { $0.uuidString.lowercased() }
         var columns: [[String]] = Array(repeating: [], count: 9)
+        var senders: [String] = []
         for (acceptance, publicID) in zip(batch, publicIDs) {
             let message = acceptance.message
             columns[0].append(publicID)
@@ -73,9 +79,11 @@ public struct MessageStore {
             columns[6].append(String(message.validitySeconds ?? 0))
             columns[7].append(message.clientRef?.text ?? "")
             columns[8].append(message.statusCallback?.text ?? "")
+            senders.append(message.from?.text ?? "")
         }
         let owners = batch.map { String($0.owner) }
-        let result = try connection.execute(Self.accept, columns.map(PostgresArray.literal) + [PostgresArray.literal(owners)])
+        let result = try connection.execute(
+            Self.accept, columns.map(PostgresArray.literal) + [PostgresArray.literal(owners), PostgresArray.literal(senders)])
         var rows: [String: PostgresRow] = [:]
         for row in result.rows {
             if let id = row["request_id"] { rows[id] = row }
@@ -88,6 +96,8 @@ public struct MessageStore {
             }
             if row["key_active"] != "t" {
                 outcomes.append(.keyRevoked)
+            } else if row["sender_refused"] == "t" {
+                outcomes.append(.senderNotAllowed)
             } else if let refused = row["refused"] {
                 let retryAfter = max(1, row.optionalInt("retry_after") ?? 1)
                 outcomes.append(
@@ -182,8 +192,21 @@ public struct MessageStore {
         "messages.accept",
         """
         WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[], $9::text[], $10::bigint[])
-                WITH ORDINALITY AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, status_callback, api_key_id, n)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[], $9::text[], $10::bigint[], $11::text[])
+                WITH ORDINALITY AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, status_callback, api_key_id, asked_sender, n)
+        ), senders AS (
+            SELECT api_key_id, sender, pooled, is_default FROM api_key_senders WHERE api_key_id = ANY($10::bigint[])
+        ), chosen AS (
+            -- NULL with a sender asked for: the key may not use it.
+            SELECT i.n, CASE WHEN i.asked_sender <> '' THEN
+                       (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.sender = i.asked_sender)
+                   ELSE coalesce(
+                       (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.is_default),
+                       (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.pooled
+                        ORDER BY md5(s.sender || ':' || i.number) DESC, s.sender LIMIT 1))
+                   END AS sender,
+                   i.asked_sender <> '' AS asked
+            FROM input i
         ), key AS (
             SELECT id FROM api_keys WHERE id = ANY($10::bigint[]) AND revoked_at IS NULL
         ), number AS (
@@ -210,7 +233,8 @@ public struct MessageStore {
             FROM input i
             JOIN key ON key.id = i.api_key_id
             JOIN number ON number.number = i.number
-            WHERE number.status = 'active' AND number.opted_out_at IS NULL
+            JOIN chosen c ON c.n = i.n
+            WHERE number.status = 'active' AND number.opted_out_at IS NULL AND NOT (c.asked AND c.sender IS NULL)
               AND i.api_key_id IN (SELECT api_key_id FROM limits)
             WINDOW w AS (PARTITION BY i.api_key_id ORDER BY i.n)
         ), verdict AS (
@@ -245,14 +269,16 @@ public struct MessageStore {
             ) s
             WHERE l.api_key_id = s.api_key_id
         ), m AS (
-            INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id)
+            INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id, sender)
             SELECT \(HistorySpans.newMessageID(for: "i.public_id")), i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
-                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), nullif(i.status_callback, ''), i.api_key_id
+                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), nullif(i.status_callback, ''), i.api_key_id,
+                   c.sender
             FROM input i
             JOIN key ON key.id = i.api_key_id
             JOIN number ON number.number = i.number
+            JOIN chosen c ON c.n = i.n
             CROSS JOIN LATERAL (SELECT to_timestamp(nullif(i.send_at_ms, -1) / 1000.0) AS send_at) s
-            WHERE number.status = 'active' AND number.opted_out_at IS NULL
+            WHERE number.status = 'active' AND number.opted_out_at IS NULL AND NOT (c.asked AND c.sender IS NULL)
               AND NOT EXISTS (SELECT 1 FROM verdict v WHERE v.n = i.n AND v.refused IS NOT NULL)
             RETURNING *
         ), job AS (
@@ -260,12 +286,13 @@ public struct MessageStore {
             SELECT m.id, coalesce(m.send_at, now()) FROM m
         )
         SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, p.opted_out_at IS NOT NULL AS opted_out,
-               v.refused, v.retry_after, v.quota,
+               (c.asked AND c.sender IS NULL) AS sender_refused, v.refused, v.retry_after, v.quota,
                \(MessageRecord.columns)
         FROM input i
         LEFT JOIN key ON key.id = i.api_key_id
         LEFT JOIN number p ON p.number = i.number
         LEFT JOIN verdict v ON v.n = i.n AND v.refused IS NOT NULL
+        LEFT JOIN chosen c ON c.n = i.n
         LEFT JOIN m ON m.public_id = i.public_id
         """)
 

@@ -18,6 +18,7 @@ public enum NamedQueries {
             MessageRequeue.lock, MessageRequeue.requeue, Pruning.staleIdleSenders,
             APIKeyStore.insert, APIKeyStore.listAll, APIKeyStore.revoke, APIKeyStore.findActive, APIKeyStore.findByPublicID,
             KeyLimitsStore.usageOfKey, KeyLimitsStore.usageOfAll, KeyLimitsStore.remove, KeyLimitsStore.upsert,
+            KeySendersStore.list, KeySendersStore.clearDefault, KeySendersStore.upsert, KeySendersStore.remove,
             ProviderHealthStore.notClosed, ProviderHealthStore.updateHealth, ProviderHealthStore.countAttempts, ProviderHealthStore.pause,
             ProviderHealthStore.resume, ProviderHealthStore.states,
             ProviderRateStore.take, ProviderRateStore.slowDown,

@@ -13,6 +13,6 @@ extension ClaimedJob: PostgresRowDecodable {
             lastProvider: row["last_provider"], status: status, phoneNumberActive: try row.string("number_status") == "active",
             recipientOptedOut: try row.bool("recipient_opted_out"), recipientHeld: try row.bool("recipient_held"),
             expiresAtMilliseconds: row["expires_at_ms"].flatMap { Int64($0) }, segments: try row.int("segments"),
-            dueAtMicroseconds: Int64(try row.int("due_at_us")))
+            dueAtMicroseconds: Int64(try row.int("due_at_us")), sender: row["sender"])
     }
 }

@@ -230,7 +230,7 @@ public struct JobQueue {
                 UPDATE messages m SET status = 'sending', updated_at = now()
                 FROM claimed c WHERE m.id = c.message_id AND m.status = 'queued'
             )
-            SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body,
+            SELECT c.message_id, c.attempts, c.last_provider, m.requeues, m.public_id::text AS public_id, m.body, m.sender,
                    m.status::text AS status, m.segments, p.number, p.status::text AS number_status,
                    (p.opted_out_at IS NOT NULL AND m.kind <> 'opt_out_reply') AS recipient_opted_out,
                    hold_recipient(p.number) AS recipient_held,
