@@ -11,7 +11,6 @@ dead host's sender had claimed once their lease ends (or stays `sent`, accepted 
 provider, when its report died with the host that was taking it: the mock does not call
 again, and its failed callbacks bound those). A provider may get a message twice only if the
 dead sender had claimed it: the bound is the jobs leased to it when it died."""
-import collections
 import time
 
 import harness as h
@@ -55,10 +54,7 @@ def run(r, bin_dir, run_dir):
             deaths.append((victim, killed, _leased_to(hosts, victim)))
             log(f"    killed {victim} ({count} processes); its sender held {deaths[-1][2]} jobs")
         result = load.result(timeout=seconds + 120)
-        statuses = collections.Counter(s for _, s in result["answers"])
-        r.requests += result["sent"]
-        r.fivexx += sum(n for s, n in statuses.items() if s is None or s >= 500)
-        r.check(set(statuses) <= {201, 503}, f"answers other than 201 and 503: {dict(statuses)}")
+        statuses = h.count_topology_answers(r, result)
         late = [(t, s) for t, s in result["answers"] if s != 201 and not any(k <= t <= k + 1 for _, k, _ in deaths)]
         r.check(not late, f"{len(late)} answers other than 201 more than a second after any death: {late[:5]}")
 

@@ -17,7 +17,6 @@ stored message is delivered (or `sent` when its report was lost in the gap: the 
 call again, and its failed callbacks bound those), and a provider got a message twice at most
 as often as jobs were leased when a primary died (a sender's record of a send lost with the
 primary: sent again after the lease)."""
-import collections
 import time
 
 import harness as h
@@ -48,10 +47,7 @@ def run(r, bin_dir, run_dir):
             leased = hosts.sql("SELECT count(*) FROM jobs WHERE leased_until > now()")[0][0]
             bound += leased
             result = load.result(timeout=seconds + 120)
-            statuses = collections.Counter(s for _, s in result["answers"])
-            r.requests += result["sent"]
-            r.fivexx += sum(n for s, n in statuses.items() if s is None or s >= 500)
-            r.check(set(statuses) <= {201, 503}, f"{primary} killed: answers other than 201 and 503: {dict(statuses)}")
+            statuses = h.count_topology_answers(r, result, f"{primary} killed: ")
             # Recovered: the first 201 once the standby took writes (a 201 just after the kill
             # can be a commit the primary made just before it).
             after = [t for t, s in result["answers"] if s == 201 and t > promoted]

@@ -543,6 +543,17 @@ def topology_folder(r, run_dir, name):
     return work
 
 
+def count_topology_answers(r, result, label=""):
+    """A topology load's answers (load_client.run's result) added to the scenario's figures:
+    only 201 and 503 may come back (a 503: a host or the database was away; no answer at all
+    counts as a 5xx too). Returns the answers counted by status."""
+    statuses = collections.Counter(s for _, s in result["answers"])
+    r.requests += result["sent"]
+    r.fivexx += sum(n for s, n in statuses.items() if s is None or s >= 500)
+    r.check(set(statuses) <= {201, 503}, f"{label}answers other than 201 and 503: {dict(statuses)}")
+    return statuses
+
+
 def account_topology(r, hosts, accepted, bound, wait_seconds):
     """The closing accounting of a scenario on the multi-host topology (scenarios 12 and 13):
     waits (at most `wait_seconds`) until none of the `accepted` messages is queued or being

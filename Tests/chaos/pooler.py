@@ -13,7 +13,6 @@ first 201 once it is over; the seconds from the fault to that first 201 are meas
 does not call again, and its failed callbacks bound those); a provider got a message twice at
 most as often as jobs were leased to senders when PostgreSQL went down (PgBouncer's death
 does not touch the senders: they do not go through it)."""
-import collections
 import signal
 import time
 
@@ -62,10 +61,7 @@ def run(r, bin_dir, run_dir):
         log(f"    PostgreSQL stopped (SIGQUIT) and up again {faults[-1][2] - stopped:.1f} s later; {bound} jobs were leased")
 
         result = load.result(timeout=seconds + 120)
-        statuses = collections.Counter(s for _, s in result["answers"])
-        r.requests += result["sent"]
-        r.fivexx += sum(n for s, n in statuses.items() if s is None or s >= 500)
-        r.check(set(statuses) <= {201, 503}, f"answers other than 201 and 503: {dict(statuses)}")
+        statuses = h.count_topology_answers(r, result)
         gaps, windows = [], []
         for what, began, over in faults:
             after = [t for t, s in result["answers"] if s == 201 and t > over]
