@@ -12,6 +12,8 @@ Tests/chaos/results/latest.md (a full run of all fourteen; other runs to $RUN_DI
 exits 1 if any scenario failed."""
 import collections
 import datetime
+import heapq
+import itertools
 import json
 import os
 import subprocess
@@ -434,14 +436,19 @@ class HostileFleet:
         self.accepted = collections.Counter()   # message id -> clean acceptances (an SMS went out)
         self.attempts = collections.Counter()   # message id -> sends received
         self.failed_urls = collections.defaultdict(list)  # message id -> callback URLs of failed attempts
-        self.reports = []                        # (due, url, body, kind)
+        self.reports = []                        # a heap of (due, sequence, url, body, kind)
+        self.sequence = itertools.count()
         self.answers = collections.Counter()     # (kind, status or error) of the service's answers to reports
         self.stale_applied = []
         self.outstanding = 0
         self.stopping = False
         self.providers = [HostileProvider(self._rule) for _ in range(2)]
-        self.poster = threading.Thread(target=self._post_reports, daemon=True)
-        self.poster.start()
+        # Reports go out from several threads, as a provider's callbacks do: one thread posting
+        # them one after another fell minutes behind the load (each waits for its answer), and
+        # the drain's bound then measured this harness instead of the service.
+        self.posters = [threading.Thread(target=self._post_reports, daemon=True) for _ in range(self.POSTERS)]
+        for poster in self.posters:
+            poster.start()
 
     @property
     def setting(self):
@@ -449,7 +456,7 @@ class HostileFleet:
 
     def _schedule(self, delay, url, body, kind):
         with self.lock:
-            self.reports.append((time.monotonic() + delay, url, body, kind))
+            heapq.heappush(self.reports, (time.monotonic() + delay, next(self.sequence), url, body, kind))
             self.outstanding += 1
 
     @staticmethod
@@ -470,8 +477,8 @@ class HostileFleet:
             self.failed_urls[key] = [(a, u) for a, u in self.failed_urls[key] if a >= attempt]
             for stale in over:
                 for status in ("failed", "invalid", "delivered"):
-                    self.reports.append((time.monotonic() + self.rng.uniform(0, 0.5), stale,
-                                         {"status": status, "message_id": "stale-" + key}, "stale"))
+                    heapq.heappush(self.reports, (time.monotonic() + self.rng.uniform(0, 0.5), next(self.sequence), stale,
+                                                  {"status": status, "message_id": "stale-" + key}, "stale"))
                     self.outstanding += 1
             roll = self.rng.random()
             delay = self.rng.uniform(0, 0.05)
@@ -523,18 +530,21 @@ class HostileFleet:
             if kind == "stale" and applied:
                 self.stale_applied.append((url, body))
 
+    POSTERS = 8
+
     def _post_reports(self):
+        """One of the posting threads: takes the earliest due report, posts it, and so on."""
         while not self.stopping:
             now = time.monotonic()
             with self.lock:
-                due = [r for r in self.reports if r[0] <= now]
-                self.reports = [r for r in self.reports if r[0] > now]
-            for _, url, body, kind in due:
-                self._post(url, body, kind)
-                with self.lock:
-                    self.outstanding -= 1
-            if not due:
+                report = heapq.heappop(self.reports) if self.reports and self.reports[0][0] <= now else None
+            if report is None:
                 time.sleep(0.01)
+                continue
+            _, _, url, body, kind = report
+            self._post(url, body, kind)
+            with self.lock:
+                self.outstanding -= 1
 
     # What drain() and account() ask of the providers.
     def callbacks_outstanding(self):
@@ -550,7 +560,8 @@ class HostileFleet:
 
     def stop(self):
         self.stopping = True
-        self.poster.join(10)
+        for poster in self.posters:
+            poster.join(10)
         for provider in self.providers:
             provider.stop()
 
