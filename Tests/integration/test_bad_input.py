@@ -124,7 +124,14 @@ def test_wrong_method_is_405_with_allow(api, nothing_written, method, path, allo
 
 
 def test_unknown_field_is_422(api, nothing_written):
-    problem = _assert_problem(api.raw("POST", "/messages", json={"to_number": "+15555550100", "message": "hi", "from": "me"}), 422, "unknown_field")
+    problem = _assert_problem(api.raw("POST", "/messages", json={"to_number": "+15555550100", "message": "hi", "sender": "me"}), 422, "unknown_field")
+    assert problem["field"] == "sender"
+
+
+def test_a_sender_the_key_may_not_use_writes_nothing(api, nothing_written):
+    # A number never seen before: refused, it must not be left behind in phone_numbers.
+    problem = _assert_problem(api.raw("POST", "/messages", json={"to_number": "+15555550177", "message": "hi", "from": "me"}), 422,
+                              "sender_not_allowed")
     assert problem["field"] == "from"
 
 

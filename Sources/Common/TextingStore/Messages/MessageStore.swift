@@ -210,8 +210,11 @@ public struct MessageStore {
         ), key AS (
             SELECT id FROM api_keys WHERE id = ANY($10::bigint[]) AND revoked_at IS NULL
         ), number AS (
+            -- Not for a message whose sender the key may not use: refused, it leaves nothing.
             INSERT INTO phone_numbers AS p (number)
-            SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id ORDER BY i.number
+            SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id JOIN chosen c ON c.n = i.n
+            WHERE NOT (c.asked AND c.sender IS NULL)
+            ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status, p.opted_out_at
         ), period AS (
