@@ -87,12 +87,7 @@ extension MessagesAPI {
         case .success(.keyRevoked):
             throw Self.invalidKey
         case .success(let refusal):
-            do {
-                _ = try answer(refusal, message)
-                return .refused(Problem(.internalError, "The message was neither accepted nor refused."))
-            } catch {
-                return .refused(error)
-            }
+            return .refused(Self.refusal(refusal, message))
         case .failure(let error):
             Log.error("request \(requestID ?? "-"): batch message: \(error)")
             return .refused(Problem(error) ?? Problem(.internalError, "The database refused this message; it was not stored."))

@@ -206,30 +206,39 @@ public struct MessagesAPI: Sendable {
         field: "Idempotency-Key")
 
     func answer(_ outcome: MessageStore.Outcome, _ message: NewMessage) throws(Problem) -> HTTPServerResponse {
-        switch outcome {
-        case .accepted(let record):
+        if case .accepted(let record) = outcome {
             return .json(201, record.json, headers: [("Location", "/messages/\(record.id)")])
+        }
+        throw Self.refusal(outcome, message)
+    }
+
+    /// Why a message was not stored, as the problem its request is answered with (a revoked
+    /// key's is the 401 every request of it gets).
+    static func refusal(_ outcome: MessageStore.Outcome, _ message: NewMessage) -> Problem {
+        switch outcome {
+        case .accepted:
+            return Problem(.internalError, "The message was stored, not refused.")
         case .phoneNumberInactive:
-            throw Problem(
+            return Problem(
                 .phoneNumberInactive, "\(message.to.e164) is inactive: a provider reported it invalid, so nothing more is sent to it.", field: "to_number")
         case .recipientOptedOut:
-            throw Problem(
+            return Problem(
                 .recipientOptedOut,
                 "\(message.to.e164) opted out (its recipient replied STOP, or an operator put it on the opt-out list): nothing is sent to it until it opts in again.",
                 field: "to_number")
         case .keyRevoked:
-            throw Self.invalidKey
+            return Self.invalidKey
         case .senderNotAllowed:
-            throw Problem(
+            return Problem(
                 .senderNotAllowed,
                 "This API key may not send from `\(message.from?.text ?? "")`: an operator allows senders per key (`textingctl keys senders add`); nothing was stored.",
                 field: "from")
         case .rateLimited(let seconds):
-            throw Problem(
+            return Problem(
                 .rateLimited, "This API key's rate is spent for now: send again in \(seconds) s (`Retry-After`); nothing was stored.",
                 headers: [("Retry-After", String(seconds))])
         case .quotaExceeded(let period, let limit, let seconds):
-            throw Problem(
+            return Problem(
                 .quotaExceeded,
                 "This API key's quota of \(limit) segments this \(period) (UTC) is spent: it resets in \(seconds) s (`Retry-After`); nothing was stored. GET /usage shows what is left.",
                 headers: [("Retry-After", String(seconds))])

@@ -103,17 +103,20 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
         var items = 0
         var keys: Set<String> = []
         var left: [Ticket] = []
-        for ticket in pending {
-            let fits = batch.isEmpty || items + ticket.items.count <= limit
-            if fits, keys.isDisjoint(with: ticket.keys) {
+        var index = pending.startIndex
+        // Walks the queue only until the batch is full: under load it is much longer than a batch.
+        while index < pending.endIndex, items < limit {
+            let ticket = pending[index]
+            if batch.isEmpty || items + ticket.items.count <= limit, keys.isDisjoint(with: ticket.keys) {
                 batch.append(ticket)
                 items += ticket.items.count
                 keys.formUnion(ticket.keys)
             } else {
                 left.append(ticket)
             }
+            index += 1
         }
-        pending = left
+        pending = left + pending[index...]
         return batch
     }
 }

@@ -7,10 +7,10 @@ public enum AdminCommand: Equatable, Sendable {
     case keysCreate(name: String)
     case keysList
     case keysRevoke(id: String)
-    /// Shows a key's limits and usage; with changes, sets them first.
     case keysSendersList(id: String)
     case keysSendersAdd(id: String, sender: String, pooled: Bool, isDefault: Bool)
     case keysSendersRemove(id: String, sender: String)
+    /// Shows a key's limits and usage; with changes, sets them first.
     case keysLimits(id: String, rate: KeyLimits.Change, burst: KeyLimits.Change, segmentsPerDay: KeyLimits.Change, segmentsPerMonth: KeyLimits.Change)
     /// The number as typed; it is normalised with the deployment's default country code.
     case numbersReactivate(number: String)
