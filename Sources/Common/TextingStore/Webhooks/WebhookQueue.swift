@@ -134,7 +134,10 @@ public struct WebhookQueue {
 
     /// `$1`-`$6`: each attempt's delivery, outcome name, HTTP status (0: none), error ('':
     /// none), latency and retry delay in ms; `$7`: the holder. Rows are locked in id order;
-    /// counters in name order.
+    /// counters in name order. A retry moves the deliveries waiting behind it (later events of
+    /// its message to the same destination) to its own due time, so they are not due, and not
+    /// walked past by every claim, while it waits (queue_webhook_deliveries does the same for
+    /// those queued during its wait; migration 0021).
     static let recordAll = Query(
         "webhook_deliveries.record",
         """
@@ -142,7 +145,8 @@ public struct WebhookQueue {
             SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::integer[])
                 AS o(id, outcome, http_status, error, latency_ms, delay_ms)
         ), held AS (
-            SELECT d.id, d.event_id, d.api_key_id, d.endpoint_id, d.url, d.attempts, o.outcome, o.http_status, o.error, o.latency_ms, o.delay_ms
+            SELECT d.id, d.event_id, d.api_key_id, d.endpoint_id, d.message_id, d.url, d.attempts, o.outcome, o.http_status, o.error, o.latency_ms,
+                   o.delay_ms
             FROM webhook_deliveries d JOIN o ON o.id = d.id
             WHERE d.leased_by = $7
             ORDER BY d.id
@@ -156,6 +160,12 @@ public struct WebhookQueue {
             UPDATE webhook_deliveries d
             SET run_at = now() + make_interval(secs => h.delay_ms / 1000.0), leased_by = NULL, leased_until = NULL, last_error = h.error
             FROM held h WHERE d.id = h.id AND h.outcome = 'retrying'
+        ), waiting AS (
+            UPDATE webhook_deliveries later
+            SET run_at = greatest(later.run_at, now() + make_interval(secs => h.delay_ms / 1000.0))
+            FROM held h
+            WHERE h.outcome = 'retrying' AND later.message_id = h.message_id AND later.id > h.id
+              AND later.endpoint_id IS NOT DISTINCT FROM h.endpoint_id AND (h.endpoint_id IS NOT NULL OR later.url = h.url)
         ), health AS (
             SELECT endpoint_id, bool_or(outcome = 'delivered') AS succeeded FROM held WHERE endpoint_id IS NOT NULL GROUP BY endpoint_id
         ), endpoints AS (
