@@ -3,10 +3,14 @@ the Standard Webhooks specification says (verified here with the `standardwebhoo
 a verifier nobody here wrote), in order per message, retried with backoff, disabled on 410
 or after failing for days; outgoing requests refuse addresses a client must not reach."""
 import json
+import os
+import re
 import time
 
+import jsonschema
 import pytest
 import standardwebhooks
+import yaml
 
 from conftest import Api, count, create_api_key, new_number, run_sender, textingctl, wait_for
 from texting_support.receiver import Receiver
@@ -43,6 +47,20 @@ def dispatch_until(predicate, what, timeout=20, **overrides):
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def as_documented(received):
+    """Holds a delivery (its headers and body) to docs/openapi.yaml's `webhooks.event`."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.yaml"), encoding="utf-8") as f:
+        document = yaml.safe_load(f)
+    operation = document["webhooks"]["event"]["post"]
+    for parameter in operation["parameters"]:
+        value = received.headers.get(parameter["name"])
+        assert value is not None or not parameter["required"], parameter["name"]
+        if value is not None and "pattern" in parameter["schema"]:
+            assert re.search(parameter["schema"]["pattern"], value), (parameter["name"], value)
+    schema = {**operation["requestBody"]["content"]["application/json"]["schema"], "components": document["components"]}
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(json.loads(received.body))
 
 
 def metric(api, series):
@@ -160,6 +178,8 @@ def test_events_are_pushed_signed_and_verify_with_the_standard_webhooks_library(
     forged = receiver.requests()[0]
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(endpoint["secret"]).verify(forged.body.replace(b"sent", b"delivered"), forged.headers)
+    for received in receiver.requests():
+        as_documented(received)
     attempts = api.raw("GET", f"/webhook_endpoints/{endpoint['id']}/deliveries").json()["deliveries"]
     assert [(a["event_type"], a["outcome"], a["http_status"]) for a in attempts] == [
         ("message.delivered", "delivered", 200), ("message.sent", "delivered", 200)]
@@ -220,6 +240,7 @@ def test_a_failing_event_is_retried_and_the_next_event_of_its_message_waits_whil
     assert slow_types and set(slow_types) == {"message.sent"}, slow_types  # retried, and its `delivered` waits
 
     assert metric(api, "texting_webhook_queue_deliveries") >= 2  # the failing `sent` and the waiting `delivered`
+    assert metric(api, "texting_webhook_queue_due_deliveries") == 0  # the retry waits out its backoff
     assert metric(api, 'texting_webhook_attempts_total{outcome="retrying"}') >= 1
     failing["on"] = False
     dispatch_until(lambda: "message.delivered" in [json.loads(r.body)["type"] for r in receiver.requests()
@@ -234,6 +255,40 @@ def test_a_failing_event_is_retried_and_the_next_event_of_its_message_waits_whil
     assert len(ids) == 1  # the same webhook-id on every attempt: receivers deduplicate on it
     outcomes = [a["outcome"] for a in api.raw("GET", f"/webhook_endpoints/{endpoint['id']}/deliveries", params={"limit": 100}).json()["deliveries"]]
     assert "retrying" in outcomes and "delivered" in outcomes
+
+
+def test_an_event_waiting_behind_a_retried_one_is_not_due_before_it(api, mocks, receiver, db, empty_queue):
+    """A later event of a message cannot go before an earlier one still being retried, so it
+    is not due before it either: otherwise every claim walks past it (and past thousands like
+    it while a receiver is down) to find deliveries it may send."""
+    create_endpoint(api, receiver.url())
+    mocks.configure_all(callback_delay_ms=-1)
+    receiver.decide = lambda request: 500
+    slow = {"TEXTING_WEBHOOK_BACKOFF_BASE_MS": 60_000, "TEXTING_WEBHOOK_BACKOFF_MAX_MS": 60_000}
+    message = api.post_message(new_number(), "waits").json()
+    run_sender(**slow)  # sent; its `message.sent` webhook fails and waits out its backoff
+
+    def queued():
+        return db.execute(
+            """SELECT e.type, d.run_at, d.run_at > now() FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+               JOIN messages m ON m.id = d.message_id WHERE m.public_id = %s ORDER BY d.id""", (message["id"],)).fetchall()
+
+    [(kind, sent_due, waiting)] = queued()
+    assert kind == "message.sent" and waiting
+    # Queued while the earlier one waits: due no sooner than it.
+    provider_id = api.get_message(message["id"]).json()["provider_message_id"]
+    assert api.callback(message["id"], {"status": "delivered", "message_id": provider_id}).status_code == 200
+    [(_, sent_due, _), (kind, delivered_due, _)] = queued()
+    assert kind == "message.delivered" and delivered_due >= sent_due
+
+    # Queued before the earlier one failed (as when the two commit at once): the failure
+    # moves it along with the retry.
+    db.execute("""UPDATE webhook_deliveries d SET run_at = now() FROM messages m
+                  WHERE m.id = d.message_id AND m.public_id = %s""", (message["id"],))
+    run_sender(**slow)
+    [(kind, sent_due, waiting), (_, delivered_due, _)] = queued()
+    assert kind == "message.sent" and waiting and delivered_due >= sent_due
+    assert all(json.loads(r.body)["type"] == "message.sent" for r in receiver.requests())
 
 
 def test_410_gone_disables_the_endpoint_and_its_owner_sees_why(api, receiver, db, empty_queue):
@@ -364,3 +419,45 @@ def test_textingctl_redelivers_an_event_with_the_same_id(api, receiver, empty_qu
     assert [verified(r, endpoint["secret"])["id"] for r in receiver.requests()] == [event_id, event_id]
     unknown = textingctl("webhooks", "redeliver", "00000000-0000-4000-8000-000000000000")
     assert unknown.returncode == 1 and "no event" in unknown.stderr
+
+
+def test_textingctl_creates_lists_and_deletes_endpoints(api, receiver, empty_queue):
+    listed = textingctl("keys", "list")
+    key_id = next(line.split("\t")[0] for line in listed.stdout.splitlines() if line.split("\t")[2] == api.key[:10] + "…")
+    created = textingctl("webhooks", "create", key_id, receiver.url("/ops"), "message.canceled")
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("whsec_")
+    [endpoint] = api.raw("GET", "/webhook_endpoints").json()["webhook_endpoints"]
+    assert (endpoint["url"], endpoint["event_types"]) == (receiver.url("/ops"), ["message.canceled"])
+    rows = [line.split("\t") for line in textingctl("webhooks", "list").stdout.splitlines()]
+    assert rows[0] == ["id", "key", "url", "status", "disabled_reason"]
+    assert [endpoint["id"], key_id, receiver.url("/ops"), "enabled", "-"] in rows
+
+    canceled_message(api)
+    dispatch_until(lambda: receiver.requests("/ops"), "the event for the operator's endpoint")
+    assert verified(receiver.requests("/ops")[0], secret)["type"] == "message.canceled"
+
+    for args, problem in [(("webhooks", "create", key_id, "ftp://localhost/x"), "url"),
+                          (("webhooks", "create", "no-such-key", receiver.url()), "no active key"),
+                          (("webhooks", "create", key_id, receiver.url(), "message.teleported"), "message.teleported")]:
+        refused = textingctl(*args)
+        assert refused.returncode == 1 and problem in refused.stderr, (args, refused.stderr)
+    assert len(api.raw("GET", "/webhook_endpoints").json()["webhook_endpoints"]) == 1
+
+    deleted = textingctl("webhooks", "delete", endpoint["id"])
+    assert deleted.returncode == 0 and endpoint["id"] in deleted.stdout, deleted.stderr
+    assert api.raw("GET", "/webhook_endpoints").json()["webhook_endpoints"] == []
+    again = textingctl("webhooks", "delete", endpoint["id"])
+    assert again.returncode == 1 and "no webhook endpoint" in again.stderr
+
+
+def test_metrics_show_what_is_due_and_for_how_long(api, receiver, empty_queue):
+    create_endpoint(api, receiver.url())
+    canceled_message(api)  # its event's delivery is due at once; no dispatcher runs yet
+    time.sleep(1.5)
+    assert metric(api, "texting_webhook_queue_due_deliveries") >= 1
+    assert metric(api, "texting_webhook_queue_oldest_due_seconds") >= 1
+    dispatch_until(lambda: receiver.requests(), "the delivery")
+    assert metric(api, "texting_webhook_queue_due_deliveries") == 0
+    assert metric(api, "texting_webhook_queue_oldest_due_seconds") == 0
