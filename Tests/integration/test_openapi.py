@@ -138,7 +138,8 @@ def test_service_answers_as_the_document_says(tmp_path):
     env = {**os.environ,
            "SCHEMATHESIS_HOOKS": HOOKS,
            "TEXTING_CALLBACK_SECRET": STACK_ENV["TEXTING_CALLBACK_SECRET"],
-           "OPENAPI_TEST_MESSAGE_IDS": ",".join(message_ids)}
+           "OPENAPI_TEST_MESSAGE_IDS": ",".join(message_ids),
+           "OPENAPI_TEST_CALLS": str(tmp_path / "calls")}
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(tmp_path / "schemathesis.toml"),
                "run", DOCUMENT, "--url", BASE_URL, "--header", f"Authorization: Bearer {key}",
                "--continue-on-failure", "--no-color"]
@@ -156,4 +157,8 @@ def test_service_answers_as_the_document_says(tmp_path):
     assert re.search(rf"Tested: {operations}\b", output), output
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert re.search(rf"✅ {phase}\b", output), f"phase {phase} did not pass:\n{output}"
+    # The webhook endpoints' operations were reached past a made endpoint, not only refused.
+    calls = (tmp_path / "calls").read_text().splitlines()
+    for call in ("POST /webhook_endpoints 201", "GET /webhook_endpoints/{id} 200", "DELETE /webhook_endpoints/{id} 204"):
+        assert call in calls, f"schemathesis never got {call}"
     print(output[output.rfind("API Operations:"):])  # shown with `pytest -rP`
