@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 import requests
+import standardwebhooks
 
 from conftest import BASE_URL, MOCK_BASE, Api, count, create_api_key, new_number, run_sender, textingctl
+from texting_support.receiver import Receiver
 
 LATER = lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))  # noqa: E731
 
@@ -57,6 +59,23 @@ def test_a_near_miss_is_a_message_not_a_keyword(api, db, inbound_urls, text):
     assert response.status_code == 200 and response.json()["keyword"] is None, response.text
     assert api.post_message(number, "Still fine").status_code == 201
     assert replies_to(db, number) == []
+
+
+@pytest.mark.parametrize("text", ["start", "UNSTOP", "Yes"])
+def test_each_opt_in_keyword_takes_the_number_off_the_list(api, db, inbound_urls, text):
+    number = new_number()
+    reply(inbound_urls, number, "STOP")
+    assert reply(inbound_urls, number, text).json()["keyword"] == "opt_in"
+    assert api.post_message(number, "Welcome back").status_code == 201
+    assert [kind for kind, _ in replies_to(db, number)] == ["opt_out_reply", "opt_in_reply"]
+
+
+def test_stop_start_stop_before_any_send_leaves_one_confirmation(api, db, inbound_urls):
+    number = new_number()
+    for text in ("STOP", "START", "STOP"):
+        reply(inbound_urls, number, text)
+    # The first confirmation, not yet sent, is not the one the rules allow any more.
+    assert replies_to(db, number) == [("opt_out_reply", "failed"), ("opt_in_reply", "failed"), ("opt_out_reply", "queued")]
 
 
 def test_start_restores_and_help_answers_but_not_while_opted_out(api, db, inbound_urls):
@@ -141,3 +160,76 @@ def test_the_mock_provider_plays_the_recipient(api, db):
     assert api.post_message(number, "Refused").json()["code"] == "recipient_opted_out"
     assert db.execute("""SELECT i.provider, c.actor FROM inbound_messages i JOIN opt_out_changes c ON c.phone_number_id = i.phone_number_id
                          JOIN phone_numbers p ON p.id = i.phone_number_id WHERE p.number = %s""", (number,)).fetchall() == [("p2", "p2")]
+
+
+def _key_with_sender(name, sender):
+    """A new key allowed to send from `sender` (its default), and its API client."""
+    secret = create_api_key(name)
+    key_id = next(line.split("\t")[0] for line in textingctl("keys", "list").stdout.splitlines() if line.split("\t")[2] == secret[:10] + "…")
+    added = textingctl("keys", "senders", "add", key_id, sender, "--default")
+    assert added.returncode == 0, added.stderr
+    return Api(secret)
+
+
+def test_a_reply_belongs_to_the_conversation_it_answers(db, inbound_urls):
+    """With sender identities, the number a recipient wrote to says whose conversation it is."""
+    suffix = str(uuid.uuid4().int % 10**6).zfill(6)
+    first_from, second_from, third_from = f"+1555201{suffix}", f"+1555202{suffix}", f"+1555203{suffix}"
+    first = _key_with_sender("inbound-first-sender", first_from)
+    second = _key_with_sender("inbound-second-sender", second_from)
+    third = _key_with_sender("inbound-third-sender", third_from)
+    plain = Api(create_api_key("inbound-no-sender"))
+    number = new_number()
+    first_message = first.post_message(number, "From the first", send_at=LATER()).json()["id"]
+    second_message = second.post_message(number, "From the second", send_at=LATER()).json()["id"]
+    plain_message = plain.post_message(number, "From nobody in particular", send_at=LATER()).json()["id"]
+
+    def heard(api, text):
+        events = [e["data"]["inbound_message"] for e in api.raw("GET", "/events?type=message.received").json()["events"]]
+        return [(e["in_reply_to"], e["to"]) for e in events if e["message"] == text]
+
+    # To the first key's number: the first key's conversation, though others texted since.
+    reply(inbound_urls, number, "Answer one", to=first_from)
+    assert heard(first, "Answer one") == [(first_message, first_from)]
+    assert heard(second, "Answer one") == [] and heard(plain, "Answer one") == []
+    # A provider writing the number without its +: the same number.
+    reply(inbound_urls, number, "Answer two", to=second_from[1:])
+    assert heard(second, "Answer two") == [(second_message, second_from[1:])]
+    # To a number only the third key may use, which never texted this recipient: the third key's.
+    reply(inbound_urls, number, "Answer three", to=third_from)
+    assert heard(third, "Answer three") == [(None, third_from)]
+    # To a number no key sends from: the key that texted last, as without senders.
+    reply(inbound_urls, number, "Answer four", to="+15550009999")
+    assert heard(plain, "Answer four") == [(plain_message, "+15550009999")]
+    assert heard(first, "Answer four") == []
+
+
+def test_the_answer_to_a_keyword_goes_from_the_number_it_was_sent_to(db, mocks, inbound_urls, empty_queue):
+    stopping, helped = new_number(), new_number()
+    reply(inbound_urls, stopping, "STOP", to="15550007777")  # as a provider may write +15550007777
+    reply(inbound_urls, helped, "HELP", to="ACME")
+    run_sender()
+    sent_from = mocks.sent_from()
+    answers = db.execute(
+        """SELECT p.number, m.public_id::text, m.status::text FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
+           WHERE p.number IN (%s, %s) AND m.api_key_id IS NULL""", (stopping, helped)).fetchall()
+    assert all(status in ("sent", "delivered") for _, _, status in answers), answers
+    assert {number: sent_from.get(public_id) for number, public_id, _ in answers} == {stopping: "+15550007777", helped: "ACME"}
+
+
+def test_a_reply_reaches_the_owners_webhook_signed(api, inbound_urls, empty_queue):
+    number = new_number()
+    sent = api.post_message(number, "Are you coming?", send_at=LATER()).json()["id"]
+    with Receiver() as receiver:
+        created = api.raw("POST", "/webhook_endpoints", json={"url": receiver.url(), "event_types": ["message.received"]})
+        assert created.status_code == 201, created.text
+        reply(inbound_urls, number, "Yes, at 5")
+        deadline = time.monotonic() + 20
+        while not receiver.requests():
+            assert time.monotonic() < deadline, "the reply's webhook never came"
+            run_sender()
+        [delivery] = receiver.requests()
+        event = standardwebhooks.Webhook(created.json()["secret"]).verify(delivery.body, delivery.headers)
+    assert event["type"] == "message.received"
+    received = event["data"]["inbound_message"]
+    assert (received["from"], received["message"], received["in_reply_to"]) == (number, "Yes, at 5", sent)

@@ -17,6 +17,16 @@ final class InboundMessageTests: XCTestCase {
         XCTAssertEqual(message.providerMessageID, "abc-1")
     }
 
+    func testTheNumberRepliedToIsASenderWhenItCanBeOne() throws {
+        let cases: [(String, String?)] = [
+            ("+15550007777", "+15550007777"), ("15550007777", "+15550007777"), ("12345", "12345"), ("ACME", "ACME"),
+            ("0015550007777", nil), ("ACME_Co", nil), ("12", nil), ("+0123456789", nil),
+        ]
+        for (to, sender) in cases {
+            XCTAssertEqual(try parse(["to": .string(to)]).repliedTo?.text, sender, to)
+        }
+    }
+
     func testEachBadFieldIsNamed() {
         let cases: [([String: JSONValue], ValidationError.Code, String)] = [
             (["from": "12"], .invalidPhoneNumber, "from"),

@@ -27,6 +27,15 @@ public struct InboundMessage: Sendable {
         providerMessageID = id
     }
 
+    /// The sender identity the recipient wrote to, when `to` is one (an international number
+    /// a provider writes without its `+` counts as that number): the service answers from it,
+    /// and a key that may send from it owns the reply. Nil for anything else.
+    public var repliedTo: SenderID? {
+        let digits = to.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        let text = digits && to.utf8.count > 8 ? "+" + to : to
+        return try? SenderID(validating: text, field: "to")
+    }
+
     private static func string(_ json: [String: JSONValue], _ field: String) throws(ValidationError) -> String {
         switch json[field] {
         case .string(let value)?: return value

@@ -48,7 +48,10 @@ public struct InboundStore {
             guard
                 let stored = try connection.execute(
                     Self.insert,
-                    [numberID, provider, message.providerMessageID, message.to, message.body.text, keyword?.rawValue ?? ""]
+                    [
+                        numberID, provider, message.providerMessageID, message.to, message.body.text, keyword?.rawValue ?? "",
+                        message.repliedTo?.text ?? "",
+                    ]
                 ).first
             else {
                 let existing = try connection.execute(Self.find, [provider, message.providerMessageID]).first
@@ -56,15 +59,17 @@ public struct InboundStore {
             }
             let id = try stored.string("id")
             let reason = "replied \(String(message.body.text.prefix(40)))"
+            // The answer goes from the number the recipient wrote to, when that is a sender.
+            let from = message.repliedTo
             switch keyword {
             case .optOut? where !optedOut:
                 _ = try OptOutStore.optOutLocked(numberID, source: .keyword, actor: provider, reason: reason, connection: connection)
-                try queue(replies.optOut, kind: "opt_out_reply", to: numberID, connection: connection)
+                try queue(replies.optOut, kind: "opt_out_reply", to: numberID, from: from, connection: connection)
             case .optIn? where optedOut:
                 try OptOutStore.optInLocked(numberID, source: .keyword, actor: provider, reason: reason, connection: connection)
-                try queue(replies.optIn, kind: "opt_in_reply", to: numberID, connection: connection)
+                try queue(replies.optIn, kind: "opt_in_reply", to: numberID, from: from, connection: connection)
             case .help? where !optedOut:
-                try queue(replies.help, kind: "help_reply", to: numberID, connection: connection)
+                try queue(replies.help, kind: "help_reply", to: numberID, from: from, connection: connection)
             default:
                 break
             }
@@ -72,24 +77,45 @@ public struct InboundStore {
         }
     }
 
-    private func queue(_ reply: MessageBody?, kind: String, to numberID: String, connection: PostgresConnection) throws {
+    private func queue(_ reply: MessageBody?, kind: String, to numberID: String, from: SenderID?, connection: PostgresConnection) throws {
         guard let reply else { return }
         try connection.execute(
-            Self.queueReply, [numberID, reply.text, reply.segmentation.encoding.rawValue, String(reply.segmentation.segments), kind])
+            Self.queueReply,
+            [numberID, reply.text, reply.segmentation.encoding.rawValue, String(reply.segmentation.segments), kind, from?.text ?? ""])
     }
 
-    /// The key that last texted the number owns the reply, and its last message is the one
-    /// the reply answers.
+    /// Who owns a reply, and which message it answers (`$7`: the sender identity it was
+    /// written to, '' when `to` is none): the key whose last message to the number went from
+    /// that sender (the conversation the recipient answered); else the one key allowed to send
+    /// from it (its last message to the number, if any); else the key that last texted the
+    /// number at all, as when no key has senders. Nobody, when no key ever texted it.
     static let insert = Query(
         "inbound.insert",
         """
-        WITH last AS (
+        WITH conversation AS (
+            SELECT id, api_key_id FROM messages
+            WHERE phone_number_id = $1::bigint AND api_key_id IS NOT NULL AND $7 <> '' AND sender = $7
+            ORDER BY id DESC LIMIT 1
+        ), holder AS (
+            SELECT min(s.api_key_id) AS api_key_id FROM api_key_senders s JOIN api_keys k ON k.id = s.api_key_id
+            WHERE $7 <> '' AND s.sender = $7 AND k.revoked_at IS NULL
+            HAVING count(*) = 1
+        ), last AS (
             SELECT id, api_key_id FROM messages
             WHERE phone_number_id = $1::bigint AND api_key_id IS NOT NULL
             ORDER BY id DESC LIMIT 1
+        ), owner AS (
+            SELECT id, api_key_id FROM (
+                SELECT id, api_key_id, 1 AS rank FROM conversation
+                UNION ALL
+                SELECT (SELECT m.id FROM messages m WHERE m.phone_number_id = $1::bigint AND m.api_key_id = h.api_key_id
+                        ORDER BY m.id DESC LIMIT 1), h.api_key_id, 2 FROM holder h
+                UNION ALL
+                SELECT id, api_key_id, 3 FROM last
+            ) candidates ORDER BY rank LIMIT 1
         )
         INSERT INTO inbound_messages (phone_number_id, provider, provider_message_id, to_number, body, keyword, api_key_id, in_reply_to)
-        SELECT $1::bigint, $2, $3, $4, $5, nullif($6, ''), (SELECT api_key_id FROM last), (SELECT id FROM last)
+        SELECT $1::bigint, $2, $3, $4, $5, nullif($6, ''), (SELECT api_key_id FROM owner), (SELECT id FROM owner)
         ON CONFLICT (provider, provider_message_id) DO NOTHING
         RETURNING public_id::text AS id
         """)
@@ -97,13 +123,14 @@ public struct InboundStore {
     static let find = Query(
         "inbound.find", "SELECT public_id::text AS id FROM inbound_messages WHERE provider = $1 AND provider_message_id = $2")
 
-    /// The service's own message (no key: no client hears of it) and its job, due now.
+    /// The service's own message (no key: no client hears of it) and its job, due now; `$6`:
+    /// the sender it goes from ('': the provider's default).
     static let queueReply = Query(
         "inbound.queue_reply",
         """
         WITH m AS (
-            INSERT INTO messages (phone_number_id, body, encoding, segments, kind)
-            VALUES ($1::bigint, $2, $3, $4::integer, $5)
+            INSERT INTO messages (phone_number_id, body, encoding, segments, kind, sender)
+            VALUES ($1::bigint, $2, $3, $4::integer, $5, nullif($6, ''))
             RETURNING id
         )
         INSERT INTO jobs (message_id, run_at) SELECT id, now() FROM m

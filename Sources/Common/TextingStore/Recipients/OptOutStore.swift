@@ -132,14 +132,15 @@ public struct OptOutStore {
         UPDATE phone_numbers SET opted_out_at = CASE WHEN $2::boolean THEN now() END, updated_at = now() WHERE id = $1::bigint
         """)
 
-    /// Every message still waiting to be sent to the number fails and loses its job; the
-    /// service's confirmation of this opt-out is the one message that may still go.
+    /// Every message still waiting to be sent to the number fails and loses its job, an
+    /// earlier opt-out's unsent confirmation too (STOP, START, STOP before a send); the
+    /// confirmation of this opt-out, queued after, is the one message that may still go.
     static let failQueuedMessages = Query(
         "opt_outs.fail_queued_messages",
         """
         WITH dropped AS (
             DELETE FROM jobs j USING messages m
-            WHERE j.message_id = m.id AND m.phone_number_id = $1::bigint AND m.kind <> 'opt_out_reply'
+            WHERE j.message_id = m.id AND m.phone_number_id = $1::bigint
             RETURNING j.message_id
         )
         UPDATE messages SET status = 'failed', updated_at = now(), failed_at = now(),
