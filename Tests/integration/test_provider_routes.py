@@ -1,8 +1,9 @@
 """Providers as they really are: routing by destination prefix (`;prefixes=`, longest match
 wins), cost per segment (`;cost=`, the cheapest healthy provider first, failing over to the
 next), `no_route` for a number nobody takes, operators pausing a provider for every sender
-(`textingctl providers pause|resume`), the provider's own error code kept with a failed
-message, and sends and cost per provider and prefix in /metrics and `textingctl stats`."""
+(`textingctl providers pause|resume`), the provider's own error code and text kept with a
+failed message, sends and cost per provider and prefix in /metrics and `textingctl stats`, and
+each provider's contracted and current rate in `textingctl providers`."""
 import json
 import os
 import random
@@ -221,6 +222,43 @@ def test_a_failed_report_keeps_the_providers_code(api, mocks, early):
     assert (error["code"], error["provider_code"]) == ("provider_reported_failed", "30003"), error
 
 
+@pytest.mark.parametrize("field,text", [
+    ("error_message", "Unknown destination handset"),
+    ("error_text", 'Carrier says "no" \\ {unreachable}, 不可达'),
+    ("error_message", "é" * 200),
+], ids=["error_message", "error_text with quotes and backslashes", "200 characters"])
+def test_a_failed_report_keeps_the_providers_text_in_the_error_detail(api, field, text):
+    message_id = post(api, new_number())
+    drain(TEXTING_PROVIDERS=providers(p1="", p2=""))
+    provider_id = api.get_message(message_id).json()["provider_message_id"]
+    response = api.callback(message_id, {"status": "failed", "message_id": provider_id, "error_code": "30003", field: text})
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    error = api.get_message(message_id).json()["error"]
+    assert (error["code"], error["provider_code"]) == ("provider_reported_failed", "30003"), error
+    assert error["detail"] == f"The provider reported that the message could not be delivered. It said: {text}", error
+
+
+def test_a_failed_report_without_a_text_keeps_the_plain_detail(api):
+    message_id = post(api, new_number())
+    drain(TEXTING_PROVIDERS=providers(p1="", p2=""))
+    provider_id = api.get_message(message_id).json()["provider_message_id"]
+    assert api.callback(message_id, {"status": "failed", "message_id": provider_id, "error_message": None}).status_code == 200
+    error = api.get_message(message_id).json()["error"]
+    assert error["detail"] == "The provider reported that the message could not be delivered.", error
+
+
+@pytest.mark.parametrize("field", ["error_message", "error_text"])
+@pytest.mark.parametrize("text", ["", "   ", "x" * 201, "two\nlines", "a\u0000b", "bell\u0007", "\u2028", 42, {"a": 1}, ["x"], True],
+                         ids=["empty", "spaces", "201 characters", "newline", "NUL", "control", "line separator", "number", "object", "array", "boolean"])
+def test_a_report_with_an_unusable_text_is_refused_and_changes_nothing(api, field, text):
+    message_id = post(api, new_number())
+    drain(TEXTING_PROVIDERS=providers(p1="", p2=""))
+    provider_id = api.get_message(message_id).json()["provider_message_id"]
+    response = api.callback(message_id, {"status": "failed", "message_id": provider_id, "error_code": "30003", field: text})
+    assert response.status_code == 422 and response.json()["field"] == field, response.text
+    assert api.status_of(message_id) == "sent"
+
+
 @pytest.mark.parametrize("code", ["", "two words", "x" * 65, 1.5, {"a": 1}, True])
 def test_a_report_with_an_unusable_code_is_refused_and_changes_nothing(api, code):
     message_id = post(api, new_number())
@@ -250,3 +288,34 @@ def test_metrics_and_stats_show_sends_and_cost_per_provider_and_prefix(api, mock
     # The stack's own TEXTING_PROVIDERS (no prefixes, no cost); sends and cost as counted.
     listing = textingctl("providers").stdout
     assert re.search(r"^p1\tactive\tclosed\t-\t-\t\*\t-\t3\t3\t3\t0\.0225\t-$", listing, re.M), listing
+
+
+def listing_rows(env=None):
+    """`textingctl providers` as one dict per provider, keyed by the header's column names."""
+    result = textingctl("providers", env=env)
+    assert result.returncode == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    return {row["name"]: row for row in (dict(zip(header.split("\t"), line.split("\t"))) for line in lines)}
+
+
+def test_the_listing_shows_a_contracted_rate_and_the_rate_given_now(api, mocks):
+    """p1 sells 20 a second: its limit is listed, and the rate the senders give it now, the
+    contracted one until a 429 halves it; p2 has no limit, shown as `-`."""
+    configured = providers(p1=";tps=20", p2="")
+    env = {**STACK_ENV, "TEXTING_PROVIDERS": configured}
+    post(api, new_number())
+    drain(TEXTING_PROVIDERS=configured)
+    rows = listing_rows(env)
+    assert (rows["p1"]["limit"], rows["p1"]["current_rate"]) == ("20/s", "20/s"), rows
+    assert (rows["p2"]["limit"], rows["p2"]["current_rate"]) == ("-", "-"), rows
+
+    # A 429 from p1 halves the rate it is given (then it grows back, 5 % of 20 a second).
+    mocks.configure("p1", rate_limit_rate=1.0, retry_after_seconds=0)
+    for _ in range(5):
+        post(api, new_number())
+    run_sender(TEXTING_PROVIDERS=providers(p1=";tps=20;weight=1000", p2=""), TEXTING_BREAKER_FAILURES=1000)
+    assert mocks.stats("p1")["answered_429"] > 0
+    rows = listing_rows(env)
+    assert rows["p1"]["limit"] == "20/s", rows
+    current = rows["p1"]["current_rate"]
+    assert current.endswith("/s") and 10 <= float(current[:-2]) < 20, rows

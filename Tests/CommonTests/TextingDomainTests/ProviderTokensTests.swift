@@ -3,8 +3,8 @@ import XCTest
 
 /// What the contracted rates let a sender claim and send, once its tokens are taken.
 final class ProviderTokensTests: XCTestCase {
-    private func provider(_ name: String, weight: Int = 1, tps: Double? = nil) -> ProviderConfig {
-        ProviderConfig(name: name, url: "http://127.0.0.1:9101/send", weight: weight, tps: tps)
+    private func provider(_ name: String, weight: Int = 1, tps: Double? = nil, cost: Double? = nil) -> ProviderConfig {
+        ProviderConfig(name: name, url: "http://127.0.0.1:9101/send", weight: weight, tps: tps, cost: cost)
     }
 
     func testWithoutRatesAClaimTakesAWholeBatch() {
@@ -43,5 +43,23 @@ final class ProviderTokensTests: XCTestCase {
         XCTAssertEqual(ProviderTokens.wanted(limit: 100, limited: limited, unlimited: []), 100)
         XCTAssertEqual(ProviderTokens.wanted(limit: 100, limited: limited, unlimited: [provider("p2", weight: 3)]), 25)
         XCTAssertEqual(ProviderTokens.wanted(limit: 1, limited: limited, unlimited: [provider("p2", weight: 3)]), 1)
+    }
+
+    func testACheaperProviderWithARateIsAskedForEverything() {
+        let cheap = [provider("p1", weight: 1, tps: 50, cost: 0.001)]
+        XCTAssertEqual(ProviderTokens.wanted(limit: 100, limited: cheap, unlimited: [provider("p2", weight: 3, cost: 0.05)]), 100)
+        XCTAssertEqual(ProviderTokens.wanted(limit: 100, limited: cheap, unlimited: [provider("p2", weight: 3)]), 100)  // no cost: last
+        // As cheap or dearer: the balancer shares by weight or prefers the other, as before.
+        XCTAssertEqual(ProviderTokens.wanted(limit: 100, limited: cheap, unlimited: [provider("p2", weight: 3, cost: 0.001)]), 25)
+        XCTAssertEqual(ProviderTokens.wanted(limit: 100, limited: cheap, unlimited: [provider("p2", weight: 3, cost: 0.0001)]), 25)
+    }
+
+    func testWhatWasNotSpentIsGivenBack() {
+        var tokens = ProviderTokens(left: ["p1": 3, "p2": 0], waitMilliseconds: ["p1": 0, "p2": 7])
+        tokens.spend("p1")
+        XCTAssertEqual(tokens.unspent, ["p1": 2])
+        tokens.spend("p1")
+        tokens.spend("p1")
+        XCTAssertEqual(tokens.unspent, [:])
     }
 }

@@ -33,11 +33,19 @@ public struct ProviderTokens: Sendable, Equatable {
         return providers.compactMap { waitMilliseconds[$0] }.min()
     }
 
+    /// Tokens taken and not spent on this claim's jobs, by provider: given back to the
+    /// buckets (`ProviderRateStore.giveBack`), so another sender (or the next claim) can use them.
+    public var unspent: [String: Int] { left.filter { $0.value > 0 } }
+
     /// How many tokens to ask the providers with a rate for, when a claim may take `limit`
-    /// jobs: all of it when every provider that may be sent to has a rate, else their share
-    /// by weight (the rest go to those without a limit).
+    /// jobs: all of it when every provider that may be sent to has a rate, or when one with a
+    /// rate is cheaper than every one without (the balancer prefers it while it has tokens),
+    /// else their share by weight (the rest go to those without a limit). What is not used is
+    /// given back.
     public static func wanted(limit: Int, limited: [ProviderConfig], unlimited: [ProviderConfig]) -> Int {
         guard !unlimited.isEmpty else { return limit }
+        let cheapestUnlimited = unlimited.map { $0.cost ?? .infinity }.min() ?? .infinity
+        if limited.contains(where: { ($0.cost ?? .infinity) < cheapestUnlimited }) { return limit }
         let limitedWeight = limited.reduce(0) { $0 + $1.weight }
         let allWeight = limitedWeight + unlimited.reduce(0) { $0 + $1.weight }
         return allWeight == 0 ? 0 : (limit * limitedWeight + allWeight - 1) / allWeight

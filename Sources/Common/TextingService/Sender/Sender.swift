@@ -189,6 +189,8 @@ public final class Sender {
                 }
             }
         }
+        // Tokens taken for jobs the claim did not find (or sent elsewhere) go back at once.
+        try rates.giveBack(tokens.unspent)
         if decided.contains(where: { if case .deferred = $0.disposition { true } else { false } }) {
             progress.claimNotBefore = Date.now.addingTimeInterval(Double(Self.pauseAfterDeferringMilliseconds) / 1000)
             untilProvidersOpen = max(untilProvidersOpen ?? 0, Self.pauseAfterDeferringMilliseconds)

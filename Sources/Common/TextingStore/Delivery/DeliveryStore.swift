@@ -30,10 +30,13 @@ public struct DeliveryStore {
         public let requestID: String?
         /// The provider's own code for a failure (`ProviderErrorCode`), kept with a `failed` report.
         public let providerErrorCode: String?
+        /// The provider's own words for a failure (checked by the caller: bounded, no control
+        /// characters), added to the `error_detail` of a `failed` report.
+        public let providerErrorText: String?
 
         public init(
             _ report: DeliveryReport, messageID: String, attempt: CallbackAttempt?, providerMessageID: String, requestID: String?,
-            providerErrorCode: String? = nil
+            providerErrorCode: String? = nil, providerErrorText: String? = nil
         ) {
             self.report = report
             self.messageID = messageID
@@ -41,6 +44,7 @@ public struct DeliveryStore {
             self.providerMessageID = providerMessageID
             self.requestID = requestID
             self.providerErrorCode = providerErrorCode
+            self.providerErrorText = providerErrorText
         }
     }
 
@@ -138,6 +142,7 @@ public struct DeliveryStore {
                 PostgresArray.literal(attempts.map(\.generation)), PostgresArray.literal(attempts.map(\.number)),
                 PostgresArray.literal(attempts.map(\.provider)), PostgresArray.literal(reports.map { Self.attemptText($0) ?? "" }),
                 String(Self.maximumEventsPerMessage), PostgresArray.literal(reports.map { $0.providerErrorCode ?? "" }),
+                PostgresArray.literal(reports.map { $0.providerErrorText ?? "" }),
             ]
         ).rows
         var outcomes: [Outcome?] = Array(repeating: nil, count: reports.count)
@@ -184,7 +189,8 @@ public struct DeliveryStore {
 
     /// Reports in one statement: each kept in `delivery_events` (up to $13 per message), each
     /// message moved if the report belongs to its current attempt and the transition table
-    /// allows it ($5, $6: the statuses `delivered` and `failed` may follow). Each message
+    /// allows it ($5, $6: the statuses `delivered` and `failed` may follow). A `failed` one
+    /// keeps the provider's code ($14) and its text ($15, after the detail $8). Each message
     /// appears once (`ReportApplier` keeps reports for one message in different batches), so
     /// each row is decided on its own. `lock` is how the messages are locked: waiting
     /// (`FOR NO KEY UPDATE`: two callbacks for one message are applied one after the other, the
@@ -196,8 +202,8 @@ public struct DeliveryStore {
             """
             WITH input AS (
                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $9::integer[], $10::integer[], $11::text[], $12::text[],
-                                     $14::text[])
-                    WITH ORDINALITY AS i(public_id, provider_message_id, report, request_id, gen, att, prv, attempt, error_code, ord)
+                                     $14::text[], $15::text[])
+                    WITH ORDINALITY AS i(public_id, provider_message_id, report, request_id, gen, att, prv, attempt, error_code, error_text, ord)
             ), target AS (
                 SELECT m.id, m.public_id, m.status, m.requeues, m.attempts, m.provider, m.provider_message_id,
                        j.attempts AS job_attempts, j.leased_by IS NOT NULL AS job_leased
@@ -209,7 +215,7 @@ public struct DeliveryStore {
             ), decided AS (
                 SELECT i.ord, m.id, m.status, i.report, i.provider_message_id, nullif(i.request_id, '') AS request_id,
                        i.gen, i.att, i.prv,
-                       nullif(i.attempt, '') AS attempt, nullif(i.error_code, '') AS error_code,
+                       nullif(i.attempt, '') AS attempt, nullif(i.error_code, '') AS error_code, nullif(i.error_text, '') AS error_text,
                        \(belongsToCurrentAttempt(gen: "i.gen", att: "i.att", prv: "i.prv", pid: "i.provider_message_id"))
                        AND m.status = ANY(CASE i.report WHEN 'delivered' THEN $5::message_status[] ELSE $6::message_status[] END) AS applies
                 FROM input i JOIN target m ON m.public_id = i.public_id
@@ -222,7 +228,7 @@ public struct DeliveryStore {
                     delivered_at = CASE WHEN d.report = 'delivered' THEN now() ELSE m.delivered_at END,
                     failed_at = CASE WHEN d.report = 'failed' THEN now() ELSE m.failed_at END,
                     error_code = CASE WHEN d.report = 'failed' THEN $7 ELSE m.error_code END,
-                    error_detail = CASE WHEN d.report = 'failed' THEN $8 ELSE m.error_detail END,
+                    error_detail = CASE WHEN d.report = 'failed' THEN $8::text || coalesce(' It said: ' || d.error_text, '') ELSE m.error_detail END,
                     provider_error_code = CASE WHEN d.report = 'failed' THEN d.error_code ELSE m.provider_error_code END,
                     -- A report for the attempt in flight (it overtook the provider's answer)
                     -- names that attempt: kept now, in case its sender dies before it records

@@ -32,6 +32,15 @@ public struct ProviderRateStore {
         return ProviderTokens(left: left, waitMilliseconds: wait)
     }
 
+    /// Tokens a sender took and did not spend go back to their buckets (never past a full
+    /// bucket), so a claim that found fewer jobs than it took tokens for costs no capacity.
+    /// One statement per provider, each its own transaction: no lock is held across them.
+    public func giveBack(_ unspent: [String: Int]) throws(PostgresError) {
+        for (provider, tokens) in unspent.sorted(by: { $0.key < $1.key }) where tokens > 0 {
+            try connection.execute(Self.giveBack, [provider, String(tokens)])
+        }
+    }
+
     /// The providers answered 429: each is given half its rate for a while (inside the
     /// caller's transaction, the one recording the outcomes). A provider without a rate is
     /// not slowed (it has no bucket).
@@ -40,6 +49,11 @@ public struct ProviderRateStore {
             try connection.execute(Self.slowDown, [provider])
         }
     }
+
+    /// A full bucket holds a tenth of a second of the rate given now (at least one token).
+    static let giveBack = Query(
+        "provider_rates.give_back",
+        "UPDATE provider_rates SET tokens = least(greatest(1, rate * 0.1), tokens + $2::integer) WHERE provider = $1")
 
     static let take = Query(
         "provider_rates.take",
