@@ -319,3 +319,7 @@ def test_the_listing_shows_a_contracted_rate_and_the_rate_given_now(api, mocks):
     assert rows["p1"]["limit"] == "20/s", rows
     current = rows["p1"]["current_rate"]
     assert current.endswith("/s") and 10 <= float(current[:-2]) < 20, rows
+    # Listed as it is given now: grown back with the time since (here, 20 s: all of it).
+    with psycopg.connect(DATABASE_URL, autocommit=True) as db:
+        db.execute("UPDATE provider_rates SET filled_at = filled_at - interval '20 seconds' WHERE provider = 'p1'")
+    assert listing_rows(env)["p1"]["current_rate"] == "20/s"

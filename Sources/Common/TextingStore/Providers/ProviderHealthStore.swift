@@ -102,7 +102,8 @@ public struct ProviderHealthStore {
         )
         SELECT n.provider, h.consecutive_failures, h.open_until > now() AS open,
                to_char(h.paused_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS paused_at, h.paused_by, h.pause_reason,
-               r.rate AS current_rate,
+               -- The rate given now: as take_provider_tokens grows it back after a 429.
+               least(r.tps, r.rate + r.tps * 0.05 * greatest(0, extract(epoch FROM clock_timestamp() - r.filled_at))) AS current_rate,
                coalesce((SELECT sum(count) FROM provider_attempts a WHERE a.provider = n.provider), 0) AS attempts,
                coalesce((SELECT sum(sends) FROM provider_sends s WHERE s.provider = n.provider), 0) AS sends,
                coalesce((SELECT sum(segments) FROM provider_sends s WHERE s.provider = n.provider), 0) AS segments,
