@@ -89,7 +89,7 @@ public struct History {
     /// drops the spans past it: each span's partitions of the four tables, except a
     /// `messages` one while a message in it still has a job and an `events` one while an
     /// event in it still waits for a webhook delivery (then it is kept: nothing on its way is
-    /// dropped; PostgreSQL's foreign keys from jobs and webhook_deliveries would refuse
+    /// dropped; for events, PostgreSQL's foreign key from webhook_deliveries would refuse
     /// anyway), or, with `afterExport`, a `messages` one the export has not covered yet.
     /// Detached CONCURRENTLY, so writers and readers of the other spans never wait; a
     /// messages span's status counts go with it.
@@ -122,13 +122,13 @@ public struct History {
                 continue
             }
             if let queue = row.optionalInt("queue"), queue > Self.longestQueueForDrop {
-                let what = table == "messages" ? "jobs are queued" : "webhook deliveries are queued"
+                let what = table == "messages" ? "Idempotency-Keys are kept" : "webhook deliveries are queued"
                 result.kept.append("\(name): over \(Self.longestQueueForDrop) \(what) (the detach would check each while holding new ones)")
                 continue
             }
             do {
-                try drop(table: table, name: name, span: span, detaching: row["detaching"] == "t")
-                result.dropped.append(name)
+                let strays = try drop(table: table, name: name, span: span, detaching: row["detaching"] == "t")
+                result.dropped.append(strays > 0 ? "\(name) (with \(strays) jobs that came to name it while it was detached)" : name)
             } catch let error as PostgresError {
                 // A job (or an Idempotency-Key record) came to reference the span meanwhile
                 // (the foreign key refuses), or another maintainer is dropping it: the next
@@ -139,19 +139,25 @@ public struct History {
         return result
     }
 
-    private func drop(table: String, name: String, span: String, detaching: Bool) throws {
-        guard Self.tables.contains(table) else { return }
+    /// Detaches and drops one span's partition; returns how many jobs were deleted with a
+    /// span of messages (a job has no foreign key: one made for a message of the span after
+    /// `expired` counted none, by a requeue, names a message that is gone once it is detached).
+    private func drop(table: String, name: String, span: String, detaching: Bool) throws -> Int {
+        guard Self.tables.contains(table) else { return 0 }
         // Not in a transaction: a concurrent detach takes two, and waits for the transactions
         // that may still see the partition instead of locking everyone out meanwhile.
         try connection.executeScript(
             "ALTER TABLE \(table) DETACH PARTITION \(name) \(detaching ? "FINALIZE" : "CONCURRENTLY")", name: "history.detach")
-        try connection.transaction { connection in
+        return try connection.transaction { connection in
+            var strays = 0
             if table == "messages" {
                 // Nothing can change the span's counts now: fold what was left and forget them.
                 _ = try StatusCounts(connection: connection).compact()
                 try connection.execute(Self.forgetCounts, [span])
+                strays = try connection.execute(Self.deleteSpanJobs, [span]).affectedRows
             }
             try connection.executeScript("DROP TABLE \(name)", name: "history.drop")
+            return strays
         }
     }
 
@@ -191,10 +197,11 @@ public struct History {
         !name.isEmpty && name.utf8.count <= 63 && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
     }
 
-    /// The longest queue a span is dropped under. Detaching a partition of messages (events),
-    /// PostgreSQL checks every job (webhook delivery) against it for the foreign key, holding
-    /// a lock that makes inserts of new ones wait meanwhile: about 40 ms for 50,000 jobs,
-    /// measured; so while a backlog is longer, spans past retention wait for a later run.
+    /// The longest table of references a span is dropped under. Detaching a partition of
+    /// messages (events), PostgreSQL checks every Idempotency-Key record (webhook delivery)
+    /// against it for the foreign key, holding a lock that makes inserts of new ones wait
+    /// meanwhile: about 40 ms for 50,000 rows, measured (with jobs, which had the key then);
+    /// so while the table is longer, spans past retention wait for a later run.
     static let longestQueueForDrop = 100_000
 
     /// The advisory lock key (arbitrary but fixed, beside the migrator's): every maintainer agrees on it.
@@ -214,7 +221,7 @@ public struct History {
     /// The partitions past retention ($1 days), oldest first, the messages of a span last;
     /// for messages, how many still have jobs (a range of the jobs' primary key), for events
     /// how many still wait for a webhook delivery (the queue is small), whether the export
-    /// covered them ($2: it must), and how long the queue whose foreign key a detach checks
+    /// covered them ($2: it must), and how long the table whose foreign key a detach checks
     /// is, counted up to one past $3 (`longestQueueForDrop`).
     static let expired = Query(
         "history.expired",
@@ -226,12 +233,22 @@ public struct History {
                     ELSE 0 END AS waiting,
                (NOT $2::boolean OR h.parent <> 'messages' OR h.ends_at <= (SELECT exported_before FROM history_layout)) AS covered,
                CASE h.parent
-                    WHEN 'messages' THEN (SELECT count(*) FROM (SELECT 1 FROM jobs LIMIT $3::integer + 1) q)
+                    WHEN 'messages' THEN (SELECT count(*) FROM (SELECT 1 FROM idempotency_keys WHERE message_id IS NOT NULL LIMIT $3::integer + 1) q)
                     WHEN 'events' THEN (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries LIMIT $3::integer + 1) q)
                     ELSE 0 END AS queue
         FROM history_partitions h
         WHERE h.ends_at <= now() - make_interval(days => $1::integer)
         ORDER BY h.span, h.parent = 'messages'
+        """)
+
+    /// Jobs naming a message of span `$1` (by the id's range, as `expired` counts them; span 0
+    /// reaches down to the lowest id, as in history_partitions).
+    static let deleteSpanJobs = Query(
+        "history.delete_span_jobs",
+        """
+        DELETE FROM jobs
+        WHERE message_id >= CASE WHEN $1::bigint = 0 THEN -9223372036854775808 ELSE $1::bigint << 53 END
+          AND message_id < (($1::bigint + 1) << 53)
         """)
 
     static let forgetCounts = Query("history.forget_counts", "DELETE FROM status_counts WHERE kind = 'messages' AND span = $1::bigint")
