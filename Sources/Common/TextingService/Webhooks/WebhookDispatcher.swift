@@ -96,8 +96,11 @@ public final class WebhookDispatcher: @unchecked Sendable {
             try takeRecorded()
             let stopping = shouldStop() || (!once && Date.now >= deadline)
             let room = configuration.concurrency - inFlight.count
+            // A claim costs two round trips whatever it takes: with requests in flight, wait
+            // until half the slots are free (a quarter made twice as many claims, each barely
+            // cheaper: 610 claims in 4.1 s against 290 in 2.9 s for 20,000 deliveries).
             if !stopping && mayHaveWork && room > 0 && unrecorded < configuration.concurrency
-                && (inFlight.isEmpty || room >= configuration.concurrency / 4)
+                && (inFlight.isEmpty || room >= configuration.concurrency / 2)
             {
                 let claimStarted = ContinuousClock.now
                 let claimed = try queue.claim(limit: room, leaseSeconds: configuration.leaseSeconds, holder: holder, dueBy: dueBy)
