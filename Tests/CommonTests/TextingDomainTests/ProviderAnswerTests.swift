@@ -1,4 +1,5 @@
 import TextingDomain
+import TextingSupport
 import XCTest
 
 final class ProviderAnswerTests: XCTestCase {
@@ -187,5 +188,13 @@ final class ProviderErrorCodeTests: XCTestCase {
         XCTAssertNil(ProviderErrorCode.parse(.number(1e20)))
         XCTAssertNil(ProviderErrorCode.parse(.bool(true)))
         XCTAssertFalse(ProviderErrorCode.isValid("é"))
+    }
+
+    func testTheTextRules() {
+        XCTAssertEqual(ProviderErrorText.parse(.string("Handset \"busy\" {é} 不在")), "Handset \"busy\" {é} 不在")
+        XCTAssertEqual(ProviderErrorText.parse(.string(String(repeating: "x", count: 200))), String(repeating: "x", count: 200))
+        for bad: JSONValue in [.string(""), .string("   "), .string(String(repeating: "x", count: 201)), .string("a\nb"), .string("a\u{2028}b"), .number(7)] {
+            XCTAssertNil(ProviderErrorText.parse(bad), "\(bad)")
+        }
     }
 }

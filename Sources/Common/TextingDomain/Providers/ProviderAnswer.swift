@@ -114,3 +114,19 @@ public enum ProviderErrorCode {
         (1...maximumLength).contains(text.unicodeScalars.count) && text.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) }
     }
 }
+
+/// A provider's own words for why a message failed (`"error_message"` or `"error_text"` of a
+/// `failed` report), shown to the message's owner at the end of `error.detail`.
+public enum ProviderErrorText {
+    /// The most characters kept.
+    public static let maximumLength = 200
+
+    /// The text, when `value` is a string of 1 to 200 characters, not only spaces, without
+    /// control characters; nil for anything else.
+    public static func parse(_ value: JSONValue) -> String? {
+        guard case .string(let text) = value, (1...maximumLength).contains(text.unicodeScalars.count),
+            !text.unicodeScalars.allSatisfy({ $0 == " " }), !SafeText.containsControlCharacters(text)
+        else { return nil }
+        return text
+    }
+}

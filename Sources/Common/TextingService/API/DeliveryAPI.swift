@@ -82,10 +82,10 @@ public struct DeliveryAPI: Sendable {
         var providerErrorText: String?
         for field in ["error_message", "error_text"] {
             guard let value = json[field], value != .null else { continue }
-            guard case .string(let text) = value, Self.isUsableErrorText(text) else {
+            guard let text = ProviderErrorText.parse(value) else {
                 throw Problem(
                     .invalidParameter,
-                    "`\(field)` must be a string of 1 to \(Self.maximumErrorTextLength) characters without control characters.",
+                    "`\(field)` must be a string of 1 to \(ProviderErrorText.maximumLength) characters without control characters.",
                     field: field)
             }
             providerErrorText = providerErrorText ?? text
@@ -103,16 +103,6 @@ public struct DeliveryAPI: Sendable {
         case .unknownMessage:
             throw Problem(.notFound, "No message matches this callback.")
         }
-    }
-
-    /// The most characters of a provider's text for a failure (`error_message`) that are kept.
-    public static let maximumErrorTextLength = 200
-
-    /// A provider's text for a failure is kept and shown to the message's owner: 1 to
-    /// `maximumErrorTextLength` characters, not only spaces, no control characters.
-    static func isUsableErrorText(_ text: String) -> Bool {
-        (1...maximumErrorTextLength).contains(text.unicodeScalars.count) && !text.unicodeScalars.allSatisfy { $0 == " " }
-            && !SafeText.containsControlCharacters(text)
     }
 
     /// A recipient's reply, relayed by the provider whose signed inbound URL this is: stored
