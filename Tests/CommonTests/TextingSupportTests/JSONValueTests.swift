@@ -194,6 +194,21 @@ final class JSONValueTests: XCTestCase {
         XCTAssertFalse(bytes.contains { $0 < 0x20 })
     }
 
+    func testEscapesAtEitherEndAndBetweenRunsOfPlainText() {
+        XCTAssertEqual(serializedText(.string("\"")), #""\"""#)
+        XCTAssertEqual(serializedText(.string("\nstart")), #""\nstart""#)
+        XCTAssertEqual(serializedText(.string("end\\")), #""end\\""#)
+        XCTAssertEqual(serializedText(.string("é\"x\u{1}\u{1}😀\t")), #""é\"x\u0001\u0001😀\t""#)
+        XCTAssertEqual(serializedText(.string("")), #""""#)
+        // A key is a string like any other.
+        XCTAssertEqual(serializedText(["a\"b": "c\nd"]), #"{"a\"b":"c\nd"}"#)
+    }
+
+    func testKeysSortByTheirScalarsBeyondASCII() {
+        let value: JSONValue = ["é": 1, "z": 2, "😀": 3, "Z": 4]
+        XCTAssertEqual(serializedText(value), #"{"Z":4,"z":2,"é":1,"😀":3}"#)
+    }
+
     func testNonASCIIIsWrittenAsUTF8() {
         XCTAssertEqual(JSONValue.string("é😀").serialized(), [0x22] + Array("é😀".utf8) + [0x22])
     }

@@ -48,15 +48,15 @@ public enum JSONValue: Sendable, Equatable {
 
     private func write(into output: inout [UInt8]) {
         switch self {
-        case .null: output.append(contentsOf: Array("null".utf8))
-        case .bool(let value): output.append(contentsOf: Array((value ? "true" : "false").utf8))
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
             if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-                output.append(contentsOf: Array(String(Int64(value)).utf8))
+                output.append(contentsOf: String(Int64(value)).utf8)
             } else if value.isFinite {
-                output.append(contentsOf: Array("\(value)".utf8))
+                output.append(contentsOf: "\(value)".utf8)
             } else {
-                output.append(contentsOf: Array("null".utf8))
+                output.append(contentsOf: "null".utf8)
             }
         case .string(let value): Self.writeString(value, into: &output)
         case .array(let items):
@@ -78,22 +78,40 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Whether a byte is written as itself inside a JSON string: not a quote, a backslash, a
+    /// control character or DEL.
+    @inline(__always)
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F
+    }
+
     private static func writeString(_ value: String, into output: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [92, 92])
-            case 0x0A: output.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20, 0x7F:
-                output.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: output.append(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            // Runs of plain bytes are copied at once; only the bytes between them are escaped.
+            var start = 0
+            for index in bytes.indices where !isPlain(bytes[index]) {
+                if start < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) }
+                appendEscaped(bytes[index], into: &output)
+                start = index + 1
             }
+            if start < bytes.count { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscaped(_ byte: UInt8, into output: inout [UInt8]) {
+        output.append(92)
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(byte)
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        default: output.append(contentsOf: [UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+        }
     }
 }
 
