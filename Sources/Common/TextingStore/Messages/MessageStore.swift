@@ -299,12 +299,14 @@ public struct MessageStore {
         LEFT JOIN m ON m.public_id = i.public_id
         """)
 
+    /// Through `message_by_public_id` (migration 0026), whose query has a generic plan that
+    /// reads the one span the public id names: this statement, planned for each value as
+    /// PostgreSQL keeps a partitioned table's lookups, cost most of a read in planning.
     static let findByID = Query(
         "messages.find_by_id",
         """
         SELECT \(MessageRecord.columns)
-        FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE \(HistorySpans.publicID("m", is: "$1")) AND m.api_key_id = $2::bigint
+        FROM message_by_public_id($1::uuid, $2::bigint) m JOIN phone_numbers p ON p.id = m.phone_number_id
         """)
 
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the
