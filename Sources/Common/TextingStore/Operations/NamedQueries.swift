@@ -43,6 +43,7 @@ public enum NamedQueries {
             OperatorStore.insert, OperatorStore.listAll, OperatorStore.revoke, OperatorStore.findActive,
             OperatorSessionStore.insert, OperatorSessionStore.find, OperatorSessionStore.delete, OperatorSessionStore.deleteExpired,
             AuditLog.insert, AuditLog.recent, OperatorActions.failedWithCode,
+            ConsoleStore.failuresByCode, ConsoleStore.failedMessages, ConsoleStore.stuckJobs, ConsoleStore.lastHour,
         ] + MessageStore.listQueries
 
     /// The statement called `name`, if there is one.

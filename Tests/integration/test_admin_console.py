@@ -1,0 +1,217 @@
+"""The operator console (/admin, AdminFCGI) through the shipped nginx site: access (operator
+tokens, the session cookie, CSRF tokens, nginx's address rule), escaping of hostile data, the
+audit log."""
+import datetime
+import os
+import re
+import socket
+import uuid
+
+import pytest
+import requests
+
+from conftest import (BASE_URL, Api, count, create_api_key, new_number, run_sender, textingctl)
+
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _operator(name="console-test"):
+    """A new operator's token (textingctl operators create, printed once)."""
+    result = textingctl("operators", "create", name)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert re.fullmatch(r"txo_[A-Za-z0-9_-]{43}", token), token
+    return token
+
+
+class Console:
+    """A signed-in operator over plain HTTP. The session cookie is `Secure`, which requests
+    keeps off plain http, so it is sent by hand, as a browser on 127.0.0.1 sends it."""
+
+    def __init__(self, token):
+        response = requests.post(f"{BASE_URL}/admin/login", data={"token": token}, allow_redirects=False)
+        assert response.status_code == 303, response.text
+        assert response.headers["Location"] == "/admin/"
+        self.set_cookie = response.headers["Set-Cookie"]
+        self.cookie = re.match(r"texting_admin=([A-Za-z0-9_-]+);", self.set_cookie).group(1)
+
+    def get(self, path, **kwargs):
+        return requests.get(f"{BASE_URL}{path}", headers={"Cookie": f"texting_admin={self.cookie}"}, allow_redirects=False, **kwargs)
+
+    def post(self, path, data, headers=None):
+        return requests.post(f"{BASE_URL}{path}", data=data, headers={"Cookie": f"texting_admin={self.cookie}", **(headers or {})},
+                             allow_redirects=False)
+
+    def csrf(self, path="/admin/"):
+        page = self.get(path)
+        assert page.status_code == 200, page.text
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def _later():
+    """A send_at a month ahead: the message waits in the queue, its job not yet due."""
+    return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _key_id(db, secret):
+    return db.execute("SELECT public_id::text FROM api_keys WHERE key_hash = encode(sha256(%s::bytea), 'hex')", (secret,)).fetchone()[0]
+
+
+def _key_works(secret):
+    return Api(secret).raw("GET", "/messages?limit=1").status_code == 200
+
+
+def _audit(db, action, target):
+    return db.execute("SELECT actor, channel, remote_address, outcome FROM audit_log WHERE action = %s AND target = %s ORDER BY id",
+                      (action, target)).fetchall()
+
+
+def _failed_message(api, mocks, db):
+    """A message the provider accepted and then reported failed: status failed, error code
+    provider_reported_failed. Its id."""
+    for name in ("p1", "p2"):
+        mocks.configure(name, callback_delay_ms=-1)  # no automatic callback: the test reports
+    response = api.post_message(new_number(), "Console requeue")
+    assert response.status_code == 201, response.text
+    run_sender()
+    message = api.get_message(response.json()["id"]).json()
+    assert message["status"] == "sent", message
+    report = api.callback(message["id"], {"status": "failed", "message_id": message["provider_message_id"]})
+    assert report.status_code == 200 and report.json()["applied"], report.text
+    assert api.status_of(message["id"]) == "failed"
+    return message["id"]
+
+
+# --- access, over plain HTTP ------------------------------------------------------------------
+
+def test_sign_in_sets_a_strict_secure_httponly_cookie_with_an_expiry():
+    console = Console(_operator())
+    attributes = [part.strip() for part in console.set_cookie.split(";")]
+    assert {"Path=/admin", "HttpOnly", "Secure", "SameSite=Strict"} <= set(attributes), attributes
+    assert "Max-Age=28800" in attributes
+    assert console.get("/admin/").status_code == 200
+
+
+def test_pages_without_a_session_lead_to_sign_in_and_actions_are_refused(db):
+    secret = create_api_key("console-no-session")
+    key_id = _key_id(db, secret)
+    page = requests.get(f"{BASE_URL}/admin/keys", allow_redirects=False)
+    assert page.status_code == 303 and page.headers["Location"] == "/admin/login"
+    for cookie in ({}, {"Cookie": "texting_admin=made-up-session"}):
+        refused = requests.post(f"{BASE_URL}/admin/keys/revoke", data={"id": key_id, "csrf_token": "x"}, headers=cookie, allow_redirects=False)
+        assert refused.status_code == 403, refused.text
+    assert _key_works(secret)
+    assert _audit(db, "keys.revoke", key_id) == []
+
+
+def test_a_wrong_or_missing_csrf_token_is_refused_and_changes_nothing(db):
+    console = Console(_operator())
+    secret = create_api_key("console-csrf")
+    key_id = _key_id(db, secret)
+    csrf = console.csrf("/admin/keys")
+    for data in ({"id": key_id}, {"id": key_id, "csrf_token": ""}, {"id": key_id, "csrf_token": csrf[:-1] + ("A" if csrf[-1] != "A" else "B")}):
+        refused = console.post("/admin/keys/revoke", data)
+        assert refused.status_code == 403, refused.text
+        assert "CSRF" in refused.text
+    # Another operator's CSRF token does not open this operator's session either.
+    other = Console(_operator("console-other")).csrf()
+    assert console.post("/admin/keys/revoke", {"id": key_id, "csrf_token": other}).status_code == 403
+    # A form from another site (its Origin) is refused even with the right token.
+    forged = console.post("/admin/keys/revoke", {"id": key_id, "csrf_token": csrf}, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert _key_works(secret) and _audit(db, "keys.revoke", key_id) == []
+    done = console.post("/admin/keys/revoke", {"id": key_id, "csrf_token": csrf})
+    assert done.status_code == 200, done.text
+    assert not _key_works(secret)
+
+
+def test_an_api_key_or_a_revoked_token_does_not_open_the_console(db):
+    secret = create_api_key("console-api-key")
+    refused = requests.post(f"{BASE_URL}/admin/login", data={"token": secret}, allow_redirects=False)
+    assert refused.status_code == 401 and "Set-Cookie" not in refused.headers
+    token = _operator("console-revoked")
+    console = Console(token)
+    operator_id = db.execute("SELECT public_id::text FROM operators WHERE token_hash = encode(sha256(%s::bytea), 'hex')", (token,)).fetchone()[0]
+    revoked = textingctl("operators", "revoke", operator_id)
+    assert revoked.returncode == 0, revoked.stderr
+    # The session ended with the operator, and the token opens no new one.
+    assert console.get("/admin/").status_code == 303
+    assert requests.post(f"{BASE_URL}/admin/login", data={"token": token}, allow_redirects=False).status_code == 401
+    assert _audit(db, "operators.revoke", operator_id)[0][1] == "textingctl"
+
+
+def test_signing_out_ends_the_session(db):
+    console = Console(_operator("console-sign-out"))
+    signed_out = console.post("/admin/logout", {"csrf_token": console.csrf()})
+    assert signed_out.status_code == 303 and "Max-Age=0" in signed_out.headers["Set-Cookie"]
+    assert console.get("/admin/").status_code == 303
+
+
+def test_nginx_serves_the_console_only_to_allowed_addresses():
+    port = int(BASE_URL.rsplit(":", 1)[1].split("/")[0])
+    # 127.0.0.2 is loopback on Linux too, but not an address the shipped site allows.
+    sock = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0), timeout=10)
+    try:
+        sock.sendall(b"GET /admin/login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
+    assert requests.get(f"{BASE_URL}/admin/login").status_code == 200
+
+
+def test_every_page_forbids_scripts_and_escapes_hostile_data(api, db):
+    console = Console(_operator("console-escaping"))
+    hostile = "<script>alert(1)</script>"
+    response = api.post_message(new_number(), "hi", send_at=_later())
+    assert response.status_code == 201, response.text
+    # A provider's answer is untrusted text: it may hold markup, and so may an error code.
+    db.execute("""UPDATE messages SET status = 'failed', error_code = %s, error_detail = %s, failed_at = now()
+                  WHERE public_id = %s""", ("x<b>y", hostile, response.json()["id"]))
+    db.execute("DELETE FROM jobs WHERE message_id = (SELECT id FROM messages WHERE public_id = %s)", (response.json()["id"],))
+    page = console.get("/admin/failed", params={"code": "x<b>y"})
+    assert page.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "x&lt;b&gt;y" in page.text
+    assert "<script" not in page.text and "<b>" not in page.text
+    for path in ("/admin/", "/admin/failed", "/admin/keys", "/admin/audit", "/admin/login"):
+        answer = console.get(path)
+        assert answer.status_code == 200, path
+        policy = answer.headers["Content-Security-Policy"]
+        assert policy.startswith("default-src 'none'; style-src 'self'") and "script-src" not in policy, policy
+        assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Cache-Control"] == "no-store"
+        assert '<meta name="viewport"' in answer.text and "<script" not in answer.text
+
+
+def test_textingctl_actions_are_in_the_consoles_audit_log(api, mocks, db, empty_queue):
+    message_id = _failed_message(api, mocks, db)
+    result = textingctl("messages", "requeue", message_id)
+    assert result.returncode == 0, result.stderr
+    [(actor, channel, remote, outcome)] = _audit(db, "messages.requeue", message_id)
+    assert channel == "textingctl" and remote is None and outcome == "requeued" and actor
+    page = Console(_operator("console-audit")).get("/admin/audit")
+    assert message_id in page.text and "textingctl" in page.text
+
+
+def test_requeue_all_with_an_error_code_requeues_only_that_codes_failed_messages(api, mocks, db, empty_queue):
+    code = "console_test_" + uuid.uuid4().hex[:8]
+    ids = []
+    for _ in range(3):
+        response = api.post_message(new_number(), "batch", send_at=_later())
+        assert response.status_code == 201
+        ids.append(response.json()["id"])
+    db.execute("DELETE FROM jobs WHERE message_id IN (SELECT id FROM messages WHERE public_id = ANY(%s::uuid[]))", (ids,))
+    db.execute("UPDATE messages SET status = 'failed', error_code = %s, failed_at = now() WHERE public_id = ANY(%s::uuid[])", (code, ids[:2]))
+    db.execute("UPDATE messages SET status = 'failed', error_code = 'other_code', failed_at = now() WHERE public_id = %s", (ids[2],))
+    console = Console(_operator("console-requeue-all"))
+    confirm = console.get("/admin/failed/requeue", params={"code": code})
+    assert confirm.status_code == 200 and "2 match now" in confirm.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', confirm.text).group(1)
+    done = console.post("/admin/failed/requeue", {"code": code, "csrf_token": csrf})
+    assert done.status_code == 200 and "Requeued 2 failed messages" in done.text, done.text
+    statuses = dict(db.execute("SELECT public_id::text, status::text FROM messages WHERE public_id = ANY(%s::uuid[])", (ids,)).fetchall())
+    assert [statuses[i] for i in ids] == ["queued", "queued", "failed"]
+    assert count(db, "SELECT count(*) FROM jobs WHERE message_id IN (SELECT id FROM messages WHERE public_id = ANY(%s::uuid[]))", ids) == 2
+    assert _audit(db, "messages.requeue_all", f"error_code={code}")[0][3] == "requeued 2, refused 0"
