@@ -1,17 +1,23 @@
 """The operator console (/admin, AdminFCGI) through the shipped nginx site: access (operator
 tokens, the session cookie, CSRF tokens, nginx's address rule), escaping of hostile data, the
-audit log."""
+audit log, and an operator's round in a real browser (Debian's Chromium, headless, driven by
+Selenium through Debian's chromedriver), with a screenshot of each page kept under
+$RUN_DIR/screenshots/."""
 import datetime
 import os
 import re
+import shutil
 import socket
 import uuid
 
 import pytest
 import requests
 
-from conftest import (BASE_URL, Api, count, create_api_key, new_number, run_sender, textingctl)
+from conftest import (BASE_URL, RUN_DIR, Api, count, create_api_key, new_number, run_sender, textingctl, wait_for)
 
+SCREENSHOTS = os.path.join(RUN_DIR, "screenshots")
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -215,3 +221,115 @@ def test_requeue_all_with_an_error_code_requeues_only_that_codes_failed_messages
     assert [statuses[i] for i in ids] == ["queued", "queued", "failed"]
     assert count(db, "SELECT count(*) FROM jobs WHERE message_id IN (SELECT id FROM messages WHERE public_id = ANY(%s::uuid[]))", ids) == 2
     assert _audit(db, "messages.requeue_all", f"error_code={code}")[0][3] == "requeued 2, refused 0"
+
+
+# --- an operator's round in a real browser ------------------------------------------------------
+
+@pytest.fixture
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.fail("Debian's chromium and chromium-driver are missing: `scripts/stack deps test` installs them")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000",
+                     "--no-first-run", "--disable-extensions", f"--user-data-dir={os.path.join(RUN_DIR, 'chromium-profile')}"):
+        options.add_argument(argument)
+    shutil.rmtree(os.path.join(RUN_DIR, "chromium-profile"), ignore_errors=True)
+    # The driver is Debian's: Selenium Manager is never asked to find or download one.
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, log_output=os.path.join(RUN_DIR, "log", "chromedriver.log")),
+                              options=options)
+    driver.set_page_load_timeout(30)
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _shot(driver, name):
+    path = os.path.join(SCREENSHOTS, f"{name}.png")
+    assert driver.save_screenshot(path), path
+    assert os.path.getsize(path) > 1000, path
+
+
+def _click(driver, text):
+    from selenium.webdriver.common.by import By
+    element = driver.find_element(By.XPATH, f"//a[normalize-space()={text!r}] | //button[normalize-space()={text!r}]")
+    element.click()
+
+
+def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audit_log(browser, api, mocks, db, empty_queue):
+    from selenium.webdriver.common.by import By
+
+    token = _operator("browser-operator")
+    queued = api.post_message(new_number(), "Waiting in the queue", send_at=_later())
+    assert queued.status_code == 201
+    failed_id = _failed_message(api, mocks, db)
+    key = create_api_key("browser-revokes-me")
+    key_id = _key_id(db, key)
+
+    # Sign in: the console's pages lead to the form first.
+    browser.get(f"{BASE_URL}/admin/")
+    assert browser.current_url == f"{BASE_URL}/admin/login"
+    _shot(browser, "01-sign-in")
+    browser.find_element(By.NAME, "token").send_keys(token)
+    _click(browser, "Sign in")
+    assert browser.current_url == f"{BASE_URL}/admin/"
+    cookie = browser.get_cookie("texting_admin")
+    assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"
+
+    # The overview shows the queued message: the queue's jobs and the queued status count are
+    # the database's.
+    figures = {e.text.split("\n")[0]: e.find_element(By.TAG_NAME, "b").text for e in browser.find_elements(By.CLASS_NAME, "figure")}
+    assert int(figures["Jobs queued"]) == count(db, "SELECT count(*) FROM jobs") >= 1
+    rows = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text
+            for r in browser.find_elements(By.XPATH, "//h2[.='Messages by status']/following-sibling::div[1]//tr[td]")}
+    assert int(rows["queued"]) == count(db, "SELECT count(*) FROM messages WHERE status = 'queued'") >= 1
+    assert browser.find_elements(By.CSS_SELECTOR, "svg polyline"), "no chart"
+    _shot(browser, "02-overview")
+
+    # Failed and stuck: the code's list, the message, its confirmation, the requeue.
+    _click(browser, "Failed and stuck")
+    _click(browser, "provider_reported_failed")
+    assert failed_id in browser.page_source
+    _shot(browser, "03-failed")
+    browser.find_element(By.XPATH, f"//tr[td/code[.='{failed_id}']]//a[normalize-space()='Requeue…']").click()
+    assert "Queue message" in browser.page_source
+    _shot(browser, "04-requeue-confirm")
+    _click(browser, "Requeue this message")
+    assert f"Requeued {failed_id}" in browser.find_element(By.CLASS_NAME, "notice").text
+    _shot(browser, "05-requeued")
+    assert api.status_of(failed_id) == "queued"
+    # The mock providers deliver it: sent, then their delivery report.
+    for name in ("p1", "p2"):
+        mocks.configure(name, callback_delay_ms=100)
+    run_sender()
+    wait_for(lambda: api.status_of(failed_id) == "delivered", what="the requeued message to be delivered")
+
+    # API keys: revoke one, with its confirmation.
+    _click(browser, "API keys")
+    _shot(browser, "06-keys")
+    browser.find_element(By.XPATH, f"//tr[td[.='{key_id}']]//a[normalize-space()='Revoke…']").click()
+    _click(browser, "Revoke this key")
+    assert f"Revoked key {key_id}" in browser.find_element(By.CLASS_NAME, "notice").text
+    assert not _key_works(key)
+
+    # The audit log shows each action: who, what, when, from where.
+    _click(browser, "Audit log")
+    entries = [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in browser.find_elements(By.XPATH, "//tr[td]")]
+    by_action = {(entry[4], entry[5]): entry for entry in entries}
+    for action, target in (("messages.requeue", failed_id), ("keys.revoke", key_id)):
+        entry = by_action[(action, target)]
+        assert entry[1] == "browser-operator" and entry[2] == "console" and entry[3] == "127.0.0.1", entry
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry[0]), entry
+    assert any(entry[4] == "session.login" and entry[1] == "browser-operator" for entry in entries)
+    _shot(browser, "07-audit")
+
+    # Readable on a phone: the same overview at a phone's width.
+    browser.set_window_size(390, 844)
+    browser.get(f"{BASE_URL}/admin/")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 400
+    _shot(browser, "08-overview-phone")
