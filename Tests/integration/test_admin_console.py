@@ -182,7 +182,7 @@ def test_every_page_forbids_scripts_and_escapes_hostile_data(api, db):
     assert page.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "x&lt;b&gt;y" in page.text
     assert "<script" not in page.text and "<b>" not in page.text
-    for path in ("/admin/", "/admin/failed", "/admin/keys", "/admin/audit", "/admin/login"):
+    for path in ("/admin/", "/admin/messages", "/admin/failed", "/admin/numbers", "/admin/providers", "/admin/keys", "/admin/audit", "/admin/login"):
         answer = console.get(path)
         assert answer.status_code == 200, path
         policy = answer.headers["Content-Security-Policy"]
@@ -221,6 +221,80 @@ def test_requeue_all_with_an_error_code_requeues_only_that_codes_failed_messages
     assert [statuses[i] for i in ids] == ["queued", "queued", "failed"]
     assert count(db, "SELECT count(*) FROM jobs WHERE message_id IN (SELECT id FROM messages WHERE public_id = ANY(%s::uuid[]))", ids) == 2
     assert _audit(db, "messages.requeue_all", f"error_code={code}")[0][3] == "requeued 2, refused 0"
+
+
+def test_messages_are_found_by_id_number_client_ref_and_status_and_tell_their_story(api, mocks, db, empty_queue):
+    number = new_number()
+    hostile_body = "<script>alert('body')</script> & more"
+    hostile_ref = "<i>ref-" + uuid.uuid4().hex[:8]
+    response = api.post_message(number, hostile_body, client_ref=hostile_ref)
+    assert response.status_code == 201, response.text
+    message_id = response.json()["id"]
+    run_sender()
+    wait_for(lambda: api.status_of(message_id) == "delivered", what="the mock provider's delivery report")
+    console = Console(_operator("console-search"))
+    for by, text in (("id", message_id), ("number", number), ("client_ref", hostile_ref), ("status", "delivered")):
+        found = console.get("/admin/messages", params={"q": text, "by": by})
+        assert found.status_code == 200, (by, found.text)
+        assert f'href="/admin/messages/{message_id}"' in found.text, by
+        assert "<script" not in found.text and "<i>" not in found.text, by
+    nothing = console.get("/admin/messages", params={"q": "+15550000000", "by": "number"})
+    assert "0 found" in nothing.text and message_id not in nothing.text
+    refused = console.get("/admin/messages", params={"q": "not-a-uuid", "by": "id"})
+    assert refused.status_code == 200 and 'class="refused"' in refused.text
+    story = console.get(f"/admin/messages/{message_id}")
+    assert story.status_code == 200
+    assert "&lt;script&gt;alert(&#39;body&#39;)&lt;/script&gt; &amp; more" in story.text and "<script" not in story.text
+    assert "&lt;i&gt;ref-" in story.text
+    for seen in ("message.sent", "message.delivered", "applied", "delivered"):
+        assert seen in story.text, seen
+    assert console.get(f"/admin/messages/{uuid.uuid4()}").status_code == 404
+
+
+def test_an_inactive_number_is_reactivated_from_the_numbers_page(api, mocks, db, empty_queue):
+    for name in ("p1", "p2"):
+        mocks.configure(name, callback_delay_ms=-1)
+    number = new_number()
+    response = api.post_message(number)
+    assert response.status_code == 201
+    run_sender()
+    sent = api.get_message(response.json()["id"]).json()
+    invalid = api.callback(sent["id"], {"status": "invalid", "message_id": sent["provider_message_id"]})
+    assert invalid.status_code == 200 and invalid.json()["applied"], invalid.text
+    assert api.post_message(number).status_code == 422
+    console = Console(_operator("console-numbers"))
+    page = console.get("/admin/numbers")
+    assert number in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    done = console.post("/admin/numbers/reactivate", {"number": number, "csrf_token": csrf})
+    assert done.status_code == 200 and f"Reactivated {number}" in done.text, done.text
+    assert count(db, "SELECT count(*) FROM phone_numbers WHERE number = %s AND status = 'active'", number) == 1
+    assert api.post_message(number).status_code == 201
+    assert number not in console.get("/admin/numbers").text
+    [(actor, channel, remote, outcome)] = _audit(db, "numbers.reactivate", number)
+    assert (actor, channel, remote, outcome) == ("console-numbers", "console", "127.0.0.1", "reactivated")
+
+
+def test_a_provider_is_paused_and_resumed_from_the_providers_page(db):
+    console = Console(_operator("console-providers"))
+    csrf = console.csrf("/admin/providers")
+    try:
+        paused = console.post("/admin/providers/pause", {"name": "p2", "reason": "carrier <incident>", "csrf_token": csrf})
+        assert paused.status_code == 200 and "Paused p2" in paused.text, paused.text
+        row = db.execute("SELECT paused_by, pause_reason FROM provider_health WHERE provider = 'p2' AND paused_at IS NOT NULL").fetchone()
+        assert row == ("console-providers", "carrier <incident>")
+        listed = textingctl("providers")
+        assert re.search(r"^p2\tpaused\t", listed.stdout, re.M), listed.stdout
+        page = console.get("/admin/providers")
+        assert "carrier &lt;incident&gt;" in page.text and "Resume" in page.text
+        unknown = console.post("/admin/providers/pause", {"name": "nope", "csrf_token": csrf})
+        assert unknown.status_code == 409
+    finally:
+        resumed = console.post("/admin/providers/resume", {"name": "p2", "csrf_token": csrf})
+    assert resumed.status_code == 200 and "Resumed p2" in resumed.text, resumed.text
+    assert count(db, "SELECT count(*) FROM provider_health WHERE provider = 'p2' AND paused_at IS NOT NULL") == 0
+    assert [entry[3] for entry in _audit(db, "providers.pause", "p2")][-1] == "paused: carrier <incident>"
+    assert _audit(db, "providers.resume", "p2")[-1][3] == "resumed"
 
 
 # --- an operator's round in a real browser ------------------------------------------------------
@@ -296,7 +370,7 @@ def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audi
     _click(browser, "provider_reported_failed")
     assert failed_id in browser.page_source
     _shot(browser, "03-failed")
-    browser.find_element(By.XPATH, f"//tr[td/code[.='{failed_id}']]//a[normalize-space()='Requeue…']").click()
+    browser.find_element(By.XPATH, f"//tr[td//code[.='{failed_id}']]//a[normalize-space()='Requeue…']").click()
     assert "Queue message" in browser.page_source
     _shot(browser, "04-requeue-confirm")
     _click(browser, "Requeue this message")
@@ -309,9 +383,25 @@ def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audi
     run_sender()
     wait_for(lambda: api.status_of(failed_id) == "delivered", what="the requeued message to be delivered")
 
+    # Messages: find it by its id and read its story, requeue and delivery included.
+    _click(browser, "Messages")
+    browser.find_element(By.NAME, "q").send_keys(failed_id)
+    _click(browser, "Find")
+    browser.find_element(By.XPATH, f"//a[code[.='{failed_id}']]").click()
+    assert browser.current_url == f"{BASE_URL}/admin/messages/{failed_id}"
+    events = [row.find_elements(By.TAG_NAME, "td")[1].text
+              for row in browser.find_elements(By.XPATH, "//h2[starts-with(., 'Status changes')]/following-sibling::div[1]//tr[td]")]
+    assert events[-1] == "message.delivered" and "message.failed" in events, events
+    _shot(browser, "06-message-story")
+    _click(browser, "Numbers")
+    _shot(browser, "07-numbers")
+    _click(browser, "Providers")
+    assert len(browser.find_elements(By.XPATH, "//button[normalize-space()='Pause']")) == 2
+    _shot(browser, "08-providers")
+
     # API keys: revoke one, with its confirmation.
     _click(browser, "API keys")
-    _shot(browser, "06-keys")
+    _shot(browser, "09-keys")
     browser.find_element(By.XPATH, f"//tr[td[.='{key_id}']]//a[normalize-space()='Revoke…']").click()
     _click(browser, "Revoke this key")
     assert f"Revoked key {key_id}" in browser.find_element(By.CLASS_NAME, "notice").text
@@ -326,10 +416,10 @@ def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audi
         assert entry[1] == "browser-operator" and entry[2] == "console" and entry[3] == "127.0.0.1", entry
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry[0]), entry
     assert any(entry[4] == "session.login" and entry[1] == "browser-operator" for entry in entries)
-    _shot(browser, "07-audit")
+    _shot(browser, "10-audit")
 
     # Readable on a phone: the same overview at a phone's width.
     browser.set_window_size(390, 844)
     browser.get(f"{BASE_URL}/admin/")
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 400
-    _shot(browser, "08-overview-phone")
+    _shot(browser, "11-overview-phone")

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import TextingDomain
 import TextingFastCGI
 import TextingPostgres
@@ -98,5 +99,19 @@ final class ConsoleAPITests: XCTestCase {
         XCTAssertTrue(svg.contains("sent 4"))
         XCTAssertTrue(svg.contains("failed 2"))
         XCTAssertTrue(svg.contains("peak 4"))
+    }
+
+    func testASearchIsReadBeforeAnythingIsLookedUp() throws {
+        let id = "01a242be-1965-7000-b670-d2dd236e86e4"
+        XCTAssertEqual(console.search(["q": id]).0, .id(try XCTUnwrap(UUID(uuidString: id))))
+        XCTAssertEqual(console.search(["q": " 555-555-0100 ", "by": "number"]).0, .number(try PhoneNumber(parsing: "+15555550100", defaultCountryCode: "1")))
+        XCTAssertEqual(console.search(["q": "order-1042", "by": "client_ref"]).0, .clientRef("order-1042"))
+        XCTAssertEqual(console.search(["q": "failed", "by": "status"]).0, .status(.failed))
+        XCTAssertNotNil(console.search(["q": "x", "by": "status"]).refusal)
+        XCTAssertNotNil(console.search(["q": "x", "by": "id"]).refusal)
+        XCTAssertNotNil(console.search(["q": "12", "by": "number"]).refusal)
+        XCTAssertNotNil(console.search(["q": "x", "by": "body"]).refusal)
+        XCTAssertNil(console.search(["q": "  "]).0)
+        XCTAssertNil(console.search(["q": "  "]).refusal)
     }
 }

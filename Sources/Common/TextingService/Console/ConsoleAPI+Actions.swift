@@ -39,6 +39,34 @@ extension ConsoleAPI {
             } else {
                 (notice, refused) = ("Name a message id or an error code.", true)
             }
+        case "/admin/numbers/reactivate":
+            back = ("/admin/numbers", "Back to numbers")
+            guard let typed = form["number"], let number = try? PhoneNumber(parsing: typed, defaultCountryCode: defaultCountryCode) else {
+                (notice, refused) = ("That is not a phone number.", true)
+                break
+            }
+            switch try actions.reactivate(number) {
+            case .reactivated: (notice, refused) = ("Reactivated \(number.e164): new messages to it are accepted again.", false)
+            case .alreadyActive: (notice, refused) = ("\(number.e164) is already active: nothing changed.", true)
+            case .unknownNumber: (notice, refused) = ("No message was ever accepted for \(number.e164).", true)
+            }
+        case "/admin/providers/pause", "/admin/providers/resume":
+            back = ("/admin/providers", "Back to providers")
+            let name = form["name"] ?? ""
+            guard providers.contains(where: { $0.name == name }) else {
+                (notice, refused) = ("No configured provider is called \(name.prefix(40)).", true)
+                break
+            }
+            if path.hasSuffix("pause") {
+                let reason = String((form["reason"] ?? "").trimmed.prefix(500))
+                (notice, refused) =
+                    try actions.pauseProvider(name, reason: reason.isEmpty ? "paused by an operator" : reason)
+                    ? ("Paused \(name): no sender sends to it from its next claim.", false) : ("\(name) is already paused: nothing changed.", true)
+            } else {
+                (notice, refused) =
+                    try actions.resumeProvider(name)
+                    ? ("Resumed \(name): senders send to it again from their next claim.", false) : ("\(name) is not paused: nothing changed.", true)
+            }
         case "/admin/keys/revoke":
             back = ("/admin/keys", "Back to API keys")
             let id = form["id"] ?? ""

@@ -22,6 +22,15 @@ extension ConsoleAPI {
             page = try confirmRevoke(id: query["id"] ?? "", signed: signed, connection)
         case "/admin/audit":
             page = try audit(connection)
+        case "/admin/messages":
+            page = try messages(query: query, connection)
+        case "/admin/numbers":
+            page = try numbers(signed: signed, connection)
+        case "/admin/providers":
+            page = try providerPage(signed: signed, connection)
+        case _ where path.hasPrefix("/admin/messages/"):
+            guard let found = try story(id: String(path.dropFirst("/admin/messages/".count)), signed: signed, connection) else { return Self.notFound }
+            page = found
         default:
             return Self.notFound
         }
@@ -108,7 +117,8 @@ extension ConsoleAPI {
                 ["message", "number", "detail", "provider", "failed at", ""],
                 try store.failedMessages(errorCode: code, limit: 100).map { message in
                     [
-                        "<code>\(h(message.id))</code>", h(message.number), h(message.errorDetail), h(message.provider), h(message.failedAt),
+                        "<a href=\"/admin/messages/\(h(message.id))\"><code>\(h(message.id))</code></a>", h(message.number), h(message.errorDetail),
+                        h(message.provider), h(message.failedAt),
                         "<a href=\"/admin/failed/requeue?id=\(h(HTMLText.queryValue(message.id)))\">Requeue…</a>",
                     ]
                 }, raw: [0, 1, 2, 3, 4, 5])

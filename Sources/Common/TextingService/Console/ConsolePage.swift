@@ -16,7 +16,8 @@ struct ConsolePage {
 
     /// The pages in the navigation, in order.
     static let sections = [
-        ("/admin/", "Overview"), ("/admin/failed", "Failed and stuck"), ("/admin/keys", "API keys"), ("/admin/audit", "Audit log"),
+        ("/admin/", "Overview"), ("/admin/messages", "Messages"), ("/admin/failed", "Failed and stuck"), ("/admin/numbers", "Numbers"),
+        ("/admin/providers", "Providers"), ("/admin/keys", "API keys"), ("/admin/audit", "Audit log"),
     ]
 
     var html: String {

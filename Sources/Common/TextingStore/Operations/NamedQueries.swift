@@ -44,6 +44,8 @@ public enum NamedQueries {
             OperatorSessionStore.insert, OperatorSessionStore.find, OperatorSessionStore.delete, OperatorSessionStore.deleteExpired,
             AuditLog.insert, AuditLog.recent, OperatorActions.failedWithCode,
             ConsoleStore.failuresByCode, ConsoleStore.failedMessages, ConsoleStore.stuckJobs, ConsoleStore.lastHour,
+            MessageStory.byID, MessageStory.byNumber, MessageStory.byClientRef, MessageStory.byStatus, MessageStory.storyMessage,
+            MessageStory.storyJob, MessageStory.storyEvents, MessageStory.storyReports, MessageStory.storyWebhooks, NumberLists.inactive,
         ] + MessageStore.listQueries
 
     /// The statement called `name`, if there is one.
