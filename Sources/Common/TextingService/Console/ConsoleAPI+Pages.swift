@@ -72,7 +72,7 @@ extension ConsoleAPI {
         body += "<h2>Providers</h2>\n"
         let names = providers.map(\.name) + states.map(\.provider).filter { name in !providers.contains { $0.name == name } }
         body += htmlTable(
-            ["provider", "state", "breaker", "accepted", "temporary failures", "permanent failures", "limit", "current rate"],
+            ["provider", "state", "breaker", "accepted (all time)", "temporary failures", "permanent failures", "limit", "current rate"],
             names.map { name in
                 let state = states.first { $0.provider == name }
                 let health = snapshot.providers.first { $0.provider == name }
