@@ -275,6 +275,26 @@ def test_an_inactive_number_is_reactivated_from_the_numbers_page(api, mocks, db,
     assert (actor, channel, remote, outcome) == ("console-numbers", "console", "127.0.0.1", "reactivated")
 
 
+def test_an_opted_out_number_is_opted_in_from_the_numbers_page_with_a_reason(api, db):
+    number = new_number()
+    added = textingctl("optouts", "add", number, "complaint", "by", "phone")
+    assert added.returncode == 0, added.stderr
+    assert api.post_message(number).status_code == 422
+    [(_, channel, remote, outcome)] = _audit(db, "optouts.add", number)
+    assert channel == "textingctl" and remote is None and outcome.startswith("opted out")
+    console = Console(_operator("console-opt-in"))
+    page = console.get("/admin/numbers")
+    assert number in page.text and "complaint by phone" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    no_reason = console.post("/admin/numbers/opt-in", {"number": number, "reason": " ", "csrf_token": csrf})
+    assert no_reason.status_code == 409 and api.post_message(number).status_code == 422
+    done = console.post("/admin/numbers/opt-in", {"number": number, "reason": "consent by email", "csrf_token": csrf})
+    assert done.status_code == 200 and f"{number} opted in" in done.text, done.text
+    assert api.post_message(number).status_code == 201
+    [(actor, channel, remote, outcome)] = _audit(db, "optouts.remove", number)
+    assert (actor, channel, remote, outcome) == ("console-opt-in", "console", "127.0.0.1", "opted in: consent by email")
+
+
 def test_a_provider_is_paused_and_resumed_from_the_providers_page(db):
     console = Console(_operator("console-providers"))
     csrf = console.csrf("/admin/providers")

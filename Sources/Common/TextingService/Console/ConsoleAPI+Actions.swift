@@ -50,6 +50,19 @@ extension ConsoleAPI {
             case .alreadyActive: (notice, refused) = ("\(number.e164) is already active: nothing changed.", true)
             case .unknownNumber: (notice, refused) = ("No message was ever accepted for \(number.e164).", true)
             }
+        case "/admin/numbers/opt-in":
+            back = ("/admin/numbers", "Back to numbers")
+            let reason = (form["reason"] ?? "").trimmed
+            guard let typed = form["number"], let number = try? PhoneNumber(parsing: typed, defaultCountryCode: defaultCountryCode),
+                (1...500).contains(reason.count)
+            else {
+                (notice, refused) = ("Opting a number in needs the number and a reason (at most 500 characters).", true)
+                break
+            }
+            switch try actions.changeOptOut(number, add: false, reason: reason) {
+            case .optedIn: (notice, refused) = ("\(number.e164) opted in: new messages to it are accepted again.", false)
+            default: (notice, refused) = ("\(number.e164) is not on the opt-out list: nothing changed.", true)
+            }
         case "/admin/providers/pause", "/admin/providers/resume":
             back = ("/admin/providers", "Back to providers")
             let name = form["name"] ?? ""

@@ -15,10 +15,19 @@ extension ConsoleAPI {
                 [h($0.number), h($0.since), Self.form("/admin/numbers/reactivate", ["number": $0.number], csrf: signed.csrfToken, button: "Reactivate")]
             }, raw: [0, 1, 2])
         body +=
-            "<h2>Opted-out numbers</h2>\n<p>Recipients who replied STOP, or whom an operator opted out: nothing is sent to them. <code>textingctl optouts remove NUMBER REASON</code> takes one off the list.</p>\n"
+            "<h2>Opted-out numbers</h2>\n<p>Recipients who replied STOP, or whom an operator opted out: nothing is sent to them. Opting one in again needs a reason (their consent, say), kept with the change, as <code>textingctl optouts remove NUMBER REASON</code> does.</p>\n"
         body += htmlTable(
-            ["number", "since", "source", "by", "why"],
-            try OptOutStore(connection: connection).list(limit: 200).map { [$0.number, $0.since, $0.source, $0.actor, $0.reason] })
+            ["number", "since", "source", "by", "why", ""],
+            try OptOutStore(connection: connection).list(limit: 200).map { entry in
+                [
+                    h(entry.number), h(entry.since), h(entry.source), h(entry.actor), h(entry.reason),
+                    """
+                    <form method="post" action="/admin/numbers/opt-in" class="inline"><input type="hidden" name="csrf_token" value="\(h(signed.csrfToken))">\
+                    <input type="hidden" name="number" value="\(h(entry.number))"><input type="text" name="reason" maxlength="500" required placeholder="why" \
+                    aria-label="why"> <button type="submit">Opt in</button></form>
+                    """,
+                ]
+            }, raw: Set(0..<6))
         return ConsolePage(title: "Numbers", body: body)
     }
 

@@ -255,12 +255,8 @@ public struct AdminCommandRunner {
         } catch let error as ValidationError {
             return .failed(message: "optouts \(verb): \(error.detail)", status: 2)
         }
-        let store = OptOutStore(connection: try connection())
         let actor = String(operatorName.prefix(100))
-        switch add
-            ? try store.optOut(number, source: .operator, actor: actor, reason: reason)
-            : try store.optIn(number, source: .operator, actor: actor, reason: reason)
-        {
+        switch try actions().changeOptOut(number, add: add, reason: reason) {
         case .optedOut(let failed):
             return Self.lines("\(number.e164) opted out by \(actor): nothing more is sent to it; \(failed) queued messages failed (recipient_opted_out)")
         case .optedIn:

@@ -98,6 +98,26 @@ public struct OperatorActions {
         }
     }
 
+    /// `textingctl optouts add NUMBER REASON` (`add`) or `optouts remove NUMBER REASON`: the
+    /// number put on the opt-out list or taken off it, kept with the operator's name.
+    public func changeOptOut(_ number: PhoneNumber, add: Bool, reason: String) throws -> OptOutStore.Outcome {
+        try audited(
+            add ? "optouts.add" : "optouts.remove", target: number.e164,
+            { connection in
+                let store = OptOutStore(connection: connection)
+                return add
+                    ? try store.optOut(number, source: .operator, actor: actor.name, reason: reason)
+                    : try store.optIn(number, source: .operator, actor: actor.name, reason: reason)
+            }
+        ) { outcome in
+            switch outcome {
+            case .optedOut(let failed): "opted out (\(failed) queued messages failed): \(reason)"
+            case .optedIn: "opted in: \(reason)"
+            case .unchanged: "unchanged"
+            }
+        }
+    }
+
     /// `textingctl providers pause NAME [WHY]`: false when it was paused already.
     public func pauseProvider(_ name: String, reason: String) throws -> Bool {
         try audited("providers.pause", target: name, { try ProviderHealthStore(connection: $0).pause(name, by: actor.name, reason: reason) }) {
