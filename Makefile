@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-BINARIES := MessagesFCGI DeliveryFCGI SenderCron MockProvider textingctl
+BINARIES := MessagesFCGI DeliveryFCGI AdminFCGI SenderCron MockProvider textingctl
 # Evaluated only when a recipe uses it (install), so other targets do not pay for it.
 RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// The texting service: two FastCGI responders, a sender run by a systemd timer, an admin
+// The texting service: three FastCGI responders (the client API, the providers' callbacks, the
+// operator console), a sender run by a systemd timer, an admin
 // CLI and a mock SMS provider, all on libfcgi, libpq and libcurl from Debian.
 //
 // The library code lives under Sources/Common as layered modules; each may import only the
@@ -30,6 +31,7 @@ let package = Package(
     products: [
         .executable(name: "MessagesFCGI", targets: ["MessagesFCGI"]),
         .executable(name: "DeliveryFCGI", targets: ["DeliveryFCGI"]),
+        .executable(name: "AdminFCGI", targets: ["AdminFCGI"]),
         .executable(name: "SenderCron", targets: ["SenderCron"]),
         .executable(name: "MockProvider", targets: ["MockProvider"]),
         .executable(name: "textingctl", targets: ["TextingCtl"]),
@@ -52,6 +54,7 @@ let package = Package(
         // Thin executables: read the settings, wire the pieces, run.
         .executableTarget(name: "MessagesFCGI", dependencies: ["TextingService"]),
         .executableTarget(name: "DeliveryFCGI", dependencies: ["TextingService"]),
+        .executableTarget(name: "AdminFCGI", dependencies: ["TextingService"]),
         .executableTarget(name: "SenderCron", dependencies: ["TextingService"]),
         .executableTarget(name: "TextingCtl", dependencies: ["TextingService"]),
 

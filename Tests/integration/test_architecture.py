@@ -24,7 +24,7 @@ LAYERS = {
     "MockProviderKit": {"TextingDomain", "TextingFastCGI", "TextingHTTPClient"},
     "TextingTesting": set(),
 }
-PRODUCTION = ["MessagesFCGI", "DeliveryFCGI", "SenderCron", "TextingCtl"]
+PRODUCTION = ["MessagesFCGI", "DeliveryFCGI", "AdminFCGI", "SenderCron", "TextingCtl"]
 TEST_ONLY = {"MockProviderKit", "TextingTesting"}
 C_MODULES = {"CCrypto", "CPostgres", "CFastCGI", "CCurl"}
 

@@ -17,7 +17,7 @@ from conftest import BASE_URL, BIN, RUN_DIR, STACK_ENV, count, new_number, run_s
 from test_database import _pg_ctl, _port
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARIES = ["MessagesFCGI", "DeliveryFCGI", "SenderCron", "MockProvider", "textingctl"]
+BINARIES = ["MessagesFCGI", "DeliveryFCGI", "AdminFCGI", "SenderCron", "MockProvider", "textingctl"]
 NGINX = "/usr/sbin/nginx"
 
 
@@ -371,7 +371,7 @@ def test_every_binary_answers_help_and_version(binary):
             assert "TEXTING_DATABASE_URL" in settings
 
 
-@pytest.mark.parametrize("binary", ["MessagesFCGI", "DeliveryFCGI", "SenderCron", "MockProvider"])
+@pytest.mark.parametrize("binary", ["MessagesFCGI", "DeliveryFCGI", "AdminFCGI", "SenderCron", "MockProvider"])
 def test_services_refuse_unknown_arguments_with_one_line(binary):
     result = _run(binary, "--frobnicate")
     assert result.returncode == 2
@@ -487,5 +487,5 @@ def test_no_production_binary_links_the_mock_provider():
         assert symbols.returncode == 0, symbols.stderr
         return [line for line in symbols.stdout.splitlines() if "MockProvider" in line]
     assert mock_symbols("MockProvider"), "nm finds no MockProvider symbol even in MockProvider"
-    for binary in ("MessagesFCGI", "DeliveryFCGI", "SenderCron", "textingctl"):
+    for binary in ("MessagesFCGI", "DeliveryFCGI", "AdminFCGI", "SenderCron", "textingctl"):
         assert mock_symbols(binary) == [], f"{binary} links mock provider code"

@@ -132,8 +132,13 @@ public final class PostgresConnection {
         _ = try consume(PQexec(connection, sql), query: name, connection: connection)
     }
 
-    /// Runs `body` inside `BEGIN … COMMIT`; any error rolls back and is rethrown.
+    /// Runs `body` inside `BEGIN … COMMIT`; any error rolls back and is rethrown. Called while
+    /// a transaction is already open, `body` joins it: the outer transaction commits or rolls
+    /// back both, so an operator's action and its audit entry (`OperatorActions`) are one.
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        if let handle, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_INTRANS {
+            return try body(self)
+        }
         try execute(Self.begin)
         do {
             let value = try body(self)

@@ -5,7 +5,7 @@ import XCTest
 
 final class ProgramDescriptionTests: XCTestCase {
     private let all = [
-        ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron,
+        ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.adminFCGI, ProgramCatalog.senderCron,
         MockProviderProgram.description, ProgramCatalog.textingctl,
     ]
 
@@ -62,7 +62,9 @@ final class ProgramDescriptionTests: XCTestCase {
     }
 
     func testServicesThatReachTheDatabaseListItsSettings() {
-        for program in [ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron, ProgramCatalog.textingctl] {
+        for program in [
+            ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.adminFCGI, ProgramCatalog.senderCron, ProgramCatalog.textingctl,
+        ] {
             let names = program.settings.map(\.name)
             XCTAssertTrue(names.contains("TEXTING_DATABASE_URL"), program.name)
             XCTAssertTrue(names.contains("TEXTING_DATABASE_PREPARED_STATEMENTS"), program.name)

@@ -30,7 +30,9 @@ final class SettingsDocumentsTests: XCTestCase {
     func testEverySettingIsDeclaredOnceAndReadBySomeProgram() {
         let names = ServiceSettings.all.map(\.name)
         XCTAssertEqual(Set(names).count, names.count)
-        let programs = Set([ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.senderCron, ProgramCatalog.textingctl].map(\.name))
+        let programs = Set(
+            [ProgramCatalog.messagesFCGI, ProgramCatalog.deliveryFCGI, ProgramCatalog.adminFCGI, ProgramCatalog.senderCron, ProgramCatalog.textingctl].map(
+                \.name))
         for setting in ServiceSettings.all {
             XCTAssertTrue(setting.name.hasPrefix("TEXTING_"), setting.name)
             XCTAssertFalse(Set(setting.readers).intersection(programs).isEmpty, "\(setting.name) is read by no program")

@@ -37,6 +37,9 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// Header names lowercased with `-` for `_`; `CONTENT_TYPE` as `content-type`.
     public let headers: [String: String]
     public let requestID: String?
+    /// nginx's `$remote_addr` (`REMOTE_ADDR` in fastcgi_params): who sent the request, for the
+    /// console's audit log. Nil when absent or not an address's characters.
+    public let remoteAddress: String?
     /// The body's length in bytes, at most the limit for its path.
     public let contentLength: Int
 
@@ -110,6 +113,7 @@ public struct FastCGIParameters: Sendable, Equatable {
         } else {
             requestID = nil
         }
+        remoteAddress = named["REMOTE_ADDR"].flatMap(Self.remoteAddress)
         contentLength = try Self.contentLength(named["CONTENT_LENGTH"] ?? [], maximumBodyBytes: bodyLimits.bytes(forPath: path))
     }
 
@@ -117,7 +121,7 @@ public struct FastCGIParameters: Sendable, Equatable {
     public func request(body: [UInt8]) -> HTTPServerRequest {
         HTTPServerRequest(
             method: method, path: path, queryString: queryString, headers: headers,
-            body: body, requestID: requestID)
+            body: body, requestID: requestID, remoteAddress: remoteAddress)
     }
 
     /// The request id to quote in a problem document when the parameters as a whole were
@@ -138,7 +142,7 @@ public struct FastCGIParameters: Sendable, Equatable {
     static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
     private static let readNames = [
         "REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
-        "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID",
+        "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID", "REMOTE_ADDR",
     ]
 
     private static func bad(_ detail: String) -> Problem { Problem(.badRequest, detail) }
@@ -180,6 +184,16 @@ public struct FastCGIParameters: Sendable, Equatable {
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw bad("\(parameter) is not valid UTF-8.") }
         return text
+    }
+
+    /// An IPv4 or IPv6 address's characters (hex digits, `.`, `:`), at most 45 of them.
+    private static func remoteAddress(_ bytes: [UInt8]) -> String? {
+        let allowed: (UInt8) -> Bool = {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0 | 0x20)
+                || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":")
+        }
+        guard (1...45).contains(bytes.count), bytes.allSatisfy(allowed) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func requestID(_ bytes: [UInt8]) -> String? {

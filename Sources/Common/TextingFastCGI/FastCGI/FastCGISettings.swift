@@ -6,13 +6,13 @@ public enum FastCGISettings {
     /// activation, where the socket arrives on standard input.
     public static let socket = Setting<String?>.optional(
         "TEXTING_FCGI_SOCKET", "unix socket a FastCGI process listens on; unset under systemd socket activation (the socket arrives on standard input)",
-        example: "/run/texting/messages.sock", readBy: ["MessagesFCGI", "DeliveryFCGI", "MockProvider"])
+        example: "/run/texting/messages.sock", readBy: ["MessagesFCGI", "DeliveryFCGI", "AdminFCGI", "MockProvider"])
 
     /// `TEXTING_FCGI_LISTEN`: a TCP address to listen on instead, for nginx on other hosts.
     public static let listen = Setting<String?>.optional(
         "TEXTING_FCGI_LISTEN",
         "TCP address (IP literal:port) a FastCGI process listens on instead of a unix socket, for nginx on another host; needs TEXTING_FCGI_PEERS",
-        example: "10.0.0.11:9001", readBy: ["MessagesFCGI", "DeliveryFCGI"],
+        example: "10.0.0.11:9001", readBy: ["MessagesFCGI", "DeliveryFCGI", "AdminFCGI"],
         notes: "FastCGI has no authentication: listen on a private network's address only, and list nginx's addresses in TEXTING_FCGI_PEERS."
     ).checked { text, invalid throws(ConfigurationError) -> FastCGIAddress? in
         guard let text else { return nil }
@@ -26,7 +26,7 @@ public enum FastCGISettings {
     public static let peers = Setting<String?>.optional(
         "TEXTING_FCGI_PEERS",
         "comma-separated IP addresses whose TCP connections a FastCGI process serves (nginx's); any other is closed as it is accepted",
-        example: "10.0.0.5,10.0.0.6", readBy: ["MessagesFCGI", "DeliveryFCGI"]
+        example: "10.0.0.5,10.0.0.6", readBy: ["MessagesFCGI", "DeliveryFCGI", "AdminFCGI"]
     ).checked { text, invalid throws(ConfigurationError) -> Set<IPAddress> in
         var peers: Set<IPAddress> = []
         for item in (text ?? "").split(separator: ",") {

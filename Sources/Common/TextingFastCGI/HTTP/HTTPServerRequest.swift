@@ -12,8 +12,14 @@ public struct HTTPServerRequest: Sendable {
     public let body: [UInt8]
     /// nginx's `$request_id`, passed as `REQUEST_ID`.
     public let requestID: String?
+    /// The client's address as nginx saw it (`REMOTE_ADDR`), when nginx passed it.
+    public let remoteAddress: String?
 
-    public init(method: String, path: String, queryString: String = "", headers: [String: String] = [:], body: [UInt8] = [], requestID: String? = nil) {
+    public init(
+        method: String, path: String, queryString: String = "", headers: [String: String] = [:], body: [UInt8] = [], requestID: String? = nil,
+        remoteAddress: String? = nil
+    ) {
+        self.remoteAddress = remoteAddress
         self.method = method
         self.path = path
         self.queryString = queryString
@@ -26,8 +32,22 @@ public struct HTTPServerRequest: Sendable {
 
     /// The query parameters, percent-decoded (`+` as space). A repeated name keeps the first.
     public var queryParameters: [String: String] {
+        Self.urlEncodedParameters(queryString)
+    }
+
+    /// A form's fields (`application/x-www-form-urlencoded`, what an HTML form posts), decoded
+    /// like the query string; empty for any other media type or a body that is not UTF-8.
+    public var formParameters: [String: String] {
+        let mediaType = (header("content-type") ?? "").split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
+        guard mediaType == "application/x-www-form-urlencoded", let text = String(validating: body, as: UTF8.self) else { return [:] }
+        return Self.urlEncodedParameters(text)
+    }
+
+    /// `name=value&…` pairs, percent-decoded (`+` as space). A repeated name keeps the first;
+    /// a pair that does not decode to UTF-8 is skipped.
+    static func urlEncodedParameters(_ text: String) -> [String: String] {
         var parameters: [String: String] = [:]
-        for pair in queryString.split(separator: "&", omittingEmptySubsequences: true) {
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = Self.percentDecode(parts[0]) else { continue }
             let value = parts.count > 1 ? Self.percentDecode(parts[1]) : ""

@@ -15,6 +15,11 @@ public enum AdminCommand: Equatable, Sendable {
     /// The number as typed; it is normalised with the deployment's default country code.
     case numbersReactivate(number: String)
     case messagesRequeue(id: UUID)
+    /// Every failed message with this error code (at most `OperatorActions.requeueAllLimit`).
+    case messagesRequeueAll(errorCode: String)
+    case operatorsCreate(name: String)
+    case operatorsList
+    case operatorsRevoke(id: String)
     /// Every message made before the time (RFC 3339, or a date: its midnight UTC), as JSON Lines.
     case messagesExport(before: String)
     case partitionsList
@@ -62,6 +67,10 @@ public enum AdminCommand: Equatable, Sendable {
         "textingctl keys limits ID [--rate 50/s] [--burst 200] [--segments-per-day N] [--segments-per-month N]  set a key's limits (each also `none`); without options, show them with its usage",
         "textingctl numbers reactivate NUMBER    make an inactive number (reported invalid) active again",
         "textingctl messages requeue ID          queue a failed message again (new job, attempts reset)",
+        "textingctl messages requeue --error-code CODE  queue again every failed message with that error code (at most 1000 a time)",
+        "textingctl operators create NAME        make an operator token for the console (/admin); prints it once (only its hash is stored)",
+        "textingctl operators list               list operators: id, name, prefix, created, revoked",
+        "textingctl operators revoke ID          revoke an operator's token and end their console sessions",
         "textingctl messages export --before DATE  write every message made before DATE (2026-01-31 or RFC 3339) as JSON Lines to standard output",
         "textingctl partitions                   list the history's partitions: table, span, from, until, estimated rows",
         "textingctl partitions maintain          make the partitions ahead and drop those past TEXTING_RETENTION_DAYS now (every sender does at the end of each run)",
@@ -168,6 +177,24 @@ public enum AdminCommand: Equatable, Sendable {
                 throw UsageError(message: "numbers reactivate needs one phone number, e.g. `textingctl numbers reactivate +15555550100`")
             }
             return .numbersReactivate(number: rest[0])
+        case ("messages"?, "requeue"?) where rest.first == "--error-code":
+            guard rest.count == 2, (1...64).contains(rest[1].count) else {
+                throw UsageError(
+                    message: "messages requeue --error-code needs one error code, e.g. `textingctl messages requeue --error-code provider_rejected`")
+            }
+            return .messagesRequeueAll(errorCode: rest[1])
+        case ("operators"?, "create"?):
+            let name = rest.joined(separator: " ").trimmed
+            guard (1...100).contains(name.count) else {
+                throw UsageError(message: "operators create needs a name of 1 to 100 characters, e.g. `textingctl operators create alice`")
+            }
+            return .operatorsCreate(name: name)
+        case ("operators"?, nil),
+            ("operators"?, "list"?) where rest.isEmpty:
+            return .operatorsList
+        case ("operators"?, "revoke"?):
+            guard rest.count == 1 else { throw UsageError(message: "operators revoke needs the operator's id (see `textingctl operators list`)") }
+            return .operatorsRevoke(id: rest[0])
         case ("messages"?, "requeue"?):
             guard rest.count == 1 else {
                 throw UsageError(message: "messages requeue needs one message id, e.g. `textingctl messages requeue 4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7e`")

@@ -31,6 +31,11 @@ public struct AdminCommandRunner {
         return connection
     }
 
+    /// The changes an operator makes, audited under the login name (`OperatorActions`).
+    private func actions() throws -> OperatorActions {
+        OperatorActions(connection: try connection(), actor: OperatorActor(name: operatorName, channel: .textingctl, remoteAddress: nil))
+    }
+
     private static func lines(_ lines: String...) -> Outcome {
         .done(output: lines.map { $0 + "\n" }.joined())
     }
@@ -43,7 +48,7 @@ public struct AdminCommandRunner {
             let applied = try Migrator(connection: try connection(direct: true)).apply(migrations)
             return Self.lines(applied.isEmpty ? "migrations: up to date" : "migrations: applied \(applied.joined(separator: ", "))")
         case .keysCreate(let name):
-            let (key, secret) = try APIKeyStore(connection: try connection()).create(name: name)
+            let (key, secret) = try actions().createKey(name: name)
             // The key alone on stdout, so that scripts can capture it; the rest on stderr.
             Log.info("created API key \(key.publicID) (\(key.name)); store it now: it cannot be shown again")
             return Self.lines(secret)
@@ -53,7 +58,7 @@ public struct AdminCommandRunner {
             }
             return .done(output: "id\tname\tprefix\tcreated_at\trevoked_at\n" + rows.joined())
         case .keysRevoke(let id):
-            guard try APIKeyStore(connection: try connection()).revoke(publicID: id) else {
+            guard try actions().revokeKey(publicID: id) else {
                 return .failed(message: "no active key has the id \(id)", status: 1)
             }
             return Self.lines("revoked \(id)")
@@ -65,11 +70,31 @@ public struct AdminCommandRunner {
             return try reactivate(typed)
         case .messagesRequeue(let id):
             let shown = id.uuidString.lowercased()
-            switch try MessageRequeue(connection: try connection()).requeue(id: id) {
+            switch try actions().requeue(id: id) {
             case .requeued: return Self.lines("requeued \(shown): queued again with a new job, attempts reset")
             case .notFound: return .failed(message: "no message has the id \(shown)", status: 1)
             case .refused(let reason): return .failed(message: "message \(shown) not requeued: \(reason)", status: 1)
             }
+        case .messagesRequeueAll(let code):
+            let outcome = try actions().requeueAll(errorCode: code)
+            return Self.lines(
+                "requeued \(outcome.requeued) failed messages with error code \(code)"
+                    + (outcome.refused > 0 ? "; \(outcome.refused) refused (`textingctl messages requeue ID` says why)" : "")
+                    + (outcome.more ? "; more remain: run it again" : ""))
+        case .operatorsCreate(let name):
+            let (made, token) = try actions().createOperator(name: name)
+            Log.info("created operator \(made.publicID) (\(made.name)); store the token now: it cannot be shown again")
+            return Self.lines(token)
+        case .operatorsList:
+            let rows = try OperatorStore(connection: try connection()).list().map {
+                [$0.publicID, $0.name, $0.prefix + "…", $0.createdAt, $0.revokedAt ?? "-"].joined(separator: "\t") + "\n"
+            }
+            return .done(output: "id\tname\tprefix\tcreated_at\trevoked_at\n" + rows.joined())
+        case .operatorsRevoke(let id):
+            guard try actions().revokeOperator(publicID: id) else {
+                return .failed(message: "no active operator has the id \(id.prefix(60))", status: 1)
+            }
+            return Self.lines("revoked operator \(id): their console sessions are ended")
         case .webhooksCreate(let keyID, let url, let types):
             return try createWebhook(keyID: keyID, url: url, types: types)
         case .webhooksList:
@@ -107,12 +132,12 @@ public struct AdminCommandRunner {
                 return .failed(message: "no configured provider is called \(name.prefix(40)); `textingctl providers` lists them", status: 1)
             }
             let actor = String(operatorName.prefix(100))
-            guard try ProviderHealthStore(connection: try connection()).pause(name, by: actor, reason: reason) else {
+            guard try actions().pauseProvider(name, reason: reason) else {
                 return Self.lines("\(name) is already paused: nothing changed")
             }
             return Self.lines("paused \(name) by \(actor): no sender sends to it from its next claim on; messages only it takes wait")
         case .providersResume(let name):
-            guard try ProviderHealthStore(connection: try connection()).resume(name) else {
+            guard try actions().resumeProvider(name) else {
                 return Self.lines("\(name.prefix(40)) is not paused: nothing changed")
             }
             return Self.lines("resumed \(name): senders send to it again from their next claim")
@@ -230,12 +255,8 @@ public struct AdminCommandRunner {
         } catch let error as ValidationError {
             return .failed(message: "optouts \(verb): \(error.detail)", status: 2)
         }
-        let store = OptOutStore(connection: try connection())
         let actor = String(operatorName.prefix(100))
-        switch add
-            ? try store.optOut(number, source: .operator, actor: actor, reason: reason)
-            : try store.optIn(number, source: .operator, actor: actor, reason: reason)
-        {
+        switch try actions().changeOptOut(number, add: add, reason: reason) {
         case .optedOut(let failed):
             return Self.lines("\(number.e164) opted out by \(actor): nothing more is sent to it; \(failed) queued messages failed (recipient_opted_out)")
         case .optedIn:
@@ -253,7 +274,7 @@ public struct AdminCommandRunner {
             return .failed(message: "numbers reactivate: \(error.detail)", status: 2)
         }
         // The operator typed the number: echoing it on stdout is fine; logs never show it.
-        switch try PhoneNumberReactivation(connection: try connection()).reactivate(number) {
+        switch try actions().reactivate(number) {
         case .reactivated:
             return Self.lines(
                 "reactivated \(number.e164): new messages to it are accepted again (its failed messages stay failed; `textingctl messages requeue ID` sends one again)"

@@ -10,11 +10,12 @@ public enum FastCGIProgram {
     public typealias Handler = @Sendable (PostgresConnection, HTTPServerRequest) throws -> HTTPServerResponse
 
     /// Answers `--help` and `--version` from `program`, reads the shared settings
-    /// (`TEXTING_DATABASE_URL`, where to listen: `FastCGISettings.listener`, `TEXTING_FCGI_THREADS`) and
+    /// (`TEXTING_DATABASE_URL`, where to listen: `FastCGISettings.listener`, the thread count `threads`) and
     /// `makeHandler`'s own, reads bodies up to `bodyLimits`, serves until SIGTERM (a second one during the drain is ignored), and exits; a bad setting ends the process
     /// with one line naming it.
     public static func run(
-        _ program: ProgramDescription, bodyLimits: BodyLimits = BodyLimits(), _ makeHandler: (EnvironmentReader) throws -> Handler
+        _ program: ProgramDescription, bodyLimits: BodyLimits = BodyLimits(), threads: Setting<Int> = ServiceSettings.fastCGIThreads,
+        _ makeHandler: (EnvironmentReader) throws -> Handler
     ) -> Never {
         // Before anything starts a thread (makeHandler's group-commit committers): threads
         // inherit the mask, and one without it could take a SIGTERM and die of it.
@@ -26,7 +27,7 @@ public enum FastCGIProgram {
             let handler = try makeHandler(environment)
             let server = FastCGIServer(
                 listener: try FastCGISettings.listener(environment),
-                threadCount: try ServiceSettings.fastCGIThreads.read(environment),
+                threadCount: try threads.read(environment),
                 bodyLimits: bodyLimits,
                 makeContext: makeConnection,
                 handler: { connection, request in try answeringDatabaseErrors(request) { try handler(connection, request) } })

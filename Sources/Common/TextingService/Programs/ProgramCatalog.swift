@@ -1,6 +1,6 @@
 import TextingSupport
 
-/// The five executables, described once: what `--help` and `--version` print.
+/// The six executables, described once: what `--help` and `--version` print.
 public enum ProgramCatalog {
     private static let fastCGIDetails = [
         "Listens on TEXTING_FCGI_SOCKET, or on the listening socket systemd passes on standard input (socket activation, StandardInput=socket). Logs one line per request (request id, method, path, status, duration) and per event on standard error. SIGTERM or SIGINT: finishes the requests in hand, then exits 0 (a second one meanwhile is ignored). A bad setting: one line naming it, exit 1."
@@ -19,6 +19,15 @@ public enum ProgramCatalog {
         usage: ["DeliveryFCGI"],
         details: fastCGIDetails,
         settings: ServiceSettings.read(by: ServiceSettings.deliveryFCGI))
+
+    public static let adminFCGI = ProgramDescription(
+        name: ServiceSettings.adminFCGI,
+        summary: "the operator console (/admin: queue, failures, requeues, keys, audit log) as a FastCGI responder behind nginx.",
+        usage: ["AdminFCGI"],
+        details: fastCGIDetails + [
+            "Operators sign in with a token from `textingctl operators create NAME`; nginx admits only the addresses its /admin location allows."
+        ],
+        settings: ServiceSettings.read(by: ServiceSettings.adminFCGI))
 
     public static let senderCron = ProgramDescription(
         name: ServiceSettings.senderCron,

@@ -15,8 +15,9 @@ public enum ServiceSettings {
     public static let deliveryFCGI = "DeliveryFCGI"
     public static let senderCron = "SenderCron"
     public static let textingctl = "textingctl"
-    static let everyProgram = [messagesFCGI, deliveryFCGI, senderCron, textingctl]
-    static let fastCGIPrograms = [messagesFCGI, deliveryFCGI]
+    public static let adminFCGI = "AdminFCGI"
+    static let everyProgram = [messagesFCGI, deliveryFCGI, adminFCGI, senderCron, textingctl]
+    static let fastCGIPrograms = [messagesFCGI, deliveryFCGI, adminFCGI]
 
     // MARK: - The database
 
@@ -87,11 +88,11 @@ public enum ServiceSettings {
             + "(the E.164 prefixes it takes, longest match wins; default: every number) and `;cost=N` (per segment, 0-1000; "
             + "cheaper providers are preferred). MessagesFCGI refuses numbers no provider takes (422 no_route)",
         example: "p1=https://provider-one.example/send;weight=30,p2=https://provider-two.example/send;weight=70",
-        readBy: [messagesFCGI, senderCron, textingctl]
+        readBy: [messagesFCGI, adminFCGI, senderCron, textingctl]
     ).checked { text, _ throws(ConfigurationError) in try ProviderConfig.parseList(text) }
     public static let defaultCountryCode = Setting<String>.text(
         "TEXTING_DEFAULT_COUNTRY_CODE", "calling code (digits, no `+`) given to numbers written without `+`, e.g. 1112223333 → +11112223333",
-        default: "1", readBy: [messagesFCGI, textingctl]
+        default: "1", readBy: [messagesFCGI, adminFCGI, textingctl]
     ).checked { text, invalid throws(ConfigurationError) in
         let code = text.trimmed
         guard PhoneNumber.isValidCountryCode(code) else { throw invalid("must be 1 to 3 digits without `+`, e.g. 1 or 44; got `\(code)`") }
@@ -102,12 +103,16 @@ public enum ServiceSettings {
 
     public static let fastCGIThreads = Setting<Int>.integer(
         "TEXTING_FCGI_THREADS",
-        "worker threads per FastCGI process, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads and commit connections and two per running sender",
-        default: 32, range: 1...256, readBy: fastCGIPrograms, notes: "With the defaults: 2 x (32 + 2) + 2 per sender.")
+        "worker threads of MessagesFCGI and of DeliveryFCGI, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads and commit connections, AdminFCGI's threads and two per running sender",
+        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: 2 x (32 + 2) + 4 + 2 per sender.")
+    public static let adminThreads = Setting<Int>.integer(
+        "TEXTING_ADMIN_FCGI_THREADS",
+        "worker threads of AdminFCGI (the operator console), each with its own database connection (opened when first needed): a few operators need few",
+        default: 4, range: 1...64, readBy: [adminFCGI])
     public static let commitConnections = Setting<Int>.integer(
         "TEXTING_COMMIT_CONNECTIONS",
         "connections per FastCGI process that commit concurrent requests' writes in batches (group commit): accepted messages, delivery reports",
-        default: 2, range: 1...64, readBy: fastCGIPrograms)
+        default: 2, range: 1...64, readBy: [messagesFCGI, deliveryFCGI])
 
     // MARK: - textingctl
 
@@ -257,7 +262,7 @@ public enum ServiceSettings {
         preparedStatements.description, statementTimeout.description, lockTimeout.description, idleInTransactionTimeout.description,
         connectTimeout.description, keepalivesIdle.description, callbackMaxAge.description, defaultCountryCode.description,
         FastCGISettings.socket.description, FastCGISettings.listen.description, FastCGISettings.peers.description, fastCGIThreads.description,
-        commitConnections.description, migrationsDirectory.description,
+        adminThreads.description, commitConnections.description, migrationsDirectory.description,
         senderRunSeconds.description, senderBatchSize.description, senderConcurrency.description, providerTimeout.description,
         senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
         breakerFailures.description, breakerCooldown.description, retentionDays.description, retentionAfterExport.description,

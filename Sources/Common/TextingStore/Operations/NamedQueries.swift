@@ -40,6 +40,12 @@ public enum NamedQueries {
             History.tryLock, History.createAhead, History.partitions, History.expired, History.forgetCounts,
             History.exportBatch, History.recordExport,
             Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
+            OperatorStore.insert, OperatorStore.listAll, OperatorStore.revoke, OperatorStore.findActive,
+            OperatorSessionStore.insert, OperatorSessionStore.find, OperatorSessionStore.delete, OperatorSessionStore.deleteExpired,
+            AuditLog.insert, AuditLog.recent, OperatorActions.failedWithCode,
+            ConsoleStore.failuresByCode, ConsoleStore.failedMessages, ConsoleStore.stuckJobs, ConsoleStore.lastHour,
+            MessageStory.byID, MessageStory.byNumber, MessageStory.byClientRef, MessageStory.byStatus, MessageStory.storyMessage,
+            MessageStory.storyJob, MessageStory.storyEvents, MessageStory.storyReports, MessageStory.storyWebhooks, NumberLists.inactive,
         ] + MessageStore.listQueries
 
     /// The statement called `name`, if there is one.
