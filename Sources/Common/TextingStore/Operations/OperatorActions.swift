@@ -144,7 +144,7 @@ public struct OperatorActions {
         }
     }
 
-    /// The failed messages with an error code, oldest first (the partial index of 0030).
+    /// The failed messages with an error code, oldest first (the partial index of 0027).
     static let failedWithCode = Query(
         "operator_actions.failed_with_code",
         "SELECT public_id::text AS public_id FROM messages WHERE status = 'failed' AND error_code = $1 ORDER BY id LIMIT $2::int")

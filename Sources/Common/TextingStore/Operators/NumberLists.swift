@@ -1,7 +1,7 @@
 import TextingPostgres
 
 /// The console's Numbers page: the numbers a provider reported invalid (inactive), newest
-/// first, from 0031's partial index. Opted-out numbers are `OptOutStore.list`'s.
+/// first, from 0028's partial index. Opted-out numbers are `OptOutStore.list`'s.
 public struct NumberLists {
     private let connection: PostgresConnection
 
