@@ -4,16 +4,18 @@ import TextingService
 import TextingStore
 import XCTest
 
-final class AdminCommandTests: XCTestCase {
-    private func usageError(_ arguments: [String]) -> String? {
-        do {
-            _ = try AdminCommand.parse(arguments)
-            return nil
-        } catch {
-            return error.message
-        }
+/// The usage error `textingctl` would print for `arguments`, or nil when they parse (shared by
+/// the command tests).
+func usageError(_ arguments: [String]) -> String? {
+    do {
+        _ = try AdminCommand.parse(arguments)
+        return nil
+    } catch {
+        return error.message
     }
+}
 
+final class AdminCommandTests: XCTestCase {
     func testKeySendersAreReadAndCheckedBeforeAnythingRuns() throws {
         XCTAssertEqual(try AdminCommand.parse(["keys", "senders", "7c1e"]), .keysSendersList(id: "7c1e"))
         XCTAssertEqual(

@@ -3,15 +3,6 @@ import TextingService
 import XCTest
 
 final class OperatorCommandTests: XCTestCase {
-    private func usageError(_ arguments: [String]) -> String? {
-        do {
-            _ = try AdminCommand.parse(arguments)
-            return nil
-        } catch {
-            return error.message
-        }
-    }
-
     func testOperatorCommandsAreReadBeforeAnythingRuns() throws {
         XCTAssertEqual(try AdminCommand.parse(["operators", "create", "alice", "on", "call"]), .operatorsCreate(name: "alice on call"))
         XCTAssertEqual(try AdminCommand.parse(["operators", "list"]), .operatorsList)
