@@ -249,7 +249,7 @@ class Bench:
             time.sleep(0.1)
         for attempt in range(3):
             try:
-                self.db(f"TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts")
+                self.db(f"TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts, provider_answer_minutes")
                 break
             except BenchError:
                 if attempt == 2:

@@ -691,7 +691,7 @@ def main(argv):
     wanted = {a for a in argv if a.isdigit()}
     mocks = h.Mocks()
     with h.db() as c:
-        c.execute(f"TRUNCATE {h.MESSAGE_TABLES}, provider_health, provider_attempts, idle_senders, webhook_endpoints, webhook_secrets")
+        c.execute(f"TRUNCATE {h.MESSAGE_TABLES}, provider_health, provider_attempts, provider_answer_minutes, idle_senders, webhook_endpoints, webhook_secrets")
         c.execute("DELETE FROM api_keys WHERE name LIKE 'chaos-%'")
     results = []
     started = time.monotonic()

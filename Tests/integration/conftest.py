@@ -253,7 +253,7 @@ def fresh_database():
         yield
         return
     with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
-        connection.execute(f"""TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts, provider_sends, provider_rates, idle_senders, api_keys, service_counters,
+        connection.execute(f"""TRUNCATE {MESSAGE_TABLES}, provider_health, provider_attempts, provider_answer_minutes, provider_sends, provider_rates, idle_senders, api_keys, service_counters,
                                webhook_endpoints, webhook_secrets, api_key_limits, api_key_senders""")
     yield
 

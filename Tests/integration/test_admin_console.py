@@ -10,6 +10,7 @@ import shutil
 import socket
 import uuid
 
+import psycopg
 import pytest
 import requests
 
@@ -201,6 +202,27 @@ def test_textingctl_actions_are_in_the_consoles_audit_log(api, mocks, db, empty_
     assert message_id in page.text and "textingctl" in page.text
 
 
+def test_the_audit_log_is_read_a_page_at_a_time_back_to_its_first_entry(db):
+    """100 entries to a page, newest first; "Older entries" leads back through every entry
+    once, however long the log."""
+    marker = "paging-" + uuid.uuid4().hex[:8]
+    db.execute("""INSERT INTO audit_log (actor, channel, action, target, outcome)
+                  SELECT 'pager', 'console', 'test.paging', %s || '-' || lpad(g::text, 3, '0'), 'ok' FROM generate_series(1, 250) g""",
+               (marker,))
+    console = Console(_operator("console-paging"))
+    seen, path = [], "/admin/audit"
+    for _ in range(50):  # bounded: the log holds a few hundred entries here
+        page = console.get(path).text
+        seen += re.findall(rf"{marker}-(\d{{3}})", page)
+        older = re.search(r'href="(/admin/audit\?before=\d+)">Older entries', page)
+        if not older:
+            break
+        path = older.group(1)
+    assert seen == [f"{n:03d}" for n in range(250, 0, -1)], seen[:5]
+    refused = console.get("/admin/audit", params={"before": "x'; DROP"})
+    assert refused.status_code == 200 and 'class="refused"' in refused.text and f"{marker}-250" in refused.text
+
+
 def test_requeue_all_with_an_error_code_requeues_only_that_codes_failed_messages(api, mocks, db, empty_queue):
     code = "console_test_" + uuid.uuid4().hex[:8]
     ids = []
@@ -249,6 +271,95 @@ def test_messages_are_found_by_id_number_client_ref_and_status_and_tell_their_st
     for seen in ("message.sent", "message.delivered", "applied", "delivered"):
         assert seen in story.text, seen
     assert console.get(f"/admin/messages/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_message_s_story_shows_each_attempt_with_its_provider_and_answer_and_the_overview_each_provider_s_last_hour(
+        api, mocks, db, empty_queue):
+    """Every send a provider did not accept is kept (send_failures) with the accepting one the
+    message records: the story lists them in order; the overview shows each provider's answers
+    in the last hour and its last failure (provider_answer_minutes, provider_health)."""
+    db.execute("DELETE FROM provider_answer_minutes")
+    mocks.configure_all(failure_rate=1)
+    retried = api.post_message(new_number(), "Tried twice")
+    assert retried.status_code == 201, retried.text
+    retried = retried.json()["id"]
+    run_sender()
+    first = db.execute("""SELECT f.provider, f.attempt, f.final FROM send_failures f JOIN messages m ON m.id = f.message_id
+                          WHERE m.public_id = %s""", (retried,)).fetchall()
+    assert len(first) == 1 and first[0][1:] == (1, False), first
+    failed_on = first[0][0]
+    # The retry is due at once (not after the backoff), and the providers are well again.
+    mocks.configure_all(failure_rate=0, callback_delay_ms=-1)
+    db.execute("UPDATE jobs SET run_at = now() WHERE message_id = (SELECT id FROM messages WHERE public_id = %s)", (retried,))
+    run_sender()
+    sent = api.get_message(retried).json()
+    assert sent["status"] == "sent" and sent["attempts"] == 2, sent
+    # A rejection fails the message at its first attempt, with the provider's code.
+    mocks.configure_all(reject_rate=1)
+    rejected = api.post_message(new_number(), "Refused").json()["id"]
+    run_sender()
+    assert api.status_of(rejected) == "failed"
+
+    console = Console(_operator("console-attempts"))
+    story = console.get(f"/admin/messages/{retried}").text
+    attempts = re.search(r"<h2>Attempts</h2>.*?<table>(.*?)</table>", story, re.S).group(1)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", attempts, re.S)]
+    rows = [row for row in rows if row]
+    assert [row[1:4] for row in rows] == [["1", failed_on, "retried"], ["2", sent["provider"], "accepted"]], rows
+    assert "provider answered 500" in rows[0][4] and "simulated provider failure" in rows[0][4], rows
+    assert sent["provider_message_id"] in rows[1][4], rows
+    story = console.get(f"/admin/messages/{rejected}").text
+    assert "failed the message" in story and "provider rejected the message (400)" in story and "21610" in story
+
+    overview = console.get("/admin/").text
+    providers = re.search(r"<h2>Providers</h2>.*?<table>(.*?)</table>", overview, re.S).group(1)
+    assert "accepted (last hour)" in providers and "last failure" in providers
+    cells = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", providers, re.S):
+        found = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        if found:
+            cells[found[0]] = found
+    # The providers' answers to these three messages: one 500, one acceptance, one rejection
+    # (each on the provider the balancer chose).
+    answers = [sum(int(cells[name][column]) for name in ("p1", "p2")) for column in (3, 4, 5)]
+    assert answers == [1, 1, 1], cells
+    rejected_by = db.execute("SELECT provider FROM messages WHERE public_id = %s", (rejected,)).fetchone()[0]
+    assert "provider rejected the message (400)" in cells[rejected_by][6], cells
+    # textingctl providers shows the same.
+    listing = textingctl("providers").stdout.splitlines()
+    header = listing[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"))) for line in listing[1:]]
+    recent = [row["last_hour_accepted/temporary/permanent"].split("/") for row in rows]
+    assert [sum(int(r[i]) for r in recent) for i in range(3)] == [1, 1, 1], rows
+    assert "provider rejected the message (400)" in next(r for r in rows if r["name"] == rejected_by)["last_failure"], rows
+
+
+def test_a_provider_s_answers_per_minute_are_a_ring_of_the_last_hour(db):
+    """provider_answer_minutes keeps one slot per minute of the hour: a slot still holding the
+    minute an hour ago starts again from this round's count; this minute's rounds add up; a
+    round whose transaction began before the slot's minute adds to it (nothing lost)."""
+    statement = textingctl("sql", "provider_answers.count").stdout.encode()
+    db.execute("DELETE FROM provider_answer_minutes WHERE provider = 'ring'")
+    slot = db.execute("SELECT (epoch_ms(now()) / 60000 % 60)::smallint").fetchone()[0]
+    db.execute("""INSERT INTO provider_answer_minutes VALUES ('ring', 'accepted', %s, date_trunc('minute', now()) - interval '1 hour', 50)""",
+               (slot,))
+
+    def count(accepted, temporary=0):
+        result = db.pgconn.exec_params(statement, [b"ring", str(accepted).encode(), str(temporary).encode(), b"0"])
+        assert result.status == psycopg.pq.ExecStatus.COMMAND_OK, result.error_message
+        return dict(((o, int(s)), c) for o, s, c in db.execute(
+            "SELECT outcome, slot, count FROM provider_answer_minutes WHERE provider = 'ring' AND minute > now() - interval '1 hour'").fetchall())
+
+    # (A round at the very end of a minute may land in the next slot: the sums hold either way.)
+    first = count(2)
+    assert sum(c for (o, _), c in first.items() if o == "accepted") == 2, first
+    second = count(3, temporary=1)
+    assert sum(c for (o, _), c in second.items() if o == "accepted") == 5, second
+    assert sum(c for (o, _), c in second.items() if o == "temporary_failure") == 1, second
+    # A slot written by a later minute than this round's transaction: added to, not reset.
+    db.execute("UPDATE provider_answer_minutes SET minute = minute + interval '1 minute' WHERE provider = 'ring'")
+    third = count(4)
+    assert sum(c for (o, _), c in third.items() if o == "accepted") == 9, third
 
 
 def test_an_inactive_number_is_reactivated_from_the_numbers_page(api, mocks, db, empty_queue):

@@ -19,7 +19,9 @@ import pytest
 from conftest import STACK_ENV, scratch_database, textingctl
 
 MIGRATIONS = STACK_ENV["TEXTING_MIGRATIONS_DIR"]
-TABLES = ("messages", "delivery_events", "events", "webhook_attempts")
+# The tables partitioned in place by migration 0016, and every table of the history since 0029.
+LEGACY_TABLES = ("messages", "delivery_events", "events", "webhook_attempts")
+TABLES = LEGACY_TABLES + ("send_failures",)
 
 
 def ctl(env, *args, **settings):
@@ -43,8 +45,8 @@ def current_span(db):
 
 def add_messages(db, span, n, status="delivered", offset_ms=0):
     """n messages of the test's key made inside span `span` (ids made from a time in it), each
-    to a new number, with a delivery report, an event and a webhook attempt each, all in the
-    span; their public ids."""
+    to a new number, with a send a provider did not accept, a delivery report, an event and a
+    webhook attempt each, all in the span; their public ids."""
     rows = db.execute(
         """WITH n AS (
                INSERT INTO phone_numbers (number)
@@ -57,6 +59,11 @@ def add_messages(db, span, n, status="delivered", offset_ms=0):
                FROM n CROSS JOIN LATERAL (SELECT 1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + n.id AS ms) s
                CROSS JOIN LATERAL (SELECT s.ms, uuid_v7_at(s.ms) AS u) t
                RETURNING id, public_id
+           ), f AS (
+               INSERT INTO send_failures (id, message_id, attempt, provider, answer, final)
+               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 4000, nextval('send_failures_id_low')), id, 1,
+                      'p1', 'provider answered 503: busy', false
+               FROM m
            ), r AS (
                INSERT INTO delivery_events (id, message_id, reported_status, applied)
                SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 5000, nextval('delivery_events_id_low')), id, 'delivered', true
@@ -149,7 +156,7 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
     output = ctl(env, "partitions", "maintain", TEXTING_RETENTION_DAYS="30")
     assert old not in partitions(db, "messages"), output
     assert db.execute("SELECT count(*) FROM events").fetchone()[0] == db.execute("SELECT count(*) FROM webhook_attempts").fetchone()[0] == 10
-    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 10
+    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == db.execute("SELECT count(*) FROM send_failures").fetchone()[0] == 10
     kept, actual = counted(db)
     assert kept == actual == {"delivered": 10}, (kept, actual)
     # A retention longer than the spans' age keeps them.
@@ -434,7 +441,7 @@ def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_
             db.execute("""INSERT INTO webhook_deliveries (event_id, api_key_id, message_id, url)
                           SELECT id, api_key_id, message_id, 'https://example.com/hook' FROM events ORDER BY id LIMIT 1""")
             db.execute("SELECT compact_status_counts()")
-            files = dict(db.execute(f"SELECT relname, relfilenode FROM pg_class WHERE relname IN {TABLES}").fetchall())
+            files = dict(db.execute(f"SELECT relname, relfilenode FROM pg_class WHERE relname IN {LEGACY_TABLES}").fetchall())
             old_events = [r[0] for r in db.execute("SELECT public_id::text FROM events ORDER BY id LIMIT 3")]
             before = db.execute("SELECT id, public_id::text, status::text FROM messages ORDER BY id").fetchall()
 
@@ -442,13 +449,13 @@ def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_
             assert "0016_history_partitions.sql" in output and "0017_validate_history_references.sql" in output, output
 
             # Attached as they were: the same files, now span 0 of each partitioned table.
-            for table in TABLES:
+            for table in LEGACY_TABLES:
                 kinds = dict(db.execute("SELECT relname, relkind FROM pg_class WHERE relname IN (%s, %s)", (table, table + "_legacy")).fetchall())
                 assert kinds == {table: "p", table + "_legacy": "r"}, kinds
                 assert db.execute("SELECT relfilenode FROM pg_class WHERE relname = %s", (table + "_legacy",)).fetchone()[0] == files[table]
                 assert partitions(db, table)[0] == table + "_legacy"
             assert db.execute("SELECT id, public_id::text, status::text FROM messages ORDER BY id").fetchall() == before
-            assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES[1:]] == [900, 300, 300]
+            assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in LEGACY_TABLES[1:]] == [900, 300, 300]
             # The references hold, checked: an Idempotency-Key record still names its message
             # and a queued webhook delivery its event, and each keeps its span (a job has no
             # key since 0022; its span is kept by retention, test_spans_past_retention_...).

@@ -60,6 +60,7 @@ def fresh_providers(db, mocks, empty_queue):
         db.execute("DELETE FROM provider_rates")
         db.execute("DELETE FROM provider_sends")
         db.execute("DELETE FROM provider_attempts")
+        db.execute("DELETE FROM provider_answer_minutes")
     clear()
     mocks.configure_all(callback_delay_ms=-1)
     yield
@@ -285,9 +286,10 @@ def test_metrics_and_stats_show_sends_and_cost_per_provider_and_prefix(api, mock
     assert 'texting_provider_cost_total{prefix="+44",provider="p2"} 0' in metrics
     stats = textingctl("stats").stdout
     assert "provider p1 prefix +1: sends=3 segments=3 cost=0.0225" in stats, stats
-    # The stack's own TEXTING_PROVIDERS (no prefixes, no cost); sends and cost as counted.
+    # The stack's own TEXTING_PROVIDERS (no prefixes, no cost); sends and cost as counted,
+    # the last hour's answers (all three accepted), no failure.
     listing = textingctl("providers").stdout
-    assert re.search(r"^p1\tactive\tclosed\t-\t-\t\*\t-\t3\t3\t3\t0\.0225\t-$", listing, re.M), listing
+    assert re.search(r"^p1\tactive\tclosed\t-\t-\t\*\t-\t3\t3\t3\t0\.0225\t-\t3/0/0\t-$", listing, re.M), listing
 
 
 def listing_rows(env=None):

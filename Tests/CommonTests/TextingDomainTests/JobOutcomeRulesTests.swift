@@ -46,7 +46,29 @@ final class JobOutcomeRulesTests: XCTestCase {
                 messageID: 42, attempt: 2,
                 .failed(
                     attempts: 2, provider: "p1", code: "provider_rejected",
-                    detail: "provider rejected the message (400): nope")))
+                    detail: "provider rejected the message (400): nope"),
+                failedSend: FailedSend(provider: "p1", answer: "provider rejected the message (400): nope")))
+    }
+
+    func testEverySendNotAcceptedIsKeptWithItsProviderAndAnswer() throws {
+        XCTAssertNil(outcome(.accepted(providerMessageID: "p1-7"), sent()).failedSend)
+        XCTAssertEqual(
+            outcome(.permanent(reason: "provider rejected the message (400): no", providerCode: "21211"), sent()).failedSend,
+            FailedSend(provider: "p1", answer: "provider rejected the message (400): no", providerCode: "21211"))
+        // Retried, and the last of the attempts: the provider's words, not the message's error.
+        XCTAssertEqual(
+            outcome(.temporary(reason: "provider answered 503: busy", retryAfterMilliseconds: nil), sent(attempts: 1)).failedSend,
+            FailedSend(provider: "p1", answer: "provider answered 503: busy"))
+        let last = outcome(.temporary(reason: "timeout", retryAfterMilliseconds: nil), sent(attempts: 6), maximumAttempts: 6)
+        guard case .failed(_, _, "retries_exhausted", _, _) = last.disposition else { return XCTFail("\(last.disposition)") }
+        XCTAssertEqual(last.failedSend, FailedSend(provider: "p1", answer: "timeout"))
+    }
+
+    func testAnOutcomeDecidedWithoutSendingHasNoFailedSend() throws {
+        let job = sent(active: false).job
+        XCTAssertNil(JobOutcome.withoutSending(job, nowMilliseconds: now)?.failedSend)
+        XCTAssertNotNil(JobOutcome.withoutSending(job, nowMilliseconds: now))
+        XCTAssertNil(JobOutcome.noRoute(job).failedSend)
     }
 
     func testTemporaryRetriesAfterTheBackoffDrawnFromRandom() throws {

@@ -34,6 +34,17 @@ final class ProviderTallyTests: XCTestCase {
         XCTAssertFalse(ProviderAnswer(status: 503, retryAfter: nil, body: Array("provider rate limited (429)".utf8)).isRateLimit)
     }
 
+    func testTheLastAnswerThatWasNotAnAcceptanceIsKept() {
+        var tally = ProviderTally(provider: "p1")
+        tally.record(.accepted(providerMessageID: "a"))
+        XCTAssertNil(tally.lastFailure)
+        tally.record(.temporary(reason: "provider answered 503: busy", retryAfterMilliseconds: nil))
+        tally.record(.permanent(reason: "provider rejected the message (400): bad", providerCode: "21211"))
+        tally.record(.accepted(providerMessageID: "b"))
+        // An acceptance after it does not clear it: it is the last failure, not the last answer.
+        XCTAssertEqual(tally.lastFailure, "provider rejected the message (400): bad")
+    }
+
     func testOnlyFailuresIsNotAnAnswer() {
         var tally = ProviderTally(provider: "p1")
         tally.record(.temporary(reason: "refused", retryAfterMilliseconds: nil))

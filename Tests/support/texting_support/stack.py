@@ -12,7 +12,7 @@ SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.di
 # here): what the tests, the chaos suite and the benchmark empty with one TRUNCATE, each adding
 # the tables it also wants empty (keys, counters, endpoints).
 MESSAGE_TABLES = ("delivery_events, idempotency_keys, jobs, messages, phone_numbers, opt_out_changes, inbound_messages, "
-                  "events, webhook_deliveries, webhook_attempts, key_usage, key_usage_changes")
+                  "events, webhook_deliveries, webhook_attempts, send_failures, key_usage, key_usage_changes")
 
 
 def script(*arguments, environ=None, timeout=300):

@@ -9,6 +9,9 @@ public struct ProviderTally: Sendable, Equatable {
     /// Temporary failures after the last acceptance in this batch: what the breaker's count
     /// becomes when the batch had an acceptance.
     public private(set) var trailingFailures = 0
+    /// The reason of the batch's last answer that was not an acceptance (a timeout, a 503, a
+    /// rejection), as `ProviderAnswer` quotes it: what operators see as the provider's last failure.
+    public private(set) var lastFailure: String?
 
     public init(provider: String) {
         self.provider = provider
@@ -19,11 +22,13 @@ public struct ProviderTally: Sendable, Equatable {
         case .accepted:
             accepted += 1
             trailingFailures = 0
-        case .temporary:
+        case .temporary(let reason, _):
             temporaryFailures += 1
             trailingFailures += 1
             if answer.isRateLimit { rateLimited += 1 }
-        case .permanent:
+            lastFailure = reason
+        case .permanent(let reason, _):
+            lastFailure = reason
             // The provider answered and decided: it is up, whatever it thought of the message.
             permanentFailures += 1
             trailingFailures = 0

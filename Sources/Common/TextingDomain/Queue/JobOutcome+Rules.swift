@@ -9,12 +9,15 @@ extension JobOutcome {
         nowMilliseconds: Int64, random: Double
     ) {
         let disposition: Disposition
+        var failedSend: FailedSend?
         switch answer {
         case .accepted(let providerMessageID):
             disposition = .sent(provider: provider, providerMessageID: providerMessageID, charge: charge)
         case .permanent(let reason, let providerCode):
             disposition = .failed(attempts: job.attempts, provider: provider, code: "provider_rejected", detail: reason, providerCode: providerCode)
+            failedSend = FailedSend(provider: provider, answer: reason, providerCode: providerCode)
         case .temporary(let reason, let retryAfter):
+            failedSend = FailedSend(provider: provider, answer: reason)
             let delay = max(retryAfter ?? 0, backoff.delayMilliseconds(afterAttempt: job.attempts, random: random))
             if job.attempts >= maximumAttempts {
                 disposition = .failed(
@@ -28,7 +31,7 @@ extension JobOutcome {
                 disposition = .retry(provider: provider, error: reason, delayMilliseconds: delay)
             }
         }
-        self.init(messageID: job.messageID, attempt: job.attempts, disposition)
+        self.init(messageID: job.messageID, attempt: job.attempts, disposition, failedSend: failedSend)
     }
 
     /// The outcome of a claimed job that is not to be sent (canceled or already final, its

@@ -26,11 +26,33 @@ public struct JobOutcome: Sendable, Equatable {
     /// sender's id, the lease this outcome was decided under.
     public let attempt: Int
     public let disposition: Disposition
+    /// The send behind this outcome, when a provider was sent the message and did not accept
+    /// it; nil for an accepted send and for an outcome decided without sending.
+    public let failedSend: FailedSend?
 
-    public init(messageID: Int64, attempt: Int, _ disposition: Disposition) {
+    public init(messageID: Int64, attempt: Int, _ disposition: Disposition, failedSend: FailedSend? = nil) {
         self.messageID = messageID
         self.attempt = attempt
         self.disposition = disposition
+        self.failedSend = failedSend
+    }
+}
+
+/// A send a provider did not accept: a temporary failure (retried, or the last one when the
+/// attempts or the validity ran out) or a rejection. Every one is kept for operators
+/// (`send_failures`, the console's message story): with the accepting send, which the message
+/// itself records, they are the message's attempts.
+public struct FailedSend: Sendable, Equatable {
+    public let provider: String
+    /// What the provider answered, or what happened instead, as `ProviderAnswer` quotes it.
+    public let answer: String
+    /// The provider's own error code, when it gave a usable one.
+    public let providerCode: String?
+
+    public init(provider: String, answer: String, providerCode: String? = nil) {
+        self.provider = provider
+        self.answer = answer
+        self.providerCode = providerCode
     }
 }
 

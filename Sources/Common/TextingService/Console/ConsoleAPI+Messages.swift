@@ -88,6 +88,10 @@ extension ConsoleAPI {
                 [[job["run_at"], job["attempts"], job["last_provider"], job["last_error"], job["leased_by"], job["leased_until"]].map { $0 ?? "-" }]
             }
                 ?? [])
+        body += "<h2>Attempts</h2>\n"
+        body += htmlTable(
+            ["when (UTC)", "attempt", "provider", "outcome", "answer", "provider's code"],
+            story.attempts.map { [$0.at, String($0.attempt), $0.provider, $0.outcome, $0.answer, $0.providerCode ?? "-"] })
         body += "<h2>Status changes (with the provider and its answer then)</h2>\n"
         body += htmlTable(
             ["when (UTC)", "event", "provider", "error", "answer"],

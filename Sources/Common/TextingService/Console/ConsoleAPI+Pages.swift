@@ -21,7 +21,7 @@ extension ConsoleAPI {
         case "/admin/keys/revoke":
             page = try confirmRevoke(id: query["id"] ?? "", signed: signed, connection)
         case "/admin/audit":
-            page = try audit(connection)
+            page = try audit(before: query["before"], connection)
         case "/admin/messages":
             page = try messages(query: query, connection)
         case "/admin/numbers":
@@ -72,18 +72,18 @@ extension ConsoleAPI {
         body += "<h2>Providers</h2>\n"
         let names = providers.map(\.name) + states.map(\.provider).filter { name in !providers.contains { $0.name == name } }
         body += htmlTable(
-            ["provider", "state", "breaker", "accepted (all time)", "temporary failures", "permanent failures", "limit", "current rate"],
+            ["provider", "state", "breaker", "accepted (last hour)", "temporary failures", "permanent failures", "last failure", "limit", "current rate"],
             names.map { name in
                 let state = states.first { $0.provider == name }
                 let health = snapshot.providers.first { $0.provider == name }
                 let config = providers.first { $0.name == name }
-                let attempts = { (outcome: String) in String(snapshot.attempts.first { $0.provider == name && $0.outcome == outcome }?.count ?? 0) }
                 return [
                     name,
                     config == nil ? "not configured" : state?.pausedAt != nil ? "paused" : "active",
                     health?.openForSeconds.map { "open (tried again in \(SystemSnapshot.seconds($0)) s)" }
                         ?? "closed (\(health?.consecutiveFailures ?? 0) failures in a row)",
-                    attempts("accepted"), attempts("temporary_failure"), attempts("permanent_failure"),
+                    String(state?.recentAccepted ?? 0), String(state?.recentTemporaryFailures ?? 0), String(state?.recentPermanentFailures ?? 0),
+                    state?.lastFailure.map { "\(state?.lastFailureAt ?? "-"): \($0)" } ?? "-",
                     config?.tps.map { AdminCommandRunner.rateOrPrice($0) + "/s" } ?? "-",
                     config?.tps == nil ? "-" : state?.currentRate.map { AdminCommandRunner.rateOrPrice($0) + "/s" } ?? "-",
                 ]
@@ -191,13 +191,29 @@ extension ConsoleAPI {
 
     // MARK: - Audit log
 
-    func audit(_ connection: PostgresConnection) throws -> ConsolePage {
-        let rows = try AuditLog(connection: connection).recent(limit: 200).map {
-            [$0.at, $0.actor, $0.channel, $0.remoteAddress ?? "-", $0.action, $0.target, $0.outcome]
+    /// The log a page at a time, newest first: `before` is the id of the last entry of the
+    /// page before (the "Older entries" link).
+    func audit(before: String?, _ connection: PostgresConnection) throws -> ConsolePage {
+        let pageSize = 100
+        var body = "<p>Every operator action, from this console and from textingctl, newest first, \(pageSize) to a page.</p>\n"
+        var cursor: Int64?
+        if let before {
+            if let id = Int64(before), id > 0 {
+                cursor = id
+            } else {
+                body += "<p class=\"refused\">That is not a place in the log; here are the newest entries.</p>\n"
+            }
         }
-        return ConsolePage(
-            title: "Audit log",
-            body: "<p>Every operator action, from this console and from textingctl, newest first (the last 200).</p>\n"
-                + htmlTable(["when (UTC)", "who", "via", "from", "action", "target", "outcome"], rows))
+        // One more than a page: whether an older page exists.
+        let entries = try AuditLog(connection: connection).page(before: cursor, limit: pageSize + 1)
+        let shown = entries.prefix(pageSize)
+        body += htmlTable(
+            ["when (UTC)", "who", "via", "from", "action", "target", "outcome"],
+            shown.map { [$0.at, $0.actor, $0.channel, $0.remoteAddress ?? "-", $0.action, $0.target, $0.outcome] })
+        var links: [String] = []
+        if cursor != nil { links.append("<a href=\"/admin/audit\">Newest entries</a>") }
+        if entries.count > pageSize, let last = shown.last { links.append("<a href=\"/admin/audit?before=\(last.id)\">Older entries</a>") }
+        if !links.isEmpty { body += "<p>" + links.joined(separator: " · ") + "</p>\n" }
+        return ConsolePage(title: "Audit log", body: body)
     }
 }

@@ -231,10 +231,13 @@ public struct AdminCommandRunner {
             return [
                 name, status, breaker, limit, rate, prefixes, cost, String(state?.attempts ?? 0), String(state?.sends ?? 0),
                 String(state?.segments ?? 0), state?.cost ?? "0", paused,
+                state.map { "\($0.recentAccepted)/\($0.recentTemporaryFailures)/\($0.recentPermanentFailures)" } ?? "0/0/0",
+                state?.lastFailure.map { "\(state?.lastFailureAt ?? "-") \($0)" } ?? "-",
             ].joined(separator: "\t") + "\n"
         }
         return .done(
-            output: "name\tstate\tbreaker\tlimit\tcurrent_rate\tprefixes\tcost_per_segment\tattempts\tsends\tsegments\tcost\tpaused\n" + rows.joined())
+            output: "name\tstate\tbreaker\tlimit\tcurrent_rate\tprefixes\tcost_per_segment\tattempts\tsends\tsegments\tcost\tpaused"
+                + "\tlast_hour_accepted/temporary/permanent\tlast_failure\n" + rows.joined())
     }
 
     /// A rate or price as an operator reads it: at most 6 decimals, no trailing zeros.

@@ -1,7 +1,7 @@
 import TextingPostgres
 
 /// The tables that grow with traffic (`messages`, `delivery_events`, `events`,
-/// `webhook_attempts`) are partitioned by time (migration 0016): a row's id is made from the
+/// `webhook_attempts` and, since migration 0029, `send_failures`) are partitioned by time (migration 0016): a row's id is made from the
 /// time it was made, and each partition holds the ids of one span of 2^31 ms (24.86 days);
 /// span 0 holds every row made before the partitioning. This is the one place
 /// that makes partitions ahead, drops those past retention and writes messages out before
@@ -15,7 +15,7 @@ public struct History {
     }
 
     /// The partitioned tables (migration 0016's `partition_in_place`), as `history_partitions` names them.
-    static let tables: Set = ["messages", "delivery_events", "events", "webhook_attempts"]
+    static let tables: Set = ["messages", "delivery_events", "events", "webhook_attempts", "send_failures"]
 
     /// Spans made ahead of the current one: about 50 days in which a sender may not run.
     public static let spansAhead = 2
@@ -33,7 +33,7 @@ public struct History {
         }
     }
 
-    /// One partition of one of the four tables.
+    /// One partition of one of the history's tables.
     public struct Partition: Sendable, Equatable, PostgresRowDecodable {
         public let table: String
         public let name: String
@@ -80,13 +80,13 @@ public struct History {
         }
     }
 
-    /// Every partition of the four tables, by table and span.
+    /// Every partition of the history's tables, by table and span.
     public func partitions() throws(PostgresError) -> [Partition] {
         try connection.execute(Self.partitions).decode()
     }
 
     /// Makes the partitions of the spans ahead that are missing, then, with a retention,
-    /// drops the spans past it: each span's partitions of the four tables, except a
+    /// drops the spans past it: each span's partitions of the history's tables, except a
     /// `messages` one while a message in it still has a job and an `events` one while an
     /// event in it still waits for a webhook delivery (then it is kept: nothing on its way is
     /// dropped; for events, PostgreSQL's foreign key from webhook_deliveries would refuse

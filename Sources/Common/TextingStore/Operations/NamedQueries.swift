@@ -9,7 +9,8 @@ public enum NamedQueries {
     public static let all: [Query] =
         [
             JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
-            JobQueue.drop, JobQueue.claimRouted, JobQueue.deferJob, JobQueue.countSends, JobQueue.releaseRecipients, JobQueue.nextDue, JobQueue.listen,
+            JobQueue.drop, JobQueue.claimRouted, JobQueue.deferJob, JobQueue.countSends, JobQueue.keepFailedSends, JobQueue.releaseRecipients, JobQueue.nextDue,
+            JobQueue.listen,
             JobQueue.markIdle, JobQueue.markBusy,
             MessageStore.accept, MessageStore.findByID, MessageStore.findInternalID, MessageStore.numberID,
             MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
@@ -19,7 +20,7 @@ public enum NamedQueries {
             APIKeyStore.insert, APIKeyStore.listAll, APIKeyStore.revoke, APIKeyStore.findActive, APIKeyStore.findByPublicID,
             KeyLimitsStore.usageOfKey, KeyLimitsStore.usageOfAll, KeyLimitsStore.remove, KeyLimitsStore.upsert,
             KeySendersStore.list, KeySendersStore.clearDefault, KeySendersStore.upsert, KeySendersStore.remove,
-            ProviderHealthStore.notClosed, ProviderHealthStore.updateHealth, ProviderHealthStore.countAttempts, ProviderHealthStore.pause,
+            ProviderHealthStore.notClosed, ProviderHealthStore.updateHealth, ProviderHealthStore.countAnswers, ProviderHealthStore.pause,
             ProviderHealthStore.resume, ProviderHealthStore.states,
             ProviderRateStore.take, ProviderRateStore.slowDown,
             MetricsStore.queue, StatusCounts.compact, StatusCounts.byStatus, MetricsStore.attempts,
@@ -42,10 +43,11 @@ public enum NamedQueries {
             Migrator.lock, Migrator.unlock, Migrator.createTable, Migrator.listApplied, Migrator.noTimeouts, Migrator.record,
             OperatorStore.insert, OperatorStore.listAll, OperatorStore.revoke, OperatorStore.findActive,
             OperatorSessionStore.insert, OperatorSessionStore.find, OperatorSessionStore.delete, OperatorSessionStore.deleteExpired,
-            AuditLog.insert, AuditLog.recent, OperatorActions.failedWithCode,
+            AuditLog.insert, AuditLog.page, OperatorActions.failedWithCode,
             ConsoleStore.failuresByCode, ConsoleStore.failedMessages, ConsoleStore.stuckJobs, ConsoleStore.lastHour,
             MessageStory.byID, MessageStory.byNumber, MessageStory.byClientRef, MessageStory.byStatus, MessageStory.storyMessage,
-            MessageStory.storyJob, MessageStory.storyEvents, MessageStory.storyReports, MessageStory.storyWebhooks, NumberLists.inactive,
+            MessageStory.storyJob, MessageStory.storyFailedSends, MessageStory.storyEvents, MessageStory.storyReports, MessageStory.storyWebhooks,
+            NumberLists.inactive,
         ] + MessageStore.listQueries
 
     /// The statement called `name`, if there is one.

@@ -3,8 +3,8 @@ import TextingDomain
 import TextingPostgres
 
 /// The console's Messages page: finding messages across every key (by id, number,
-/// `client_ref` or status) and a message's whole story (its job, status changes, provider
-/// reports, webhook deliveries). Every lookup reads an index: a public id names its span
+/// `client_ref` or status) and a message's whole story (its job, its attempts with provider and
+/// answer, status changes, provider reports, webhook deliveries). Every lookup reads an index: a public id names its span
 /// (`HistorySpans`), a number its own messages, and a `client_ref` or a status is looked up key
 /// by key in that key's list index (0015), newest first, then merged.
 public struct MessageStory {
@@ -39,12 +39,30 @@ public struct MessageStory {
         public let requeues: Int
         /// The job, while the message is queued: due when, attempts, last provider and error, lease.
         public let job: [String: String]?
+        /// Its sends, oldest first: each one a provider did not accept (`send_failures`), then
+        /// the accepting one, which the message records (when it was sent).
+        public let attempts: [Attempt]
         /// Status changes, oldest first: type, when, and the provider and error then.
         public let events: [[String: String]]
         /// Provider reports (delivery_status), oldest first, applied or not.
         public let reports: [[String: String]]
         /// Webhook attempts for the message's events, oldest first.
         public let webhooks: [[String: String]]
+    }
+
+    /// One send of the message to a provider.
+    public struct Attempt: Sendable, Equatable {
+        /// When it was recorded (RFC 3339 UTC).
+        public let at: String
+        /// The attempt number the claim gave it.
+        public let attempt: Int
+        public let provider: String
+        /// `accepted`, `retried` (a temporary failure, sent again later) or `failed the message`.
+        public let outcome: String
+        /// The provider's answer as the sender quoted it (for an acceptance: the id it gave).
+        public let answer: String
+        /// The provider's own error code, when it gave one.
+        public let providerCode: String?
     }
 
     public func story(id: UUID) throws(PostgresError) -> Story? {
@@ -57,9 +75,21 @@ public struct MessageStory {
                 Dictionary(uniqueKeysWithValues: row.columns.enumerated().compactMap { index, name in row.values[index].map { (name, $0) } })
             }
         }
+        var attempts = try connection.execute(Self.storyFailedSends, [internalID, publicID]).rows.map { row throws(PostgresError) in
+            Attempt(
+                at: try row.string("at"), attempt: try row.int("attempt"), provider: try row.string("provider"),
+                outcome: row["final"] == "t" ? "failed the message" : "retried", answer: try row.string("answer"),
+                providerCode: row["provider_error_code"])
+        }
+        if let sentAt = message.sentAt, let provider = message.provider {
+            attempts.append(
+                Attempt(
+                    at: sentAt, attempt: message.attempts, provider: provider, outcome: "accepted",
+                    answer: message.providerMessageID.map { "its id \($0)" } ?? "no usable id", providerCode: nil))
+        }
         return Story(
             message: message, keyName: row["key_name"] ?? "-", requeues: row.optionalInt("requeues") ?? 0,
-            job: values(try connection.execute(Self.storyJob, [internalID])).first,
+            job: values(try connection.execute(Self.storyJob, [internalID])).first, attempts: attempts,
             events: values(try connection.execute(Self.storyEvents, [internalID, publicID])),
             reports: values(try connection.execute(Self.storyReports, [internalID, publicID])),
             webhooks: values(try connection.execute(Self.storyWebhooks, [internalID, publicID])))
@@ -113,6 +143,16 @@ public struct MessageStory {
                coalesce(last_provider, '-') AS last_provider, coalesce(last_error, '-') AS last_error, coalesce(leased_by, '-') AS leased_by,
                coalesce(to_char(leased_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '-') AS leased_until
         FROM jobs WHERE message_id = $1::bigint
+        """)
+    /// The sends providers did not accept, from the spans the message's id can be in (they are
+    /// made after it).
+    static let storyFailedSends = Query(
+        "console.story_failed_sends",
+        """
+        SELECT to_char(f.made_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, f.attempt, f.provider, f.answer,
+               f.provider_error_code, f.final
+        FROM send_failures f WHERE f.message_id = $1::bigint AND f.id >= history_ids_from($2::uuid)
+        ORDER BY f.id LIMIT 200
         """)
     /// The message's events, read from the spans its id can be in (events are made after it).
     static let storyEvents = Query(

@@ -45,19 +45,20 @@ public struct ProviderHealthStore {
         try connection.execute(Self.states).decode()
     }
 
-    /// Adds a batch's tallies, inside the caller's transaction (the one recording the outcomes).
+    /// Adds a batch's tallies, inside the caller's transaction (the one recording the outcomes):
+    /// per provider, its breaker and last failure in one statement, its answers (all-time and
+    /// this minute's) in another.
     public func record(_ tallies: [ProviderTally], failureThreshold: Int, cooldownSeconds: Int) throws(PostgresError) {
         for tally in tallies {
             try connection.execute(
                 Self.updateHealth,
                 [
                     tally.provider, tally.answered ? "t" : "f", String(tally.trailingFailures), String(tally.temporaryFailures),
-                    String(failureThreshold), String(cooldownSeconds),
+                    String(failureThreshold), String(cooldownSeconds), tally.lastFailure,
                 ])
-            for (outcome, count) in [
-                ("accepted", tally.accepted), ("temporary_failure", tally.temporaryFailures), ("permanent_failure", tally.permanentFailures),
-            ] where count > 0 {
-                try connection.execute(Self.countAttempts, [tally.provider, outcome, String(count)])
+            if tally.accepted + tally.temporaryFailures + tally.permanentFailures > 0 {
+                try connection.execute(
+                    Self.countAnswers, [tally.provider, String(tally.accepted), String(tally.temporaryFailures), String(tally.permanentFailures)])
             }
         }
     }
@@ -105,6 +106,16 @@ public struct ProviderHealthStore {
                -- The rate given now: as take_provider_tokens grows it back after a 429.
                least(r.tps, r.rate + r.tps * 0.05 * greatest(0, extract(epoch FROM clock_timestamp() - r.filled_at))) AS current_rate,
                coalesce((SELECT sum(count) FROM provider_attempts a WHERE a.provider = n.provider), 0) AS attempts,
+               -- The last hour's answers: the ring's slots written in it.
+               coalesce((SELECT sum(count) FROM provider_answer_minutes r
+                         WHERE r.provider = n.provider AND r.outcome = 'accepted' AND r.minute > now() - interval '1 hour'), 0) AS recent_accepted,
+               coalesce((SELECT sum(count) FROM provider_answer_minutes r
+                         WHERE r.provider = n.provider AND r.outcome = 'temporary_failure' AND r.minute > now() - interval '1 hour'), 0)
+                   AS recent_temporary_failures,
+               coalesce((SELECT sum(count) FROM provider_answer_minutes r
+                         WHERE r.provider = n.provider AND r.outcome = 'permanent_failure' AND r.minute > now() - interval '1 hour'), 0)
+                   AS recent_permanent_failures,
+               h.last_failure, to_char(h.last_failure_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_failure_at,
                coalesce((SELECT sum(sends) FROM provider_sends s WHERE s.provider = n.provider), 0) AS sends,
                coalesce((SELECT sum(segments) FROM provider_sends s WHERE s.provider = n.provider), 0) AS segments,
                trim_scale((SELECT sum(cost) FROM provider_sends s WHERE s.provider = n.provider))::text AS cost
@@ -115,15 +126,16 @@ public struct ProviderHealthStore {
         """)
 
     /// $2: the provider answered in this batch, so the count restarts from $3 (failures after
-    /// the last answer); otherwise it grows by $4. Reaching $5 opens the breaker for $6 s.
+    /// the last answer); otherwise it grows by $4. Reaching $5 opens the breaker for $6 s. $7:
+    /// the batch's last failure, if it had one.
     static let updateHealth = Query(
         "provider_health.update",
         """
-        INSERT INTO provider_health AS h (provider, consecutive_failures, open_until, updated_at)
+        INSERT INTO provider_health AS h (provider, consecutive_failures, open_until, last_failure, last_failure_at, updated_at)
         VALUES ($1, CASE WHEN $2::boolean THEN $3::integer ELSE $4::integer END,
                 CASE WHEN (CASE WHEN $2::boolean THEN $3::integer ELSE $4::integer END) >= $5::integer
                      THEN now() + make_interval(secs => $6::integer) END,
-                now())
+                $7::text, CASE WHEN $7::text IS NOT NULL THEN now() END, now())
         ON CONFLICT (provider) DO UPDATE SET
             consecutive_failures = CASE WHEN $2::boolean THEN $3::integer ELSE h.consecutive_failures + $4::integer END,
             open_until = CASE
@@ -132,13 +144,31 @@ public struct ProviderHealthStore {
                 THEN now() + make_interval(secs => $6::integer)
                 WHEN $2::boolean AND $3::integer < $5::integer THEN NULL
                 ELSE h.open_until END,
+            last_failure = coalesce($7::text, h.last_failure),
+            last_failure_at = CASE WHEN $7::text IS NOT NULL THEN now() ELSE h.last_failure_at END,
             updated_at = now()
         """)
 
-    static let countAttempts = Query(
-        "provider_attempts.count",
+    /// Adds one provider's answers ($2 accepted, $3 temporary, $4 permanent failures) to its
+    /// all-time counts (`provider_attempts`, for /metrics) and to this minute's
+    /// (`provider_answer_minutes`, a ring of the last hour's 60 minutes: a slot holding an
+    /// older minute starts again from this one's count). A round whose transaction began in
+    /// an earlier minute than the slot's adds to the slot's, so nothing is lost.
+    static let countAnswers = Query(
+        "provider_answers.count",
         """
-        INSERT INTO provider_attempts AS a (provider, outcome, count) VALUES ($1, $2, $3::bigint)
-        ON CONFLICT (provider, outcome) DO UPDATE SET count = a.count + EXCLUDED.count
+        WITH counts AS (
+            SELECT o.outcome, o.count
+            FROM unnest(ARRAY['accepted', 'temporary_failure', 'permanent_failure'], ARRAY[$2::bigint, $3::bigint, $4::bigint]) AS o(outcome, count)
+            WHERE o.count > 0
+        ), all_time AS (
+            INSERT INTO provider_attempts AS a (provider, outcome, count) SELECT $1, outcome, count FROM counts
+            ON CONFLICT (provider, outcome) DO UPDATE SET count = a.count + EXCLUDED.count
+        )
+        INSERT INTO provider_answer_minutes AS r (provider, outcome, slot, minute, count)
+        SELECT $1, outcome, (epoch_ms(now()) / 60000 % 60)::smallint, date_trunc('minute', now()), count FROM counts
+        ON CONFLICT (provider, outcome, slot) DO UPDATE SET
+            count = CASE WHEN r.minute >= EXCLUDED.minute THEN r.count + EXCLUDED.count ELSE EXCLUDED.count END,
+            minute = greatest(r.minute, EXCLUDED.minute)
         """)
 }

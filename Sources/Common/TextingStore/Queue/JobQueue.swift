@@ -72,8 +72,20 @@ public struct JobQueue {
         var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String], costs: [String]) = ([], [], [], [], [])
         var sentKeys: Set<String> = []
         var charges: [String: (provider: String, prefix: String, sends: Int, segments: Int, cost: Double)] = [:]
+        var failedSends: (ids: [String], attempts: [String], providers: [String], answers: [String], codes: [String], final: [String]) = (
+            [], [], [], [], [], []
+        )
         for outcome in current {
             let id = String(outcome.messageID)
+            if let failure = outcome.failedSend {
+                failedSends.ids.append(id)
+                failedSends.attempts.append(String(outcome.attempt))
+                failedSends.providers.append(failure.provider)
+                failedSends.answers.append(Self.bounded(failure.answer))
+                // An empty code stands for none.
+                failedSends.codes.append(failure.providerCode ?? "")
+                if case .failed = outcome.disposition { failedSends.final.append("t") } else { failedSends.final.append("f") }
+            }
             switch outcome.disposition {
             case .sent(let provider, let providerMessageID, let charge):
                 sent.ids.append(id)
@@ -112,6 +124,14 @@ public struct JobQueue {
                     PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
                     PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
                     PostgresArray.literal(sent.costs),
+                ])
+        }
+        if !failedSends.ids.isEmpty {
+            try connection.execute(
+                Self.keepFailedSends,
+                [
+                    PostgresArray.literal(failedSends.ids), PostgresArray.literal(failedSends.attempts), PostgresArray.literal(failedSends.providers),
+                    PostgresArray.literal(failedSends.answers), PostgresArray.literal(failedSends.codes), PostgresArray.literal(failedSends.final),
                 ])
         }
         for (_, total) in charges.sorted(by: { $0.key < $1.key }) {
@@ -304,6 +324,15 @@ public struct JobQueue {
         )
         UPDATE messages m SET status = 'queued', updated_at = now()
         FROM job WHERE m.id = job.message_id AND job.attempts = 0 AND m.status = 'sending'
+        """)
+
+    /// The round's sends that providers did not accept, one row each (migration 0029).
+    static let keepFailedSends = Query(
+        "send_failures.keep",
+        """
+        INSERT INTO send_failures (message_id, attempt, provider, answer, provider_error_code, final)
+        SELECT id, attempt, provider, answer, nullif(code, ''), final
+        FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS f(id, attempt, provider, answer, code, final)
         """)
 
     /// Adds a round's accepted sends to their provider and prefix (`provider_sends`).
