@@ -460,10 +460,22 @@ def _shot(driver, name):
     assert os.path.getsize(path) > 1000, path
 
 
+def _follow(driver, element):
+    """Clicks a link or a form's button and waits for the page it leads to: a click returns
+    before a form's POST (or even a link) has replaced the page, and looking for the next
+    page's elements in the old one fails now and then."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def _click(driver, text):
     from selenium.webdriver.common.by import By
-    element = driver.find_element(By.XPATH, f"//a[normalize-space()={text!r}] | //button[normalize-space()={text!r}]")
-    element.click()
+    _follow(driver, driver.find_element(By.XPATH, f"//a[normalize-space()={text!r}] | //button[normalize-space()={text!r}]"))
 
 
 def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audit_log(browser, api, mocks, db, empty_queue):
@@ -501,7 +513,7 @@ def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audi
     _click(browser, "provider_reported_failed")
     assert failed_id in browser.page_source
     _shot(browser, "03-failed")
-    browser.find_element(By.XPATH, f"//tr[td//code[.='{failed_id}']]//a[normalize-space()='Requeue…']").click()
+    _follow(browser, browser.find_element(By.XPATH, f"//tr[td//code[.='{failed_id}']]//a[normalize-space()='Requeue…']"))
     assert "Queue message" in browser.page_source
     _shot(browser, "04-requeue-confirm")
     _click(browser, "Requeue this message")
@@ -518,7 +530,7 @@ def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audi
     _click(browser, "Messages")
     browser.find_element(By.NAME, "q").send_keys(failed_id)
     _click(browser, "Find")
-    browser.find_element(By.XPATH, f"//a[code[.='{failed_id}']]").click()
+    _follow(browser, browser.find_element(By.XPATH, f"//a[code[.='{failed_id}']]"))
     assert browser.current_url == f"{BASE_URL}/admin/messages/{failed_id}"
     events = [row.find_elements(By.TAG_NAME, "td")[1].text
               for row in browser.find_elements(By.XPATH, "//h2[starts-with(., 'Status changes')]/following-sibling::div[1]//tr[td]")]
@@ -533,7 +545,7 @@ def test_an_operator_signs_in_sees_the_queue_requeues_revokes_and_reads_the_audi
     # API keys: revoke one, with its confirmation.
     _click(browser, "API keys")
     _shot(browser, "09-keys")
-    browser.find_element(By.XPATH, f"//tr[td[.='{key_id}']]//a[normalize-space()='Revoke…']").click()
+    _follow(browser, browser.find_element(By.XPATH, f"//tr[td[.='{key_id}']]//a[normalize-space()='Revoke…']"))
     _click(browser, "Revoke this key")
     assert f"Revoked key {key_id}" in browser.find_element(By.CLASS_NAME, "notice").text
     assert not _key_works(key)
