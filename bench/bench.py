@@ -59,13 +59,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(PROJECT, "Tests", "support"))
 from kannel import Kannel, KannelError  # noqa: E402
 from texting_support import processes, stats  # noqa: E402
-from texting_support.bench_report import render  # noqa: E402
+from texting_support.bench_report import render, render_whole_loop  # noqa: E402
 from texting_support.mocks import MockError, Mocks  # noqa: E402
 from texting_support.stack import MESSAGE_TABLES, SCRIPT as STACK, exported, mock_bases, providers  # noqa: E402
 
@@ -95,18 +96,18 @@ class Settings:
             raise SystemExit(f"bench: BENCH_SMOKE must be 0 or 1; got '{smoke}'")
         self.smoke = smoke == "1"
         defaults = dict(DURATION=1, REPS=1, SENDER_MESSAGES=500, READ_MESSAGES=200, LATENCY_RATE=100, LATENCY_SECONDS=2, RATE_TPS=200,
-                        GROWTH_MESSAGES=20_000, BATCH=100) \
+                        GROWTH_MESSAGES=20_000, BATCH=100, WHOLE_LOOP_SECONDS=2) \
             if self.smoke else dict(DURATION=5, REPS=3, SENDER_MESSAGES=20000, READ_MESSAGES=10000, LATENCY_RATE=1000, LATENCY_SECONDS=10,
-                                    RATE_TPS=2000, GROWTH_MESSAGES=20_000_000, BATCH=100)
+                                    RATE_TPS=2000, GROWTH_MESSAGES=20_000_000, BATCH=100, WHOLE_LOOP_SECONDS=60)
         limits = dict(DURATION=60, REPS=9, SENDER_MESSAGES=200_000, READ_MESSAGES=100_000, LATENCY_RATE=2000, LATENCY_SECONDS=60,
-                      RATE_TPS=100_000, GROWTH_MESSAGES=20_000_000, BATCH=1000)
+                      RATE_TPS=100_000, GROWTH_MESSAGES=20_000_000, BATCH=1000, WHOLE_LOOP_SECONDS=300)
         for name, default in defaults.items():
             text = environ.get(f"BENCH_{name}", str(default))
             if not re.fullmatch(r"[1-9][0-9]*", text):
                 raise SystemExit(f"bench: BENCH_{name} must be a positive whole number; got '{text}'")
             if int(text) > limits[name]:
                 raise SystemExit("bench: settings too large (at most 60 s, 9 repetitions, 200000 messages, 100000 reads, 2000/s for 60 s, "
-                                 "a rate of 100000/s, 20000000 messages of history, batches of 1000)")
+                                 "a rate of 100000/s, 20000000 messages of history, batches of 1000, a whole loop of 300 s)")
             setattr(self, name.lower(), int(text))
         self.idle_seconds = 1 if self.smoke else 5
         self.run_dir = environ.get("BENCH_RUN_DIR") or os.path.join(PROJECT, ".run", "bench-smoke" if self.smoke else "bench")
@@ -128,6 +129,11 @@ class Settings:
         if not re.fullmatch(r"-1|[0-9]{1,5}", callback):
             raise SystemExit(f"bench: BENCH_LATENCY_CALLBACK_MS must be -1 (off) or milliseconds; got '{callback}'")
         self.callback_ms = int(callback)
+        self.only = environ.get("BENCH_ONLY", "")
+        if self.only not in ("", "whole-loop"):
+            raise SystemExit(f"bench: BENCH_ONLY must be whole-loop (or unset: everything); got '{self.only}'")
+        if self.only:
+            self.results_file = os.path.join(self.run_dir, "bench", f"{self.only}.md")
 
     @staticmethod
     def _port(environ, name, default):
@@ -158,6 +164,9 @@ class Bench:
         self.kannel_rss = {"bearerbox": [], "smsbox": []}
         self.pgbench_failed = 0
         self.kannel_note = ""
+        self.sender_batch = None
+        self.growth_figures = None
+        self.whole_loop_figures = {}
 
     def _clean_environment(self):
         """The caller's shell may hold another stack's settings: the bench stack takes none."""
@@ -858,6 +867,180 @@ class Bench:
             self.problems.append(f"latency ({name}): the timer started another SenderCron during the load (pids {sender}, {after or 'none'})")
         return result
 
+    # --- the whole loop: accept, send, record and report at once ------------------------------
+
+    # The offered rates tried, lowest first, until one does not keep up (issue 19).
+    WHOLE_LOOP_RATES = (300, 500, 700, 900, 1100, 1300, 1600, 2000, 2500)
+    # What "keeps up" means: every message delivered within this of the load's end, and 99 %
+    # of them delivered within WHOLE_LOOP_P99_MS of being accepted.
+    WHOLE_LOOP_DRAIN_SECONDS = 30
+    WHOLE_LOOP_P99_MS = 1000
+
+    def whole_loop(self, label, empty):
+        """The highest offered rate at which accept, send and report all keep up: POST
+        /messages at each of WHOLE_LOOP_RATES in turn for a short probe (a third of
+        BENCH_WHOLE_LOOP_SECONDS), the sender loop running, the mock providers calling back
+        after BENCH_LATENCY_CALLBACK_MS (100 ms unless set), until one does not keep up; then
+        the highest that did, again for BENCH_WHOLE_LOOP_SECONDS, measured (a rung lower if it
+        no longer keeps up). `empty`: each run starts from an empty database; otherwise on what
+        is stored (the growth history)."""
+        s = self.s
+        callback = max(s.callback_ms, 0)
+        self.mocks.reset()
+        self.mocks.configure_all(callback_delay_ms=callback, callback_statuses={"delivered": 1})
+        self.start_sender_loop()
+        rates = (100,) if s.smoke else self.WHOLE_LOOP_RATES
+        probe_seconds = max(2, s.whole_loop_seconds // 3)
+        kept = []
+        probes = []
+        for rate in rates:
+            probe = self.whole_loop_run(label, rate, probe_seconds, empty)
+            probes.append(f"{rate}/s {'kept up' if probe['kept_up'] else 'fell behind: ' + probe['why']}")
+            if not probe["kept_up"]:
+                break
+            kept.append(rate)
+        result = {"label": label, "probe_seconds": probe_seconds, "probes": probes, "callback_ms": callback}
+        for rate in reversed(kept[-2:]):
+            measured = self.whole_loop_run(label, rate, s.whole_loop_seconds, empty, detailed=True)
+            result["measured"] = measured
+            if measured["kept_up"]:
+                break
+        if "measured" not in result:
+            result["measured"] = self.whole_loop_run(label, rates[0], s.whole_loop_seconds, empty, detailed=True)
+        if not result["measured"]["kept_up"]:
+            self.problems.append(f"whole loop ({label}): no offered rate kept up for {s.whole_loop_seconds} s "
+                                 f"({result['measured']['rate']}/s: {result['measured']['why']})")
+        processes.stop(self.loop)
+        self.loop = None
+        return result
+
+    def whole_loop_run(self, label, rate, seconds, empty, detailed=False):
+        """One run of the whole loop at `rate`/s for `seconds`: whether it kept up (every
+        message accepted at the offered rate, delivered within WHOLE_LOOP_DRAIN_SECONDS of the
+        load's end, p99 accepted -> delivered under WHOLE_LOOP_P99_MS, the queue no deeper in
+        the load's second half than a second of messages) and, `detailed`, what it cost per
+        delivered message: CPU per process, WAL bytes, rows and index entries written, and the
+        share of the messages' updates that were HOT."""
+        s = self.s
+        say(f"whole loop ({label}): POST /messages at {rate}/s for {seconds} s, sender loop running, callbacks after "
+            f"{max(s.callback_ms, 0)} ms{' (measured)' if detailed else ''}")
+        if empty:
+            self.reset_data()
+        # One message first: the sender is listening and every connection is warm.
+        warm = int(self.db("SELECT count(*) FROM messages WHERE status = 'delivered'"))
+        self.post_message("+15557000000", "warm-up")
+        self.poll(lambda: int(self.db("SELECT count(*) FROM messages WHERE status = 'delivered'")) > warm, 15)
+        mark = self.db("SELECT coalesce(max(id), 0) FROM messages")
+        if detailed:
+            # A backend hands its statistics to the shared counters when it is next idle, at
+            # most 10 s later: what the probes before wrote must be in before the counters are
+            # read, and this run's before they are read again.
+            time.sleep(11)
+            writes_before = self.whole_loop_counters()
+            wal_before = self.db("SELECT pg_current_wal_lsn()")
+            cpu_before = self.whole_loop_cpu()
+        depths, stop = [], threading.Event()
+
+        def sample():
+            while not stop.wait(1):
+                try:
+                    depths.append((time.monotonic(), int(self.db("SELECT count(*) FROM jobs"))))
+                except BenchError:
+                    pass
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        started = time.monotonic()
+        sampler.start()
+        load_file = self.out(f"whole-loop-{label}-{rate}-{seconds}.json")
+        try:
+            self.run(["timeout", "--kill-after=5", str(seconds + 30), sys.executable, os.path.join(PROJECT, "bench", "paced_post.py"),
+                      f"http://127.0.0.1:{s.port}", self.api_key, str(rate), str(seconds), str(PACED_CONNECTIONS)],
+                     seconds + 60, output=load_file, what="the paced load")
+        finally:
+            stop.set()
+            sampler.join(timeout=30)
+        load_end = time.monotonic()
+        self.poll(lambda: self.db(f"SELECT count(*) FROM messages WHERE id > {mark} AND status <> 'delivered'") == "0",
+                  self.WHOLE_LOOP_DRAIN_SECONDS)
+        drained = time.monotonic()
+        if detailed:
+            # CPU and WAL up to the drain's end (the statistics' wait below is idle time).
+            cpu_after = self.whole_loop_cpu()
+            wal_bytes = int(self.db(f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{wal_before}')"))
+        load = json.loads(open(load_file).read())
+        row = self.db(f"""SELECT count(*), count(delivered_at),
+                   round(percentile_cont(0.50) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+                   round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+            FROM (SELECT delivered_at, extract(epoch FROM coalesce(delivered_at, now()) - created_at) * 1000 AS ms
+                  FROM messages WHERE id > {mark}) t""").split("|")
+        count, delivered = int(row[0]), int(row[1])
+        p50, p99 = (float(v) if v else None for v in row[2:4])
+        second_half = [depth for at, depth in depths if at >= started + (load_end - started) / 2 and at <= load_end]
+        deepest = max(second_half, default=0)
+        result = dict(rate=rate, seconds=seconds, count=count, delivered=delivered, p50=p50, p99=p99, deepest=deepest,
+                      issued=load["rate"], answered=load["sent"], statuses=load["statuses"])
+        why = []
+        if load["rate"] < 0.95 * rate:
+            why.append(f"only {load['rate']:.0f}/s offered (the load's connections waited: worst {load['worst_lag_ms']:.0f} ms)")
+        if load["statuses"].get("201", 0) < 0.99 * load["issued"]:
+            why.append(f"answers {' '.join(f'{k}={v}' for k, v in sorted(load['statuses'].items()))}")
+        if delivered < count:
+            why.append(f"{count - delivered} of {count} not delivered {self.WHOLE_LOOP_DRAIN_SECONDS} s after the load")
+        if p99 is None or p99 >= self.WHOLE_LOOP_P99_MS:
+            why.append(f"p99 accepted -> delivered {p99} ms")
+        if deepest > rate:
+            why.append(f"queue {deepest} deep in the load's second half")
+        result["kept_up"] = not why
+        result["why"] = "; ".join(why)
+        if detailed:
+            # Statistics reach the shared counters when each backend next reports (at most every
+            # 10 s when idle): wait for them.
+            time.sleep(11)
+            hz = os.sysconf("SC_CLK_TCK")
+            per = max(delivered, 1)
+            result["cpu_us"] = {name: round((cpu_after[name] - cpu_before.get(name, 0)) / hz * 1e6 / per)
+                                for name in cpu_after if name in cpu_before}
+            result["cpu_seconds"] = round(drained - started, 1)
+            result["wal_bytes"] = round(wal_bytes / per)
+            after = self.whole_loop_counters()
+            result["tables"] = {}
+            for name, counts in after.items():
+                diff = [a - b for a, b in zip(counts, writes_before.get(name, (0,) * len(counts)))]
+                if diff[0] + diff[1] + diff[3] > 0:
+                    result["tables"][name] = dict(inserted=diff[0] / per, updated=diff[1] / per, hot=diff[2] / per, deleted=diff[3] / per,
+                                                  index_entries=diff[4] / per)
+        return result
+
+    def whole_loop_cpu(self):
+        """CPU ticks so far of each of the loop's processes, ended ones included (the sender loop
+        starts a SenderCron every run; PostgreSQL's backends come and go with them)."""
+        ticks = {}
+        for name, marker in (("nginx", self.nginx_conf), ("MessagesFCGI", "MessagesFCGI"), ("DeliveryFCGI", "DeliveryFCGI"),
+                             ("mock providers", "MockProvider")):
+            key = {"nginx": "nginx", "MessagesFCGI": "messages", "DeliveryFCGI": "delivery", "mock providers": "mock-p1"}[name]
+            pid = self.stack_process(key, marker)
+            if pid is not None:
+                ticks[name] = processes.tree_ticks(pid)
+        other = self.stack_process("mock-p2", "MockProvider")
+        if other is not None and "mock providers" in ticks:
+            ticks["mock providers"] += processes.tree_ticks(other)
+        if self.loop is not None:
+            ticks["SenderCron"] = processes.tree_ticks(self.loop.pid)
+        ticks["PostgreSQL"] = processes.tree_ticks(self.postmaster)
+        return ticks
+
+    def whole_loop_counters(self):
+        """Each table's rows inserted, updated, updated HOT and deleted so far, and the index
+        entries those took at most (every index of the table, partial ones included, for each
+        row version that was not HOT: an upper bound), partitions summed under their table."""
+        rows = self.db("""
+            SELECT coalesce(parent.relname, c.relname), sum(s.n_tup_ins), sum(s.n_tup_upd), sum(s.n_tup_hot_upd), sum(s.n_tup_del),
+                   sum((s.n_tup_ins + s.n_tup_upd - s.n_tup_hot_upd) * (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid))
+            FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+            LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class parent ON parent.oid = i.inhparent
+            GROUP BY 1""")
+        return {line.split("|")[0]: tuple(int(v) for v in line.split("|")[1:]) for line in rows.splitlines()}
+
     def idle(self):
         """The sender loop idling on an empty queue: what it costs meanwhile (it should sleep
         on LISTEN, waking about once a second)."""
@@ -919,6 +1102,8 @@ class Bench:
     def measure(self):
         self.dependencies()
         self.bring_up()
+        if self.s.only == "whole-loop":
+            return self.measure_whole_loop()
         if self.s.use_kannel:
             self.kannel = Kannel(PROJECT, os.path.join(self.s.run_dir, "kannel"), self.s.kannel_ports_from,
                                  f"http://127.0.0.1:{self.s.ceiling_port}/bench/provider-send", self.start, say)
@@ -930,8 +1115,21 @@ class Bench:
             latency["callbacks"] = self.latency("callbacks", self.s.callback_ms, webhooks=True)
         idle = self.idle()
         memory = self.memory()
+        self.whole_loop_figures = {"empty": self.whole_loop("empty database", empty=True)}
         self.growth_figures = self.growth()
         return self.results(latency, idle, memory)
+
+    def measure_whole_loop(self):
+        """BENCH_ONLY=whole-loop: the whole loop's rows alone (on an empty database, then over
+        BENCH_GROWTH_MESSAGES loaded in SQL), to measure a change to it without the rest."""
+        self.postmaster = int(open(os.path.join(self.s.run_dir, "pgdata", "postmaster.pid")).readline())
+        self.whole_loop_figures = {"empty": self.whole_loop("empty database", empty=True)}
+        say(f"whole loop: loading {self.s.growth_messages} messages of history")
+        self.load_history(self.s.growth_messages)
+        self.whole_loop_figures["stored"] = self.whole_loop(f"{stats.whole(self.s.growth_messages)} messages stored", empty=False)
+        results = self.results({}, {}, [])
+        results["only"] = "whole-loop"
+        return results
 
     def results(self, latency, idle, memory):
         model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "unknown CPU")
@@ -952,7 +1150,7 @@ class Bench:
             "kannel_version": kannel.stdout.strip() if kannel.returncode == 0 and kannel.stdout.strip() else "not installed",
             "kannel_note": self.kannel_note, "series": self.series, "latency_rate": self.s.latency_rate,
             "latency_seconds": self.s.latency_seconds, "callback_ms": self.s.callback_ms, "rate_tps": self.s.rate_tps, "latency": latency, "idle": idle,
-            "memory": memory, "growth": self.growth_figures, "problems": self.problems, "pgbench_failed": self.pgbench_failed,
+            "memory": memory, "growth": self.growth_figures, "whole_loop": self.whole_loop_figures, "problems": self.problems, "pgbench_failed": self.pgbench_failed,
             "work_dir": os.path.relpath(self.work, PROJECT),
         }
 
@@ -1131,6 +1329,10 @@ class Bench:
             started = time.monotonic()
             self.load_history(count)
             figures[f"{label}_load_seconds"] = round(time.monotonic() - started, 1)
+            if label == "large":
+                # The whole loop over the history as loaded (vacuumed, checkpointed, no queue);
+                # its messages are added to it, a few ‰ of it.
+                self.whole_loop_figures["stored"] = self.whole_loop(f"{stats.whole(count)} messages stored", empty=False)
             figures[label] = self.growth_requests(label)
         figures["drop"] = self.drop_oldest_span()
         self.reset_data()
@@ -1178,7 +1380,7 @@ def main():
         os.makedirs(os.path.dirname(settings.results_file), exist_ok=True)
         with open(bench.out("results.json"), "w") as f:
             json.dump(results, f, indent=1)
-        report = render(results)
+        report = render_whole_loop(results) if results.get("only") == "whole-loop" else render(results)
         with open(settings.results_file + ".tmp", "w") as f:
             f.write(report)
         os.replace(settings.results_file + ".tmp", settings.results_file)

@@ -129,3 +129,33 @@ def test_batch_ingest_is_set_beside_the_same_inserts_in_pgbench_and_beside_kanne
     assert "≥ 70 %: **not met**" in _row(render(results), "| Batch ingest: `POST /messages/batch`")
     # Not measured (an older run): no row.
     assert "Batch ingest" not in render(RESULTS)
+
+
+def _whole_loop_run(rate, wal, updated, hot, kept_up=True):
+    measured = {"rate": rate, "seconds": 60, "count": rate * 60, "delivered": rate * 60, "p50": 40.0, "p99": 300.0, "kept_up": kept_up,
+                "why": "" if kept_up else "p99 accepted -> delivered 1500.0 ms", "wal_bytes": wal,
+                "cpu_us": {"PostgreSQL": 700, "MessagesFCGI": 120},
+                "tables": {"messages": {"inserted": 1.0, "updated": updated, "hot": hot, "deleted": 0.0, "index_entries": 30.0},
+                           "jobs": {"inserted": 1.0, "updated": 1.0, "hot": 0.0, "deleted": 1.0, "index_entries": 4.0}}}
+    return {"label": "x", "probe_seconds": 20, "probes": [f"{rate}/s kept up"], "callback_ms": 100, "measured": measured}
+
+
+def test_the_whole_loop_says_the_rate_kept_up_and_what_each_message_wrote_against_its_targets():
+    whole_loop = {"empty": dict(_whole_loop_run(900, 4200, 3.0, 0.0), label="empty database"),
+                  "stored": dict(_whole_loop_run(700, 2900, 3.0, 2.85), label="20,000,000 messages stored")}
+    report = render(dict(RESULTS, whole_loop=whole_loop))
+    empty = _row(report, "| empty database |")
+    # Rows: messages 1 + 3 + 0, jobs 1 + 1 + 1 = 7; index entries 30 + 4.
+    assert "| 900 messages/s for 60 s | 40.0 / 300.0 ms (54,000 of 54,000 delivered) | 4,200 bytes | 0 % | 7.0 / 34.0 |" in empty
+    assert "PostgreSQL 700 µs, MessagesFCGI 120 µs" in empty
+    assert "WAL ≤ 2 KB: **not met**; HOT ≥ 90 %: **not met** |" in empty
+    stored = _row(report, "| 20,000,000 messages stored |")
+    # 2,900 against 1.5 × 4,200; 2.85 of 3 updates HOT.
+    assert "| 95 % |" in stored and "WAL ≤ 1.5 × the empty database's: met; HOT ≥ 90 %: met |" in stored
+    assert "- whole loop (empty database), probes of 20 s: 900/s kept up" in report
+
+
+def test_a_whole_loop_that_never_kept_up_says_why():
+    whole_loop = {"empty": dict(_whole_loop_run(300, 4000, 3.0, 0.0, kept_up=False), label="empty database")}
+    row = _row(render(dict(RESULTS, whole_loop=whole_loop)), "| empty database |")
+    assert "**none** (300/s: p99 accepted -> delivered 1500.0 ms)" in row

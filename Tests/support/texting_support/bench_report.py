@@ -138,6 +138,62 @@ def _growth_rows(r):
     return lines
 
 
+def _whole_loop_rows(r):
+    """Issue 19's table: the whole loop at once (accept, send, record, report), on an empty
+    database and over the stored history, with what each delivered message cost."""
+    w = r.get("whole_loop")
+    if not w:
+        return []
+    empty = w.get("empty", {}).get("measured", {})
+
+    def per_message(m):
+        tables = m.get("tables", {})
+        rows = sum(t["inserted"] + t["updated"] + t["deleted"] for t in tables.values())
+        entries = sum(t["index_entries"] for t in tables.values())
+        messages = tables.get("messages", {})
+        hot = messages["hot"] / messages["updated"] if messages.get("updated") else None
+        return rows, entries, hot
+
+    lines = ["", f"The whole loop (accept, send, record, report at once; the mock providers calling back after "
+                 f"{w['empty']['callback_ms']} ms): the highest offered rate of those tried that kept up for the measured run "
+                 f"(every message accepted, all delivered within 30 s of the load's end, p99 accepted → delivered under 1 s, the "
+                 f"queue never deeper than a second of messages in the load's second half), and what each delivered message cost "
+                 f"then (statistics from `pg_stat_user_tables` and `pg_current_wal_lsn`; index entries: every index of a table for "
+                 f"each row version that was not HOT, so partial indexes count as if they took every row: an upper bound):", "",
+             "| stored | kept up at | p50 / p99 accepted → delivered | WAL per message | HOT share of `messages` updates | rows / index entries written per message | CPU per message | target |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for key in ("empty", "stored"):
+        if key not in w:
+            continue
+        run = w[key]
+        m = run["measured"]
+        rows, entries, hot = per_message(m)
+        cpu = ", ".join(f"{name} {us} µs" for name, us in sorted(m.get("cpu_us", {}).items(), key=lambda item: -item[1]))
+        kept = f"{whole(m['rate'])} messages/s for {m['seconds']} s" if m["kept_up"] else f"**none** ({whole(m['rate'])}/s: {m['why']})"
+        wal = m.get("wal_bytes")
+        if key == "empty":
+            target = f"WAL ≤ 2 KB: {target_below(wal, 2048)}; HOT ≥ 90 %: {'met' if hot is not None and hot >= 0.9 else '**not met**'}"
+        else:
+            fresh = empty.get("wal_bytes")
+            target = (f"WAL ≤ 1.5 × the empty database's: {target_below(wal, 1.5 * fresh) if fresh else 'not measured'}; "
+                      f"HOT ≥ 90 %: {'met' if hot is not None and hot >= 0.9 else '**not met**'}")
+        lines.append(f"| {run['label']} | {kept} | {m['p50']} / {m['p99']} ms ({whole(m['delivered'])} of {whole(m['count'])} delivered) | "
+                     f"{whole(wal)} bytes | {'n/a' if hot is None else f'{100 * hot:.0f} %'} | {rows:.1f} / {entries:.1f} | {cpu} | {target} |")
+    lines.append("")
+    for key in ("empty", "stored"):
+        if key not in w:
+            continue
+        run = w[key]
+        lines.append(f"- whole loop ({run['label']}), probes of {run['probe_seconds']} s: {'; '.join(run['probes'])}")
+        tables = run["measured"].get("tables", {})
+        if tables:
+            lines.append(f"- whole loop ({run['label']}), per delivered message, each table's rows inserted / updated (HOT) / deleted, "
+                         "index entries: " + "; ".join(
+                             f"{name} {t['inserted']:.2f} / {t['updated']:.2f} ({t['hot']:.2f}) / {t['deleted']:.2f}, {t['index_entries']:.1f}"
+                             for name, t in sorted(tables.items(), key=lambda item: -item[1]["index_entries"])))
+    return lines
+
+
 def _growth_raw(r):
     g = r.get("growth")
     if not g:
@@ -210,6 +266,7 @@ def render(r):
         "| --- | --- | --- | --- |",
         *[f"| {label} | {rss} | {peak} | {target} |" for label, rss, peak, target in r["memory"]],
         *_growth_rows(r),
+        *_whole_loop_rows(r),
         "",
         "Raw values, in repetition order:",
         "",
@@ -254,3 +311,15 @@ def render(r):
         f"commits each accept durably. Raw outputs of this run: {r['work_dir']}/.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def render_whole_loop(r):
+    """The report of `BENCH_ONLY=whole-loop`: the whole loop's table alone."""
+    return "\n".join([
+        "# Benchmark results: the whole loop alone (BENCH_ONLY=whole-loop)",
+        "",
+        f"- Command: `BENCH_ONLY=whole-loop scripts/bench`, {r['date']}, revision {r['revision']}; whole run {r['elapsed']} s",
+        f"- Machine: {r['machine']}; load average at the end: {r['load']}",
+        *_whole_loop_rows(r),
+        *([""] + ["**Problems in this run:**", ""] + [f"- {p}" for p in r["problems"]] if r["problems"] else []),
+    ]) + "\n"

@@ -57,6 +57,17 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def tree_ticks(pid):
+    """CPU time of the process and every descendant, those that ended too (the kernel adds a
+    reaped child's time to its parent's cutime and cstime), in clock ticks; 0 when gone. For a
+    parent whose children come and go: PostgreSQL's postmaster, a sender loop."""
+    stat = _proc(pid, "stat")
+    if stat is None:
+        return 0
+    fields = stat.rsplit(b")", 1)[1].split()
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) + sum(tree_ticks(child) for child in children_of(pid))
+
+
 def parent_of(pid):
     stat = _proc(pid, "stat")
     return int(stat.rsplit(b")", 1)[1].split()[1]) if stat else None
