@@ -46,12 +46,21 @@ def test_keys_are_random_and_stored_only_as_a_hash(db):
 def test_revoked_key_gets_401_and_listing_shows_it_revoked():
     key = create_api_key("to-revoke")
     client = Api(key)
-    assert client.post_message(new_number()).status_code == 201
+    posted = client.post_message(new_number())
+    assert posted.status_code == 201
+    # Reads too, each worker's: the key is remembered (APIKeyCache), the read checks it anyway.
+    for _ in range(40):
+        assert client.get_message(posted.json()["id"]).status_code == 200
     listing = textingctl("keys", "list").stdout.splitlines()
     line = next(l for l in listing if l.split("\t")[2] == key[:10] + "…")
     key_id = line.split("\t")[0]
     assert textingctl("keys", "revoke", key_id).returncode == 0
     assert client.post_message(new_number()).status_code == 401
+    # From the moment the revocation commits, reads are refused, and a revoked key learns
+    # nothing (not even whether an id exists).
+    for _ in range(40):
+        assert client.get_message(posted.json()["id"]).status_code == 401
+    assert client.get_message(str(uuid.uuid4())).status_code == 401
     assert next(l for l in textingctl("keys", "list").stdout.splitlines() if l.startswith(key_id)).split("\t")[4] != "-"
     assert textingctl("keys", "revoke", key_id).returncode != 0  # already revoked
 

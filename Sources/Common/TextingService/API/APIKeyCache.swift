@@ -4,11 +4,11 @@ import TextingPostgres
 import TextingStore
 
 /// Which key a secret belongs to, remembered once it was seen active, so that
-/// `POST /messages` skips a round trip per request. What is remembered never goes stale: a
-/// key's hash and id never change. Only revocation does, and the statement that stores
-/// messages (`MessageStore.accept`) checks it itself, so a revoked key still stores nothing
-/// from the moment `textingctl keys revoke` commits. Reads and cancels do not use this: they
-/// look the key up on every request.
+/// `POST /messages` and `GET /messages/{id}` skip a round trip per request. What is remembered
+/// never goes stale: a key's hash and id never change. Only revocation does, and the
+/// statements those requests run check it themselves (`MessageStore.accept`,
+/// `MessageStore.read`), so a revoked key stores and reads nothing from the moment `textingctl
+/// keys revoke` commits. Every other request looks the key up each time.
 public final class APIKeyCache: Sendable {
     /// Keys remembered at most; past that the memory starts over (keys are few in practice).
     public let capacity: Int

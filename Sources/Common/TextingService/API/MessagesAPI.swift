@@ -55,9 +55,13 @@ public struct MessagesAPI: Sendable {
             try allow(request, ["POST"])
             return try createBatch(request, owner: owner, connection: connection)
         case 2 where segments[0] == "messages":
-            let owner = try authenticate(request, connection: connection)
+            // Reading trusts a remembered key: the statement that reads checks revocation. An
+            // id that is no UUID reads nothing, so its key is looked up as for other requests.
+            let id = UUID(uuidString: segments[1])
+            let owner = try authenticate(request, connection: connection, remembered: id != nil)
             try allow(request, ["GET", "HEAD"])
-            return .json(200, try find(segments[1], owner: owner, connection: connection).json)
+            guard let id else { throw Self.noSuchMessage(segments[1]) }
+            return .json(200, try read(id, owner: owner, connection: connection).json)
         case 3 where segments[0] == "messages" && segments[2] == "cancel":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["POST"])
@@ -254,16 +258,22 @@ public struct MessagesAPI: Sendable {
         return key
     }
 
-    private func find(_ id: String, owner: Int64, connection: PostgresConnection) throws -> MessageRecord {
-        guard let uuid = UUID(uuidString: id), let record = try MessageStore(connection: connection).find(id: uuid, owner: owner) else {
-            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+    /// `GET /messages/{id}` for an owner whose key was remembered: 401 if it has been revoked since.
+    private func read(_ id: UUID, owner: Int64, connection: PostgresConnection) throws -> MessageRecord {
+        switch try MessageStore(connection: connection).read(id: id, owner: owner) {
+        case .found(let record): return record
+        case .notFound: throw Self.noSuchMessage(id.uuidString.lowercased())
+        case .keyNotActive: throw Self.invalidKey
         }
-        return record
+    }
+
+    static func noSuchMessage(_ id: String) -> Problem {
+        Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
     }
 
     private func cancel(_ id: String, owner: Int64, connection: PostgresConnection) throws -> HTTPServerResponse {
         guard let uuid = UUID(uuidString: id) else {
-            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+            throw Self.noSuchMessage(id)
         }
         switch try MessageStore(connection: connection).cancel(id: uuid, owner: owner) {
         case .canceled(let record):
@@ -271,7 +281,7 @@ public struct MessagesAPI: Sendable {
         case .notCancelable(let status):
             throw Problem(.messageNotCancelable, "The message is \(status.rawValue); only a queued message that no sender has tried yet can be canceled.")
         case .notFound:
-            throw Problem(.notFound, "No message of yours has the id `\(id.prefix(40))`.")
+            throw Self.noSuchMessage(id)
         }
     }
 

@@ -118,6 +118,25 @@ public struct MessageStore {
         try connection.execute(Self.findByID, [id.uuidString.lowercased(), String(owner)]).decodeFirst()
     }
 
+    /// What a read by id found.
+    public enum Reading: Sendable, Equatable {
+        case found(MessageRecord)
+        case notFound
+        /// The owner's key is revoked (or gone): nothing is told, not even whether the id exists.
+        case keyNotActive
+    }
+
+    /// `find`, and in the same statement whether `owner`'s key is still active: for a caller
+    /// that trusted a remembered key (`APIKeyCache`), so a read is one round trip and a
+    /// revocation still holds from the moment it commits.
+    public func read(id: UUID, owner: Int64) throws(PostgresError) -> Reading {
+        guard let row = try connection.execute(Self.readByID, [id.uuidString.lowercased(), String(owner)]).first, row["key_active"] == "t" else {
+            return .keyNotActive
+        }
+        guard row["id"] != nil else { return .notFound }
+        return .found(try MessageRecord(row: row))
+    }
+
     /// A page of `owner`'s messages, newest first, strictly older than `before` (a message's
     /// internal id, from the cursor). One more row than asked for tells whether a next page exists.
     public func list(
@@ -307,6 +326,16 @@ public struct MessageStore {
         """
         SELECT \(MessageRecord.columns)
         FROM message_by_public_id($1::uuid, $2::bigint) m JOIN phone_numbers p ON p.id = m.phone_number_id
+        """)
+
+    /// `findByID` beside the key's state: a row whenever the key exists, its message columns
+    /// NULL when it owns no such message.
+    static let readByID = Query(
+        "messages.read_by_id",
+        """
+        SELECT k.revoked_at IS NULL AS key_active, f.*
+        FROM api_keys k LEFT JOIN LATERAL (\(findByID.sql)) f ON true
+        WHERE k.id = $2::bigint
         """)
 
     /// Keyset pagination on the internal id (which grows with insertion), so a page costs the

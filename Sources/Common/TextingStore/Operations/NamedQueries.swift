@@ -12,7 +12,7 @@ public enum NamedQueries {
             JobQueue.drop, JobQueue.claimRouted, JobQueue.deferJob, JobQueue.countSends, JobQueue.keepFailedSends, JobQueue.releaseRecipients, JobQueue.nextDue,
             JobQueue.listen,
             JobQueue.markIdle, JobQueue.markBusy,
-            MessageStore.accept, MessageStore.findByID, MessageStore.findInternalID, MessageStore.numberID,
+            MessageStore.accept, MessageStore.findByID, MessageStore.readByID, MessageStore.findInternalID, MessageStore.numberID,
             MessageStore.lockJob, MessageStore.markCanceled, MessageStore.currentStatus, MessageStore.deleteJob,
             IdempotencyStore.claim, IdempotencyStore.find, IdempotencyStore.complete, IdempotencyStore.completeBatch, IdempotencyStore.deleteExpired,
             PhoneNumberReactivation.reactivate, PhoneNumberReactivation.find,
