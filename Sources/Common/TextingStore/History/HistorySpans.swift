@@ -35,6 +35,42 @@ enum HistorySpans {
         return span >= 2 ? (span - 1) << spanShift : .min
     }
 
+    /// The partition of `messages` that holds the message with public id `id`, when the id
+    /// names one: a UUIDv7 (a new message's id is made from its public id, `newMessageID`, so
+    /// it lies in the span of the public id's time) of a span that can exist. nil for other
+    /// versions and times. The name is what `create_history_partition` gives a span:
+    /// `messages_` and the span's first day, UTC. A message written otherwise (span 0, made
+    /// before the partitioning; rows written by hand) may be elsewhere: a caller that does
+    /// not find it there looks in every span the id allows (`publicID`).
+    static func messagePartition(for id: UUID) -> String? {
+        let bytes = id.uuid
+        guard bytes.6 >> 4 == 7 else { return nil }
+        let milliseconds = [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        let span = (milliseconds - epochMilliseconds) >> 31
+        // Span 0 is the rows made before the partitioning; time ids run out after 2^10 spans.
+        guard milliseconds >= epochMilliseconds, span >= 1, span < 1 << 10 else { return nil }
+        let (year, month, day) = civilDate(daysSince1970: (epochMilliseconds + span << 31) / 86_400_000)
+        func padded(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "messages_" + padded(year, 4) + padded(month, 2) + padded(day, 2)
+    }
+
+    /// The proleptic Gregorian date `days` days after 1970-01-01 (Howard Hinnant's
+    /// `civil_from_days`), without a calendar object on the read path.
+    static func civilDate(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     /// The internal id of a new message with this public id (an SQL expression).
     static func newMessageID(for publicID: String) -> String {
         "message_id_for(\(publicID))"
