@@ -54,11 +54,6 @@ public final class Sender {
     /// claim waits this long: tokens come back bit by bit, and claiming the same jobs again at
     /// once would only put them back again.
     static let pauseAfterDeferringMilliseconds = 20
-    /// How long after its last claim that found jobs a sender keeps looking (every
-    /// `idlePollMilliseconds`) before it says it sleeps and waits for a NOTIFY: a message
-    /// arriving meanwhile waits at most a poll.
-    static let idleGraceMilliseconds = 100
-    static let idlePollMilliseconds = 5
 
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
@@ -96,9 +91,6 @@ public final class Sender {
         var released: [String] = []
         /// Set when the last claim put jobs back: no claim before then.
         var claimNotBefore: Date?
-        /// When a claim last found jobs: for a moment after, the sender looks again rather than
-        /// say it sleeps (`idleGraceMilliseconds`).
-        var lastWorkAt: Date?
 
         /// Milliseconds until a claim may be made again (0: now).
         var millisecondsUntilClaim: Int {
@@ -179,7 +171,6 @@ public final class Sender {
         try release(&progress)
         let claimed = try claim()
         progress.unrecorded += claimed.jobs.count
-        if !claimed.jobs.isEmpty { progress.lastWorkAt = Date.now }
         if claimed.queueDrained { progress.queueMayHaveWork = false }
         var decided: [JobOutcome] = []
         var sends: [SendPump<InFlight>.Send] = []
@@ -248,16 +239,6 @@ public final class Sender {
     /// second). Says so first, then looks: a job inserted after the look sends a NOTIFY.
     private func sleepUntilWork(_ progress: inout Progress, deadline: Date) throws {
         try release(&progress)
-        if !progress.idle, let last = progress.lastWorkAt, -last.timeIntervalSinceNow * 1000 < Double(Self.idleGraceMilliseconds),
-            deadline.timeIntervalSinceNow > 0
-        {
-            // It had work a moment ago: under a steady flow the next message is milliseconds
-            // away, and saying it sleeps costs two commits (idle_senders in and out) and, while
-            // it is listed, a NOTIFY in every accept. Look again shortly instead.
-            usleep(UInt32(Self.idlePollMilliseconds) * 1000)
-            progress.queueMayHaveWork = true
-            return
-        }
         if !progress.idle {
             try queue.markIdle(senderID: senderID)
             progress.idle = true
