@@ -74,11 +74,13 @@ def main():
         "       coalesce(array_agg('pgbench-' || b.message_id ORDER BY b.message_id), '{}')::text AS provider_message_ids,\n"
         "       coalesce(array_agg(b.attempts ORDER BY b.message_id), '{}')::text AS attempts,\n"
         "       coalesce(array_agg(''::text ORDER BY b.message_id), '{}')::text AS costs,\n"
-        "       coalesce(array_agg(b.number) FILTER (WHERE b.recipient_held), '{}')::text AS held\n"
+        "       coalesce(array_agg(b.number) FILTER (WHERE b.recipient_held), '{}')::text AS held,\n"
+        "       coalesce(min(b.message_id), 0) AS low_id, coalesce(max(b.message_id), 0) AS high_id\n"
         "FROM batch b"
     )
     mark_sent = substitute(mark_sent, {
         1: ":ids", 2: ":providers", 3: ":provider_message_ids", 4: ":attempts", 5: f"'{sent_from}'", 6: ":costs",
+        7: ":low_id", 8: ":high_id",
     }, "pgbench_sender")
 
     print("-- Rendered by bench/pgbench_sender.py from `textingctl sql jobs.claim` and `jobs.mark_sent`: one sender")

@@ -70,4 +70,18 @@ final class HistorySpansTests: XCTestCase {
         XCTAssertTrue(HistorySpans.civilDate(daysSince1970: 20_791) == (2026, 12, 4))
         XCTAssertTrue(HistorySpans.civilDate(daysSince1970: -1) == (1969, 12, 31))
     }
+
+    func testTheIdRangeOfPublicIDsIsTheUnionOfWhatEachAllows() {
+        let at = HistorySpans.epochMilliseconds + 101 << 31 + 86_400_000
+        let first = uuid(milliseconds: at).uuidString.lowercased()
+        let later = uuid(milliseconds: at + 7_200_000).uuidString
+        let range = HistorySpans.idRange(publicIDs: [later, first])
+        XCTAssertEqual(range.low, (at - 3_600_000 - HistorySpans.epochMilliseconds) << 22)
+        XCTAssertEqual(range.high, (at + 7_200_000 + 3_600_000 - HistorySpans.epochMilliseconds) << 22)
+        // One id naming no time (another version, not a UUID, a time out of range): every id.
+        for other in [uuid(milliseconds: at, version: 4).uuidString, "not-a-uuid", uuid(milliseconds: HistorySpans.epochMilliseconds).uuidString] {
+            XCTAssertTrue(HistorySpans.idRange(publicIDs: [first, other]) == (Int64.min, Int64.max), other)
+        }
+        XCTAssertTrue(HistorySpans.idRange(publicIDs: []) == (Int64.min, Int64.max))
+    }
 }

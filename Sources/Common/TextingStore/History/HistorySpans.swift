@@ -71,6 +71,32 @@ enum HistorySpans {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// The internal ids rows with these public ids can have, as one range `[low, high)` to give
+    /// a statement planned for its values (`Query.Planning.eachExecution`) as constants, so that
+    /// PostgreSQL plans only the spans in it instead of every span kept: the union of what
+    /// `history_ids_from` and `history_ids_before` allow for each (an hour's slack either side
+    /// of a UUIDv7's time), everything when one names no time (another version, a time out of
+    /// range, not a UUID). Span 0 (rows made before the partitioning, where an old v7 id may
+    /// be) is not in it: a statement adds it with `OR id < spanZeroEnd`.
+    static func idRange(publicIDs: [String]) -> (low: Int64, high: Int64) {
+        var low = Int64.max
+        var high = Int64.min
+        for text in publicIDs {
+            guard let id = UUID(uuidString: text), id.uuid.6 >> 4 == 7 else { return (.min, .max) }
+            let bytes = id.uuid
+            let milliseconds = [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+            guard milliseconds >= epochMilliseconds + hourSlack, milliseconds < epochMilliseconds + (1 << 41) - hourSlack else { return (.min, .max) }
+            low = min(low, (milliseconds - hourSlack - epochMilliseconds) << 22)
+            high = max(high, (milliseconds + hourSlack - epochMilliseconds) << 22)
+        }
+        return low <= high ? (low, high) : (.min, .max)
+    }
+
+    /// The slack `history_ids_from` and `history_ids_before` allow between a row's id and its public id's time.
+    static let hourSlack: Int64 = 3_600_000
+    /// The first id after span 0.
+    static let spanZeroEnd: Int64 = 1 << spanShift
+
     /// The internal id of a new message with this public id (an SQL expression).
     static func newMessageID(for publicID: String) -> String {
         "message_id_for(\(publicID))"

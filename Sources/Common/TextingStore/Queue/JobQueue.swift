@@ -124,6 +124,10 @@ public struct JobQueue {
                     PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
                     PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
                     PostgresArray.literal(sent.costs),
+                    // The batch's lowest and highest ids, constants for the planner: it plans the
+                    // spans between them, not every span kept.
+                    String(current.lazy.filter { if case .sent = $0.disposition { true } else { false } }.map(\.messageID).min() ?? 0),
+                    String(current.lazy.filter { if case .sent = $0.disposition { true } else { false } }.map(\.messageID).max() ?? 0),
                 ])
         }
         if !failedSends.ids.isEmpty {
@@ -263,7 +267,9 @@ public struct JobQueue {
             """, planning: .eachExecution)
     }
 
-    /// A callback may already have moved the message past `sent`; then only the provider's
+    /// $7 and $8 bound the ids (the batch's lowest and highest): planned for its values, the
+    /// statement then plans only the spans they lie in (planning every span kept was half its
+    /// cost). A callback may already have moved the message past `sent`; then only the provider's
     /// details are kept. A provider that reuses an id it gave another message has it dropped
     /// rather than failing the whole batch on the unique constraint. The jobs are deleted by
     /// key: `IN (SELECT id FROM sent)` made the planner scan the whole jobs table.
@@ -283,7 +289,7 @@ public struct JobQueue {
                 ) THEN NULL ELSE sent.provider_message_id END,
                 attempts = sent.attempts, cost = nullif(sent.cost, '')::numeric,
                 sent_at = coalesce(m.sent_at, now()), updated_at = now()
-            FROM sent WHERE m.id = sent.id
+            FROM sent WHERE m.id = sent.id AND m.id BETWEEN $7::bigint AND $8::bigint
         )
         DELETE FROM jobs WHERE message_id = ANY($1::bigint[])
         """, planning: .eachExecution)
