@@ -71,6 +71,8 @@ public struct JobQueue {
         let current = outcomes.filter { held.contains(Int($0.messageID)) }
         var sent: (ids: [String], providers: [String], providerMessageIDs: [String], attempts: [String], costs: [String]) = ([], [], [], [], [])
         var sentKeys: Set<String> = []
+        // The lowest and highest id sent (`markSent`'s $7 and $8).
+        var sentRange = (low: Int64.max, high: Int64.min)
         var charges: [String: (provider: String, prefix: String, sends: Int, segments: Int, cost: Double)] = [:]
         var failedSends: (ids: [String], attempts: [String], providers: [String], answers: [String], codes: [String], final: [String]) = (
             [], [], [], [], [], []
@@ -89,6 +91,7 @@ public struct JobQueue {
             switch outcome.disposition {
             case .sent(let provider, let providerMessageID, let charge):
                 sent.ids.append(id)
+                sentRange = (min(sentRange.low, outcome.messageID), max(sentRange.high, outcome.messageID))
                 sent.providers.append(provider)
                 // One statement sees none of its own rows: an id a provider repeats within the
                 // batch is dropped here, as the statement drops one it gave an earlier batch.
@@ -124,10 +127,7 @@ public struct JobQueue {
                     PostgresArray.literal(sent.ids), PostgresArray.literal(sent.providers),
                     PostgresArray.literal(sent.providerMessageIDs), PostgresArray.literal(sent.attempts), Self.sentFrom,
                     PostgresArray.literal(sent.costs),
-                    // The batch's lowest and highest ids, constants for the planner: it plans the
-                    // spans between them, not every span kept.
-                    String(current.lazy.filter { if case .sent = $0.disposition { true } else { false } }.map(\.messageID).min() ?? 0),
-                    String(current.lazy.filter { if case .sent = $0.disposition { true } else { false } }.map(\.messageID).max() ?? 0),
+                    String(sentRange.low), String(sentRange.high),
                 ])
         }
         if !failedSends.ids.isEmpty {
