@@ -106,15 +106,8 @@ public struct ProviderHealthStore {
                -- The rate given now: as take_provider_tokens grows it back after a 429.
                least(r.tps, r.rate + r.tps * 0.05 * greatest(0, extract(epoch FROM clock_timestamp() - r.filled_at))) AS current_rate,
                coalesce((SELECT sum(count) FROM provider_attempts a WHERE a.provider = n.provider), 0) AS attempts,
-               -- The last hour's answers: the ring's slots written in it.
-               coalesce((SELECT sum(count) FROM provider_answer_minutes r
-                         WHERE r.provider = n.provider AND r.outcome = 'accepted' AND r.minute > now() - interval '1 hour'), 0) AS recent_accepted,
-               coalesce((SELECT sum(count) FROM provider_answer_minutes r
-                         WHERE r.provider = n.provider AND r.outcome = 'temporary_failure' AND r.minute > now() - interval '1 hour'), 0)
-                   AS recent_temporary_failures,
-               coalesce((SELECT sum(count) FROM provider_answer_minutes r
-                         WHERE r.provider = n.provider AND r.outcome = 'permanent_failure' AND r.minute > now() - interval '1 hour'), 0)
-                   AS recent_permanent_failures,
+               recent.accepted AS recent_accepted, recent.temporary_failures AS recent_temporary_failures,
+               recent.permanent_failures AS recent_permanent_failures,
                h.last_failure, to_char(h.last_failure_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_failure_at,
                coalesce((SELECT sum(sends) FROM provider_sends s WHERE s.provider = n.provider), 0) AS sends,
                coalesce((SELECT sum(segments) FROM provider_sends s WHERE s.provider = n.provider), 0) AS segments,
@@ -122,6 +115,13 @@ public struct ProviderHealthStore {
         FROM names n
         LEFT JOIN provider_health h ON h.provider = n.provider
         LEFT JOIN provider_rates r ON r.provider = n.provider
+        -- The last hour's answers: the ring's slots written in it.
+        CROSS JOIN LATERAL (
+            SELECT coalesce(sum(a.count) FILTER (WHERE a.outcome = 'accepted'), 0) AS accepted,
+                   coalesce(sum(a.count) FILTER (WHERE a.outcome = 'temporary_failure'), 0) AS temporary_failures,
+                   coalesce(sum(a.count) FILTER (WHERE a.outcome = 'permanent_failure'), 0) AS permanent_failures
+            FROM provider_answer_minutes a WHERE a.provider = n.provider AND a.minute > now() - interval '1 hour'
+        ) recent
         ORDER BY n.provider
         """)
 
