@@ -24,9 +24,7 @@ public struct APIKey: Sendable, Equatable {
 
     /// A new random key, returned once to the person who asked for it.
     public static func generateSecret() -> String {
-        var generator = SystemRandomNumberGenerator()  // getrandom(2): cryptographically secure
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return scheme + Base64URL.encode(bytes)
+        scheme + Base64URL.encode(RandomBytes.make(32))
     }
 
     /// The stored form of a key: SHA-256, hex. A 256-bit random key needs no slow hash.
