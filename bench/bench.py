@@ -51,6 +51,8 @@ BENCH_READ_MESSAGES=10000, BENCH_LATENCY_RATE=1000, BENCH_LATENCY_SECONDS=10,
 BENCH_LATENCY_CALLBACK_MS=100 (-1 skips that run; the whole loop then calls back at once), BENCH_KANNEL=1 (0 skips the peer),
 BENCH_WHOLE_LOOP_SECONDS=60, BENCH_ONLY=whole-loop (the whole loop's rows alone, on an empty
 database and over BENCH_GROWTH_MESSAGES, written to <run folder>/bench/whole-loop.md),
+BENCH_ONLY=batch (batch ingest beside pgbench's same batches and Kannel's sendsms alone, a few
+minutes, written to <run folder>/bench/batch.md),
 BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s, a rate of 200/s, 20,000 of history,
 Kannel skipped if it cannot be installed, a stack of its own under .run/bench-smoke on ports
 from 28180, results in .run/bench-smoke/bench/smoke.md), BENCH_RUN_DIR (another folder; it is
@@ -73,7 +75,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(PROJECT, "Tests", "support"))
 from kannel import Kannel, KannelError  # noqa: E402
 from texting_support import processes, stats  # noqa: E402
-from texting_support.bench_report import render, render_whole_loop  # noqa: E402
+from texting_support.bench_report import render, render_batch, render_whole_loop  # noqa: E402
 from texting_support.mocks import MockError, Mocks  # noqa: E402
 from texting_support.stack import MESSAGE_TABLES, SCRIPT as STACK, exported, mock_bases, providers  # noqa: E402
 
@@ -137,8 +139,8 @@ class Settings:
             raise SystemExit(f"bench: BENCH_LATENCY_CALLBACK_MS must be -1 (off) or milliseconds; got '{callback}'")
         self.callback_ms = int(callback)
         self.only = environ.get("BENCH_ONLY", "")
-        if self.only not in ("", "whole-loop"):
-            raise SystemExit(f"bench: BENCH_ONLY must be whole-loop (or unset: everything); got '{self.only}'")
+        if self.only not in ("", "whole-loop", "batch"):
+            raise SystemExit(f"bench: BENCH_ONLY must be whole-loop or batch (or unset: everything); got '{self.only}'")
         if self.only:
             self.results_file = os.path.join(self.run_dir, "bench", f"{self.only}.md")
 
@@ -543,6 +545,13 @@ class Bench:
                                                    "-f", os.path.join(PROJECT, "bench", "pgbench_obvious.sql")))
         accepted_by_kannel = self.kannel_accepts(rep, wrk_load) if s.use_kannel else None
 
+        self.batch(rep, wrk_load)
+        self.reads(rep, wrk_load)
+        self.senders(rep, accepted_by_kannel)
+
+    def batch(self, rep, wrk_load):
+        """POST /messages/batch, then pgbench committing the same batches with the service's SQL."""
+        s, out = self.s, self.series
         say(f"batch {rep}/{s.reps}: POST /messages/batch, {s.batch} messages a request; pgbench (the service's accept, the same rows), "
             f"{s.duration} s each")
         self.reset_data()
@@ -555,6 +564,9 @@ class Bench:
         out["pgbench_batch"].append(s.batch * self.pgbench(f"pgbench-batch-{rep}", s.duration + 30, "-n", "-M", "simple", "-c",
                                                            str(PGBENCH_CLIENTS), "-j", "2", "-T", str(s.duration), "-f", self.batch_script))
 
+    def reads(self, rep, wrk_load):
+        """GET /messages/{id} over stored messages, then the trivial FastCGI responder."""
+        s, out = self.s, self.series
         say(f"reads {rep}/{s.reps}: GET /messages/{{id}} over {s.read_messages} stored messages, then the trivial FastCGI responder ({s.duration} s each)")
         self.preload(s.read_messages, "sent")
         ids = self.out("read-ids.txt")
@@ -570,6 +582,10 @@ class Bench:
         out["trivial_p50"].append(p50)
         out["trivial_p99"].append(p99)
 
+    def senders(self, rep, accepted_by_kannel):
+        """The sender's drains, the webhooks', the mocks alone, pgbench with the sender's SQL,
+        Kannel forwarding, and a provider with a contracted rate."""
+        s, out = self.s, self.series
         say(f"sender {rep}/{s.reps}: SenderCron --once draining {s.sender_messages} to the mock providers; the mock providers alone "
             f"({s.duration} s); pgbench draining them with the sender's SQL; SenderCron --once to the provider endpoint"
             f"{'; Kannel forwarding to it' if s.use_kannel else ''}")
@@ -1114,6 +1130,8 @@ class Bench:
         if self.s.use_kannel:
             self.kannel = Kannel(PROJECT, os.path.join(self.s.run_dir, "kannel"), self.s.kannel_ports_from,
                                  f"http://127.0.0.1:{self.s.ceiling_port}/bench/provider-send", self.start, say)
+        if self.s.only == "batch":
+            return self.measure_batch()
         for rep in range(1, self.s.reps + 1):
             self.repetition(rep)
         self.postmaster = int(open(os.path.join(self.s.run_dir, "pgdata", "postmaster.pid")).readline())
@@ -1125,6 +1143,20 @@ class Bench:
         self.whole_loop_figures = {"empty": self.whole_loop("empty database", empty=True)}
         self.growth_figures = self.growth()
         return self.results(latency, idle, memory)
+
+    def measure_batch(self):
+        """BENCH_ONLY=batch: Kannel's sendsms, batch ingest and pgbench's same batches, one after
+        the other in each repetition, to measure a change to the batch path without the rest."""
+        wrk_load = [f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{self.s.duration}s"]
+        for rep in range(1, self.s.reps + 1):
+            if self.s.use_kannel:
+                say(f"Kannel sendsms {rep}/{self.s.reps}, {self.s.duration} s")
+                self.kannel_accepts(rep, wrk_load)
+            self.batch(rep, wrk_load)
+        self.growth_figures, self.whole_loop_figures = {}, {}
+        results = self.results({}, {}, [])
+        results["only"] = "batch"
+        return results
 
     def measure_whole_loop(self):
         """BENCH_ONLY=whole-loop: the whole loop's rows alone (on an empty database, then over
@@ -1387,7 +1419,7 @@ def main():
         os.makedirs(os.path.dirname(settings.results_file), exist_ok=True)
         with open(bench.out("results.json"), "w") as f:
             json.dump(results, f, indent=1)
-        report = render_whole_loop(results) if results.get("only") == "whole-loop" else render(results)
+        report = {"whole-loop": render_whole_loop, "batch": render_batch}.get(results.get("only"), render)(results)
         with open(settings.results_file + ".tmp", "w") as f:
             f.write(report)
         os.replace(settings.results_file + ".tmp", settings.results_file)

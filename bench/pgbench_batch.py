@@ -7,7 +7,8 @@ bench/batch.lua sends (each message another number, 20 to 144 characters of the 
 here one batch per transaction straight into PostgreSQL: a multi-row insert into
 phone_numbers, messages and jobs with nothing in front of it. The API-key lookup is not in it
 (the key is remembered; the statement checks revocation itself). pgbench -M simple sends no
-parameters, so each becomes an array built in SQL:
+parameters, so each becomes an array built in SQL; public ids are UUIDv7, as MessagesFCGI
+makes them (uuid_v7(), migration 0013: each names the span its message goes to):
 
   usage: pgbench_batch.py TEXTINGCTL OWNER_ID [BATCH] > batch.pgbench
 """
@@ -26,7 +27,7 @@ def main():
     accept = statement(textingctl, "messages.accept", "pgbench_batch")
     series = f"generate_series(1, {size}) g"
     accept = substitute(accept, {
-        1: f"ARRAY(SELECT gen_random_uuid() FROM {series})",
+        1: f"ARRAY(SELECT uuid_v7() FROM {series})",
         2: f"ARRAY(SELECT '+1555' || lpad(((:n + g) % 10000000)::text, 7, '0') FROM {series})",
         3: f"ARRAY(SELECT left('{TEXT}', 20 + ((:n + g) * 7) % 125) FROM {series})",
         4: f"array_fill('GSM-7'::text, ARRAY[{size}])",

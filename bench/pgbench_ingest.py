@@ -35,7 +35,7 @@ def main():
     # segments, send_at (-1: none), validity (0: none), client_ref ('': none),
     # status_callback ('': none), owner, sender ('': none).
     accept = substitute(accept, {
-        1: "ARRAY[gen_random_uuid()]",
+        1: "ARRAY[uuid_v7()]",
         2: "ARRAY['+1555' || lpad(:n::text, 7, '0')]",
         3: f"ARRAY[left('{TEXT}', :len)]",
         4: "ARRAY['GSM-7']",

@@ -1,6 +1,6 @@
 import copy
 
-from texting_support.bench_report import render
+from texting_support.bench_report import render, render_batch
 
 SERIES = {
     "ingest": [900.0, 1100.0, 1000.0], "ingest_p50": [1.0, 1.1, 1.2], "ingest_p99": [9.0, 9.5, 8.0],
@@ -129,6 +129,19 @@ def test_batch_ingest_is_set_beside_the_same_inserts_in_pgbench_and_beside_kanne
     assert "≥ 70 %: **not met**" in _row(render(results), "| Batch ingest: `POST /messages/batch`")
     # Not measured (an older run): no row.
     assert "Batch ingest" not in render(RESULTS)
+
+
+def test_the_batch_rows_alone_have_their_ratios_and_raw_values():
+    results = copy.deepcopy(RESULTS)
+    results["batch"] = 100
+    results["series"] = {"batch": [30000.0, 36000.0, 34000.0], "batch_p50": [50.0] * 3, "batch_p99": [90.0] * 3,
+                         "pgbench_batch": [50000.0, 40000.0, 45000.0], "kannel_accept": [20000.0, 16000.0, 18000.0]}
+    report = render_batch(results)
+    assert report.startswith("# Benchmark results: batch ingest alone (BENCH_ONLY=batch)")
+    assert "45,000 messages/s | 76 % | ≥ 70 %: met |" in _row(report, "| Batch ingest: `POST /messages/batch`")
+    # 34,000 against 18,000: 189 %.
+    assert "18,000 accepted/s | 189 % | ≥ 200 %: **not met** |" in _row(report, "| Batch ingest, as above")
+    assert "- Kannel sendsms accepted/s: 20000, 16000, 18000" in report
 
 
 def _whole_loop_run(rate, wal, updated, hot, kept_up=True):

@@ -313,6 +313,30 @@ def render(r):
     return "\n".join(lines) + "\n"
 
 
+def render_batch(r):
+    """The report of `BENCH_ONLY=batch`: batch ingest beside pgbench and Kannel alone."""
+    s = r["series"]
+    m = {name: median(values) for name, values in s.items()}
+    note = r.get("kannel_note") or ""
+    return "\n".join([
+        "# Benchmark results: batch ingest alone (BENCH_ONLY=batch)",
+        "",
+        f"- Command: `BENCH_ONLY=batch scripts/bench`, {r['date']}, revision {r['revision']}; whole run {r['elapsed']} s",
+        f"- Machine: {r['machine']}; load average at the end: {r['load']}",
+        f"- {r['reps']} repetitions of {r['duration']} s each (Kannel, batch, pgbench, …); medians quoted, raw values below.",
+        "",
+        "| figure | value | ceiling (same run) | ratio | target |",
+        "| --- | --- | --- | --- | --- |",
+        *_batch_rows(r, m, m.get("kannel_accept"), note),
+        "",
+        f"- batch ingest messages/s: {joined(s['batch'])}; wrk latency p50 ms: {joined(s['batch_p50'])}, p99 ms: {joined(s['batch_p99'])}; "
+        f"pgbench with the same batches, messages/s: {joined(s['pgbench_batch'])}",
+        f"- Kannel sendsms accepted/s: {joined(s['kannel_accept'])}",
+        *([f"- {note}"] if note else []),
+        *([""] + ["**Problems in this run:**", ""] + [f"- {p}" for p in r["problems"]] if r["problems"] else []),
+    ]) + "\n"
+
+
 def render_whole_loop(r):
     """The report of `BENCH_ONLY=whole-loop`: the whole loop's table alone."""
     return "\n".join([
