@@ -231,24 +231,32 @@ public struct MessageStore {
                 WITH ORDINALITY AS i(public_id, number, body, encoding, segments, send_at_ms, validity_seconds, client_ref, status_callback, api_key_id, asked_sender, n)
         ), senders AS (
             SELECT api_key_id, sender, pooled, is_default FROM api_key_senders WHERE api_key_id = ANY($10::bigint[])
-        ), chosen AS (
-            -- NULL with a sender asked for: the key may not use it.
-            SELECT i.n, CASE WHEN i.asked_sender <> '' THEN
-                       (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.sender = i.asked_sender)
-                   ELSE coalesce(
-                       (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.is_default),
-                       (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.pooled
-                        ORDER BY md5(s.sender || ':' || i.number) DESC, s.sender LIMIT 1))
-                   END AS sender,
-                   i.asked_sender <> '' AS asked
-            FROM input i
         ), key AS (
             SELECT id FROM api_keys WHERE id = ANY($10::bigint[]) AND revoked_at IS NULL
+        ), item AS (
+            -- Each message with what decides whether it may be stored: its key active, the
+            -- sender it goes from (NULL with a sender asked for: the key may not use it).
+            -- One row per message, every later step reading it: joins to the messages' own
+            -- derived rows were estimated at one row each and planned as nested loops
+            -- (a batch's messages times its numbers).
+            SELECT i.*, c.key_active, c.sender, c.asked, c.key_active AND NOT (c.asked AND c.sender IS NULL) AS admissible
+            FROM input i
+            CROSS JOIN LATERAL (
+                SELECT i.api_key_id IN (SELECT id FROM key) AS key_active,
+                       CASE WHEN i.asked_sender <> '' THEN
+                           (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.sender = i.asked_sender)
+                       ELSE coalesce(
+                           (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.is_default),
+                           (SELECT s.sender FROM senders s WHERE s.api_key_id = i.api_key_id AND s.pooled
+                            ORDER BY md5(s.sender || ':' || i.number) DESC, s.sender LIMIT 1))
+                       END AS sender,
+                       i.asked_sender <> '' AS asked
+            ) c
         ), number AS (
             -- Not for a message whose sender the key may not use: refused, it leaves nothing.
             INSERT INTO phone_numbers AS p (number)
-            SELECT DISTINCT i.number FROM input i JOIN key ON key.id = i.api_key_id JOIN chosen c ON c.n = i.n
-            WHERE NOT (c.asked AND c.sender IS NULL)
+            SELECT DISTINCT i.number FROM item i
+            WHERE i.admissible
             ORDER BY i.number
             ON CONFLICT (number) DO UPDATE SET number = p.number
             RETURNING p.id, p.number, p.status, p.opted_out_at
@@ -266,19 +274,18 @@ public struct MessageStore {
             FOR UPDATE OF l
         ), eligible AS (
             -- What would be stored were there no limits, with what it and those before it cost.
-            SELECT i.n, i.api_key_id, i.segments,
+            SELECT i.*, number.id AS phone_number_id,
                    count(*) OVER w AS messages_so_far, sum(i.segments) OVER w AS segments_so_far
-            FROM input i
-            JOIN key ON key.id = i.api_key_id
+            FROM item i
             JOIN number ON number.number = i.number
-            JOIN chosen c ON c.n = i.n
-            WHERE number.status = 'active' AND number.opted_out_at IS NULL AND NOT (c.asked AND c.sender IS NULL)
-              AND i.api_key_id IN (SELECT api_key_id FROM limits)
+            WHERE i.admissible AND number.status = 'active' AND number.opted_out_at IS NULL
             WINDOW w AS (PARTITION BY i.api_key_id ORDER BY i.n)
         ), verdict AS (
-            -- Why a message does not fit (NULL: it does), and the seconds until it would: the
-            -- later reset first, since the earlier one would not be enough.
-            SELECT e.n, e.api_key_id, e.segments, v.refused,
+            -- Each of those with why it does not fit its key's limits (NULL: it does, or the key
+            -- has none), and the seconds until it would: the later reset first, since the earlier
+            -- one would not be enough. What is stored is read from here, not by a second join
+            -- (an anti-join with this, planned for a row or two, scanned it once per message).
+            SELECT e.*, v.refused,
                    CASE v.refused
                        WHEN 'rate' THEN ceil((e.messages_so_far - l.tokens) / l.rate)
                        WHEN 'month' THEN ceil(extract(epoch FROM ((period.month + interval '1 month') AT TIME ZONE 'UTC') - now()))
@@ -286,7 +293,7 @@ public struct MessageStore {
                    END AS retry_after,
                    CASE v.refused WHEN 'month' THEN l.segments_per_month WHEN 'day' THEN l.segments_per_day END AS quota
             FROM eligible e
-            JOIN limits l ON l.api_key_id = e.api_key_id
+            LEFT JOIN limits l ON l.api_key_id = e.api_key_id
             CROSS JOIN period
             CROSS JOIN LATERAL (SELECT CASE
                 WHEN l.rate IS NOT NULL AND e.messages_so_far > l.tokens THEN 'rate'
@@ -308,29 +315,23 @@ public struct MessageStore {
             WHERE l.api_key_id = s.api_key_id
         ), m AS (
             INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, send_at, expires_at, client_ref, status_callback, api_key_id, sender)
-            SELECT \(HistorySpans.newMessageID(for: "i.public_id")), i.public_id, number.id, i.body, i.encoding, i.segments, s.send_at,
-                   coalesce(s.send_at, now()) + make_interval(secs => nullif(i.validity_seconds, 0)), nullif(i.client_ref, ''), nullif(i.status_callback, ''), i.api_key_id,
-                   c.sender
-            FROM input i
-            JOIN key ON key.id = i.api_key_id
-            JOIN number ON number.number = i.number
-            JOIN chosen c ON c.n = i.n
-            CROSS JOIN LATERAL (SELECT to_timestamp(nullif(i.send_at_ms, -1) / 1000.0) AS send_at) s
-            WHERE number.status = 'active' AND number.opted_out_at IS NULL AND NOT (c.asked AND c.sender IS NULL)
-              AND NOT EXISTS (SELECT 1 FROM verdict v WHERE v.n = i.n AND v.refused IS NOT NULL)
+            SELECT \(HistorySpans.newMessageID(for: "v.public_id")), v.public_id, v.phone_number_id, v.body, v.encoding, v.segments, s.send_at,
+                   coalesce(s.send_at, now()) + make_interval(secs => nullif(v.validity_seconds, 0)), nullif(v.client_ref, ''), nullif(v.status_callback, ''), v.api_key_id,
+                   v.sender
+            FROM verdict v
+            CROSS JOIN LATERAL (SELECT to_timestamp(nullif(v.send_at_ms, -1) / 1000.0) AS send_at) s
+            WHERE v.refused IS NULL
             RETURNING *
         ), job AS (
             INSERT INTO jobs (message_id, run_at)
             SELECT m.id, coalesce(m.send_at, now()) FROM m
         )
-        SELECT i.public_id::text AS request_id, key.id IS NOT NULL AS key_active, p.opted_out_at IS NOT NULL AS opted_out,
-               (c.asked AND c.sender IS NULL) AS sender_refused, v.refused, v.retry_after, v.quota,
+        SELECT i.public_id::text AS request_id, i.key_active, p.opted_out_at IS NOT NULL AS opted_out,
+               (i.asked AND i.sender IS NULL) AS sender_refused, v.refused, v.retry_after, v.quota,
                \(MessageRecord.columns)
-        FROM input i
-        LEFT JOIN key ON key.id = i.api_key_id
+        FROM item i
         LEFT JOIN number p ON p.number = i.number
         LEFT JOIN verdict v ON v.n = i.n AND v.refused IS NOT NULL
-        LEFT JOIN chosen c ON c.n = i.n
         LEFT JOIN m ON m.public_id = i.public_id
         """)
 
