@@ -12,20 +12,29 @@ public struct SMSSegmentation: Sendable, Equatable {
     /// to the concatenation header, and an escape pair or surrogate pair is never split.
     public init(text: String) {
         var gsmCosts: [Int] = []
+        gsmCosts.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
-            if Self.gsmBasic.contains(scalar) {
-                gsmCosts.append(1)
-            } else if Self.gsmExtension.contains(scalar) {
-                gsmCosts.append(2)
-            } else {
+            // Most texts are ASCII: a table lookup, not a hash of each character.
+            let cost = scalar.value < 128 ? Int(Self.asciiCosts[Int(scalar.value)]) : Self.cost(of: scalar)
+            guard cost > 0 else {
                 // Not GSM-7: every scalar costs its UTF-16 length (2 for a surrogate pair).
                 let costs = text.unicodeScalars.map { $0.utf16.count }
                 self.init(encoding: .ucs2, costs: costs, single: 70, multipart: 67)
                 return
             }
+            gsmCosts.append(cost)
         }
         self.init(encoding: .gsm7, costs: gsmCosts, single: 160, multipart: 153)
     }
+
+    /// Septets a character costs in GSM-7: 1 in the basic alphabet, 2 in the extension table
+    /// (escaped), 0 when GSM-7 cannot carry it.
+    private static func cost(of scalar: Unicode.Scalar) -> Int {
+        gsmBasic.contains(scalar) ? 1 : gsmExtension.contains(scalar) ? 2 : 0
+    }
+
+    /// `cost(of:)` for the 128 ASCII characters, computed once from the same sets.
+    private static let asciiCosts: [UInt8] = (0..<128).map { UInt8(cost(of: Unicode.Scalar(UInt8($0)))) }
 
     private init(encoding: SMSEncoding, costs: [Int], single: Int, multipart: Int) {
         let total = costs.reduce(0, +)
