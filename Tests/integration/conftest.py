@@ -7,6 +7,7 @@ import collections
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import random
 import signal
@@ -20,6 +21,7 @@ import uuid
 import sys
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 import pytest
 import requests
@@ -109,6 +111,46 @@ def scratch_database(name):
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def plan_database(name, keys):
+    """A scratch database (`scratch_database`) migrated by `textingctl migrate`, with API keys
+    1 to `keys` made in SQL (named after the database), for tests that read the plans of the
+    service's statements: yields an autocommit connection without automatic prepared
+    statements (`explain` prepares its own)."""
+    with scratch_database(name) as env:
+        result = textingctl("migrate", env=env)
+        assert result.returncode == 0, result.stderr
+        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as connection:
+            connection.execute("""
+                INSERT INTO api_keys (id, name, key_hash, prefix)
+                OVERRIDING SYSTEM VALUE
+                SELECT k, %s || '-' || k, 'hash-' || k, 'plan' || k FROM generate_series(1, %s) k""", (name, keys))
+            yield connection
+
+
+def explain(connection, name, arguments):
+    """EXPLAIN ANALYZE of the service's statement `name` (`textingctl sql`), prepared as the
+    service prepares it and executed with `arguments`: the plan's root node. EXECUTE takes no
+    bound parameters, so the values go in as literals."""
+    text = textingctl("sql", name)
+    assert text.returncode == 0, text.stderr
+    connection.execute("DEALLOCATE ALL")
+    try:
+        connection.execute(f"PREPARE explained AS {text.stdout}")
+        values = sql.SQL(", ").join(sql.Literal(a) for a in arguments)
+        plan = connection.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained({})").format(values)).fetchone()[0]
+    finally:
+        connection.execute("DEALLOCATE ALL")
+    return (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+
+
+def plan_nodes(plan):
+    """Every node of a plan (`explain`), the root first."""
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
 
 
 def create_api_key(name="integration-test"):

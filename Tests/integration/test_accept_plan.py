@@ -11,11 +11,9 @@ Taken with EXPLAIN ANALYZE in a database of its own, for a batch that mixes a ke
 limits and a limited key with a pool of senders, as group commit gathers them."""
 import json
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from conftest import scratch_database, textingctl
+from conftest import explain, plan_database, plan_nodes
 
 # A batch of the largest size POST /messages/batch takes is 1,000; group commit gathers
 # several requests' messages into one statement: 600 shows a rescan as clearly.
@@ -27,36 +25,20 @@ BATCH_ROWS = {"input", "item", "number", "eligible", "verdict", "m"}
 
 @pytest.fixture(scope="module")
 def db():
-    with scratch_database("texting_accept_plan") as env:
-        result = textingctl("migrate", env=env)
-        assert result.returncode == 0, result.stderr
-        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as connection:
-            connection.execute("""
-                INSERT INTO api_keys (id, name, key_hash, prefix)
-                OVERRIDING SYSTEM VALUE
-                SELECT k, 'accept-' || k, 'hash-' || k, 'accept' || k FROM generate_series(1, 2) k""")
-            connection.execute("""
-                INSERT INTO api_key_limits (api_key_id, rate, burst, tokens, segments_per_day, segments_per_month)
-                VALUES (2, 100000, 100000, 100000, 1000000, 10000000)""")
-            connection.execute("""
-                INSERT INTO api_key_senders (api_key_id, sender, pooled, is_default)
-                VALUES (2, '+15550001', true, false), (2, '+15550002', true, false), (2, 'ACME', false, false)""")
-            yield connection
-
-
-def nodes(plan):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
+    with plan_database("texting_accept_plan", keys=2) as connection:
+        connection.execute("""
+            INSERT INTO api_key_limits (api_key_id, rate, burst, tokens, segments_per_day, segments_per_month)
+            VALUES (2, 100000, 100000, 100000, 1000000, 10000000)""")
+        connection.execute("""
+            INSERT INTO api_key_senders (api_key_id, sender, pooled, is_default)
+            VALUES (2, '+15550001', true, false), (2, '+15550002', true, false), (2, 'ACME', false, false)""")
+        yield connection
 
 
 def test_each_step_of_a_batch_reads_the_batchs_rows_once(db):
-    statement = textingctl("sql", "messages.accept")
-    assert statement.returncode == 0, statement.stderr
-    # The service's parameters, made in SQL (EXECUTE takes no subquery: passed back as
-    # literals): every other
-    # message of the limited key, each to a number of its own, one in ten of the limited
-    # key's asking for the sender it may use.
+    # The service's parameters, made in SQL and passed back as literals: every other message
+    # of the limited key, each to a number of its own, one in ten of the limited key's asking
+    # for the sender it may use.
     series = f"generate_series(1, {SIZE}) g"
     arguments = [
         f"ARRAY(SELECT uuid_v7() FROM {series})",
@@ -71,18 +53,10 @@ def test_each_step_of_a_batch_reads_the_batchs_rows_once(db):
         f"ARRAY(SELECT 1 + g % 2 FROM {series})::bigint[]",
         f"ARRAY(SELECT CASE WHEN g % 20 = 1 THEN 'ACME' ELSE '' END FROM {series})",
     ]
-    values = db.execute(f"SELECT {', '.join(arguments)}").fetchone()
-    db.execute("DEALLOCATE ALL")
-    try:
-        db.execute(f"PREPARE accept AS {statement.stdout}")
-        literals = sql.SQL(", ").join(sql.Literal(v) for v in values)
-        plan = db.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE accept({})").format(literals)).fetchone()[0]
-    finally:
-        db.execute("DEALLOCATE ALL")
-    plan = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+    plan = explain(db, "messages.accept", db.execute(f"SELECT {', '.join(arguments)}").fetchone())
     # Every message was stored (the plan is of a statement that did its work).
     assert db.execute("SELECT count(*), count(DISTINCT api_key_id), count(sender) FROM messages").fetchone() == (SIZE, 2, SIZE // 2)
-    scans = [n for n in nodes(plan) if n["Node Type"] == "CTE Scan" and n.get("CTE Name") in BATCH_ROWS]
+    scans = [n for n in plan_nodes(plan) if n["Node Type"] == "CTE Scan" and n.get("CTE Name") in BATCH_ROWS]
     assert {n["CTE Name"] for n in scans} >= {"item", "number", "verdict", "m"}, json.dumps(plan, indent=1)
     rescanned = [(n["CTE Name"], n["Actual Loops"]) for n in scans if n["Actual Loops"] > 1]
     assert rescanned == [], json.dumps(plan, indent=1)

@@ -14,11 +14,9 @@ tables depends on whatever the earlier tests happened to leave in them."""
 import itertools
 import json
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from conftest import scratch_database, textingctl
+from conftest import explain, plan_database, plan_nodes
 
 MESSAGES = 60_000
 
@@ -28,43 +26,23 @@ def db():
     minute from now on (over the current span and the next), of three keys (key 1 owns 90 %,
     key 3 one in a thousand) to 1,000 numbers (a tenth of them to +15555550100), each fifth
     with a client reference, 85 % delivered, 10 % queued, the rest failed or sent."""
-    with scratch_database("texting_list_plans") as env:
-        result = textingctl("migrate", env=env)
-        assert result.returncode == 0, result.stderr
-        # No automatic prepared statements: the tests DEALLOCATE ALL around their own.
-        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as connection:
-            connection.execute("""
-                INSERT INTO api_keys (id, name, key_hash, prefix)
-                OVERRIDING SYSTEM VALUE
-                SELECT k, 'plans-' || k, 'hash-' || k, 'plans' || k FROM generate_series(1, 3) k""")
-            connection.execute("""
-                INSERT INTO phone_numbers (number)
-                SELECT '+1555555' || lpad((100 + g)::text, 4, '0') FROM generate_series(0, 999) g""")
-            connection.execute("""
-                INSERT INTO messages (id, phone_number_id, body, encoding, segments, api_key_id, status, client_ref)
-                SELECT time_id(epoch_ms(now()) + g::bigint * 60000, g),
-                       CASE WHEN g %% 10 = 0 THEN (SELECT id FROM phone_numbers WHERE number = '+15555550100')
-                            ELSE (SELECT min(id) FROM phone_numbers) + g %% 1000 END,
-                       'plan', 'GSM-7', 1,
-                       CASE WHEN g %% 1000 = 7 THEN 3 WHEN g %% 10 < 9 THEN 1 ELSE 2 END,
-                       (CASE WHEN abs(hashint4(g)) %% 100 < 85 THEN 'delivered' WHEN abs(hashint4(g)) %% 100 < 95 THEN 'queued'
-                             WHEN abs(hashint4(g)) %% 100 < 98 THEN 'failed' ELSE 'sent' END)::message_status,
-                       CASE WHEN g / 3 %% 5 = 0 THEN 'order-' || g END
-                FROM generate_series(1, %s) g""", (MESSAGES,))
-            connection.execute("ANALYZE")
-            yield connection
-
-
-def statement(name):
-    result = textingctl("sql", name)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def nodes(plan):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
+    with plan_database("texting_list_plans", keys=3) as connection:
+        connection.execute("""
+            INSERT INTO phone_numbers (number)
+            SELECT '+1555555' || lpad((100 + g)::text, 4, '0') FROM generate_series(0, 999) g""")
+        connection.execute("""
+            INSERT INTO messages (id, phone_number_id, body, encoding, segments, api_key_id, status, client_ref)
+            SELECT time_id(epoch_ms(now()) + g::bigint * 60000, g),
+                   CASE WHEN g %% 10 = 0 THEN (SELECT id FROM phone_numbers WHERE number = '+15555550100')
+                        ELSE (SELECT min(id) FROM phone_numbers) + g %% 1000 END,
+                   'plan', 'GSM-7', 1,
+                   CASE WHEN g %% 1000 = 7 THEN 3 WHEN g %% 10 < 9 THEN 1 ELSE 2 END,
+                   (CASE WHEN abs(hashint4(g)) %% 100 < 85 THEN 'delivered' WHEN abs(hashint4(g)) %% 100 < 95 THEN 'queued'
+                         WHEN abs(hashint4(g)) %% 100 < 98 THEN 'failed' ELSE 'sent' END)::message_status,
+                   CASE WHEN g / 3 %% 5 = 0 THEN 'order-' || g END
+            FROM generate_series(1, %s) g""", (MESSAGES,))
+        connection.execute("ANALYZE")
+        yield connection
 
 
 @pytest.mark.parametrize("filters", [combo for n in range(4) for combo in itertools.combinations(("number", "status", "client_ref"), n)],
@@ -85,20 +63,14 @@ def test_each_filter_reads_about_a_page_of_rows(db, filters, key, page_of):
         cursor = db.execute("SELECT id FROM messages WHERE api_key_id = %s ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM messages WHERE api_key_id = %s)",
                             (key, key)).fetchone()[0]
     arguments = [key, page, cursor, low] + [values[f] for f in filters]
-    db.execute("DEALLOCATE ALL")
     # As the service runs them (MessageStore.listQueries: planned for each execution).
     db.execute("SET plan_cache_mode = force_custom_plan")
     try:
-        db.execute(f"PREPARE listing AS {statement(name)}")
-        # EXECUTE takes no bound parameters: the values go in as literals.
-        values = sql.SQL(", ").join(sql.Literal(a) for a in arguments)
-        plan = db.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE listing({})").format(values)).fetchone()[0]
+        plan = explain(db, name, arguments)
     finally:
-        db.execute("DEALLOCATE ALL")
         db.execute("RESET plan_cache_mode")
-    plan = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
     partitions = {row[0] for row in db.execute("SELECT name FROM history_partitions WHERE parent = 'messages'")}
-    on_messages = [n for n in nodes(plan) if n.get("Relation Name") in partitions]
+    on_messages = [n for n in plan_nodes(plan) if n.get("Relation Name") in partitions]
     assert on_messages, json.dumps(plan, indent=1)
     # Whatever the plan (a scan of an empty partition is fine), the rows it reads are the bound.
     examined = sum(n.get("Actual Rows", 0) * n.get("Actual Loops", 1) + n.get("Rows Removed by Filter", 0) + n.get("Rows Removed by Index Recheck", 0)
