@@ -464,12 +464,23 @@ def _follow(driver, element):
     """Clicks a link or a form's button and waits for the page it leads to: a click returns
     before a form's POST (or even a link) has replaced the page, and looking for the next
     page's elements in the old one fails now and then."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+    def replaced(_):
+        # The old page's root is gone: chromedriver says so as a stale reference, or, caught
+        # mid-navigation, as "Node with given id does not belong to the document" (a plain
+        # WebDriverException, which `staleness_of` let through: a failed run at 03:20).
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 30).until(replaced)
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
