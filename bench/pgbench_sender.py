@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Renders the pgbench script for the sender's database ceiling from the service's own SQL.
 
-One pgbench transaction is one sender batch, as far as the database sees it: `jobs.claim`
-(JobQueue.claim: up to BATCH due jobs, FOR UPDATE SKIP LOCKED, leased; its own implicit
-transaction) and then `jobs.mark_sent` (JobQueue.record for a batch of accepted sends: one
+One pgbench transaction is one sender batch, as far as the database sees it: `jobs.claim` and
+`jobs.claimed_messages` (JobQueue.claim: up to BATCH due jobs, FOR UPDATE SKIP LOCKED,
+leased, then their messages marked and read, in one transaction) and then `jobs.mark_sent` (JobQueue.record for a batch of accepted sends: one
 statement taking arrays) inside BEGIN/COMMIT, as the sender's recorder runs it. The
 statements and the defaults come from the built service (`textingctl sql`, `textingctl
 settings example`), so the ceiling keeps running what the sender runs. Left out: the provider-health statements the sender runs around them (snapshot
 before a claim, tallies and the sends counted per provider and prefix in the record transaction),
 and the HTTP in between. The sends carry no cost (`;cost=` unset, as the bench's providers).
 
-The claim's rows are aggregated in the database into the arrays mark_sent takes (pgbench
-cannot keep a multi-row result); every column the sender reads is still formed, to text.
+The claim's rows are aggregated in the database into the arrays its second statement and
+mark_sent take (pgbench cannot keep a multi-row result); every column the sender reads is
+still formed, to text.
 Run with -M prepared (the sender's default, TEXTING_DATABASE_PREPARED_STATEMENTS=on): the
 arrays then travel as text parameters, as PostgresArray.literal sends them.
 
@@ -49,22 +50,39 @@ def main():
     batch = setting_default(textingctl, "TEXTING_SENDER_BATCH_SIZE", "pgbench_sender")
     timeout_ms = setting_default(textingctl, "TEXTING_PROVIDER_TIMEOUT_MS", "pgbench_sender")
     # SenderConfiguration.defaultLeaseSeconds
-    lease = (timeout_ms * 2) // 1000 + 30
+    lease_seconds = (timeout_ms * 2) // 1000 + 30
     sent_from = "{" + ",".join(predecessors(status, "sent")) + "}"
 
-    claim = statement(textingctl, "jobs.claim", "pgbench_sender")
+    lease = statement(textingctl, "jobs.claim", "pgbench_sender")
+    claimed = statement(textingctl, "jobs.claimed_messages", "pgbench_sender")
     mark_sent = statement(textingctl, "jobs.mark_sent", "pgbench_sender")
 
-    # The claim's last top-level SELECT (what the sender reads) becomes a CTE of its own; the
-    # outer query forms mark_sent's arguments from it as if every send had been accepted.
-    selects = [m.start() for m in re.finditer(r'^\s*SELECT\b', claim, re.M)]
-    if not selects or not claim.lstrip().startswith("WITH"):
-        sys.exit("pgbench_sender: jobs.claim is no longer `WITH … SELECT …`; update bench/pgbench_sender.py")
-    last = selects[-1]
-    if not re.search(r'\bFROM claimed\b', claim[last:]):
-        sys.exit("pgbench_sender: jobs.claim's final SELECT no longer reads `claimed`; update bench/pgbench_sender.py")
-    claim = substitute(claim[:last].rstrip() + ", batch AS (\n" + claim[last:].strip() + "\n)\n", {
-        1: str(batch), 2: str(lease), 3: "'pgbench:' || :client_id",
+    def last_select_as(sql, name, reads):
+        """The statement's last top-level SELECT (what the sender reads) as a CTE `name` of its
+        own, for an outer query to aggregate."""
+        selects = [m.start() for m in re.finditer(r'^\s*SELECT\b', sql, re.M)]
+        if not selects or not sql.lstrip().startswith("WITH"):
+            sys.exit(f"pgbench_sender: the claim's statements are no longer `WITH … SELECT …`; update bench/pgbench_sender.py")
+        last = selects[-1]
+        if not re.search(r'\bFROM ' + reads + r'\b', sql[last:]):
+            sys.exit(f"pgbench_sender: a claim statement's final SELECT no longer reads `{reads}`; update bench/pgbench_sender.py")
+        return sql[:last].rstrip() + f", {name} AS (\n" + sql[last:].strip() + "\n)\n"
+
+    # The lease's jobs become the arrays the second statement takes.
+    lease = substitute(last_select_as(lease, "leased", "claimed"), {
+        1: str(batch), 2: str(lease_seconds), 3: "'pgbench:' || :client_id",
+    }, "pgbench_sender")
+    lease += (
+        "SELECT coalesce(array_agg(l.message_id), '{}')::text AS leased_ids,\n"
+        "       coalesce(array_agg(l.attempts), '{}')::text AS leased_attempts,\n"
+        "       coalesce(array_agg(coalesce(l.last_provider, '')), '{}')::text AS leased_providers,\n"
+        "       coalesce(array_agg(l.due_at_us), '{}')::text AS leased_due,\n"
+        "       coalesce(min(l.message_id), 0) AS leased_low, coalesce(max(l.message_id), 0) AS leased_high\n"
+        "FROM leased l"
+    )
+    # The messages read become mark_sent's arguments, as if every send had been accepted.
+    claim = substitute(last_select_as(claimed, "batch", "claimed"), {
+        1: ":leased_ids", 2: ":leased_attempts", 3: ":leased_providers", 4: ":leased_due", 5: ":leased_low", 6: ":leased_high",
     }, "pgbench_sender")
     claim += (
         "SELECT count(*) AS claimed,\n"
@@ -83,10 +101,14 @@ def main():
         7: ":low_id", 8: ":high_id",
     }, "pgbench_sender")
 
-    print("-- Rendered by bench/pgbench_sender.py from `textingctl sql jobs.claim` and `jobs.mark_sent`: one sender")
-    print(f"-- batch ({batch} jobs, lease {lease} s): jobs.claim, then jobs.mark_sent in a transaction.")
+    print("-- Rendered by bench/pgbench_sender.py from `textingctl sql jobs.claim`, `jobs.claimed_messages` and")
+    print(f"-- `jobs.mark_sent`: one sender batch ({batch} jobs, lease {lease_seconds} s): the claim's two statements in a")
+    print("-- transaction, then jobs.mark_sent in another.")
     print("-- JobQueue.claim")
+    print("BEGIN;")
+    print(lease.strip() + " \\gset")
     print(claim.strip() + " \\gset")
+    print("COMMIT;")
     print("-- JobQueue.record: every send accepted, one statement for the batch")
     print("BEGIN;")
     print(mark_sent.strip() + ";")

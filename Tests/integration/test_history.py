@@ -233,6 +233,42 @@ def test_a_number_s_messages_are_listed_from_the_spans_since_it_was_first_seen(h
     assert read == {partitions(db, "messages")[s] for s in partitions(db, "messages") if s >= now - 2}, read
 
 
+def test_a_claim_reads_the_messages_of_its_jobs_from_their_spans_only(history):
+    """JobQueue.claim leases due jobs (`jobs.claim`, jobs only), then reads and marks their
+    messages (`jobs.claimed_messages`) given the lowest and highest id leased: planned for
+    those values (as the service runs it, unnamed), it reads only the spans the ids lie in,
+    however many spans are kept. Its messages are marked `sending`; each job comes back
+    with its attempt and when it was due."""
+    env, db = history
+    now = current_span(db)
+    for span in range(now - 6, now):
+        for parent in TABLES:
+            db.execute("SELECT create_history_partition(%s, %s)", (parent, span))
+    add_messages(db, now - 5, 20, status="queued")   # queued long ago, no job: never claimed
+    queued = add_messages(db, now, 5, status="queued", offset_ms=1000)
+    db.execute("""INSERT INTO jobs (message_id, run_at)
+                  SELECT id, now() - make_interval(secs => row_number() OVER (ORDER BY id)) FROM messages WHERE public_id = ANY(%s::uuid[])""",
+               (queued,))
+    lease = db.pgconn.exec_params(ctl(env, "sql", "jobs.claim").encode(), [b"100", b"60", b"test-sender"])
+    assert lease.ntuples == 5, lease.error_message
+    columns = [lease.fname(i).decode() for i in range(lease.nfields)]
+    leased = [dict(zip(columns, (lease.get_value(r, c).decode() if lease.get_value(r, c) is not None else None for c in range(lease.nfields))))
+              for r in range(lease.ntuples)]
+    assert all(row["attempts"] == "1" and row["last_provider"] is None and int(row["due_at_us"]) > 0 for row in leased), leased
+    ids = [int(row["message_id"]) for row in leased]
+    arguments = ["{" + ",".join(map(str, ids)) + "}", "{" + ",".join("1" for _ in ids) + "}", "{" + ",".join('""' for _ in ids) + "}",
+                 "{" + ",".join(row["due_at_us"] for row in leased) + "}", str(min(ids)), str(max(ids))]
+    statement = ctl(env, "sql", "jobs.claimed_messages")
+    plan = db.pgconn.exec_params(b"EXPLAIN (ANALYZE, FORMAT JSON) " + statement.encode(), [a.encode() for a in arguments])
+    assert plan.ntuples == 1, plan.error_message
+    spans = set(partitions(db, "messages").values())
+    read = {n["Relation Name"] for n in walk(json.loads(plan.get_value(0, 0))[0]["Plan"]) if n.get("Relation Name") in spans}
+    assert read == {partitions(db, "messages")[now]}, read
+    assert db.execute("SELECT count(*) FROM messages WHERE public_id = ANY(%s::uuid[]) AND status = 'sending'", (queued,)).fetchone()[0] == 5
+    held = db.execute("SELECT count(*) FROM jobs WHERE leased_by = 'test-sender' AND attempts = 1").fetchone()[0]
+    assert held == 5
+
+
 def nested_lookup(env, sql_text, public_id, key, mode):
     """Runs the prepared lookup as `mode` plans it, with auto_explain logging the plans of the
     statements it runs inside functions; its rows and the plan of the one that reads messages."""

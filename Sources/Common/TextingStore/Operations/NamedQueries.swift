@@ -8,7 +8,7 @@ public enum NamedQueries {
     /// checks the names are unique).
     public static let all: [Query] =
         [
-            JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
+            JobQueue.lockHeldJobs, JobQueue.claim, JobQueue.claimedMessages, JobQueue.markSent, JobQueue.reschedule, JobQueue.markFailed,
             JobQueue.drop, JobQueue.claimRouted, JobQueue.deferJob, JobQueue.countSends, JobQueue.keepFailedSends, JobQueue.releaseRecipients, JobQueue.nextDue,
             JobQueue.listen,
             JobQueue.markIdle, JobQueue.markBusy,

@@ -2,10 +2,10 @@ import TextingDomain
 import TextingPostgres
 
 extension ClaimedJob: PostgresRowDecodable {
-    /// A row of `jobs.claim`.
+    /// A row of `jobs.claimed_messages` (the second statement of `JobQueue.claim`).
     public init(row: PostgresRow) throws(PostgresError) {
         guard let status = MessageStatus(rawValue: try row.string("status")) else {
-            throw PostgresError(kind: .statement, sqlState: nil, message: "unknown message status", queryName: "jobs.claim")
+            throw PostgresError(kind: .statement, sqlState: nil, message: "unknown message status", queryName: "jobs.claimed_messages")
         }
         self.init(
             messageID: Int64(try row.int("message_id")), publicID: try row.string("public_id"), toNumber: try row.string("number"),
