@@ -1,12 +1,15 @@
 """Accepted → sent in well under a second while the timer is the only thing that starts the
-sender (issue 4; DESIGN §6 "Latency"): a functional property at a trivial load, not a benchmark."""
+sender (issue 4): a functional property at a trivial load, not a benchmark. And what wakes the
+sleepers: a sleeping webhook dispatcher only for a delivery queued."""
 import datetime
 import signal
 import statistics
 import threading
 import time
 
-from conftest import count, new_number, start_sender, wait_for
+import psycopg
+
+from conftest import count, new_number, plan_database, start_sender, wait_for
 
 # Run length as the timer runs it (TEXTING_SENDER_RUN_SECONDS' default), and the timer's pause
 # between runs (OnUnitInactiveSec=1s).
@@ -102,3 +105,29 @@ def test_a_scheduled_message_is_sent_within_a_second_of_its_send_at(api, db, moc
     print(f"\nscheduled message sent {late_ms:.1f} ms after its send_at")
     assert 0 <= late_ms < 1000, late_ms
     assert mocks.accepted_by_key() == {message_id: 1}
+
+
+def test_a_status_change_wakes_a_sleeping_dispatcher_only_when_it_queued_a_delivery():
+    """A status change that queues no webhook delivery (the key has no endpoint, the message
+    no status_callback) sends no NOTIFY: the dispatcher sleeping on `texting_webhooks` used to
+    wake, look at its queue and go back to sleep for every status change of such a message,
+    a few statements each (migration 0030). One that queues a delivery still wakes it. (In a
+    database of its own: not through PgBouncer, whose stage runs the webhook tests.)"""
+    with plan_database("texting_webhook_wake", keys=2) as db:
+        number = db.execute("INSERT INTO phone_numbers (number) VALUES ('+15550009876') RETURNING id").fetchone()[0]
+        quiet, callback = (db.execute("""INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status_callback)
+                                         VALUES (%s, 'wake', 'GSM-7', 1, 1, %s) RETURNING id""", (number, url)).fetchone()[0]
+                           for url in (None, "http://127.0.0.1:9/status"))
+        with psycopg.connect(db.info.dsn, autocommit=True) as listener:
+            listener.execute("LISTEN texting_webhooks")
+            db.execute("INSERT INTO idle_senders (sender_id, channel) VALUES ('test-sleeping-dispatcher', 'texting_webhooks')")
+
+            def woken():
+                return [n.channel for n in listener.notifies(timeout=1, stop_after=1)]
+
+            db.execute("UPDATE messages SET status = 'sent' WHERE id = %s", (quiet,))
+            assert count(db, "SELECT count(*) FROM webhook_deliveries") == 0
+            assert woken() == []
+            db.execute("UPDATE messages SET status = 'sent' WHERE id = %s", (callback,))
+            assert count(db, "SELECT count(*) FROM webhook_deliveries") == 1
+            assert woken() == ["texting_webhooks"]

@@ -8,12 +8,11 @@ import re
 import time
 
 import jsonschema
-import psycopg
 import pytest
 import standardwebhooks
 import yaml
 
-from conftest import Api, count, create_api_key, new_number, plan_database, run_sender, textingctl, wait_for
+from conftest import Api, count, create_api_key, new_number, run_sender, textingctl, wait_for
 from texting_support.receiver import Receiver
 
 # Retries come due fast in these tests (the schedule itself is unit-tested).
@@ -469,28 +468,3 @@ def test_metrics_show_what_is_due_and_for_how_long(api, receiver, empty_queue):
     dispatch_until(lambda: receiver.requests(), "the delivery")
     assert metric(api, "texting_webhook_queue_due_deliveries") == 0
     assert metric(api, "texting_webhook_queue_oldest_due_seconds") == 0
-
-
-def test_a_status_change_wakes_a_sleeping_dispatcher_only_when_it_queued_a_delivery():
-    """A status change that queues no webhook delivery (the key has no endpoint, the message
-    no status_callback) sends no NOTIFY: the dispatcher sleeping on `texting_webhooks` used to
-    wake, look at its queue and go back to sleep for every status change of such a message,
-    a few statements each (migration 0030). One that queues a delivery still wakes it."""
-    with plan_database("texting_webhook_wake", keys=2) as db:
-        number = db.execute("INSERT INTO phone_numbers (number) VALUES ('+15550009876') RETURNING id").fetchone()[0]
-        quiet, callback = (db.execute("""INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status_callback)
-                                         VALUES (%s, 'wake', 'GSM-7', 1, 1, %s) RETURNING id""", (number, url)).fetchone()[0]
-                           for url in (None, "http://127.0.0.1:9/status"))
-        with psycopg.connect(db.info.dsn, autocommit=True) as listener:
-            listener.execute("LISTEN texting_webhooks")
-            db.execute("INSERT INTO idle_senders (sender_id, channel) VALUES ('test-sleeping-dispatcher', 'texting_webhooks')")
-
-            def woken():
-                return [n.channel for n in listener.notifies(timeout=1, stop_after=1)]
-
-            db.execute("UPDATE messages SET status = 'sent' WHERE id = %s", (quiet,))
-            assert count(db, "SELECT count(*) FROM webhook_deliveries") == 0
-            assert woken() == []
-            db.execute("UPDATE messages SET status = 'sent' WHERE id = %s", (callback,))
-            assert count(db, "SELECT count(*) FROM webhook_deliveries") == 1
-            assert woken() == ["texting_webhooks"]
