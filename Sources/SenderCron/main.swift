@@ -17,16 +17,23 @@ do {
     let environment = EnvironmentReader()
     let configuration = try SenderConfiguration(environment)
     let shouldStop: @Sendable () -> Bool = { stopRequested.load(ordering: .relaxed) }
+    // One end for the run's two threads, counted from its start (a wait for the database
+    // below is part of the run).
+    let deadline = started.addingTimeInterval(Double(configuration.runSeconds))
+    if !once, try !Sender.waitForDatabase(configuration, deadline: deadline, shouldStop: shouldStop) {
+        if stopRequested.load(ordering: .relaxed) { exit(0) }
+        Log.error("run aborted: the database could not be reached for the whole run")
+        exit(1)
+    }
     let sender = try Sender(configuration: configuration, shouldStop: shouldStop)
     // Webhooks go out beside the sends, on their own thread and connection: `--once` drains
     // both, one after the other; a timed run runs both until its end.
     let webhooks = try WebhookDispatcher(
         configuration: try WebhookConfiguration(environment), makeConnection: { configuration.makeConnection() }, shouldStop: shouldStop)
-    let deadline = started.addingTimeInterval(Double(configuration.runSeconds))
     let webhookResult = Mutex<Result<Void, any Error>>(.success(()))
     let webhookThread = once ? nil : PosixThread.start { webhookResult.withLock { $0 = Result { try webhooks.run(once: false, deadline: deadline) } } }
     do {
-        try sender.run(once: once)
+        try sender.run(once: once, deadline: deadline)
         if once {
             try webhooks.run(once: true, deadline: deadline)
         }

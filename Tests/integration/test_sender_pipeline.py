@@ -3,6 +3,8 @@ and sending: whatever the commits lag behind, every outcome must be in the datab
 run ends, and the run's summary must say what the database says."""
 import re
 import signal
+import socket
+import threading
 import time
 
 import psycopg
@@ -102,3 +104,73 @@ def test_claims_and_records_never_read_the_whole_messages_table_once_it_has_grow
     read = messages_rows_read_by_sequential_scans(db) - before
     assert [api.status_of(i) for i in measured] == ["sent"] * 5
     assert read < grown, f"5 claims and records read {read} rows of messages through sequential scans (the table holds {grown + 20})"
+
+
+class _Relay:
+    """A TCP port on 127.0.0.1 that forwards each connection to the stack's PostgreSQL socket
+    once `open()` is called: before that the port is bound but not listening, so a connection
+    is refused, as by a database host whose server is down."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        conninfo = dict(part.split("=", 1) for part in DATABASE_URL.split())
+        self.target = f"{conninfo['host']}/.s.PGSQL.{conninfo['port']}"
+        self.url = " ".join(f"{k}={v}" for k, v in {**conninfo, "host": "127.0.0.1", "port": str(self.port)}.items())
+
+    def open(self):
+        self.server.listen()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.target)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.server.close()
+
+
+def test_a_run_that_starts_while_the_database_is_down_waits_for_it_and_sends(api, db, mocks, empty_queue):
+    # The timer starts the next run a tenth of a second after one ends: a run that failed at
+    # once while the database is down would be a restart loop (and systemd stops starting a
+    # unit after five starts in 10 s). A timed run waits for the database instead, then works.
+    mocks.configure("p1", callback_delay_ms=-1)
+    mocks.configure("p2", callback_delay_ms=-1)
+    relay = _Relay()
+    sender = start_sender(once=False, TEXTING_DATABASE_URL=relay.url, TEXTING_DATABASE_DIRECT_URL=relay.url, TEXTING_PROVIDERS=_providers(),
+                          TEXTING_SENDER_RUN_SECONDS=120)
+    try:
+        time.sleep(2)
+        assert sender.poll() is None, sender.communicate(timeout=10)
+        [message_id] = api.post_messages(1, "Waits for the database")
+        relay.open()
+        wait_for(lambda: api.status_of(message_id) == "sent", timeout=30, what="the waiting run to send the message once the database is back")
+    finally:
+        sender.send_signal(signal.SIGTERM)
+        _, stderr = sender.communicate(timeout=60)
+        relay.close()
+    assert sender.returncode == 0, stderr
+    assert "the database cannot be reached" in stderr and "the database answers again" in stderr, stderr
+    assert "run done" in stderr and _summary(stderr)["sent"] == 1, stderr

@@ -55,6 +55,45 @@ public final class Sender {
     /// once would only put them back again.
     static let pauseAfterDeferringMilliseconds = 20
 
+    /// How often a run that found the database unreachable tries it again.
+    static let databaseRetryMilliseconds = 500
+
+    /// A timed run that starts while the database cannot be reached (down, restarting, failing
+    /// over) waits for it, trying every `databaseRetryMilliseconds`, instead of failing at
+    /// once: the timer starts the next run a tenth of a second after one ends, so a run that
+    /// failed at once would be a restart loop (systemd refuses a unit's sixth start within
+    /// 10 s, and the sends would then wait for its window, not for the database). Says so
+    /// once, and again when the database answers.
+    /// - Returns: false when the run ended (`deadline`) or was asked to stop first. A refused
+    ///   connection is waited for like any other (libpq tells no cause apart); what fails once
+    ///   connected (a statement of the session's settings) is thrown at once.
+    public static func waitForDatabase(
+        _ configuration: SenderConfiguration, deadline: Date, shouldStop: @Sendable () -> Bool
+    ) throws(PostgresError) -> Bool {
+        let started = Date.now
+        var waiting = false
+        while true {
+            do {
+                try configuration.makeConnection().open()
+                if waiting {
+                    Log.info("the database answers again after \(Int(Date.now.timeIntervalSince(started) * 1000)) ms")
+                }
+                return true
+            } catch let failure where failure.kind == .connection {
+                if !waiting {
+                    Log.warning("the database cannot be reached (\(failure.message)); waiting for it until the run's end")
+                    waiting = true
+                }
+            }
+            var waited = 0
+            while waited < databaseRetryMilliseconds {
+                if shouldStop() || Date.now >= deadline { return false }
+                usleep(50_000)
+                waited += 50
+            }
+        }
+    }
+
     public init(configuration: SenderConfiguration, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.configuration = configuration
         connection = configuration.makeConnection()
@@ -99,13 +138,12 @@ public final class Sender {
         }
     }
 
-    /// `once`: drain what is due now, then return. Otherwise run for the configured time,
-    /// sleeping on `LISTEN` between bursts so new messages go out within milliseconds. Either
-    /// way every outcome is recorded before it returns, also when `shouldStop` asks it to end
-    /// early; only a thrown error leaves outcomes unrecorded (their leases run out and those
-    /// jobs are sent again).
-    public func run(once: Bool) throws {
-        let deadline = Date.now.addingTimeInterval(Double(configuration.runSeconds))
+    /// `once`: drain what is due now, then return. Otherwise run until `deadline`, sleeping on
+    /// `LISTEN` between bursts so new messages go out within milliseconds. Either way every
+    /// outcome is recorded before it returns, also when `shouldStop` asks it to end early;
+    /// only a thrown error leaves outcomes unrecorded (their leases run out and those jobs are
+    /// sent again).
+    public func run(once: Bool, deadline: Date) throws {
         if !once { try queue.listen() }
         let recorder = OutcomeRecorder(configuration: configuration, holder: senderID)
         defer { recorder.stop() }
