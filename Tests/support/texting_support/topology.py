@@ -7,7 +7,7 @@ they would on separate machines, and one host can be killed or cut off alone.
                          │  the mock provider
     app1   127.77.0.11 ──┼─ bridge
     app2   127.77.0.12 ──┤  each: MessagesFCGI :9001, DeliveryFCGI :9002 (TEXTING_FCGI_LISTEN,
-                         │  serving the edge only), SenderCron (again a second after each exit)
+                         │  serving the edge only), SenderCron (again 0.1 s after each exit)
     db     127.77.0.10 ──┤  PostgreSQL :5432; with `pgbouncer`, PgBouncer :6432 in front of it
     db2    127.77.0.13 ──┘  with `standby`: its synchronous standby, which a failover promotes
 
@@ -56,9 +56,9 @@ def available():
 
 
 class Repeating:
-    """A program started again one second after each exit, as texting-sender.timer runs
-    SenderCron (OnUnitInactiveSec=1s: a run that ended, or aborted because the database went
-    away, is followed by the next). Stands in for its Popen where this module and
+    """A program started again a tenth of a second after each exit, as texting-sender.timer
+    runs SenderCron (OnUnitInactiveSec=100ms: a run that ended, or aborted because the
+    database went away, is followed by the next). Stands in for its Popen where this module and
     processes.stop use one: running (poll() is None) until stopped by a signal or kill."""
 
     def __init__(self, spawn):
@@ -72,7 +72,7 @@ class Repeating:
     def _loop(self):
         while True:
             self.current.wait()
-            deadline = time.monotonic() + 1
+            deadline = time.monotonic() + 0.1
             while time.monotonic() < deadline:
                 if self._stopped:
                     return
@@ -205,7 +205,7 @@ class Topology:
     def start(self, host, name, argv, env=None, again=False):
         """Starts a long-running process on `host` (its own session, output to its log);
         `ip netns exec` execs the command, so the PID is the program's own. `again`: started
-        again a second after each exit, as texting-sender.timer does."""
+        again a tenth of a second after each exit, as texting-sender.timer does."""
         process = Repeating(lambda: self._spawn(host, name, argv, env)) if again else self._spawn(host, name, argv, env)
         self.started.append((host, name, process))
         return process
