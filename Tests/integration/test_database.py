@@ -2,7 +2,9 @@
 import os
 import subprocess
 
-from conftest import BIN, RUN_DIR, STACK_ENV, count, new_number
+import psycopg
+
+from conftest import BIN, DATABASE_URL, RUN_DIR, STACK_ENV, count, new_number
 
 PG_CTL = "/usr/lib/postgresql/15/bin/pg_ctl"
 PGDATA = os.path.join(RUN_DIR, "pgdata")
@@ -25,6 +27,18 @@ def test_applying_migrations_twice_changes_nothing(db):
     assert "up to date" in result.stdout
     after = db.execute("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version").fetchall()
     assert after == before
+
+
+def test_no_session_of_the_database_compiles_statements_with_jit(db):
+    # Migration 0031: JIT compiled the reports' statement once the hour its ids are planned
+    # over held enough messages, 250 ms of CPU for a 2 ms statement. A new session (as every
+    # service's is) gets the database's setting; jit_above_cost 0 makes any statement
+    # eligible, so only `jit = off` keeps the plan below from being compiled.
+    with psycopg.connect(DATABASE_URL, autocommit=True) as session:
+        assert session.execute("SHOW jit").fetchone()[0] == "off"
+        session.execute("SET jit_above_cost = 0")
+        [[plan]] = session.execute("EXPLAIN (ANALYZE, FORMAT JSON) SELECT count(*), sum(segments) FROM messages").fetchall()
+        assert "JIT" not in plan[0], plan
 
 
 def test_database_down_is_503_with_retry_after_and_back_up_works_without_restarting_anything(api):
