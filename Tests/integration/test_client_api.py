@@ -272,6 +272,39 @@ def test_listing_pages_run_from_this_span_into_months_old_ones(api, db):
         db.execute("DELETE FROM messages WHERE public_id = ANY(%s::uuid[])", (old,))
 
 
+def test_a_listing_by_status_reads_a_bounded_walk_and_its_next_after_leads_on(api, db):
+    """No index of messages names the status (migration 0032: so that status updates can be
+    HOT), so a listing by status walks the key's newest messages, ten per message asked for
+    (MessageStore.statusWalkRows), and keeps those in the status. Behind more messages than
+    that, a page comes back short, even empty, with a next_after that leads on to the rest.
+    Failed messages have an index of their own (by failed_at): found in one page however many
+    newer messages there are."""
+    owner = db.execute("SELECT max(id) FROM api_keys").fetchone()[0]  # the key `api` just made
+    number = new_number()
+    db.execute("INSERT INTO phone_numbers (number) VALUES (%s)", (number,))
+
+    def insert(status, failed=False):
+        return db.execute(
+            """INSERT INTO messages (phone_number_id, body, encoding, segments, api_key_id, status, failed_at)
+               SELECT id, 'walked', 'GSM-7', 1, %s, %s::message_status, CASE WHEN %s THEN now() END FROM phone_numbers WHERE number = %s
+               RETURNING public_id::text""", (owner, status, failed, number)).fetchone()[0]
+
+    canceled = insert("canceled")
+    failed = insert("failed", failed=True)
+    for _ in range(25):
+        insert("delivered")
+    first = api.raw("GET", "/messages?status=canceled&limit=1")
+    assert first.status_code == 200, first.text
+    # A limit of 1 walks 20 messages (two rows asked for, to tell a next page), all delivered.
+    assert first.json()["messages"] == [] and first.json()["next_after"], first.json()
+    second = api.raw("GET", f"/messages?status=canceled&limit=1&after={first.json()['next_after']}")
+    assert [m["id"] for m in second.json()["messages"]] == [canceled], second.json()
+    assert second.json()["next_after"] is None, second.json()
+    found = api.raw("GET", "/messages?status=failed&limit=1")
+    assert [m["id"] for m in found.json()["messages"]] == [failed], found.json()
+    assert found.json()["next_after"] is None, found.json()
+
+
 def test_listing_filters_by_number_and_status(api, mocks, empty_queue):
     number, other = new_number(), new_number()
     later = api.post_message(number, "later", send_at=_in(3600)).json()["id"]

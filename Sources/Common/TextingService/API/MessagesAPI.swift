@@ -291,7 +291,7 @@ public struct MessagesAPI: Sendable {
         }
         let page = try MessageStore(connection: connection).list(
             owner: owner, toNumber: query.toNumber, status: query.status, clientRef: query.clientRef, before: query.before, limit: query.limit)
-        let next: JSONValue = page.more ? page.records.last?.internalID.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null : .null
+        let next: JSONValue = page.next.map { .string(MessageListQuery.cursor(before: $0)) } ?? .null
         return .json(200, ["messages": .array(page.records.map(\.json)), "next_after": next])
     }
 

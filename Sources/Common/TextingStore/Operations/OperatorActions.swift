@@ -144,8 +144,9 @@ public struct OperatorActions {
         }
     }
 
-    /// The failed messages with an error code, oldest first (the partial index of 0027).
+    /// The failed messages with an error code, oldest first (`messages_failed_error_code`,
+    /// the partial index of 0027 as 0032 remade it: of the messages with a `failed_at`).
     static let failedWithCode = Query(
         "operator_actions.failed_with_code",
-        "SELECT public_id::text AS public_id FROM messages WHERE status = 'failed' AND error_code = $1 ORDER BY id LIMIT $2::int")
+        "SELECT public_id::text AS public_id FROM messages WHERE failed_at IS NOT NULL AND status = 'failed' AND error_code = $1 ORDER BY id LIMIT $2::int")
 }

@@ -90,14 +90,15 @@ public struct ConsoleStore {
 
     static let failuresByCode = Query(
         "console.failures_by_code",
-        "SELECT error_code, count(*) AS count FROM messages WHERE status = 'failed' GROUP BY error_code ORDER BY count(*) DESC, error_code LIMIT 100")
+        "SELECT error_code, count(*) AS count FROM messages WHERE failed_at IS NOT NULL AND status = 'failed' GROUP BY error_code ORDER BY count(*) DESC, error_code LIMIT 100"
+    )
     static let failedMessages = Query(
         "console.failed_messages",
         """
         SELECT m.public_id::text AS public_id, p.number, m.error_code, coalesce(m.error_detail, '') AS error_detail, m.provider,
                to_char(m.failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS failed_at
         FROM messages m JOIN phone_numbers p ON p.id = m.phone_number_id
-        WHERE m.status = 'failed' AND m.error_code = $1
+        WHERE m.failed_at IS NOT NULL AND m.status = 'failed' AND m.error_code = $1
         ORDER BY m.id DESC LIMIT $2::int
         """)
     static let stuckJobs = Query(

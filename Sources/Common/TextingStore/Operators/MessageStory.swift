@@ -28,7 +28,8 @@ public struct MessageStory {
         case .id(let id): try connection.execute(Self.byID, [id.uuidString.lowercased()]).decode()
         case .number(let number): try connection.execute(Self.byNumber, [number.e164, String(limit)]).decode()
         case .clientRef(let reference): try connection.execute(Self.byClientRef, [reference, String(limit)]).decode()
-        case .status(let status): try connection.execute(Self.byStatus, [status.rawValue, String(limit)]).decode()
+        case .status(let status):
+            try connection.execute(Self.byStatus, [status.rawValue, String(limit), String(MessageStore.statusWalkRows(limit))]).decode()
         }
     }
 
@@ -117,18 +118,23 @@ public struct MessageStory {
         JOIN phone_numbers p ON p.id = m.phone_number_id
         ORDER BY m.id DESC LIMIT $2::int
         """)
-    /// The same through `messages_api_key_status` (key, status, id).
+    /// The same by status, which no index holds (migration 0032): among each key's newest
+    /// messages, as many as GET /messages?status= reads for a page (`MessageStore.statusWalkRows`;
+    /// failed and invalid ones through `messages_api_key_failed`, all of them), those in the status.
     static let byStatus = Query(
         "console.messages_by_status",
         """
         SELECT \(MessageRecord.columns)
         FROM api_keys k
         CROSS JOIN LATERAL (
-            SELECT * FROM messages m WHERE m.api_key_id = k.id AND m.status = $1::message_status ORDER BY m.id DESC LIMIT $2::int
+            SELECT * FROM (
+                SELECT * FROM messages m WHERE m.api_key_id = k.id AND \(MessageStore.failedOnly(status: "$1"))
+                ORDER BY m.id DESC LIMIT $3::int
+            ) m WHERE m.status = $1::message_status ORDER BY m.id DESC LIMIT $2::int
         ) m
         JOIN phone_numbers p ON p.id = m.phone_number_id
         ORDER BY m.id DESC LIMIT $2::int
-        """)
+        """, planning: .eachExecution)
     static let storyMessage = Query(
         "console.story_message",
         """
