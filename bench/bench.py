@@ -52,7 +52,8 @@ BENCH_LATENCY_CALLBACK_MS=100 (-1 skips that run; the whole loop then calls back
 BENCH_WHOLE_LOOP_SECONDS=60, BENCH_ONLY=whole-loop (the whole loop's rows alone, on an empty
 database and over BENCH_GROWTH_MESSAGES, written to <run folder>/bench/whole-loop.md),
 BENCH_ONLY=batch (batch ingest beside pgbench's same batches and Kannel's sendsms alone, a few
-minutes, written to <run folder>/bench/batch.md),
+minutes, written to <run folder>/bench/batch.md), BENCH_ONLY=reads (GET /messages/{id} beside
+the trivial FastCGI responder alone, about a minute, written to <run folder>/bench/reads.md),
 BENCH_SMOKE=1 (a smoke run for `make test`: 1 repetition of 1 s, 500 messages, 100/s for 2 s, a rate of 200/s, 20,000 of history,
 Kannel skipped if it cannot be installed, a stack of its own under .run/bench-smoke on ports
 from 28180, results in .run/bench-smoke/bench/smoke.md), BENCH_RUN_DIR (another folder; it is
@@ -75,7 +76,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(PROJECT, "Tests", "support"))
 from kannel import Kannel, KannelError  # noqa: E402
 from texting_support import processes, stats  # noqa: E402
-from texting_support.bench_report import render, render_batch, render_whole_loop  # noqa: E402
+from texting_support.bench_report import render, render_batch, render_reads, render_whole_loop  # noqa: E402
 from texting_support.mocks import MockError, Mocks  # noqa: E402
 from texting_support.stack import MESSAGE_TABLES, SCRIPT as STACK, exported, mock_bases, providers  # noqa: E402
 
@@ -139,8 +140,8 @@ class Settings:
             raise SystemExit(f"bench: BENCH_LATENCY_CALLBACK_MS must be -1 (off) or milliseconds; got '{callback}'")
         self.callback_ms = int(callback)
         self.only = environ.get("BENCH_ONLY", "")
-        if self.only not in ("", "whole-loop", "batch"):
-            raise SystemExit(f"bench: BENCH_ONLY must be whole-loop or batch (or unset: everything); got '{self.only}'")
+        if self.only not in ("", "whole-loop", "batch", "reads"):
+            raise SystemExit(f"bench: BENCH_ONLY must be whole-loop, batch or reads (or unset: everything); got '{self.only}'")
         if self.only:
             self.results_file = os.path.join(self.run_dir, "bench", f"{self.only}.md")
 
@@ -1132,6 +1133,8 @@ class Bench:
                                  f"http://127.0.0.1:{self.s.ceiling_port}/bench/provider-send", self.start, say)
         if self.s.only == "batch":
             return self.measure_batch()
+        if self.s.only == "reads":
+            return self.measure_reads()
         for rep in range(1, self.s.reps + 1):
             self.repetition(rep)
         self.postmaster = int(open(os.path.join(self.s.run_dir, "pgdata", "postmaster.pid")).readline())
@@ -1156,6 +1159,17 @@ class Bench:
         self.growth_figures, self.whole_loop_figures = {}, {}
         results = self.results({}, {}, [])
         results["only"] = "batch"
+        return results
+
+    def measure_reads(self):
+        """BENCH_ONLY=reads: GET /messages/{id} and the trivial FastCGI responder, one after the
+        other in each repetition, to measure a change to the read path without the rest."""
+        wrk_load = [f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{self.s.duration}s"]
+        for rep in range(1, self.s.reps + 1):
+            self.reads(rep, wrk_load)
+        self.growth_figures, self.whole_loop_figures = {}, {}
+        results = self.results({}, {}, [])
+        results["only"] = "reads"
         return results
 
     def measure_whole_loop(self):
@@ -1419,7 +1433,7 @@ def main():
         os.makedirs(os.path.dirname(settings.results_file), exist_ok=True)
         with open(bench.out("results.json"), "w") as f:
             json.dump(results, f, indent=1)
-        report = {"whole-loop": render_whole_loop, "batch": render_batch}.get(results.get("only"), render)(results)
+        report = {"whole-loop": render_whole_loop, "batch": render_batch, "reads": render_reads}.get(results.get("only"), render)(results)
         with open(settings.results_file + ".tmp", "w") as f:
             f.write(report)
         os.replace(settings.results_file + ".tmp", settings.results_file)

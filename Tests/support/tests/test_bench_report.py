@@ -1,6 +1,6 @@
 import copy
 
-from texting_support.bench_report import render, render_batch
+from texting_support.bench_report import render, render_batch, render_reads
 
 SERIES = {
     "ingest": [900.0, 1100.0, 1000.0], "ingest_p50": [1.0, 1.1, 1.2], "ingest_p99": [9.0, 9.5, 8.0],
@@ -142,6 +142,23 @@ def test_the_batch_rows_alone_have_their_ratios_and_raw_values():
     # 34,000 against 18,000: 189 %.
     assert "18,000 accepted/s | 189 % | ≥ 200 %: **not met** |" in _row(report, "| Batch ingest, as above")
     assert "- Kannel sendsms accepted/s: 20000, 16000, 18000" in report
+
+
+def test_the_reads_rows_alone_hold_the_read_path_to_half_the_trivial_responder():
+    results = copy.deepcopy(RESULTS)
+    results["series"] = {"reads": [3000.0, 3300.0, 3200.0], "reads_p50": [5.0] * 3, "reads_p99": [9.0] * 3,
+                         "trivial": [11000.0, 12000.0, 10000.0], "trivial_p50": [1.0] * 3, "trivial_p99": [2.0] * 3}
+    report = render_reads(results)
+    assert report.startswith("# Benchmark results: the read path alone (BENCH_ONLY=reads)")
+    # 3,200 against 11,000: 29 %.
+    assert "| 3,200 requests/s |" in _row(report, "| Reads:") and "| 29 % | ≥ 50 %: **not met** |" in _row(report, "| Reads:")
+    assert "- reads requests/s: 3000, 3300, 3200" in report
+    results["series"]["reads"] = [6000.0] * 3
+    assert "| 55 % | ≥ 50 %: met |" in _row(render_reads(results), "| Reads:")
+    # The full report's row is the same one.
+    full = copy.deepcopy(RESULTS)
+    full["series"].update(results["series"])
+    assert _row(render(full), "| Reads:") == _row(render_reads(results), "| Reads:")
 
 
 def _whole_loop_run(rate, wal, updated, hot, kept_up=True):

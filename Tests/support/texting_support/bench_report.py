@@ -238,9 +238,7 @@ def render(r):
         f"transactions/s | {ratio(ingest, m['pgbench'])} | – |",
         f"| Ingest, as above | {whole(ingest)} requests/s | nginx alone (`return 200`, same worker): {whole(m['nginx_alone'])} "
         f"requests/s | {ratio(ingest, m['nginx_alone'])} | – |",
-        f"| Reads: `GET /messages/{{id}}` through nginx + MessagesFCGI (wrk -t{wt} -c{wc}, API key, {whole(r['read_messages'])} stored "
-        f"ids) | {whole(m['reads'])} requests/s | a trivial FastCGI responder (C, libfcgi, {r['fcgi_threads']} threads, the same "
-        f"answer bytes) behind the same nginx: {whole(m['trivial'])} requests/s | {ratio(m['reads'], m['trivial'])} | – |",
+        _reads_row(r, m),
         f"| Sender: `SenderCron --once` draining {whole(r['sender_messages'])} queued messages to the 2 mock providers (callbacks "
         f"off), every outcome recorded | {whole(drain)} messages/s | the 2 mock providers alone, `POST /send` with the same body "
         f"shape (wrk, 2 × {wc // 2} connections): {whole(m['mock_alone'])} requests/s | {ratio(drain, m['mock_alone'])} | – |",
@@ -333,6 +331,38 @@ def render_batch(r):
         f"pgbench with the same batches, messages/s: {joined(s['pgbench_batch'])}",
         f"- Kannel sendsms accepted/s: {joined(s['kannel_accept'])}",
         *([f"- {note}"] if note else []),
+        *([""] + ["**Problems in this run:**", ""] + [f"- {p}" for p in r["problems"]] if r["problems"] else []),
+    ]) + "\n"
+
+
+def _reads_row(r, m):
+    """The reads row: GET /messages/{id} beside the trivial responder, against half of it."""
+    reads, trivial = m["reads"], m["trivial"]
+    met = "met" if reads is not None and trivial and reads >= 0.5 * trivial else "**not met**"
+    return (f"| Reads: `GET /messages/{{id}}` through nginx + MessagesFCGI (wrk -t{r['wrk_threads']} -c{r['wrk_connections']}, API key, "
+            f"{whole(r['read_messages'])} stored ids) | {whole(reads)} requests/s | a trivial FastCGI responder (C, libfcgi, "
+            f"{r['fcgi_threads']} threads, the same answer bytes) behind the same nginx: {whole(trivial)} requests/s | "
+            f"{ratio(reads, trivial)} | ≥ 50 %: {met} |")
+
+
+def render_reads(r):
+    """The report of `BENCH_ONLY=reads`: GET /messages/{id} beside the trivial responder alone."""
+    s = r["series"]
+    m = {name: median(values) for name, values in s.items()}
+    return "\n".join([
+        "# Benchmark results: the read path alone (BENCH_ONLY=reads)",
+        "",
+        f"- Command: `BENCH_ONLY=reads scripts/bench`, {r['date']}, revision {r['revision']}; whole run {r['elapsed']} s",
+        f"- Machine: {r['machine']}; load average at the end: {r['load']}",
+        f"- {r['reps']} repetitions of {r['duration']} s each (the service's reads, then the trivial responder's); medians quoted, raw values below.",
+        "",
+        "| figure | value | ceiling (same run) | ratio | target |",
+        "| --- | --- | --- | --- | --- |",
+        _reads_row(r, m),
+        "",
+        f"- reads requests/s: {joined(s['reads'])}; p50 ms: {joined(s['reads_p50'])}, p99 ms: {joined(s['reads_p99'])}",
+        f"- trivial FastCGI responder requests/s: {joined(s['trivial'])}; p50 ms: {joined(s['trivial_p50'])}, "
+        f"p99 ms: {joined(s['trivial_p99'])}",
         *([""] + ["**Problems in this run:**", ""] + [f"- {p}" for p in r["problems"]] if r["problems"] else []),
     ]) + "\n"
 

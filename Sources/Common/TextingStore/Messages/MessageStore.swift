@@ -208,7 +208,7 @@ public struct MessageStore {
     /// messages names `status` (migration 0032: every status update could then be HOT), so it
     /// walks the newest messages its other filters select and keeps those in the status.
     /// Ten rows read per row asked for: a page of a status one message in ten has fills.
-    static func statusWalkRows(_ rows: Int) -> Int { rows * 10 }
+    public static func statusWalkRows(_ rows: Int) -> Int { rows * 10 }
 
     /// The condition that narrows a walk by status to failed and invalid messages when the
     /// status (`parameter`) is one of them: they have an index of their own, by `failed_at`
