@@ -27,17 +27,17 @@ CREATE INDEX messages_api_key_failed ON messages (api_key_id, id DESC) WHERE fai
 CREATE INDEX messages_failed_error_code ON messages (error_code, id DESC) WHERE failed_at IS NOT NULL;
 
 -- Room on each page for the new versions: a HOT update needs its new tuple on the same page.
--- The sender claims and records messages in batches of neighbours (ids follow time), so one
--- statement updates most rows of a page at once, and the versions it replaces are freed
--- only after it commits: with half of each page left free, every row of a page can take its
--- next version there. Pages of finished messages stay half full (twice the heap, not the
--- indexes); retention drops them span by span.
+-- A message is updated within a second of its insert, mostly while its page still takes
+-- inserts, so little room is enough. Measured on the test stack (400 messages/s for 15 s
+-- through the whole loop, each setting from an empty table; the `sent` update cannot be HOT,
+-- so two thirds, 66.7 %, is the most): fillfactor 100 62.3 % of updates HOT, 85 65.1-65.8 %,
+-- 70 66.5 %, 50 66.7 %. 85 takes nearly all of it for 18 % more heap.
 DO $$
 DECLARE
     partition regclass;
 BEGIN
     FOR partition IN SELECT i.inhrelid::regclass FROM pg_inherits i WHERE i.inhparent = 'messages'::regclass LOOP
-        EXECUTE format('ALTER TABLE %s SET (fillfactor = 50)', partition);
+        EXECUTE format('ALTER TABLE %s SET (fillfactor = 85)', partition);
     END LOOP;
 END;
 $$;
@@ -63,7 +63,7 @@ BEGIN
     IF parent = 'messages' THEN
         EXECUTE format('CREATE UNIQUE INDEX %I ON %I (provider, provider_message_id) WHERE provider_message_id IS NOT NULL',
                        name || '_provider_message_id', name);
-        EXECUTE format('ALTER TABLE %I SET (fillfactor = 50)', name);
+        EXECUTE format('ALTER TABLE %I SET (fillfactor = 85)', name);
     END IF;
     EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', parent, name, span << 53, (span + 1) << 53);
     RETURN name;

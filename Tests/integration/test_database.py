@@ -41,6 +41,35 @@ def test_no_session_of_the_database_compiles_statements_with_jit(db):
         assert "JIT" not in plan[0], plan
 
 
+def test_the_claim_and_the_report_update_a_message_in_place(db):
+    # Migration 0032: no index of messages names the status, and its pages keep room, so the
+    # claim's `sending` and the report's `delivered` are HOT updates (no new index entries).
+    # The sender's `sent` sets the provider's id, which a unique index holds: not HOT. The
+    # statements change what the sender's and DeliveryFCGI's change; counted in the
+    # transaction (pg_stat_get_xact_*), which is rolled back.
+    number = new_number()
+    with psycopg.connect(DATABASE_URL) as session:
+        session.execute("INSERT INTO phone_numbers (number) VALUES (%s)", (number,))
+        [(message, partition)] = session.execute(
+            """INSERT INTO messages (phone_number_id, body, encoding, segments)
+               SELECT id, 'in place', 'GSM-7', 1 FROM phone_numbers WHERE number = %s RETURNING id, tableoid""", (number,)).fetchall()
+
+        def hot_and_all():
+            return session.execute("SELECT pg_stat_get_xact_tuples_hot_updated(%s), pg_stat_get_xact_tuples_updated(%s)",
+                                   (partition, partition)).fetchone()
+
+        session.execute("UPDATE messages SET status = 'sending', updated_at = now() WHERE id = %s", (message,))
+        assert hot_and_all() == (1, 1)
+        session.execute("""UPDATE messages SET status = 'sent', provider = 'p1', provider_message_id = 'in-place-1', attempts = 1,
+                           sent_at = now(), updated_at = now() WHERE id = %s""", (message,))
+        assert hot_and_all() == (1, 2)
+        session.execute("UPDATE messages SET status = 'delivered', delivered_at = now(), updated_at = now() WHERE id = %s", (message,))
+        assert hot_and_all() == (2, 3)
+        [[fillfactor]] = session.execute("SELECT reloptions FROM pg_class WHERE oid = %s", (partition,)).fetchall()
+        assert "fillfactor=85" in fillfactor
+        session.rollback()
+
+
 def test_database_down_is_503_with_retry_after_and_back_up_works_without_restarting_anything(api):
     assert api.post_message(new_number()).status_code == 201  # every worker may hold a connection now
     _pg_ctl("stop", "-m", "fast")
