@@ -13,8 +13,9 @@
 -- * Failed and invalid messages, rare and the ones a client looks for, keep an index of their
 --   own, by `failed_at`: it is set once, by the update that fails the message, so only that
 --   update is kept from being HOT.
--- The provider's id stays indexed (a report finds its message by it), so the `sent` update,
--- which sets it, is still not HOT.
+-- The provider's id stays in a unique index (one message per provider id of a provider; a
+-- report finds its message by the id its signed URL names, and checks the provider's), so the
+-- `sent` update, which sets it, is still not HOT.
 --
 -- The index by failed_at must hold every failed and invalid message: those that an older
 -- version failed without the time get their last update's.
