@@ -32,7 +32,8 @@ CREATE INDEX messages_failed_error_code ON messages (error_code, id DESC) WHERE 
 -- inserts, so little room is enough. Measured on the test stack (400 messages/s for 15 s
 -- through the whole loop, each setting from an empty table; the `sent` update cannot be HOT,
 -- so two thirds, 66.7 %, is the most): fillfactor 100 62.3 % of updates HOT, 85 65.1-65.8 %,
--- 70 66.5 %, 50 66.7 %. 85 takes nearly all of it for 18 % more heap.
+-- 70 66.5 %, 50 66.7 %. At the bench's 600-750/s (larger batches) 85 made 55-62 % where 50
+-- made 65-66 %, for 2-5 % more WAL a message. 85: 18 % more heap, where 50 doubles it.
 DO $$
 DECLARE
     partition regclass;
