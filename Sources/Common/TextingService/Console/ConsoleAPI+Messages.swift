@@ -47,8 +47,9 @@ extension ConsoleAPI {
         if let found {
             let messages = try MessageStory(connection: connection).find(found)
             // No index holds the status (migration 0032): a search by status reads each key's newest.
-            let scope = if case .status = found { ", among each key's newest \(MessageStore.statusWalkRows(50))" } else { "" }
-            body += "<h2>\(messages.count) found (newest first, at most 50\(scope))</h2>\n"
+            let limit = MessageStory.findLimit
+            let scope = if case .status = found { ", among each key's newest \(MessageStore.statusWalkRows(limit))" } else { "" }
+            body += "<h2>\(messages.count) found (newest first, at most \(limit)\(scope))</h2>\n"
             body += htmlTable(
                 ["message", "to", "status", "client_ref", "provider", "created", "body"],
                 messages.map {

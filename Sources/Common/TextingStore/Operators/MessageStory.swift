@@ -22,8 +22,11 @@ public struct MessageStory {
         case status(MessageStatus)
     }
 
+    /// How many messages a search shows at most.
+    public static let findLimit = 50
+
     /// The newest `limit` messages the search names, newest first.
-    public func find(_ search: Search, limit: Int = 50) throws(PostgresError) -> [MessageRecord] {
+    public func find(_ search: Search, limit: Int = findLimit) throws(PostgresError) -> [MessageRecord] {
         switch search {
         case .id(let id): try connection.execute(Self.byID, [id.uuidString.lowercased()]).decode()
         case .number(let number): try connection.execute(Self.byNumber, [number.e164, String(limit)]).decode()
