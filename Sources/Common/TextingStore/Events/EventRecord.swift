@@ -27,9 +27,17 @@ public struct EventRecord: Sendable, Equatable, PostgresRowDecodable {
         e.phone_number AS event_phone_number, \(MessageRecord.columns), \(InboundRecord.columns)
         """
 
+    /// Joins to `events e` the message as it was right after the change, as `m` (all NULL for
+    /// an event about no message): the row the trigger stored in `snapshot`, or for events
+    /// written before migration 0033 the JSON it stored in `message` (`jsonb_populate_record`
+    /// returns its first argument when the JSON is NULL, and builds from NULL otherwise).
+    public static let messageAsOfEvent = """
+        LEFT JOIN LATERAL jsonb_populate_record(e.snapshot, e.message) m ON true
+        """
+
     /// Joins the message snapshot (`m`) and its number (`p`), and the reply (`i`), to `events e`.
     public static let eventJoins = """
-        LEFT JOIN LATERAL jsonb_populate_record(NULL::messages, e.message) m ON e.message IS NOT NULL
+        \(messageAsOfEvent)
         LEFT JOIN phone_numbers p ON p.id = m.phone_number_id
         LEFT JOIN inbound_messages i ON i.id = e.inbound_message_id
         \(InboundRecord.joins)

@@ -168,9 +168,9 @@ public struct MessageStory {
         "console.story_events",
         """
         SELECT to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, e.type,
-               coalesce(e.message->>'provider', '-') AS provider, coalesce(e.message->>'error_code', '-') AS error_code,
-               coalesce(e.message->>'error_detail', '-') AS error_detail
-        FROM events e WHERE e.message_id = $1::bigint AND e.id >= history_ids_from($2::uuid)
+               coalesce(m.provider, '-') AS provider, coalesce(m.error_code, '-') AS error_code,
+               coalesce(m.error_detail, '-') AS error_detail
+        FROM events e \(EventRecord.messageAsOfEvent) WHERE e.message_id = $1::bigint AND e.id >= history_ids_from($2::uuid)
         ORDER BY e.id LIMIT 200
         """)
     static let storyReports = Query(
