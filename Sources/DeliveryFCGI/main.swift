@@ -5,7 +5,7 @@ import TextingStore
 // recipients' replies (POST /messages/inbound), as a FastCGI responder.
 FastCGIProgram.run(ProgramCatalog.deliveryFCGI) { environment in
     let applier = ReportApplier(
-        committers: try ServiceSettings.commitConnections.read(environment),
+        committers: try ServiceSettings.reportCommitConnections.read(environment),
         makeConnection: try ServiceConfiguration.databaseConnection(environment))
     let inbound = DeliveryAPI.InboundConfiguration(
         keywords: try ServiceSettings.recipientKeywords(environment),

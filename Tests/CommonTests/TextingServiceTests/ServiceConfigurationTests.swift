@@ -81,6 +81,21 @@ final class ServiceConfigurationTests: XCTestCase {
         }
     }
 
+    func testDeliveryReportsCommitOnOneConnectionUnlessToldAndOnlyDeliveryFCGIReadsIt() throws {
+        // One committer makes larger batches of reports: their statement is parsed and planned
+        // once per batch, and two committers' statements only contended for the same cores.
+        XCTAssertEqual(try ServiceSettings.reportCommitConnections.read(EnvironmentReader([:])), 1)
+        XCTAssertEqual(try ServiceSettings.reportCommitConnections.read(EnvironmentReader(["TEXTING_REPORT_COMMIT_CONNECTIONS": "3"])), 3)
+        for bad in ["0", "65", "one"] {
+            XCTAssertThrowsError(try ServiceSettings.reportCommitConnections.read(EnvironmentReader(["TEXTING_REPORT_COMMIT_CONNECTIONS": bad])), bad) {
+                error in
+                XCTAssertEqual((error as? ConfigurationError)?.setting, "TEXTING_REPORT_COMMIT_CONNECTIONS", bad)
+            }
+        }
+        XCTAssertEqual(ServiceSettings.reportCommitConnections.description.readers, [ServiceSettings.deliveryFCGI])
+        XCTAssertEqual(ServiceSettings.commitConnections.description.readers, [ServiceSettings.messagesFCGI])
+    }
+
     func testPreparedStatementsAreOnByDefaultAndCanBeTurnedOff() throws {
         XCTAssertTrue(try ServiceSettings.preparedStatements.read(EnvironmentReader([:])))
         XCTAssertFalse(try ServiceSettings.preparedStatements.read(EnvironmentReader(["TEXTING_DATABASE_PREPARED_STATEMENTS": "off"])))

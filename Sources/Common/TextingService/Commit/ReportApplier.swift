@@ -13,7 +13,7 @@ public final class ReportApplier: Sendable {
     /// nil: the batch did not apply that report (see `apply`).
     private let group: GroupCommit<DeliveryStore.Report, DeliveryStore.Outcome?>
 
-    /// `committers`: connections that apply batches (`TEXTING_COMMIT_CONNECTIONS`).
+    /// `committers`: connections that apply batches (`TEXTING_REPORT_COMMIT_CONNECTIONS`: one by default, for larger batches).
     public init(committers: Int, maximumBatch: Int = 200, makeConnection: @escaping @Sendable () -> PostgresConnection) {
         group = GroupCommit(
             committers: committers, maximumBatch: maximumBatch, key: { $0.messageID.lowercased() },

@@ -104,15 +104,19 @@ public enum ServiceSettings {
     public static let fastCGIThreads = Setting<Int>.integer(
         "TEXTING_FCGI_THREADS",
         "worker threads of MessagesFCGI and of DeliveryFCGI, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads and commit connections, AdminFCGI's threads and two per running sender",
-        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: 2 x (32 + 2) + 4 + 2 per sender.")
+        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: (32 + 2) + (32 + 1) + 4 + 2 per sender.")
     public static let adminThreads = Setting<Int>.integer(
         "TEXTING_ADMIN_FCGI_THREADS",
         "worker threads of AdminFCGI (the operator console), each with its own database connection (opened when first needed): a few operators need few",
         default: 4, range: 1...64, readBy: [adminFCGI])
     public static let commitConnections = Setting<Int>.integer(
         "TEXTING_COMMIT_CONNECTIONS",
-        "connections per FastCGI process that commit concurrent requests' writes in batches (group commit): accepted messages, delivery reports",
-        default: 2, range: 1...64, readBy: [messagesFCGI, deliveryFCGI])
+        "connections of MessagesFCGI that commit concurrent requests' accepted messages in batches (group commit)",
+        default: 2, range: 1...64, readBy: [messagesFCGI])
+    public static let reportCommitConnections = Setting<Int>.integer(
+        "TEXTING_REPORT_COMMIT_CONNECTIONS",
+        "connections of DeliveryFCGI that commit concurrent delivery reports in batches (group commit); the reports' statement is parsed and planned once per batch, so one connection's larger batches cost PostgreSQL less",
+        default: 1, range: 1...64, readBy: [deliveryFCGI])
 
     // MARK: - textingctl
 
@@ -262,7 +266,7 @@ public enum ServiceSettings {
         preparedStatements.description, statementTimeout.description, lockTimeout.description, idleInTransactionTimeout.description,
         connectTimeout.description, keepalivesIdle.description, callbackMaxAge.description, defaultCountryCode.description,
         FastCGISettings.socket.description, FastCGISettings.listen.description, FastCGISettings.peers.description, fastCGIThreads.description,
-        adminThreads.description, commitConnections.description, migrationsDirectory.description,
+        adminThreads.description, commitConnections.description, reportCommitConnections.description, migrationsDirectory.description,
         senderRunSeconds.description, senderBatchSize.description, senderConcurrency.description, providerTimeout.description,
         senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
         breakerFailures.description, breakerCooldown.description, retentionDays.description, retentionAfterExport.description,
