@@ -75,6 +75,39 @@ def test_provider_id_with_a_nul_affects_only_its_own_message(api, db, empty_queu
     assert _row(db, ids[0])[2] == "h-" + ids[0]
 
 
+def test_a_provider_id_given_to_many_messages_stays_with_the_first(api, db, empty_queue):
+    # A provider's id names one message of that provider. One that answers the same id for
+    # every message (a fault on its side) must not fail the round that records them (they
+    # are recorded together) nor send anything twice: the first message recorded keeps the
+    # id, the others keep none, and their reports still apply by the URL they were given.
+    first_round = [_post(api, f"same id {n}") for n in range(40)]
+    with HostileProvider(lambda r: Json(200, {"message_id": "same-id"})) as provider:
+        result = run_sender(timeout=60, TEXTING_PROVIDERS=f"h1={provider.url}", **FAST_RETRY)
+        assert "run aborted" not in result.stderr, result.stderr
+        second_round = [_post(api, f"same id again {n}") for n in range(3)]
+        result = run_sender(timeout=60, TEXTING_PROVIDERS=f"h1={provider.url}", **FAST_RETRY)
+        assert "run aborted" not in result.stderr, result.stderr
+        sends = provider.sends_by_key()
+        callbacks = {r.key: r.callback_url for r in provider.requests}
+    ids = first_round + second_round
+    assert all(sends.get(message_id) == 1 for message_id in ids), sends
+    rows = {message_id: _row(db, message_id) for message_id in ids}
+    assert all(row[0] == "sent" and row[1] == "h1" for row in rows.values()), rows
+    holders = [message_id for message_id, row in rows.items() if row[2] == "same-id"]
+    assert len(holders) == 1 and holders[0] in first_round, rows
+    assert all(row[2] is None for message_id, row in rows.items() if message_id not in holders), rows
+    # Another provider may use the same id for its own message.
+    other = _post(api, "same id elsewhere")
+    with HostileProvider(lambda r: Json(200, {"message_id": "same-id"})) as provider:
+        run_sender(timeout=60, TEXTING_PROVIDERS=f"h2={provider.url}", **FAST_RETRY)
+    assert _row(db, other)[:3] == ("sent", "h2", "same-id")
+    # A message without the id is still reported on by its URL.
+    without = next(message_id for message_id in ids if message_id not in holders)
+    response = _report(callbacks[without], "delivered", "same-id")
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    assert api.status_of(without) == "delivered"
+
+
 HOSTILE_ANSWERS = {
     # text in the message: (answer, what it must become: sent / retry / failed)
     "ctrl-id": (Json(200, '{"message_id":"a\\r\\nb"}'), "sent"),
