@@ -19,9 +19,9 @@ import pytest
 from conftest import STACK_ENV, scratch_database, textingctl
 
 MIGRATIONS = STACK_ENV["TEXTING_MIGRATIONS_DIR"]
-# The tables partitioned in place by migration 0016, and every table of the history since 0029.
+# The tables partitioned in place by migration 0016, and every table of the history since 0034.
 LEGACY_TABLES = ("messages", "delivery_events", "events", "webhook_attempts")
-TABLES = LEGACY_TABLES + ("send_failures",)
+TABLES = LEGACY_TABLES + ("send_failures", "provider_message_ids")
 
 
 def ctl(env, *args, **settings):
@@ -45,8 +45,8 @@ def current_span(db):
 
 def add_messages(db, span, n, status="delivered", offset_ms=0):
     """n messages of the test's key made inside span `span` (ids made from a time in it), each
-    to a new number, with a send a provider did not accept, a delivery report, an event and a
-    webhook attempt each, all in the span; their public ids."""
+    to a new number, with a send a provider did not accept, the id the provider gave it, a
+    delivery report, an event and a webhook attempt each, all in the span; their public ids."""
     rows = db.execute(
         """WITH n AS (
                INSERT INTO phone_numbers (number)
@@ -63,6 +63,11 @@ def add_messages(db, span, n, status="delivered", offset_ms=0):
                INSERT INTO send_failures (id, message_id, attempt, provider, answer, final)
                SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 4000, nextval('send_failures_id_low')), id, 1,
                       'p1', 'provider answered 503: busy', false
+               FROM m
+           ), k AS (
+               INSERT INTO provider_message_ids (id, provider, provider_message_id, message_id)
+               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 4500, nextval('provider_message_ids_id_low')),
+                      'p1', 'old-' || public_id, id
                FROM m
            ), r AS (
                INSERT INTO delivery_events (id, message_id, reported_status, applied)
@@ -157,6 +162,7 @@ def test_spans_past_retention_are_dropped_whole_with_their_counts_but_not_with_a
     assert old not in partitions(db, "messages"), output
     assert db.execute("SELECT count(*) FROM events").fetchone()[0] == db.execute("SELECT count(*) FROM webhook_attempts").fetchone()[0] == 10
     assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == db.execute("SELECT count(*) FROM send_failures").fetchone()[0] == 10
+    assert db.execute("SELECT count(*) FROM provider_message_ids").fetchone()[0] == 10
     kept, actual = counted(db)
     assert kept == actual == {"delivered": 10}, (kept, actual)
     # A retention longer than the spans' age keeps them.
@@ -522,3 +528,76 @@ def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_
             assert span[0] == current_span(db) and span[1] == partitions(db, "messages")[span[0]]
             kept, actual = counted(db)
             assert kept == actual == {"delivered": 900, "queued": 101}, (kept, actual)
+
+
+def test_provider_ids_stored_before_their_table_keep_their_messages(tmp_path):
+    """Migration 0034 moves the rule "a provider's id names one message of that provider" from
+    an index of each messages partition to provider_message_ids: the ids messages held are
+    copied there (from every span), the indexes go, and the sender's record then gives an id
+    held since before the migration to no other message, while the message holding it may get
+    it again."""
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    for name in sorted(os.listdir(MIGRATIONS)):
+        if name.endswith(".sql") and name < "0034":
+            shutil.copy(os.path.join(MIGRATIONS, name), previous / name)
+    with scratch_database("texting_provider_ids") as env:
+        ctl(env, "migrate", TEXTING_MIGRATIONS_DIR=str(previous))
+        with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as db:
+            db.execute("INSERT INTO api_keys (name, prefix, key_hash) VALUES ('ids', 'ids', 'hash-ids')")
+            now = current_span(db)
+            db.execute("SELECT create_history_partition('messages', %s)", (now - 1,))
+            old, new = (add_old_messages(db, span, 3) for span in (now - 1, now))
+            db.execute("""UPDATE messages SET status = 'sent', provider = 'p1', provider_message_id = 'p1-' || public_id::text
+                          WHERE public_id = ANY(%s::uuid[])""", (old + new[:2],))
+            assert db.execute("""SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'messages%%'
+                                 AND indexdef LIKE '%%(provider, provider_message_id)%%'""").fetchone()[0] >= 2
+
+            output = ctl(env, "migrate")
+            assert "0034_provider_ids_in_a_table_of_their_own.sql" in output, output
+
+            held = db.execute("""SELECT m.public_id::text FROM provider_message_ids k JOIN messages m ON m.id = k.message_id
+                                 WHERE k.provider = 'p1' AND k.provider_message_id = 'p1-' || m.public_id::text""").fetchall()
+            assert sorted(r[0] for r in held) == sorted(old + new[:2])
+            assert db.execute("""SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'messages%%'
+                                 AND indexdef LIKE '%%provider_message_id%%'""").fetchone()[0] == 0
+            assert db.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'provider_message_ids_%%_unique'").fetchone()[0] == 3
+
+            # The last message of the current span is sent; the provider answers with the id of
+            # an old message (refused: it keeps none), then, sent again, with its own new id.
+            mark_sent = ctl(env, "sql", "jobs.mark_sent").encode()
+            holder, taker = old[0], new[2]
+            [(taker_id,)] = db.execute("SELECT id FROM messages WHERE public_id = %s", (taker,)).fetchall()
+            [(holder_id,)] = db.execute("SELECT id FROM messages WHERE public_id = %s", (holder,)).fetchall()
+
+            def record(message_id, provider_id):
+                db.execute("UPDATE messages SET status = 'sending' WHERE id = %s", (message_id,))
+                result = db.pgconn.exec_params(mark_sent, [
+                    f"{{{message_id}}}".encode(), b"{p1}", f'{{"{provider_id}"}}'.encode(), b"{1}", b"{sending}", b'{""}',
+                    str(message_id).encode(), str(message_id).encode()])
+                assert result.error_message == b"", result.error_message
+                return db.execute("SELECT status::text, provider_message_id FROM messages WHERE id = %s", (message_id,)).fetchone()
+
+            assert record(taker_id, "p1-" + holder) == ("sent", None)
+            assert record(taker_id, "p1-fresh") == ("sent", "p1-fresh")
+            # The holder, sent again (a requeue), is given its own id back and keeps it.
+            assert record(holder_id, "p1-" + holder) == ("sent", "p1-" + holder)
+            assert db.execute("""SELECT count(*) FROM provider_message_ids WHERE provider_message_id IN (%s, 'p1-fresh')""",
+                              ("p1-" + holder,)).fetchone()[0] == 2
+
+
+def add_old_messages(db, span, n):
+    """n messages of the test's key made inside span `span`, with nothing else (the schema
+    before 0034 has no provider_message_ids for add_messages); their public ids."""
+    rows = db.execute(
+        """WITH n AS (
+               INSERT INTO phone_numbers (number)
+               SELECT '+1556' || lpad((g + coalesce((SELECT max(id) FROM phone_numbers), 0))::text, 7, '0')
+               FROM generate_series(1, %(n)s) g RETURNING id
+           )
+           INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id, status, created_at)
+           SELECT message_id_for(t.u), t.u, n.id, 'old', 'GSM-7', 1, (SELECT id FROM api_keys), 'queued', to_timestamp(t.ms / 1000.0)
+           FROM n CROSS JOIN LATERAL (SELECT 1577836800000 + (%(span)s::bigint << 31) + 1000 + n.id AS ms) s
+           CROSS JOIN LATERAL (SELECT s.ms, uuid_v7_at(s.ms) AS u) t
+           RETURNING public_id::text""", {"n": n, "span": span}).fetchall()
+    return [r[0] for r in rows]

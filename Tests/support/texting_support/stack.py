@@ -15,7 +15,7 @@ SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.di
 # column has messages' row type, migration 0033) holds it and then wants messages, so a TRUNCATE
 # holding messages first and waiting for events deadlocked with it.
 MESSAGE_TABLES = ("events, webhook_deliveries, webhook_attempts, delivery_events, idempotency_keys, jobs, messages, phone_numbers, "
-                  "opt_out_changes, inbound_messages, send_failures, key_usage, key_usage_changes")
+                  "opt_out_changes, inbound_messages, send_failures, provider_message_ids, key_usage, key_usage_changes")
 
 
 def script(*arguments, environ=None, timeout=300):

@@ -1,8 +1,9 @@
 import TextingPostgres
 
 /// The tables that grow with traffic (`messages`, `delivery_events`, `events`,
-/// `webhook_attempts` and, since migration 0029, `send_failures`) are partitioned by time (migration 0016): a row's id is made from the
-/// time it was made, and each partition holds the ids of one span of 2^31 ms (24.86 days);
+/// `webhook_attempts` and, since migrations 0029 and 0034, `send_failures` and
+/// `provider_message_ids`) are partitioned by time (migration 0016): a row's id is made from
+/// the time it was made, and each partition holds the ids of one span of 2^31 ms (24.86 days);
 /// span 0 holds every row made before the partitioning. This is the one place
 /// that makes partitions ahead, drops those past retention and writes messages out before
 /// they go. Every sender does the first two at the end of each run (`maintain`), and
@@ -15,7 +16,7 @@ public struct History {
     }
 
     /// The partitioned tables (migration 0016's `partition_in_place`), as `history_partitions` names them.
-    static let tables: Set = ["messages", "delivery_events", "events", "webhook_attempts", "send_failures"]
+    static let tables: Set = ["messages", "delivery_events", "events", "webhook_attempts", "send_failures", "provider_message_ids"]
 
     /// Spans made ahead of the current one: about 50 days in which a sender may not run.
     public static let spansAhead = 2

@@ -323,23 +323,35 @@ public struct JobQueue {
     /// $7 and $8 bound the ids (the batch's lowest and highest): planned for its values, the
     /// statement then plans only the spans they lie in (planning every span kept was half its
     /// cost). A callback may already have moved the message past `sent`; then only the provider's
-    /// details are kept. A provider that reuses an id it gave another message has it dropped
-    /// rather than failing the whole batch on the unique constraint. The jobs are deleted by
-    /// key: `IN (SELECT id FROM sent)` made the planner scan the whole jobs table.
+    /// details are kept. Each provider id names one message of its provider
+    /// (`provider_message_ids`, migration 0034; messages has no index on it, so that this
+    /// update can be HOT): the message keeps the id if the id is new (inserted now) or was
+    /// already its own; an id the provider gave another message is dropped rather than failing
+    /// the whole batch (a concurrent sender's insert of it is waited for, then loses). Each
+    /// partition holds an id once; `prior` looks across spans. The jobs are deleted by key:
+    /// `IN (SELECT id FROM sent)` made the planner scan the whole jobs table.
     static let markSent = Query(
         "jobs.mark_sent",
         """
         WITH sent AS (
             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $6::text[])
                 AS o(id, provider, provider_message_id, attempts, cost)
+        ), prior AS (
+            SELECT s.id, k.message_id FROM sent s
+            JOIN provider_message_ids k ON k.provider = s.provider AND k.provider_message_id = s.provider_message_id
+        ), won AS (
+            INSERT INTO provider_message_ids (provider, provider_message_id, message_id)
+            SELECT s.provider, s.provider_message_id, s.id FROM sent s
+            WHERE s.provider_message_id <> '' AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.id = s.id)
+            ON CONFLICT DO NOTHING
+            RETURNING message_id
         ), message AS (
             UPDATE messages m SET
                 status = CASE WHEN m.status = ANY($5::message_status[]) THEN 'sent'::message_status ELSE m.status END,
                 provider = sent.provider,
-                provider_message_id = CASE WHEN sent.provider_message_id = '' OR EXISTS (
-                    SELECT 1 FROM messages other
-                    WHERE other.provider = sent.provider AND other.provider_message_id = sent.provider_message_id AND other.id <> m.id
-                ) THEN NULL ELSE sent.provider_message_id END,
+                provider_message_id = CASE WHEN m.id IN (SELECT message_id FROM won)
+                                             OR m.id IN (SELECT message_id FROM prior p WHERE p.id = p.message_id)
+                                           THEN sent.provider_message_id END,
                 attempts = sent.attempts, cost = nullif(sent.cost, '')::numeric,
                 sent_at = coalesce(m.sent_at, now()), updated_at = now()
             FROM sent WHERE m.id = sent.id AND m.id BETWEEN $7::bigint AND $8::bigint
