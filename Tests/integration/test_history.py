@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import threading
+import time
 
 import psycopg
 import pytest
@@ -601,3 +602,38 @@ def add_old_messages(db, span, n):
            CROSS JOIN LATERAL (SELECT s.ms, uuid_v7_at(s.ms) AS u) t
            RETURNING public_id::text""", {"n": n, "span": span}).fetchall()
     return [r[0] for r in rows]
+
+
+def test_one_provider_id_recorded_by_two_senders_at_once_goes_to_one_message(history):
+    """Two senders record the same provider id for two messages at the same moment (a provider
+    at fault): the second waits for the first's transaction, then records its message without
+    the id; neither fails its round (a unique violation aborted the whole round before 0034)."""
+    env, db = history
+    first, second = add_messages(db, current_span(db), 2, status="sending")
+    ids = {public_id: db.execute("SELECT id FROM messages WHERE public_id = %s", (public_id,)).fetchone()[0] for public_id in (first, second)}
+    mark_sent = ctl(env, "sql", "jobs.mark_sent").encode()
+
+    def record(connection, public_id):
+        message_id = str(ids[public_id]).encode()
+        return connection.pgconn.exec_params(mark_sent, [
+            b"{" + message_id + b"}", b"{p1}", b'{"twice"}', b"{1}", b"{sending}", b'{""}', message_id, message_id])
+
+    with psycopg.connect(env["TEXTING_DATABASE_URL"], prepare_threshold=None) as one, \
+            psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as other:
+        one.execute("SELECT 1")  # its transaction is open from here
+        assert record(one, first).error_message == b""
+        results = {}
+        waiting = threading.Thread(target=lambda: results.update(second=record(other, second)))
+        waiting.start()
+        for _ in range(100):
+            if db.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second record did not wait for the first")
+        one.commit()
+        waiting.join(timeout=30)
+    assert results["second"].error_message == b"", results["second"].error_message
+    rows = dict(db.execute("SELECT public_id::text, provider_message_id FROM messages WHERE public_id IN (%s, %s)", (first, second)).fetchall())
+    assert rows == {first: "twice", second: None}, rows
+    assert db.execute("SELECT count(*) FROM provider_message_ids WHERE provider_message_id = 'twice'").fetchone()[0] == 1
