@@ -27,13 +27,23 @@ CREATE TABLE provider_message_ids (
     message_id          bigint NOT NULL
 ) PARTITION BY RANGE (id);
 
--- 0032's function, for six tables: a partition of provider_message_ids has the unique index,
--- and a new messages partition no longer does; it keeps 30 % of each page free (below).
+-- The tables of the history, in one place: create_history_partition, create_history_partitions
+-- and the history_partitions view (and through it History, which makes and drops the spans)
+-- read them here. Each table added before named all of them in each of those three (0016, 0029);
+-- a table added after redefines this function, and create_history_partition only if its
+-- partitions need indexes of their own.
+CREATE FUNCTION history_tables() RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT ARRAY['messages', 'delivery_events', 'events', 'webhook_attempts', 'send_failures', 'provider_message_ids']
+$$;
+
+-- 0032's function, for the tables history_tables() names: a partition of provider_message_ids
+-- has the unique index, and a new messages partition no longer does; it keeps 30 % of each page
+-- free (below).
 CREATE OR REPLACE FUNCTION create_history_partition(parent text, span bigint) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     name text := format('%s_%s', parent, to_char(history_span_start(span) AT TIME ZONE 'UTC', 'YYYYMMDD'));
 BEGIN
-    IF parent NOT IN ('messages', 'delivery_events', 'events', 'webhook_attempts', 'send_failures', 'provider_message_ids') OR span < 1 THEN
+    IF NOT parent = ANY(history_tables()) OR span < 1 THEN
         RAISE EXCEPTION 'no history partition % of %', span, parent;
     END IF;
     IF to_regclass(name) IS NOT NULL THEN
@@ -59,7 +69,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION create_history_partitions(ahead integer) RETURNS SETOF text LANGUAGE sql AS $$
     SELECT made FROM generate_series(history_span_of(now()), history_span_of(now()) + ahead) span
-    CROSS JOIN unnest(ARRAY['messages', 'delivery_events', 'events', 'webhook_attempts', 'send_failures', 'provider_message_ids']) parent
+    CROSS JOIN unnest(history_tables()) parent
     CROSS JOIN LATERAL create_history_partition(parent, span) made
     WHERE made IS NOT NULL
     ORDER BY span, parent
@@ -79,8 +89,7 @@ JOIN pg_class parent ON parent.oid = i.inhparent
 CROSS JOIN LATERAL (
     SELECT coalesce(substring(pg_get_expr(child.relpartbound, child.oid) FROM 'FROM \(''(-?[0-9]+)''\)')::bigint >> 53, 0) AS span
 ) s
-WHERE parent.oid IN ('messages'::regclass, 'delivery_events'::regclass, 'events'::regclass, 'webhook_attempts'::regclass,
-                     'send_failures'::regclass, 'provider_message_ids'::regclass);
+WHERE parent.oid IN (SELECT to_regclass(t) FROM unnest(history_tables()) t);
 
 -- The spans the other five have: from the current one, as many ahead as the senders keep.
 SELECT count(*) FROM create_history_partitions(2);

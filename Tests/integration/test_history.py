@@ -8,6 +8,7 @@ new layout in place.
 
 Each test has a database of its own (old spans made by hand, an older schema), driven by the
 real `textingctl`."""
+import contextlib
 import json
 import os
 import shutil
@@ -44,10 +45,17 @@ def current_span(db):
     return db.execute("SELECT history_span_of(now())").fetchone()[0]
 
 
-def add_messages(db, span, n, status="delivered", offset_ms=0):
+def add_messages(db, span, n, status="delivered", offset_ms=0, provider_ids=True):
     """n messages of the test's key made inside span `span` (ids made from a time in it), each
-    to a new number, with a send a provider did not accept, the id the provider gave it, a
-    delivery report, an event and a webhook attempt each, all in the span; their public ids."""
+    to a new number, with a send a provider did not accept, the id the provider gave it (not
+    with `provider_ids` False: a schema before 0034 has no table for it), a delivery report, an
+    event and a webhook attempt each, all in the span; their public ids."""
+    provider_id = """
+           ), k AS (
+               INSERT INTO provider_message_ids (id, provider, provider_message_id, message_id)
+               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 4500, nextval('provider_message_ids_id_low')),
+                      'p1', 'old-' || public_id, id
+               FROM m""" if provider_ids else ""
     rows = db.execute(
         """WITH n AS (
                INSERT INTO phone_numbers (number)
@@ -64,12 +72,7 @@ def add_messages(db, span, n, status="delivered", offset_ms=0):
                INSERT INTO send_failures (id, message_id, attempt, provider, answer, final)
                SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 4000, nextval('send_failures_id_low')), id, 1,
                       'p1', 'provider answered 503: busy', false
-               FROM m
-           ), k AS (
-               INSERT INTO provider_message_ids (id, provider, provider_message_id, message_id)
-               SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 4500, nextval('provider_message_ids_id_low')),
-                      'p1', 'old-' || public_id, id
-               FROM m
+               FROM m""" + provider_id + """
            ), r AS (
                INSERT INTO delivery_events (id, message_id, reported_status, applied)
                SELECT time_id(1577836800000 + (%(span)s::bigint << 31) + %(offset)s::bigint + 5000, nextval('delivery_events_id_low')), id, 'delivered', true
@@ -87,6 +90,28 @@ def add_messages(db, span, n, status="delivered", offset_ms=0):
            )
            SELECT public_id::text FROM m""", {"n": n, "status": status, "span": span, "offset": offset_ms}).fetchall()
     return [r[0] for r in rows]
+
+
+@contextlib.contextmanager
+def migrated_before(tmp_path, version, name):
+    """A scratch database migrated by `textingctl migrate` with the migrations before
+    `version` only (an installation made by an older release): yields its environment."""
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    for migration in sorted(os.listdir(MIGRATIONS)):
+        if migration.endswith(".sql") and migration < version:
+            shutil.copy(os.path.join(MIGRATIONS, migration), previous / migration)
+    with scratch_database(name) as env:
+        ctl(env, "migrate", TEXTING_MIGRATIONS_DIR=str(previous))
+        yield env
+
+
+def record_sent(connection, statement, message_id, provider_id):
+    """The sender's record of one message sent to p1 with `provider_id` (`jobs.mark_sent`,
+    `statement` as `textingctl sql` prints it), on `connection`; the libpq result."""
+    message = str(message_id).encode()
+    return connection.pgconn.exec_params(statement, [
+        b"{" + message + b"}", b"{p1}", b'{"' + provider_id.encode() + b'"}', b"{1}", b"{sending}", b'{""}', message, message])
 
 
 def partitions(db, parent):
@@ -458,13 +483,7 @@ def test_an_installation_made_with_the_previous_schema_is_upgraded_in_place(tmp_
     """The four tables as they were before 0016 become span 0 of the partitioned tables as
     they are: the same files (attached, not copied), every row and reference kept, old ids
     found by the service's own statements, new rows in the current span."""
-    previous = tmp_path / "previous"
-    previous.mkdir()
-    for name in sorted(os.listdir(MIGRATIONS)):
-        if name.endswith(".sql") and name < "0016":
-            shutil.copy(os.path.join(MIGRATIONS, name), previous / name)
-    with scratch_database("texting_upgrade") as env:
-        ctl(env, "migrate", TEXTING_MIGRATIONS_DIR=str(previous))
+    with migrated_before(tmp_path, "0016", "texting_upgrade") as env:
         with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as db:
             assert db.execute("SELECT relkind FROM pg_class WHERE relname = 'messages'").fetchone()[0] == "r"
             db.execute("INSERT INTO api_keys (name, prefix, key_hash) VALUES ('upgrade', 'upg', 'hash-upgrade')")
@@ -537,18 +556,12 @@ def test_provider_ids_stored_before_their_table_keep_their_messages(tmp_path):
     copied there (from every span), the indexes go, and the sender's record then gives an id
     held since before the migration to no other message, while the message holding it may get
     it again."""
-    previous = tmp_path / "previous"
-    previous.mkdir()
-    for name in sorted(os.listdir(MIGRATIONS)):
-        if name.endswith(".sql") and name < "0034":
-            shutil.copy(os.path.join(MIGRATIONS, name), previous / name)
-    with scratch_database("texting_provider_ids") as env:
-        ctl(env, "migrate", TEXTING_MIGRATIONS_DIR=str(previous))
+    with migrated_before(tmp_path, "0034", "texting_provider_ids") as env:
         with psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as db:
             db.execute("INSERT INTO api_keys (name, prefix, key_hash) VALUES ('ids', 'ids', 'hash-ids')")
             now = current_span(db)
-            db.execute("SELECT create_history_partition('messages', %s)", (now - 1,))
-            old, new = (add_old_messages(db, span, 3) for span in (now - 1, now))
+            db.execute("SELECT count(create_history_partition(p, %s)) FROM unnest(%s::text[]) p", (now - 1, list(TABLES[:-1])))
+            old, new = (add_messages(db, span, 3, status="queued", provider_ids=False) for span in (now - 1, now))
             db.execute("""UPDATE messages SET status = 'sent', provider = 'p1', provider_message_id = 'p1-' || public_id::text
                           WHERE public_id = ANY(%s::uuid[])""", (old + new[:2],))
             assert db.execute("""SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'messages%%'
@@ -573,9 +586,7 @@ def test_provider_ids_stored_before_their_table_keep_their_messages(tmp_path):
 
             def record(message_id, provider_id):
                 db.execute("UPDATE messages SET status = 'sending' WHERE id = %s", (message_id,))
-                result = db.pgconn.exec_params(mark_sent, [
-                    f"{{{message_id}}}".encode(), b"{p1}", f'{{"{provider_id}"}}'.encode(), b"{1}", b"{sending}", b'{""}',
-                    str(message_id).encode(), str(message_id).encode()])
+                result = record_sent(db, mark_sent, message_id, provider_id)
                 assert result.error_message == b"", result.error_message
                 return db.execute("SELECT status::text, provider_message_id FROM messages WHERE id = %s", (message_id,)).fetchone()
 
@@ -587,22 +598,6 @@ def test_provider_ids_stored_before_their_table_keep_their_messages(tmp_path):
                               ("p1-" + holder,)).fetchone()[0] == 2
 
 
-def add_old_messages(db, span, n):
-    """n messages of the test's key made inside span `span`, with nothing else (the schema
-    before 0034 has no provider_message_ids for add_messages); their public ids."""
-    rows = db.execute(
-        """WITH n AS (
-               INSERT INTO phone_numbers (number)
-               SELECT '+1556' || lpad((g + coalesce((SELECT max(id) FROM phone_numbers), 0))::text, 7, '0')
-               FROM generate_series(1, %(n)s) g RETURNING id
-           )
-           INSERT INTO messages (id, public_id, phone_number_id, body, encoding, segments, api_key_id, status, created_at)
-           SELECT message_id_for(t.u), t.u, n.id, 'old', 'GSM-7', 1, (SELECT id FROM api_keys), 'queued', to_timestamp(t.ms / 1000.0)
-           FROM n CROSS JOIN LATERAL (SELECT 1577836800000 + (%(span)s::bigint << 31) + 1000 + n.id AS ms) s
-           CROSS JOIN LATERAL (SELECT s.ms, uuid_v7_at(s.ms) AS u) t
-           RETURNING public_id::text""", {"n": n, "span": span}).fetchall()
-    return [r[0] for r in rows]
-
 
 def test_one_provider_id_recorded_by_two_senders_at_once_goes_to_one_message(history):
     """Two senders record the same provider id for two messages at the same moment (a provider
@@ -613,17 +608,12 @@ def test_one_provider_id_recorded_by_two_senders_at_once_goes_to_one_message(his
     ids = {public_id: db.execute("SELECT id FROM messages WHERE public_id = %s", (public_id,)).fetchone()[0] for public_id in (first, second)}
     mark_sent = ctl(env, "sql", "jobs.mark_sent").encode()
 
-    def record(connection, public_id):
-        message_id = str(ids[public_id]).encode()
-        return connection.pgconn.exec_params(mark_sent, [
-            b"{" + message_id + b"}", b"{p1}", b'{"twice"}', b"{1}", b"{sending}", b'{""}', message_id, message_id])
-
     with psycopg.connect(env["TEXTING_DATABASE_URL"], prepare_threshold=None) as one, \
             psycopg.connect(env["TEXTING_DATABASE_URL"], autocommit=True, prepare_threshold=None) as other:
         one.execute("SELECT 1")  # its transaction is open from here
-        assert record(one, first).error_message == b""
+        assert record_sent(one, mark_sent, ids[first], "twice").error_message == b""
         results = {}
-        waiting = threading.Thread(target=lambda: results.update(second=record(other, second)))
+        waiting = threading.Thread(target=lambda: results.update(second=record_sent(other, mark_sent, ids[second], "twice")))
         waiting.start()
         for _ in range(100):
             if db.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").fetchone()[0]:

@@ -2,9 +2,9 @@ import TextingPostgres
 
 /// The tables that grow with traffic (`messages`, `delivery_events`, `events`,
 /// `webhook_attempts` and, since migrations 0029 and 0034, `send_failures` and
-/// `provider_message_ids`) are partitioned by time (migration 0016): a row's id is made from
-/// the time it was made, and each partition holds the ids of one span of 2^31 ms (24.86 days);
-/// span 0 holds every row made before the partitioning. This is the one place
+/// `provider_message_ids`; the database's `history_tables()` lists them) are partitioned by
+/// time (migration 0016): a row's id is made from the time it was made, and each partition
+/// holds the ids of one span of 2^31 ms (24.86 days); span 0 holds every row made before the partitioning. This is the one place
 /// that makes partitions ahead, drops those past retention and writes messages out before
 /// they go. Every sender does the first two at the end of each run (`maintain`), and
 /// `textingctl partitions maintain`; one at a time (an advisory lock: the others skip).
@@ -14,9 +14,6 @@ public struct History {
     public init(connection: PostgresConnection) {
         self.connection = connection
     }
-
-    /// The partitioned tables (migration 0016's `partition_in_place`), as `history_partitions` names them.
-    static let tables: Set = ["messages", "delivery_events", "events", "webhook_attempts", "send_failures", "provider_message_ids"]
 
     /// Spans made ahead of the current one: about 50 days in which a sender may not run.
     public static let spansAhead = 2
@@ -112,7 +109,8 @@ public struct History {
             Self.expired, [String(retention.days), retention.afterExport ? "t" : "f", String(Self.longestQueueForDrop)]
         ).rows
         for row in expired {
-            guard let table = row["parent"], let name = row["name"], let span = row["span"], Self.isPartitionName(name) else { continue }
+            guard let table = row["parent"], let name = row["name"], let span = row["span"], Self.isPartitionName(table), Self.isPartitionName(name)
+            else { continue }
             if let waiting = row.optionalInt("waiting"), waiting > 0 {
                 let what = table == "messages" ? "messages are still queued" : "events still wait for webhook deliveries"
                 result.kept.append("\(name): \(waiting) of its \(what)")
@@ -144,7 +142,6 @@ public struct History {
     /// span of messages (a job has no foreign key: one made for a message of the span after
     /// `expired` counted none, by a requeue, names a message that is gone once it is detached).
     private func drop(table: String, name: String, span: String, detaching: Bool) throws -> Int {
-        guard Self.tables.contains(table) else { return 0 }
         // Not in a transaction: a concurrent detach takes two, and waits for the transactions
         // that may still see the partition instead of locking everyone out meanwhile.
         try connection.executeScript(
@@ -192,8 +189,9 @@ public struct History {
         let internalID: String
     }
 
-    /// Partition names come from the catalog and were made by `create_history_partitions`
-    /// (or are span 0's): checked anyway before they go into DDL text.
+    /// Table and partition names come from the catalog (the tables `history_tables()` lists,
+    /// partitions made by `create_history_partitions` or span 0's): checked anyway before they
+    /// go into DDL text.
     static func isPartitionName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 63 && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
     }
