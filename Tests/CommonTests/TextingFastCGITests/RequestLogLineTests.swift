@@ -35,5 +35,18 @@ final class RequestLogLineTests: XCTestCase {
         XCTAssertEqual(RequestLogLine.redactedPath("/messages/hello world"), "/messages/*")
         XCTAssertEqual(RequestLogLine.redactedPath("/x/" + String(repeating: "a", count: 41)), "/x/*")
         XCTAssertEqual(RequestLogLine.redactedPath("/a/b/c/d/e/f/g/h/i/j"), "/a/b/c/d/e/f/g/h/…")
+        XCTAssertEqual(RequestLogLine.redactedPath("/a/b/c/d/e/f/g/h"), "/a/b/c/d/e/f/g/h")
+        XCTAssertEqual(RequestLogLine.redactedPath("/messages/café/cancel"), "/messages/*/cancel")  // not ASCII
+        XCTAssertEqual(RequestLogLine.redactedPath("/messages/4b6d1f0e-6a43-4c07-9d0b-2f1f5b0b8f7g"), "/messages/*")  // g: no hex digit
+        XCTAssertEqual(RequestLogLine.redactedPath("/x/" + String(repeating: "a", count: 40)), "/x/" + String(repeating: "a", count: 40))
+    }
+
+    func testRequestIDAndMethodKeepTheirAllowedCharactersAmongTheFirstOnes() {
+        // The limits count characters, not bytes: 70 two-byte letters leave nothing of the id.
+        let accented = RequestLogLine(requestID: String(repeating: "é", count: 70) + "abc", method: "GÉT", path: "/", status: 200, milliseconds: 1)
+        XCTAssertTrue(accented.text.hasPrefix("request_id=- method=GT path=/ status=200"), accented.text)
+        let long = RequestLogLine(
+            requestID: String(repeating: "a", count: 70), method: String(repeating: "P", count: 20), path: "/", status: 200, milliseconds: 1)
+        XCTAssertTrue(long.text.hasPrefix("request_id=\(String(repeating: "a", count: 64)) method=\(String(repeating: "P", count: 16)) "), long.text)
     }
 }

@@ -60,17 +60,18 @@ public struct FastCGIParameters: Sendable, Equatable {
         for entry in entries {
             guard let equals = entry.firstIndex(of: UInt8(ascii: "=")) else { continue }
             let name = entry[..<equals]
-            let value = Array(entry[(equals + 1)...])
             if name.starts(with: Self.httpPrefix) {
                 let header = try Self.headerName(name.dropFirst(Self.httpPrefix.count))
                 do {
-                    headers[header] = try Self.text(value, parameter: "the header \(header)", allowingTab: true, limit: Self.maximumValueBytes)
+                    headers[header] = try Self.text(
+                        Array(entry[(equals + 1)...]), parameter: "the header \(header)", allowingTab: true, limit: Self.maximumValueBytes)
                 } catch  where !Self.headersRead.contains(header) {
                     // A header no handler reads (a provider's Latin-1 User-Agent, say) is
                     // dropped rather than failing the request: it can do no harm unread.
                     continue
                 }
-            } else if let read = Self.readNames.first(where: { $0.utf8.elementsEqual(name) }) {
+            } else if let read = Self.readNames.first(where: { $0.bytes.elementsEqual(name) })?.name {
+                let value = Array(entry[(equals + 1)...])
                 if let earlier = named[read], earlier != value {
                     throw Self.bad("The FastCGI parameter \(read) is given twice, with different values.")
                 }
@@ -140,10 +141,11 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// The headers the handlers read: a bad value in one of these is a 400; in any other the
     /// header is dropped.
     static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
+    /// With their bytes, compared against every parameter's name.
     private static let readNames = [
         "REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
         "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID", "REMOTE_ADDR",
-    ]
+    ].map { (name: $0, bytes: Array($0.utf8)) }
 
     private static func bad(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 
@@ -177,12 +179,13 @@ public struct FastCGIParameters: Sendable, Equatable {
 
     /// Valid UTF-8 without control characters (a tab where a header value allows one), at
     /// most `limit` bytes.
-    private static func text(_ bytes: [UInt8], parameter: String, allowingTab: Bool, limit: Int) throws(Problem) -> String {
-        guard bytes.count <= limit else { throw bad("\(parameter) is \(bytes.count) bytes; at most \(limit) are accepted.") }
+    /// `parameter` names it in the problem, and is only worked out for one.
+    private static func text(_ bytes: [UInt8], parameter: @autoclosure () -> String, allowingTab: Bool, limit: Int) throws(Problem) -> String {
+        guard bytes.count <= limit else { throw bad("\(parameter()) is \(bytes.count) bytes; at most \(limit) are accepted.") }
         guard !bytes.contains(where: { ($0 < 0x20 && !(allowingTab && $0 == 0x09)) || $0 == 0x7F }) else {
-            throw bad("\(parameter) contains a control character.")
+            throw bad("\(parameter()) contains a control character.")
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw bad("\(parameter) is not valid UTF-8.") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw bad("\(parameter()) is not valid UTF-8.") }
         return text
     }
 

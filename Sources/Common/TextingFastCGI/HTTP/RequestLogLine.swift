@@ -18,7 +18,7 @@ public struct RequestLogLine: Sendable, Equatable {
 
     /// `request_id=… method=GET path=/messages/… status=200 duration_ms=1.234`
     public var text: String {
-        let id = requestID.map { Self.keep($0, allowed: Self.isIDCharacter, limit: 64) } ?? ""
+        let id = Self.keep(requestID ?? "", allowed: Self.isIDCharacter, limit: 64)
         let verb = Self.keep(method, allowed: Self.isMethodCharacter, limit: 16)
         let milliseconds = (max(0, self.milliseconds) * 1000).rounded() / 1000
         return
@@ -28,46 +28,86 @@ public struct RequestLogLine: Sendable, Equatable {
     /// The path with every segment that is neither a word (letters, `_`, `-`, `.`) nor a UUID
     /// replaced by `*`: a number or an id a client typed into the path is not logged; the
     /// routes and our message ids are. At most 8 segments.
+    ///
+    /// Worked on the path's UTF-8 bytes (every request logs one): everything kept is ASCII, so
+    /// a segment with any other byte is masked whole.
     public static func redactedPath(_ path: String) -> String {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard !segments.isEmpty else { return "/" }
-        var shown = segments.prefix(8).map { segment -> String in
-            if isUUID(segment) { return String(segment) }
-            if segment.count <= 40, segment.unicodeScalars.allSatisfy(isWordCharacter) { return String(segment) }
-            return "*"
+        let bytes = Array(path.utf8)
+        var shown: [UInt8] = []
+        shown.reserveCapacity(bytes.count + 4)
+        var segments = 0
+        var start = 0
+        while start < bytes.count {
+            guard bytes[start] != slash else {
+                start += 1
+                continue
+            }
+            var end = start
+            while end < bytes.count, bytes[end] != slash { end += 1 }
+            guard segments < 8 else {
+                shown += Array("/…".utf8)
+                break
+            }
+            let segment = bytes[start..<end]
+            shown.append(slash)
+            if isUUID(segment) || (segment.count <= 40 && segment.allSatisfy(isWordByte)) {
+                shown += segment
+            } else {
+                shown.append(UInt8(ascii: "*"))
+            }
+            segments += 1
+            start = end
         }
-        if segments.count > 8 { shown.append("…") }
-        return "/" + shown.joined(separator: "/")
+        return shown.isEmpty ? "/" : String(decoding: shown, as: UTF8.self)
     }
 
-    static func isUUID(_ text: Substring) -> Bool {
-        let scalars = Array(text.unicodeScalars)
-        guard scalars.count == 36 else { return false }
-        for (index, scalar) in scalars.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard scalar == "-" else { return false }
+    private static let slash = UInt8(ascii: "/")
+
+    static func isUUID(_ segment: ArraySlice<UInt8>) -> Bool {
+        guard segment.count == 36 else { return false }
+        for (offset, byte) in segment.enumerated() {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return false }
             } else {
-                guard ("0"..."9").contains(scalar) || ("a"..."f").contains(scalar) || ("A"..."F").contains(scalar) else { return false }
+                guard isHexDigit(byte) else { return false }
             }
         }
         return true
     }
 
-    private static func isWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || scalar == "_" || scalar == "-" || scalar == "."
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
     }
 
-    private static func isIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-"
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
-    private static func isMethodCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        ("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar)
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        isLetter(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
     }
 
-    private static func keep(_ text: String, allowed: (Unicode.Scalar) -> Bool, limit: Int) -> String {
-        var kept = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars.prefix(limit) where allowed(scalar) { kept.append(scalar) }
-        return String(kept)
+    private static func isIDCharacter(_ byte: UInt8) -> Bool {
+        isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+    }
+
+    private static func isMethodCharacter(_ byte: UInt8) -> Bool {
+        isLetter(byte)
+    }
+
+    /// The ASCII characters `allowed` keeps among the first `limit` characters (Unicode
+    /// scalars) of `text`; anything else is left out.
+    private static func keep(_ text: String, allowed: (UInt8) -> Bool, limit: Int) -> String {
+        var kept: [UInt8] = []
+        var scalars = 0
+        for byte in text.utf8 {
+            if byte & 0xC0 != 0x80 {  // not a continuation byte: a scalar starts here
+                scalars += 1
+                if scalars > limit { break }
+            }
+            if byte < 0x80, allowed(byte) { kept.append(byte) }
+        }
+        return String(decoding: kept, as: UTF8.self)
     }
 }

@@ -1,7 +1,7 @@
-import Synchronization
 import TextingDomain
 import TextingPostgres
 import TextingStore
+import TextingSupport
 
 /// Which key a secret belongs to, remembered once it was seen active, so that
 /// `POST /messages` and `GET /messages/{id}` skip a round trip per request. What is remembered
@@ -12,7 +12,7 @@ import TextingStore
 public final class APIKeyCache: Sendable {
     /// Keys remembered at most; past that the memory starts over (keys are few in practice).
     public let capacity: Int
-    private let owners = Mutex<[String: Int64]>([:])
+    private let owners = ReadMostlyLock<[String: Int64]>([:])
 
     public init(capacity: Int = 10_000) {
         self.capacity = max(1, capacity)
@@ -22,9 +22,9 @@ public final class APIKeyCache: Sendable {
     /// so a key made a moment ago works at once).
     public func owner(secret: String, connection: PostgresConnection) throws(PostgresError) -> Int64? {
         let hash = APIKey.hash(secret)
-        if let owner = owners.withLock({ $0[hash] }) { return owner }
+        if let owner = owners.read({ $0[hash] }) { return owner }
         guard let owner = try APIKeyStore(connection: connection).authenticate(hash: hash) else { return nil }
-        owners.withLock {
+        owners.write {
             if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
             $0[hash] = owner
         }
