@@ -10,9 +10,11 @@ static inline int texting_hmac_sha256(const void *key, int key_len, const unsign
     unsigned int out_len = 0;
     return HMAC(EVP_sha256(), key, key_len, data, data_len, out, &out_len) != NULL && out_len == 32;
 }
-/* One-shot SHA-256; `out` must hold 32 bytes. Returns 1 on success. */
-static inline int texting_sha256(const unsigned char *data, size_t data_len, unsigned char *out) {
+/* SHA-256 with `md`, fetched once by the caller (EVP_MD_fetch): EVP_Digest with EVP_sha256()
+   looks the algorithm up in the provider's tables on every call, under a lock, and every API
+   request hashes its key. `out` must hold 32 bytes. Returns 1 on success. */
+static inline int texting_sha256(const EVP_MD *md, const unsigned char *data, size_t data_len, unsigned char *out) {
     unsigned int out_len = 0;
-    return EVP_Digest(data, data_len, out, &out_len, EVP_sha256(), NULL) == 1 && out_len == 32;
+    return md != NULL && EVP_Digest(data, data_len, out, &out_len, md, NULL) == 1 && out_len == 32;
 }
 #endif

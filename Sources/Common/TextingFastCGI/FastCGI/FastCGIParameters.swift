@@ -55,7 +55,7 @@ public struct FastCGIParameters: Sendable, Equatable {
         guard entries.count <= Self.maximumParameterCount else {
             throw Self.bad("The request has \(entries.count) FastCGI parameters; at most \(Self.maximumParameterCount) are accepted.")
         }
-        var named: [String: [UInt8]] = [:]
+        var named = ReadParameters()
         var headers: [String: String] = [:]
         for entry in entries {
             guard let equals = entry.firstIndex(of: UInt8(ascii: "=")) else { continue }
@@ -70,12 +70,12 @@ public struct FastCGIParameters: Sendable, Equatable {
                     // dropped rather than failing the request: it can do no harm unread.
                     continue
                 }
-            } else if let read = Self.readNames.first(where: { $0.bytes.elementsEqual(name) })?.name {
+            } else if let read = Self.readNames.firstIndex(where: { $0.bytes.elementsEqual(name) }) {
                 let value = Array(entry[(equals + 1)...])
-                if let earlier = named[read], earlier != value {
-                    throw Self.bad("The FastCGI parameter \(read) is given twice, with different values.")
+                if let earlier = named.values[read], earlier != value {
+                    throw Self.bad("The FastCGI parameter \(Self.readNames[read].name) is given twice, with different values.")
                 }
-                named[read] = value
+                named.values[read] = value
             }
         }
 
@@ -141,6 +141,16 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// The headers the handlers read: a bad value in one of these is a 400; in any other the
     /// header is dropped.
     static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
+    /// The values of the parameters in `readNames`, in its order (a dictionary cost a hash
+    /// and an insertion per parameter, on every request).
+    private struct ReadParameters {
+        var values = [[UInt8]?](repeating: nil, count: FastCGIParameters.readNames.count)
+
+        subscript(name: String) -> [UInt8]? {
+            FastCGIParameters.readNames.firstIndex { $0.name == name }.flatMap { values[$0] }
+        }
+    }
+
     /// With their bytes, compared against every parameter's name.
     private static let readNames = [
         "REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",

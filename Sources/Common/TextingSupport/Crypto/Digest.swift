@@ -3,11 +3,11 @@ import CCrypto
 /// SHA-256 and HMAC-SHA-256 from libcrypto, and the constant-time comparison that checking
 /// a signature needs.
 public enum Digest {
-    /// The corresponding C function is `EVP_Digest` with `EVP_sha256`.
+    /// The corresponding C function is `EVP_Digest`, with SHA-256 fetched once (`sha256MD`).
     public static func sha256(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let ok = data.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBufferPointer { texting_sha256(input.baseAddress, input.count, $0.baseAddress) }
+            out.withUnsafeMutableBufferPointer { texting_sha256(sha256MD.pointer, input.baseAddress, input.count, $0.baseAddress) }
         }
         precondition(ok == 1, "EVP_Digest(SHA-256) failed")
         return out
@@ -25,6 +25,17 @@ public enum Digest {
         }
         precondition(ok == 1, "HMAC(SHA-256) failed")
         return out
+    }
+
+    /// libcrypto's SHA-256 implementation (`EVP_MD_fetch`), looked up on first use and kept
+    /// for the process's life; nil only if libcrypto has no SHA-256, which `sha256` then traps on.
+    private static let sha256MD = FetchedDigest(name: "SHA256")
+
+    /// An `EVP_MD` pointer that any thread may use (libcrypto's fetched algorithms are
+    /// immutable and thread-safe).
+    private struct FetchedDigest: @unchecked Sendable {
+        let pointer: OpaquePointer?
+        init(name: String) { pointer = EVP_MD_fetch(nil, name, nil) }
     }
 
     public static func sha256Hex(_ data: [UInt8]) -> String { hex(sha256(data)) }
