@@ -6,6 +6,10 @@ import Glibc
 /// read by every request on 32 worker threads contended all the time (3.9 % of MessagesFCGI's
 /// CPU in `lockSlow` reading one remembered API key, perf, `BENCH_ONLY=reads`).
 ///
+/// A writer waits until no reader holds the lock, and glibc lets new readers in meanwhile
+/// (its default prefers readers): keep reads short, as a dictionary lookup is, or a writer
+/// may wait as long as readers keep overlapping.
+///
 /// `@unchecked Sendable`: `state` is read only under the read lock and changed only under the
 /// write lock.
 public final class ReadMostlyLock<State>: @unchecked Sendable {
