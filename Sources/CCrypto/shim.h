@@ -5,10 +5,11 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-/* One-shot HMAC-SHA-256; `out` must hold 32 bytes. Returns 1 on success. */
-static inline int texting_hmac_sha256(const void *key, int key_len, const unsigned char *data, size_t data_len, unsigned char *out) {
+/* One-shot HMAC with `md` (SHA-256, fetched once by the caller, as for texting_sha256 below);
+   `out` must hold 32 bytes. Returns 1 on success. */
+static inline int texting_hmac_sha256(const EVP_MD *md, const void *key, int key_len, const unsigned char *data, size_t data_len, unsigned char *out) {
     unsigned int out_len = 0;
-    return HMAC(EVP_sha256(), key, key_len, data, data_len, out, &out_len) != NULL && out_len == 32;
+    return md != NULL && HMAC(md, key, key_len, data, data_len, out, &out_len) != NULL && out_len == 32;
 }
 /* SHA-256 with `md`, fetched once by the caller (EVP_MD_fetch): EVP_Digest with EVP_sha256()
    looks the algorithm up in the provider's tables on every call, under a lock, and every API

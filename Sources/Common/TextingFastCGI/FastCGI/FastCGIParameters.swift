@@ -70,43 +70,43 @@ public struct FastCGIParameters: Sendable, Equatable {
                     // dropped rather than failing the request: it can do no harm unread.
                     continue
                 }
-            } else if let read = Self.readNames.firstIndex(where: { $0.bytes.elementsEqual(name) }) {
+            } else if let read = ReadName.named(name) {
                 let value = Array(entry[(equals + 1)...])
-                if let earlier = named.values[read], earlier != value {
-                    throw Self.bad("The FastCGI parameter \(Self.readNames[read].name) is given twice, with different values.")
+                if let earlier = named[read], earlier != value {
+                    throw Self.bad("The FastCGI parameter \(read.rawValue) is given twice, with different values.")
                 }
-                named.values[read] = value
+                named[read] = value
             }
         }
 
-        guard let methodBytes = named["REQUEST_METHOD"] else { throw Self.bad("REQUEST_METHOD is missing.") }
+        guard let methodBytes = named[.requestMethod] else { throw Self.bad("REQUEST_METHOD is missing.") }
         guard (1...Self.maximumMethodBytes).contains(methodBytes.count), HTTPToken.isToken(methodBytes) else {
             throw Self.bad("REQUEST_METHOD must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~) of at most \(Self.maximumMethodBytes) characters.")
         }
         method = String(decoding: methodBytes, as: UTF8.self)
 
-        for pathName in ["DOCUMENT_URI", "SCRIPT_NAME"] {
+        for pathName in [ReadName.documentURI, .scriptName] {
             guard let bytes = named[pathName] else { continue }
-            guard bytes.first == UInt8(ascii: "/") else { throw Self.bad("\(pathName) must start with `/`.") }
-            _ = try Self.text(bytes, parameter: pathName, allowingTab: false, limit: Self.maximumValueBytes)
+            guard bytes.first == UInt8(ascii: "/") else { throw Self.bad("\(pathName.rawValue) must start with `/`.") }
+            _ = try Self.text(bytes, parameter: pathName.rawValue, allowingTab: false, limit: Self.maximumValueBytes)
         }
-        guard let pathBytes = named["DOCUMENT_URI"] ?? named["SCRIPT_NAME"] else {
+        guard let pathBytes = named[.documentURI] ?? named[.scriptName] else {
             throw Self.bad("DOCUMENT_URI (or SCRIPT_NAME) is missing.")
         }
         path = String(decoding: pathBytes, as: UTF8.self)
 
-        if let query = named["QUERY_STRING"] {
+        if let query = named[.queryString] {
             queryString = try Self.text(query, parameter: "QUERY_STRING", allowingTab: false, limit: Self.maximumValueBytes)
         } else {
             queryString = ""
         }
 
-        if let contentType = named["CONTENT_TYPE"], !contentType.isEmpty {
+        if let contentType = named[.contentType], !contentType.isEmpty {
             headers["content-type"] = try Self.text(contentType, parameter: "CONTENT_TYPE", allowingTab: true, limit: Self.maximumValueBytes)
         }
         self.headers = headers
 
-        if let bytes = named["REQUEST_ID"] {
+        if let bytes = named[.requestID] {
             guard let id = Self.requestID(bytes) else {
                 throw Self.bad("REQUEST_ID must be at most \(Self.maximumRequestIDBytes) visible ASCII characters.")
             }
@@ -114,8 +114,8 @@ public struct FastCGIParameters: Sendable, Equatable {
         } else {
             requestID = nil
         }
-        remoteAddress = named["REMOTE_ADDR"].flatMap(Self.remoteAddress)
-        contentLength = try Self.contentLength(named["CONTENT_LENGTH"] ?? [], maximumBodyBytes: bodyLimits.bytes(forPath: path))
+        remoteAddress = named[.remoteAddress].flatMap(Self.remoteAddress)
+        contentLength = try Self.contentLength(named[.contentLength] ?? [], maximumBodyBytes: bodyLimits.bytes(forPath: path))
     }
 
     /// The request, once its body (exactly `contentLength` bytes) has been read.
@@ -141,21 +141,38 @@ public struct FastCGIParameters: Sendable, Equatable {
     /// The headers the handlers read: a bad value in one of these is a 400; in any other the
     /// header is dropped.
     static let headersRead: Set<String> = ["authorization", "idempotency-key", "content-type", "content-length"]
-    /// The values of the parameters in `readNames`, in its order (a dictionary cost a hash
-    /// and an insertion per parameter, on every request).
-    private struct ReadParameters {
-        var values = [[UInt8]?](repeating: nil, count: FastCGIParameters.readNames.count)
+    /// The parameters read, besides `HTTP_*`.
+    private enum ReadName: String, CaseIterable {
+        case requestMethod = "REQUEST_METHOD"
+        case documentURI = "DOCUMENT_URI"
+        case scriptName = "SCRIPT_NAME"
+        case queryString = "QUERY_STRING"
+        case contentLength = "CONTENT_LENGTH"
+        case contentType = "CONTENT_TYPE"
+        case requestID = "REQUEST_ID"
+        case remoteAddress = "REMOTE_ADDR"
 
-        subscript(name: String) -> [UInt8]? {
-            FastCGIParameters.readNames.firstIndex { $0.name == name }.flatMap { values[$0] }
+        /// The cases in order (`allCases` makes a new array at each call), each a slot of
+        /// `ReadParameters`.
+        static let ordered = allCases
+        /// Each name's bytes, compared against every parameter's name.
+        private static let names = ordered.map { (name: $0, bytes: Array($0.rawValue.utf8)) }
+
+        static func named(_ bytes: ArraySlice<UInt8>) -> ReadName? {
+            names.first { $0.bytes.elementsEqual(bytes) }?.name
         }
     }
 
-    /// With their bytes, compared against every parameter's name.
-    private static let readNames = [
-        "REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING",
-        "CONTENT_LENGTH", "CONTENT_TYPE", "REQUEST_ID", "REMOTE_ADDR",
-    ].map { (name: $0, bytes: Array($0.utf8)) }
+    /// The values of the parameters read, one slot each (a dictionary cost a hash and an
+    /// insertion per parameter, on every request).
+    private struct ReadParameters {
+        private var values = [[UInt8]?](repeating: nil, count: ReadName.ordered.count)
+
+        subscript(name: ReadName) -> [UInt8]? {
+            get { values[ReadName.ordered.firstIndex(of: name)!] }
+            set { values[ReadName.ordered.firstIndex(of: name)!] = newValue }
+        }
+    }
 
     private static func bad(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 

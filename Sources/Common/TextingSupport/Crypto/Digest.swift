@@ -13,13 +13,14 @@ public enum Digest {
         return out
     }
 
-    /// The corresponding C function is `HMAC` with `EVP_sha256`.
+    /// The corresponding C function is `HMAC`, with SHA-256 fetched once (`sha256MD`): every
+    /// webhook delivery and every provider callback's signature is one.
     public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let ok = key.withUnsafeBufferPointer { keyBuffer in
             data.withUnsafeBufferPointer { input in
                 out.withUnsafeMutableBufferPointer {
-                    texting_hmac_sha256(keyBuffer.baseAddress, Int32(keyBuffer.count), input.baseAddress, input.count, $0.baseAddress)
+                    texting_hmac_sha256(sha256MD.pointer, keyBuffer.baseAddress, Int32(keyBuffer.count), input.baseAddress, input.count, $0.baseAddress)
                 }
             }
         }
