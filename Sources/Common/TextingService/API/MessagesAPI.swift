@@ -16,16 +16,20 @@ public struct MessagesAPI: Sendable {
     public let providers: [ProviderConfig]
     /// Commits the messages of concurrent `POST /messages` together (group commit).
     let acceptor: MessageAcceptor
+    /// Reads the messages of concurrent `GET /messages/{id}` together (group reads).
+    let reader: MessageReader
     /// The keys `POST /messages` has seen, so that it skips their lookup.
     private let keys = APIKeyCache()
 
     public init(
-        defaultCountryCode: String, webhookRules: WebhookURLRules = WebhookURLRules(), providers: [ProviderConfig] = [], acceptor: MessageAcceptor
+        defaultCountryCode: String, webhookRules: WebhookURLRules = WebhookURLRules(), providers: [ProviderConfig] = [], acceptor: MessageAcceptor,
+        reader: MessageReader
     ) {
         self.defaultCountryCode = defaultCountryCode
         self.webhookRules = webhookRules
         self.providers = providers
         self.acceptor = acceptor
+        self.reader = reader
     }
 
     /// Answers one request on the calling worker's own connection.
@@ -61,7 +65,7 @@ public struct MessagesAPI: Sendable {
             let owner = try authenticate(request, connection: connection, remembered: id != nil)
             try allow(request, ["GET", "HEAD"])
             guard let id else { throw Self.noSuchMessage(segments[1]) }
-            return .json(200, try read(id, owner: owner, connection: connection).json)
+            return .json(200, try read(id, owner: owner).json)
         case 3 where segments[0] == "messages" && segments[2] == "cancel":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["POST"])
@@ -259,8 +263,8 @@ public struct MessagesAPI: Sendable {
     }
 
     /// `GET /messages/{id}` for an owner whose key was remembered: 401 if it has been revoked since.
-    private func read(_ id: UUID, owner: Int64, connection: PostgresConnection) throws -> MessageRecord {
-        switch try MessageStore(connection: connection).read(id: id, owner: owner) {
+    private func read(_ id: UUID, owner: Int64) throws -> MessageRecord {
+        switch try reader.read(id: id, owner: owner) {
         case .found(let record): return record
         case .notFound: throw Self.noSuchMessage(id.uuidString.lowercased())
         case .keyNotActive: throw Self.invalidKey

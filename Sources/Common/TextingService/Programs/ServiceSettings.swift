@@ -103,8 +103,8 @@ public enum ServiceSettings {
 
     public static let fastCGIThreads = Setting<Int>.integer(
         "TEXTING_FCGI_THREADS",
-        "worker threads of MessagesFCGI and of DeliveryFCGI, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads and commit connections, AdminFCGI's threads and two per running sender",
-        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: (32 + 2) + (32 + 1) + 4 + 2 per sender.")
+        "worker threads of MessagesFCGI and of DeliveryFCGI, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads, commit and read connections, AdminFCGI's threads and two per running sender",
+        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: (32 + 2 + 2) + (32 + 1) + 4 + 2 per sender.")
     public static let adminThreads = Setting<Int>.integer(
         "TEXTING_ADMIN_FCGI_THREADS",
         "worker threads of AdminFCGI (the operator console), each with its own database connection (opened when first needed): a few operators need few",
@@ -112,6 +112,10 @@ public enum ServiceSettings {
     public static let commitConnections = Setting<Int>.integer(
         "TEXTING_COMMIT_CONNECTIONS",
         "connections of MessagesFCGI that commit concurrent requests' accepted messages in batches (group commit)",
+        default: 2, range: 1...64, readBy: [messagesFCGI])
+    public static let readConnections = Setting<Int>.integer(
+        "TEXTING_READ_CONNECTIONS",
+        "connections of MessagesFCGI that read concurrent requests' `GET /messages/{id}` in batches (group reads): one statement answers them all",
         default: 2, range: 1...64, readBy: [messagesFCGI])
     public static let reportCommitConnections = Setting<Int>.integer(
         "TEXTING_REPORT_COMMIT_CONNECTIONS",
@@ -266,7 +270,8 @@ public enum ServiceSettings {
         preparedStatements.description, statementTimeout.description, lockTimeout.description, idleInTransactionTimeout.description,
         connectTimeout.description, keepalivesIdle.description, callbackMaxAge.description, defaultCountryCode.description,
         FastCGISettings.socket.description, FastCGISettings.listen.description, FastCGISettings.peers.description, fastCGIThreads.description,
-        adminThreads.description, commitConnections.description, reportCommitConnections.description, migrationsDirectory.description,
+        adminThreads.description, commitConnections.description, readConnections.description, reportCommitConnections.description,
+        migrationsDirectory.description,
         senderRunSeconds.description, senderBatchSize.description, senderConcurrency.description, providerTimeout.description,
         senderLease.description, backoffBase.description, backoffMaximum.description, maximumAttempts.description,
         breakerFailures.description, breakerCooldown.description, retentionDays.description, retentionAfterExport.description,

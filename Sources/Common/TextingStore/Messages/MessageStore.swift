@@ -126,25 +126,58 @@ public struct MessageStore {
         case keyNotActive
     }
 
-    /// `find`, and in the same statement whether `owner`'s key is still active: for a caller
-    /// that trusted a remembered key (`APIKeyCache`), so a read is one round trip and a
-    /// revocation still holds from the moment it commits.
+    /// One read of a batch (`read(_:)`): a message's public id and the key asking for it.
+    public struct ReadRequest: Sendable, Equatable {
+        public let id: UUID
+        public let owner: Int64
+
+        public init(id: UUID, owner: Int64) {
+            self.id = id
+            self.owner = owner
+        }
+    }
+
+    /// What each request's key may read of its message, in order, and in the same statement
+    /// whether the key is still active: for a caller that trusted a remembered key
+    /// (`APIKeyCache`), so a revocation holds from the moment it commits.
     ///
-    /// First in the one partition the id names (`HistorySpans.messagePartition`), a plain
-    /// table's prepared lookup: through the partitioned table, PostgreSQL 15 locks every
-    /// partition of the generic plan and prunes at each execution, about three times the
-    /// database's work. Not found there (or no such partition), the partitioned table answers.
-    public func read(id: UUID, owner: Int64) throws(PostgresError) -> Reading {
-        let parameters = [id.uuidString.lowercased(), String(owner)]
-        if let partition = HistorySpans.messagePartition(for: id) {
+    /// The ids of one span are read in one statement (`readByIDs(in:)`), so a process's
+    /// concurrent reads (`MessageReader`) cost the database one execution, not one each: its
+    /// fixed costs, the executor's start, a round trip and a backend's wake-up, were most of
+    /// a read. A span's own partition, not the partitioned table: through that, PostgreSQL 15
+    /// locks every partition of the generic plan and prunes at each execution, about three
+    /// times the database's work. What the span does not hold, or an id that names no span
+    /// (`HistorySpans.messagePartition`), the partitioned table answers, one at a time: a
+    /// rare miss, an unknown id.
+    public func read(_ requests: [ReadRequest]) throws(PostgresError) -> [Reading] {
+        var readings: [Reading?] = Array(repeating: nil, count: requests.count)
+        var spans: [String: [Int]] = [:]
+        for (index, request) in requests.enumerated() {
+            if let partition = HistorySpans.messagePartition(for: request.id) { spans[partition, default: []].append(index) }
+        }
+        for (partition, indices) in spans.sorted(by: { $0.key < $1.key }) {
+            let ids = indices.map { requests[$0].id.uuidString.lowercased() }
+            let owners = indices.map { String(requests[$0].owner) }
+            let rows: [PostgresRow]
             do {
-                let reading = try Self.reading(try connection.execute(Self.readByID(in: partition), parameters).first)
-                if reading != .notFound { return reading }
+                rows = try connection.execute(Self.readByIDs(in: partition), [PostgresArray.literal(ids), PostgresArray.literal(owners)]).rows
             } catch  where error.sqlState == "42P01" {
-                // The span has no partition (dropped by retention, or never made): not there.
+                continue  // The span has no partition (dropped by retention, or never made): not there.
+            }
+            // A row for each request whose key exists, in its place in the batch (`n`).
+            var found: [Int: PostgresRow] = [:]
+            for row in rows {
+                if let n = row.optionalInt("n"), indices.indices.contains(n - 1) { found[indices[n - 1]] = row }
+            }
+            for index in indices {
+                let reading = try Self.reading(found[index])
+                if reading != .notFound { readings[index] = reading }
             }
         }
-        return try Self.reading(try connection.execute(Self.readByID, parameters).first)
+        return try requests.indices.map { (index) throws(PostgresError) -> Reading in
+            if let reading = readings[index] { return reading }
+            return try Self.reading(try connection.execute(Self.readByID, [requests[index].id.uuidString.lowercased(), String(requests[index].owner)]).first)
+        }
     }
 
     private static func reading(_ row: PostgresRow?) throws(PostgresError) -> Reading {
@@ -383,19 +416,22 @@ public struct MessageStore {
         WHERE k.id = $2::bigint
         """)
 
-    /// `readByID` in one partition of `messages` (a name `HistorySpans.messagePartition`
-    /// made: letters, digits and an underscore), prepared once per partition and connection.
-    static func readByID(in partition: String) -> Query {
+    /// `readByID` in one partition of `messages` (a name `HistorySpans.messagePartition` made:
+    /// letters, digits and an underscore), for many reads (`read(_:)`), prepared once per
+    /// partition and connection: the public ids ($1) and the keys asking ($2); a row for each
+    /// read whose key exists, numbered by its place in the arrays (`n`).
+    static func readByIDs(in partition: String) -> Query {
         Query(
-            "messages.read_by_id.\(partition)",
+            "messages.read_by_ids.\(partition)",
             """
-            SELECT k.revoked_at IS NULL AS key_active, f.*
-            FROM api_keys k LEFT JOIN LATERAL (
+            SELECT r.n, k.revoked_at IS NULL AS key_active, f.*
+            FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS r(public_id, owner, n)
+            JOIN api_keys k ON k.id = r.owner
+            LEFT JOIN LATERAL (
                 SELECT \(MessageRecord.columns)
                 FROM \(partition) m JOIN phone_numbers p ON p.id = m.phone_number_id
-                WHERE m.public_id = $1::uuid AND m.api_key_id = $2::bigint
+                WHERE m.public_id = r.public_id AND m.api_key_id = r.owner
             ) f ON true
-            WHERE k.id = $2::bigint
             """)
     }
 
