@@ -25,17 +25,17 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     public let maximumBatch: Int
 
     /// A request waiting for the outcomes of its items.
-    private final class Ticket: @unchecked Sendable {
+    private final class Ticket: Sendable {
         let items: [Item]
         let keys: [String]
-        let done: WorkerThreads<State>.Condition
-        /// Set under the lock by the committer that wrote them, one per item.
-        var results: [Result<Outcome, PostgresError>]?
+        /// The outcomes, one per item, handed by the committer that wrote them. The request
+        /// waits on this alone, not on the queue's lock: a batch's requests wake together,
+        /// and each reacquiring that lock kept the others (and the committers) waiting.
+        let outcomes = Handoff<[Result<Outcome, PostgresError>]>()
 
-        init(_ items: [Item], keys: [String], done: WorkerThreads<State>.Condition) {
+        init(_ items: [Item], keys: [String]) {
             self.items = items
             self.keys = keys
-            self.done = done
         }
     }
 
@@ -43,8 +43,7 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private struct State {
         var pending: [Ticket] = []
     }
-    /// The committers wait for `pending` to fill; each request waits on its own ticket's
-    /// condition, so a commit wakes only the requests it answers.
+    /// The committers wait for `pending` to fill.
     private let committerThreads = WorkerThreads(State())
     private let key: (@Sendable (Item) -> String)?
 
@@ -72,26 +71,24 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// together must have distinct keys.
     public func submit(_ items: [Item]) -> [Result<Outcome, PostgresError>] {
         guard !items.isEmpty else { return [] }
-        let ticket = Ticket(items, keys: key.map { key in items.map(key) } ?? [], done: committerThreads.makeCondition())
+        let ticket = Ticket(items, keys: key.map { key in items.map(key) } ?? [])
         committerThreads.withWork { $0.pending.append(ticket) }
-        return committerThreads.withWork(waitingOn: ticket.done, until: { _ in ticket.results != nil }) { _ in ticket.results! }
+        return ticket.outcomes.wait()
     }
 
     private func commitLoop(_ connection: PostgresConnection, _ commit: Commit) {
         // The committers run as long as the process: nothing stops them.
         while let batch = committerThreads.next(waitingUntil: { !$0.pending.isEmpty }, { Self.take(&$0.pending, limit: maximumBatch) }) {
             let results = commit(batch.flatMap(\.items), connection)
-            committerThreads.withWork { _ in
-                var next = 0
-                for ticket in batch {
-                    ticket.results = ticket.items.indices.map { _ in
+            var next = 0
+            for ticket in batch {
+                ticket.outcomes.hand(
+                    ticket.items.indices.map { _ in
                         defer { next += 1 }
                         return next < results.count
                             ? results[next]
                             : .failure(PostgresError(kind: .statement, sqlState: nil, message: "the batch gave no result for this item", queryName: nil))
-                    }
-                    ticket.done.signal()
-                }
+                    })
             }
         }
     }

@@ -3,9 +3,9 @@ import Glibc
 /// State shared by threads, behind a mutex, with a way to sleep until another thread changes
 /// it. `Synchronization.Mutex` cannot wait, so this is a pthread mutex and condition variable:
 /// every change wakes every thread waiting in `withLock(waitingUntil:)`, and each re-checks
-/// what it waits for, so no wake-up is ever lost or mistaken for another. A thread that only
-/// one particular change concerns (a request waiting for its own commit, among dozens) waits
-/// on a `Condition` of its own instead, so that the others' changes do not wake it.
+/// what it waits for, so no wake-up is ever lost or mistaken for another. (A thread waiting
+/// for one value handed to it alone, a request for its own commit among dozens, waits on a
+/// `Handoff` instead, so that the others' changes do not wake it.)
 ///
 /// `@unchecked Sendable`: `state` is only touched with the mutex held, and never across a
 /// wait (a waiter's predicate and body each see it under the lock).
@@ -26,10 +26,10 @@ public final class ConditionLock<State>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// A condition variable waited on under this lock. The corresponding C functions are
-    /// `pthread_cond_init` (on the monotonic clock, so a change of the wall clock neither ends
-    /// a timed wait early nor stretches it) and `pthread_cond_signal`.
-    public final class Condition: @unchecked Sendable {
+    /// A condition variable waited on under this lock. The corresponding C function is
+    /// `pthread_cond_init`, on the monotonic clock, so a change of the wall clock neither ends
+    /// a timed wait early nor stretches it.
+    private final class Condition: @unchecked Sendable {
         fileprivate let condition: UnsafeMutablePointer<pthread_cond_t>
 
         fileprivate init() {
@@ -45,17 +45,6 @@ public final class ConditionLock<State>: @unchecked Sendable {
             pthread_cond_destroy(condition)
             condition.deallocate()
         }
-
-        /// Wakes the thread waiting on this condition; call with the lock held (inside a
-        /// `withLock` body).
-        public func signal() {
-            pthread_cond_signal(condition)
-        }
-    }
-
-    /// A condition for one waiter (see `withLock(waitingOn:until:_:)`).
-    public func makeCondition() -> Condition {
-        Condition()
     }
 
     /// Runs `body` on the state and wakes every waiter of `withLock(waitingUntil:)`.
@@ -77,9 +66,9 @@ public final class ConditionLock<State>: @unchecked Sendable {
         try withLock(waitingOn: changed, until: ready, timeoutMilliseconds: timeoutMilliseconds, body)
     }
 
-    /// Sleeps on `condition` (woken only by its `signal`) until `ready` holds, then runs
-    /// `body` on the state and wakes every waiter of `withLock(waitingUntil:)`.
-    public func withLock<T, E: Error>(
+    /// Sleeps on `condition` until `ready` holds, then runs `body` on the state and wakes
+    /// every waiter of `withLock(waitingUntil:)`.
+    private func withLock<T, E: Error>(
         waitingOn condition: Condition, until ready: (State) -> Bool, timeoutMilliseconds: Int? = nil,
         _ body: (inout State) throws(E) -> T
     ) throws(E) -> T {

@@ -17,9 +17,6 @@ public final class WorkerThreads<Work>: @unchecked Sendable {
         var threads: [pthread_t] = []
     }
 
-    /// A condition a thread can wait on alone (`makeCondition`).
-    public typealias Condition = ConditionLock<Shared>.Condition
-
     /// `@unchecked Sendable`: `Work` is only ever touched under this lock.
     private let lock: ConditionLock<Shared>
 
@@ -57,20 +54,6 @@ public final class WorkerThreads<Work>: @unchecked Sendable {
         try lock.withLock(waitingUntil: { ready($0.work) }, timeoutMilliseconds: timeoutMilliseconds) { (shared: inout Shared) throws(E) -> Result in
             try body(&shared.work)
         }
-    }
-
-    /// A condition of its own, for a thread that waits for one particular change (a request
-    /// for its own outcome) without waking at every other.
-    public func makeCondition() -> Condition {
-        lock.makeCondition()
-    }
-
-    /// Waits on `condition` until `ready(work)`, then runs `body` under the lock.
-    public func withWork<Result>(
-        waitingOn condition: Condition, until ready: (Work) -> Bool,
-        _ body: (inout Work) -> Result
-    ) -> Result {
-        lock.withLock(waitingOn: condition, until: { ready($0.work) }) { body(&$0.work) }
     }
 
     /// Asks every worker to stop and waits for them. `wake` runs under the lock first, for a
