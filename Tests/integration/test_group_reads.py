@@ -10,7 +10,7 @@ import psycopg
 
 from conftest import BASE_URL, DATABASE_URL, STACK_ENV, Api, create_api_key, new_number, textingctl, wait_for
 
-READERS = int(STACK_ENV.get("TEXTING_READ_CONNECTIONS", "2"))
+READERS = int(STACK_ENV.get("TEXTING_READ_CONNECTIONS", "1"))  # 1: its default
 
 
 def _backends_waiting_for_the_lock(db):

@@ -12,7 +12,8 @@ import TextingSupport
 public final class MessageReader: Sendable {
     private let group: GroupCommit<MessageStore.ReadRequest, MessageStore.Reading>
 
-    /// `readers`: connections that read batches (`TEXTING_READ_CONNECTIONS`).
+    /// `readers`: connections that read batches (`TEXTING_READ_CONNECTIONS`: one by default;
+    /// under load, a second one halved the batches and doubled PostgreSQL's CPU a read).
     public init(readers: Int, maximumBatch: Int = 100, makeConnection: @escaping @Sendable () -> PostgresConnection) {
         group = GroupCommit(committers: readers, maximumBatch: maximumBatch, makeConnection: makeConnection) { batch, connection in
             Self.read(batch, MessageStore(connection: connection))

@@ -104,7 +104,7 @@ public enum ServiceSettings {
     public static let fastCGIThreads = Setting<Int>.integer(
         "TEXTING_FCGI_THREADS",
         "worker threads of MessagesFCGI and of DeliveryFCGI, each with its own database connection (opened when first needed); PostgreSQL's `max_connections` must cover both processes' threads, commit and read connections, AdminFCGI's threads and two per running sender",
-        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: (32 + 2 + 2) + (32 + 1) + 4 + 2 per sender.")
+        default: 32, range: 1...256, readBy: [messagesFCGI, deliveryFCGI], notes: "With the defaults: (32 + 2 + 1) + (32 + 1) + 4 + 2 per sender.")
     public static let adminThreads = Setting<Int>.integer(
         "TEXTING_ADMIN_FCGI_THREADS",
         "worker threads of AdminFCGI (the operator console), each with its own database connection (opened when first needed): a few operators need few",
@@ -115,8 +115,8 @@ public enum ServiceSettings {
         default: 2, range: 1...64, readBy: [messagesFCGI])
     public static let readConnections = Setting<Int>.integer(
         "TEXTING_READ_CONNECTIONS",
-        "connections of MessagesFCGI that read concurrent requests' `GET /messages/{id}` in batches (group reads): one statement answers them all",
-        default: 2, range: 1...64, readBy: [messagesFCGI])
+        "connections of MessagesFCGI that read concurrent requests' `GET /messages/{id}` in batches (group reads): one statement answers them all, so one connection's larger batches cost PostgreSQL less",
+        default: 1, range: 1...64, readBy: [messagesFCGI])
     public static let reportCommitConnections = Setting<Int>.integer(
         "TEXTING_REPORT_COMMIT_CONNECTIONS",
         "connections of DeliveryFCGI that commit concurrent delivery reports in batches (group commit); the reports' statement is parsed and planned once per batch, so one connection's larger batches cost PostgreSQL less",
