@@ -68,3 +68,32 @@ def test_concurrent_reads_share_statements_and_each_gets_its_own_answer(db):
             assert response.json()["code"] == "unauthorized"
         else:
             assert response.json()["code"] == "not_found"
+
+
+def test_reads_of_unknown_ids_never_hold_up_the_reader(api, db):
+    """An id its span does not hold is looked for through the partitioned table on the
+    request's own connection: a client asking for ids that do not exist waits alone, and
+    everyone else's reads, answered by the shared reader, go on."""
+    known = api.post_messages(8, "Known")
+    span = db.execute("SELECT history_span_of(now()) - 3").fetchone()[0]
+    made = db.execute("SELECT create_history_partition('messages', %s)", (span,)).fetchone()[0]
+    try:
+        old = db.execute("SELECT name FROM history_partitions WHERE parent = 'messages' AND span = %s", (span,)).fetchone()[0]
+        unknown = [str(uuid.uuid4()) for _ in range(6)] + [known[0][:-4] + "0000"]
+        with psycopg.connect(DATABASE_URL) as locker:
+            # The partitioned table's lookup locks every partition: held here, it waits.
+            locker.execute(f"LOCK TABLE {old} IN ACCESS EXCLUSIVE MODE")
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(unknown)) as pool:
+                waiting = [pool.submit(Api(api.key).get_message, message_id) for message_id in unknown]
+                wait_for(lambda: _backends_waiting_for_the_lock(db) >= len(unknown), what="the unknown ids' lookups waiting for the lock")
+                with concurrent.futures.ThreadPoolExecutor(max_workers=len(known)) as readers:
+                    answers = list(readers.map(lambda message_id: Api(api.key).session.get(f"{BASE_URL}/messages/{message_id}", timeout=30), known))
+                assert [a.status_code for a in answers] == [200] * len(known), [a.text for a in answers]
+                assert [a.json()["id"] for a in answers] == known
+                assert not any(f.done() for f in waiting)
+                locker.rollback()
+                assert [f.result(timeout=60).status_code for f in waiting] == [404] * len(unknown)
+    finally:
+        if made:  # the test stack keeps its partitions between runs: not this one
+            db.execute(f"ALTER TABLE messages DETACH PARTITION {made}")
+            db.execute(f"DROP TABLE {made}")

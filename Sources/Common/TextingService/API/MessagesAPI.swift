@@ -65,7 +65,7 @@ public struct MessagesAPI: Sendable {
             let owner = try authenticate(request, connection: connection, remembered: id != nil)
             try allow(request, ["GET", "HEAD"])
             guard let id else { throw Self.noSuchMessage(segments[1]) }
-            return .json(200, try read(id, owner: owner).json)
+            return .json(200, try read(id, owner: owner, connection: connection).json)
         case 3 where segments[0] == "messages" && segments[2] == "cancel":
             let owner = try authenticate(request, connection: connection)
             try allow(request, ["POST"])
@@ -263,8 +263,8 @@ public struct MessagesAPI: Sendable {
     }
 
     /// `GET /messages/{id}` for an owner whose key was remembered: 401 if it has been revoked since.
-    private func read(_ id: UUID, owner: Int64) throws -> MessageRecord {
-        switch try reader.read(id: id, owner: owner) {
+    private func read(_ id: UUID, owner: Int64, connection: PostgresConnection) throws -> MessageRecord {
+        switch try reader.read(id: id, owner: owner, connection: connection) {
         case .found(let record): return record
         case .notFound: throw Self.noSuchMessage(id.uuidString.lowercased())
         case .keyNotActive: throw Self.invalidKey

@@ -4,13 +4,14 @@ import TextingStore
 import TextingSupport
 
 /// Group reads for `GET /messages/{id}` on the mechanism of group commit (`GroupCommit`): the
-/// reads of concurrent requests are answered by one `MessageStore.read(_:)` statement on a
+/// reads of concurrent requests are answered by one `MessageStore.readInSpans` statement on a
 /// reader's connection. Alone, a read cost the database about four times what its rows do
 /// (the execution's fixed costs, a round trip and a wake-up of one of 32 backends); in a
 /// batch those are paid once for all of it. Nothing waits on purpose: a lone read is read
 /// at once, and batches grow only with the load.
 public final class MessageReader: Sendable {
-    private let group: GroupCommit<MessageStore.ReadRequest, MessageStore.Reading>
+    /// nil: not in the span its id names (see `read`).
+    private let group: GroupCommit<MessageStore.ReadRequest, MessageStore.Reading?>
 
     /// `readers`: connections that read batches (`TEXTING_READ_CONNECTIONS`: one by default;
     /// under load, a second one halved the batches and doubled PostgreSQL's CPU a read).
@@ -20,23 +21,28 @@ public final class MessageReader: Sendable {
         }
     }
 
-    /// What `owner` may read of message `id`, with whatever other reads are waiting.
-    public func read(id: UUID, owner: Int64) throws(PostgresError) -> MessageStore.Reading {
-        try group.submit(MessageStore.ReadRequest(id: id, owner: owner))
+    /// What `owner` may read of message `id`, with whatever other reads are waiting. An id
+    /// its span does not hold (an unknown one, or a message stored apart from its id's time)
+    /// is looked for through the partitioned table on `connection`, the request's own: a
+    /// client asking for ids that do not exist keeps its own connection busy, never the
+    /// reader everyone's reads wait for.
+    public func read(id: UUID, owner: Int64, connection: PostgresConnection) throws(PostgresError) -> MessageStore.Reading {
+        if let reading = try group.submit(MessageStore.ReadRequest(id: id, owner: owner)) { return reading }
+        return try MessageStore(connection: connection).read(id: id, owner: owner)
     }
 
     /// One statement for the batch. Should the database refuse it (nothing in a read should
     /// make it), each read is tried alone, so only that one fails.
-    private static func read(_ batch: [MessageStore.ReadRequest], _ store: MessageStore) -> [Result<MessageStore.Reading, PostgresError>] {
+    private static func read(_ batch: [MessageStore.ReadRequest], _ store: MessageStore) -> [Result<MessageStore.Reading?, PostgresError>] {
         do {
-            return try store.read(batch).map { .success($0) }
+            return try store.readInSpans(batch).map { .success($0) }
         } catch {
             guard batch.count > 1, !error.isUnavailable else {
                 return Array(repeating: .failure(error), count: batch.count)
             }
             Log.warning("read: a batch of \(batch.count) failed (\(error)); reading each alone")
             return batch.map { request in
-                Result { () throws(PostgresError) -> MessageStore.Reading in try store.read([request])[0] }
+                Result { () throws(PostgresError) -> MessageStore.Reading? in try store.readInSpans([request])[0] }
             }
         }
     }

@@ -146,10 +146,10 @@ public struct MessageStore {
     /// fixed costs, the executor's start, a round trip and a backend's wake-up, were most of
     /// a read. A span's own partition, not the partitioned table: through that, PostgreSQL 15
     /// locks every partition of the generic plan and prunes at each execution, about three
-    /// times the database's work. What the span does not hold, or an id that names no span
-    /// (`HistorySpans.messagePartition`), the partitioned table answers, one at a time: a
-    /// rare miss, an unknown id.
-    public func read(_ requests: [ReadRequest]) throws(PostgresError) -> [Reading] {
+    /// times the database's work. What the span does not hold (an unknown id), or an id that
+    /// names no span (`HistorySpans.messagePartition`), is nil: `read(id:owner:)` looks for
+    /// it wherever it lies.
+    public func readInSpans(_ requests: [ReadRequest]) throws(PostgresError) -> [Reading?] {
         var readings: [Reading?] = Array(repeating: nil, count: requests.count)
         var spans: [String: [Int]] = [:]
         for (index, request) in requests.enumerated() {
@@ -174,10 +174,13 @@ public struct MessageStore {
                 if reading != .notFound { readings[index] = reading }
             }
         }
-        return try requests.indices.map { (index) throws(PostgresError) -> Reading in
-            if let reading = readings[index] { return reading }
-            return try Self.reading(try connection.execute(Self.readByID, [requests[index].id.uuidString.lowercased(), String(requests[index].owner)]).first)
-        }
+        return readings
+    }
+
+    /// One read through the partitioned table (`readByID`), wherever the message lies: what
+    /// `readInSpans` did not find, with the key's state as it reads it.
+    public func read(id: UUID, owner: Int64) throws(PostgresError) -> Reading {
+        try Self.reading(try connection.execute(Self.readByID, [id.uuidString.lowercased(), String(owner)]).first)
     }
 
     private static func reading(_ row: PostgresRow?) throws(PostgresError) -> Reading {
