@@ -2,7 +2,7 @@
 import datetime
 import re
 
-from conftest import messages_rows_read_by_sequential_scans, new_number, run_sender, store_messages, textingctl
+from conftest import messages_rows_read_by_sequential_scans, new_number, run_sender, running_sender, store_messages, textingctl, wait_for
 
 
 def _metrics(api):
@@ -97,3 +97,17 @@ def test_status_figures_stay_exact_through_every_kind_of_change_and_read_no_mess
     for _ in range(3):
         _metrics(api)
     assert messages_rows_read_by_sequential_scans(db) == before
+
+
+def test_a_running_sender_folds_the_counts_changes_every_few_seconds_not_only_at_its_end(api, db, mocks, empty_queue):
+    """A scrape sums the changes not yet folded into the counts: a sender folds them every
+    few seconds while it runs (Sender.foldChangesEverySeconds), so a busy run leaves a scrape
+    seconds of them to read, not the run's whole minute."""
+    with running_sender(TEXTING_SENDER_RUN_SECONDS=600) as sender:
+        ids = [api.post_message(new_number(), f"folded {i}").json()["id"] for i in range(5)]
+        wait_for(lambda: all(api.status_of(i) == "delivered" for i in ids), what="the messages delivered")
+        wait_for(lambda: db.execute("SELECT count(*) FROM status_count_changes").fetchone()[0] == 0, timeout=20,
+                 what="the changes folded while the sender still runs")
+        assert sender.poll() is None
+    _, samples = _metrics(api)
+    assert _shown(samples, "texting_messages") == _counted(db, "messages")
