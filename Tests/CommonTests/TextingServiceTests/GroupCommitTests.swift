@@ -60,6 +60,30 @@ final class GroupCommitTests: XCTestCase {
             XCTAssertEqual(Set(batch.map { $0 % 3 }).count, batch.count, "\(batch)")
         }
     }
+
+    func testARefusedBatchIsWrittenAnItemAtATimeSoOnlyTheBadOneFails() {
+        let refused = PostgresError(kind: .statement, sqlState: "23514", message: "check violated", queryName: nil)
+        let written = ConditionLock<[[Int]]>([])
+        let results = GroupCommit<Int, Int>.eachAloneIfRefused([1, 2, 3], "test") { (items) throws(PostgresError) -> [Int] in
+            written.withLock { $0.append(items) }
+            if items.contains(2) { throw refused }
+            return items.map { $0 * 10 }
+        }
+        XCTAssertEqual(results.map { try? $0.get() }, [10, nil, 30])
+        XCTAssertEqual(written.withLock { $0 }, [[1, 2, 3], [1], [2], [3]])
+    }
+
+    func testAnUnavailableDatabaseFailsTheWholeBatchWithoutTryingEachAlone() {
+        let down = PostgresError(kind: .connection, sqlState: nil, message: "server closed the connection", queryName: nil)
+        let calls = ConditionLock(0)
+        let results = GroupCommit<Int, Int>.eachAloneIfRefused([1, 2, 3], "test") { (_) throws(PostgresError) -> [Int] in
+            calls.withLock { $0 += 1 }
+            throw down
+        }
+        XCTAssertEqual(results.count, 3)
+        XCTAssertTrue(results.allSatisfy { if case .failure(let error) = $0 { error.isUnavailable } else { false } })
+        XCTAssertEqual(calls.withLock { $0 }, 1)
+    }
 }
 
 /// `concurrentPerform` without Dispatch: one thread per iteration, joined.

@@ -94,6 +94,26 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
         }
     }
 
+    /// `write` for the whole batch, one result per item; should the database refuse it
+    /// (something in one item the checks before did not catch), each item alone with `write`,
+    /// so only that one fails. Not when the database is unavailable, nor for a batch of one:
+    /// then every item gets the error. `what` names the batch in the warning logged.
+    public static func eachAloneIfRefused(
+        _ batch: [Item], _ what: String, _ write: ([Item]) throws(PostgresError) -> [Outcome]
+    ) -> [Result<Outcome, PostgresError>] {
+        do {
+            return try write(batch).map { .success($0) }
+        } catch {
+            guard batch.count > 1, !error.isUnavailable else {
+                return Array(repeating: .failure(error), count: batch.count)
+            }
+            Log.warning("\(what): a batch of \(batch.count) failed (\(error)); trying each alone")
+            return batch.map { item in
+                Result { () throws(PostgresError) -> Outcome in try write([item])[0] }
+            }
+        }
+    }
+
     /// The oldest waiting tickets, at most `limit` items (a ticket of more goes alone), no two
     /// items with the same key.
     private static func take(_ pending: inout [Ticket], limit: Int) -> [Ticket] {

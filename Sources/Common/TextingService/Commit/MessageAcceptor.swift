@@ -25,19 +25,9 @@ public final class MessageAcceptor: Sendable {
         group.submit(acceptances)
     }
 
-    /// One statement for the batch. Should the database refuse it (something in one message
-    /// the checks before did not catch), each message is tried alone, so only that one fails.
+    /// One statement for the batch (`GroupCommit.eachAloneIfRefused`: a refused batch is
+    /// stored a message at a time, so only a bad one fails).
     private static func commit(_ batch: [MessageStore.Acceptance], _ store: MessageStore) -> [Result<MessageStore.Outcome, PostgresError>] {
-        do {
-            return try store.accept(batch).map { .success($0) }
-        } catch {
-            guard batch.count > 1, !error.isUnavailable else {
-                return Array(repeating: .failure(error), count: batch.count)
-            }
-            Log.warning("accept: a batch of \(batch.count) failed (\(error)); storing each message alone")
-            return batch.map { acceptance in
-                Result { () throws(PostgresError) -> MessageStore.Outcome in try store.accept([acceptance])[0] }
-            }
-        }
+        GroupCommit.eachAloneIfRefused(batch, "accept") { (acceptances) throws(PostgresError) in try store.accept(acceptances) }
     }
 }

@@ -31,19 +31,9 @@ public final class MessageReader: Sendable {
         return try MessageStore(connection: connection).read(id: id, owner: owner)
     }
 
-    /// One statement for the batch. Should the database refuse it (nothing in a read should
-    /// make it), each read is tried alone, so only that one fails.
+    /// One statement for the batch (`GroupCommit.eachAloneIfRefused`: nothing in a read
+    /// should make the database refuse it, and if something does, only that read fails).
     private static func read(_ batch: [MessageStore.ReadRequest], _ store: MessageStore) -> [Result<MessageStore.Reading?, PostgresError>] {
-        do {
-            return try store.readInSpans(batch).map { .success($0) }
-        } catch {
-            guard batch.count > 1, !error.isUnavailable else {
-                return Array(repeating: .failure(error), count: batch.count)
-            }
-            Log.warning("read: a batch of \(batch.count) failed (\(error)); reading each alone")
-            return batch.map { request in
-                Result { () throws(PostgresError) -> MessageStore.Reading? in try store.readInSpans([request])[0] }
-            }
-        }
+        GroupCommit.eachAloneIfRefused(batch, "read") { (requests) throws(PostgresError) in try store.readInSpans(requests) }
     }
 }

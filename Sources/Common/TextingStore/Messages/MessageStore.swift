@@ -126,7 +126,7 @@ public struct MessageStore {
         case keyNotActive
     }
 
-    /// One read of a batch (`read(_:)`): a message's public id and the key asking for it.
+    /// One read of a batch (`readInSpans`): a message's public id and the key asking for it.
     public struct ReadRequest: Sendable, Equatable {
         public let id: UUID
         public let owner: Int64
@@ -420,7 +420,7 @@ public struct MessageStore {
         """)
 
     /// `readByID` in one partition of `messages` (a name `HistorySpans.messagePartition` made:
-    /// letters, digits and an underscore), for many reads (`read(_:)`), prepared once per
+    /// letters, digits and an underscore), for many reads (`readInSpans`), prepared once per
     /// partition and connection: the public ids ($1) and the keys asking ($2); a row for each
     /// read whose key exists, numbered by its place in the arrays (`n`).
     static func readByIDs(in partition: String) -> Query {
